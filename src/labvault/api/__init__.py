@@ -1,0 +1,54 @@
+"""The public Python API: one function per user-facing operation.
+
+Every function takes ``repo`` (any path inside the repository; the current folder by default) and an
+optional ``progress`` reporter, and returns frozen dataclasses. The command line is a thin layer
+over these functions::
+
+    from labvault import api
+
+    api.init("/data/project")
+    api.add(["data/raw/reviews.csv", "data/images"], repo="/data/project")
+    report = api.status(repo="/data/project")
+    print(report.clean)
+"""
+
+from labvault.api.config import config_get, config_list, config_set, config_unset
+from labvault.api.data import (
+    GcResult,
+    VerifyResult,
+    add,
+    checkout,
+    commit,
+    diff,
+    gc,
+    init,
+    list_outputs,
+    move,
+    remove,
+    status,
+    unprotect,
+    verify,
+    version,
+)
+
+__all__ = [
+    "GcResult",
+    "VerifyResult",
+    "add",
+    "checkout",
+    "commit",
+    "config_get",
+    "config_list",
+    "config_set",
+    "config_unset",
+    "diff",
+    "gc",
+    "init",
+    "list_outputs",
+    "move",
+    "remove",
+    "status",
+    "unprotect",
+    "verify",
+    "version",
+]

@@ -1,0 +1,164 @@
+"""Versioning operations on a repository's data."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from labvault import __version__
+from labvault.core.gc import plan_gc
+from labvault.core.verify import verify_store
+from labvault.progress import NULL_PROGRESS, Progress
+from labvault.workspace import add as _add
+from labvault.workspace import checkout as _checkout
+from labvault.workspace import diff as _diff
+from labvault.workspace import listing as _listing
+from labvault.workspace import move as _move
+from labvault.workspace import remove as _remove
+from labvault.workspace import status as _status
+from labvault.workspace import unprotect as _unprotect
+from labvault.workspace.repo import Repo, init_repo, open_repo
+from labvault.workspace.used import collect_used
+
+PathLike = str | os.PathLike[str]
+
+Recorded = _add.Recorded
+CheckoutResult = _checkout.CheckoutResult
+StatusReport = _status.StatusReport
+DiffReport = _diff.DiffReport
+Listed = _listing.Listed
+Moved = _move.Moved
+Removed = _remove.Removed
+
+
+def _open(repo: PathLike | None, progress: Progress) -> Repo:
+    return open_repo(Path(repo) if repo is not None else None, progress)
+
+
+def version() -> str:
+    return __version__
+
+
+def init(path: PathLike = ".", no_scm: bool = False, force: bool = False) -> Path:
+    """Create ``.dvc/`` (config, .gitignore) and ``.dvcignore`` in ``path``; returns the repo root."""
+    return init_repo(Path(path), no_scm=no_scm, force=force).root
+
+
+def add(targets: list[str], repo: PathLike | None = None, progress: Progress = NULL_PROGRESS) -> list[Recorded]:
+    """Track files, folders or glob patterns (relative to the current folder)."""
+    r = _open(repo, progress)
+    return _add.add(r, targets, Path.cwd())
+
+
+def commit(
+    targets: list[str] | None = None, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS
+) -> list[Recorded]:
+    """Record the current content of tracked outputs (all of them when ``targets`` is empty)."""
+    return _add.commit(_open(repo, progress), targets or None)
+
+
+def status(targets: list[str] | None = None, repo: PathLike | None = None) -> StatusReport:
+    return _status.status(_open(repo, NULL_PROGRESS), targets or None)
+
+
+def checkout(
+    targets: list[str] | None = None,
+    force: bool = False,
+    relink: bool = False,
+    repo: PathLike | None = None,
+    progress: Progress = NULL_PROGRESS,
+) -> CheckoutResult:
+    return _checkout.checkout(_open(repo, progress), targets or None, force=force, relink=relink)
+
+
+def remove(targets: list[str], outs: bool = False, repo: PathLike | None = None) -> list[Removed]:
+    return _remove.remove(_open(repo, NULL_PROGRESS), targets, outs=outs)
+
+
+def move(src: str, dst: str, repo: PathLike | None = None) -> Moved:
+    return _move.move(_open(repo, NULL_PROGRESS), src, dst)
+
+
+def list_outputs(repo: PathLike | None = None) -> list[Listed]:
+    return _listing.list_outputs(_open(repo, NULL_PROGRESS))
+
+
+def diff(a_rev: str | None = None, b_rev: str | None = None, repo: PathLike | None = None) -> DiffReport:
+    return _diff.diff(_open(repo, NULL_PROGRESS), a_rev, b_rev)
+
+
+def unprotect(targets: list[str], repo: PathLike | None = None) -> list[str]:
+    return _unprotect.unprotect(_open(repo, NULL_PROGRESS), targets)
+
+
+@dataclass(frozen=True)
+class GcResult:
+    dry_run: bool
+    removed: int
+    removed_bytes: int
+    kept: int
+    objects: tuple[str, ...]
+    missing_manifests: tuple[str, ...]
+    revisions: int
+
+
+def gc(
+    all_tags: bool = False,
+    all_branches: bool = False,
+    all_commits: bool = False,
+    dry_run: bool = False,
+    repo: PathLike | None = None,
+    progress: Progress = NULL_PROGRESS,
+) -> GcResult:
+    """Delete cache objects nothing uses (the workspace, plus the chosen git revisions)."""
+    r = _open(repo, progress)
+    with r.locked():
+        used = collect_used(r, all_tags, all_branches, all_commits)
+        plan = plan_gc(r.odb, used.refs)
+        if not dry_run:
+            plan.execute(progress)
+    return GcResult(
+        dry_run=dry_run,
+        removed=len(plan.remove),
+        removed_bytes=plan.removed_bytes,
+        kept=plan.kept,
+        objects=tuple(sorted(o.oid for o in plan.remove)),
+        missing_manifests=tuple(sorted(o for o, _ in used.missing_manifests)),
+        revisions=used.revisions,
+    )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    checked: int
+    corrupt: tuple[str, ...]
+    unreadable: tuple[str, ...]
+    missing: tuple[str, ...]
+    quarantined: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.corrupt or self.unreadable or self.missing)
+
+
+def verify(
+    remove_corrupt: bool = False, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS
+) -> VerifyResult:
+    """Re-hash every cache object; list corrupt ones and objects the workspace needs but lacks."""
+    r = _open(repo, progress)
+    report = verify_store(r.odb, r.jobs, progress)
+    quarantined: list[str] = []
+    if remove_corrupt and report.corrupt:
+        with r.locked():
+            for obj in report.corrupt:
+                quarantined.append(r.odb.quarantine(obj.path))
+    used = collect_used(r)
+    missing = sorted(oid for oid, legacy in used.refs if not r.odb.exists(oid, legacy))
+    return VerifyResult(
+        checked=report.checked,
+        corrupt=tuple(sorted(o.oid for o in report.corrupt)),
+        unreadable=tuple(sorted(o.oid for o in report.unreadable)),
+        missing=tuple(missing),
+        quarantined=tuple(quarantined),
+    )

@@ -1,0 +1,359 @@
+"""The commands of issue-level scope 'versioning': one small function each, over labvault.api."""
+
+from __future__ import annotations
+
+import click
+
+from labvault import api
+from labvault.cli.main import _state, cli, emit_json, human_size
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+
+
+@cli.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--no-scm", is_flag=True, help="Use outside git (no .gitignore entries, no revisions).")
+@click.option("-f", "--force", is_flag=True, help="Re-initialize an existing .dvc/ (keeps the cache).")
+def init(no_scm: bool, force: bool) -> None:
+    """Make the current folder a labvault (and DVC) repository.
+
+    \b
+    Example:
+      git init && labvault init
+      labvault init --no-scm        # a plain folder, no git
+    """
+    root = api.init(".", no_scm=no_scm, force=force)
+    click.echo(f"Initialized labvault repository in {root}")
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@json_option
+@click.pass_context
+def add(ctx: click.Context, targets: tuple[str, ...], as_json: bool) -> None:
+    """Track files and folders: hash them, store them in the cache, write TARGET.dvc.
+
+    TARGETS are files, folders or quoted glob patterns.
+
+    \b
+    Example:
+      labvault add data/raw/dataset.csv data/images
+      labvault add 'data/raw/*.parquet'
+      git add data/raw/dataset.csv.dvc data/images.dvc data/.gitignore data/raw/.gitignore
+    """
+    st = _state(ctx)
+    results = api.add(list(targets), progress=st.progress)
+    if as_json:
+        emit_json(results)
+        return
+    for r in results:
+        files = f", {r.nfiles} files" if r.nfiles is not None else ""
+        click.echo(f"added {r.path} ({human_size(r.size)}{files}) -> {r.pointer}")
+
+
+@cli.command()
+@click.argument("targets", nargs=-1)
+@json_option
+def status(targets: tuple[str, ...], as_json: bool) -> None:
+    """Show what changed in tracked outputs, down to the files inside folders.
+
+    \b
+    Example:
+      labvault status
+      labvault status data/images --json
+    """
+    report = api.status(list(targets))
+    if as_json:
+        emit_json({"clean": report.clean, "outputs": report.outputs})
+        return
+    if not report.outputs:
+        click.echo("No tracked outputs. Track some with `labvault add`.")
+        return
+    if report.clean:
+        click.echo("Data and pointers are up to date.")
+        return
+    for o in report.outputs:
+        if o.status == "clean":
+            continue
+        click.echo(f"{o.path}: {o.status.replace('_', ' ')}  ({o.pointer})")
+        for label, items in (("added", o.added), ("modified", o.modified), ("deleted", o.deleted)):
+            for item in items[:50]:
+                click.echo(f"    {label}: {o.path}/{item}")
+            if len(items) > 50:
+                click.echo(f"    ... and {len(items) - 50} more {label}")
+
+
+@cli.command()
+@click.argument("targets", nargs=-1)
+@click.option("-f", "--force", is_flag=True, help="Accepted for DVC compatibility; commit never prompts.")
+@json_option
+@click.pass_context
+def commit(ctx: click.Context, targets: tuple[str, ...], force: bool, as_json: bool) -> None:
+    """Record the current content of tracked outputs in their .dvc files.
+
+    \b
+    Example:
+      labvault commit                 # every tracked output
+      labvault commit data/images.dvc
+    """
+    results = api.commit(list(targets), progress=_state(ctx).progress)
+    if as_json:
+        emit_json(results)
+        return
+    changed = [r for r in results if r.changed]
+    for r in changed:
+        click.echo(f"committed {r.path} -> {r.pointer}")
+    if not changed:
+        click.echo("Nothing to commit: every output matches its .dvc file.")
+
+
+@cli.command()
+@click.argument("targets", nargs=-1)
+@click.option("-f", "--force", is_flag=True, help="Overwrite data that is not in the cache (it is lost).")
+@click.option("--relink", is_flag=True, help="Re-create every file with the configured link type.")
+@json_option
+@click.pass_context
+def checkout(ctx: click.Context, targets: tuple[str, ...], force: bool, relink: bool, as_json: bool) -> int:
+    """Make the workspace hold exactly the data the .dvc files name.
+
+    Refuses, changing nothing, when that would destroy data that is not in the cache.
+
+    \b
+    Example:
+      git checkout v1.0 && labvault checkout
+      labvault checkout data/images.dvc --relink
+    """
+    result = api.checkout(list(targets), force=force, relink=relink, progress=_state(ctx).progress)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(
+            f"{len(result.added)} added, {len(result.modified)} modified, {len(result.deleted)} deleted, "
+            f"{result.unchanged} unchanged"
+        )
+        for f in result.failed[:20]:
+            click.echo(f"missing from the cache: {f}", err=True)
+    if result.failed:
+        click.echo(
+            f"error: {len(result.failed)} file(s) could not be restored: their objects are not in the cache: "
+            "fetch them with `labvault pull`",
+            err=True,
+        )
+        ctx.exit(1)
+    return 0
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--outs", is_flag=True, help="Also delete the data from the workspace.")
+@json_option
+def remove(targets: tuple[str, ...], outs: bool, as_json: bool) -> None:
+    """Stop tracking outputs: delete their .dvc files and .gitignore entries.
+
+    \b
+    Example:
+      labvault remove data/images.dvc
+      labvault remove data/old.csv --outs
+    """
+    results = api.remove(list(targets), outs=outs)
+    if as_json:
+        emit_json(results)
+        return
+    for r in results:
+        click.echo(f"removed {r.pointer}" + (" and its data" if r.data_deleted else ""))
+
+
+@cli.command()
+@click.argument("src")
+@click.argument("dst")
+def move(src: str, dst: str) -> None:
+    """Rename a tracked output with its .dvc file.
+
+    \b
+    Example:
+      labvault move data/raw/reviews.csv data/raw/reviews_v1.csv
+    """
+    m = api.move(src, dst)
+    click.echo(f"moved {m.src} -> {m.dst} ({m.pointer})")
+
+
+@cli.command(name="list")
+@json_option
+def list_cmd(as_json: bool) -> None:
+    """List tracked outputs with their sizes and file counts.
+
+    \b
+    Example:
+      labvault list
+      labvault list --json
+    """
+    items = api.list_outputs()
+    if as_json:
+        emit_json(items)
+        return
+    if not items:
+        click.echo("No tracked outputs.")
+        return
+    width = max(len(i.path) for i in items)
+    click.echo(f"{'path'.ljust(width)}  {'size':>10}  {'files':>7}  cache")
+    for i in items:
+        files = str(i.nfiles) if i.nfiles is not None else "1"
+        click.echo(f"{i.path.ljust(width)}  {human_size(i.size):>10}  {files:>7}  {'yes' if i.in_cache else 'no'}")
+
+
+@cli.command()
+@click.argument("a_rev", required=False)
+@click.argument("b_rev", required=False)
+@json_option
+def diff(a_rev: str | None, b_rev: str | None, as_json: bool) -> None:
+    """Show files added, deleted and modified between two git revisions.
+
+    A_REV defaults to HEAD and B_REV to the workspace.
+
+    \b
+    Example:
+      labvault diff                 # HEAD against the workspace
+      labvault diff v1.0 v2.0
+    """
+    report = api.diff(a_rev, b_rev)
+    if as_json:
+        emit_json(
+            {
+                "added": [{"path": p} for p in report.added],
+                "deleted": [{"path": p} for p in report.deleted],
+                "modified": [{"path": p} for p in report.modified],
+            }
+        )
+        return
+    for label, items in (("Added", report.added), ("Deleted", report.deleted), ("Modified", report.modified)):
+        for p in items:
+            click.echo(f"{label}: {p}")
+    click.echo(
+        f"files summary: {len(report.added)} added, {len(report.deleted)} deleted, {len(report.modified)} modified"
+    )
+
+
+@cli.command()
+@click.option("-w", "--workspace", is_flag=True, help="Keep what the workspace uses (always on).")
+@click.option("-T", "--all-tags", is_flag=True, help="Also keep what every git tag uses.")
+@click.option("-a", "--all-branches", is_flag=True, help="Also keep what every branch uses.")
+@click.option("-A", "--all-commits", is_flag=True, help="Also keep what every commit uses.")
+@click.option("-n", "--dry-run", is_flag=True, help="Show the plan; delete nothing.")
+@json_option
+@click.pass_context
+def gc(
+    ctx: click.Context, workspace: bool, all_tags: bool, all_branches: bool, all_commits: bool, dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Delete cache objects that nothing in use needs.
+
+    \b
+    Example:
+      labvault gc --dry-run           # what would go
+      labvault gc --all-tags          # keep every tagged version
+    """
+    result = api.gc(all_tags, all_branches, all_commits, dry_run, progress=_state(ctx).progress)
+    if as_json:
+        emit_json(result)
+        return
+    verb = "would remove" if dry_run else "removed"
+    click.echo(
+        f"{verb} {result.removed} objects ({human_size(result.removed_bytes)}), kept {result.kept}, "
+        f"looked at {result.revisions} revision(s)"
+    )
+    for oid in result.missing_manifests:
+        click.echo(f"warning: manifest {oid} is not in the cache; its files could not be marked as used", err=True)
+
+
+@cli.command()
+@click.option("--remove-corrupt", is_flag=True, help="Move corrupt objects to the quarantine folder.")
+@json_option
+@click.pass_context
+def verify(ctx: click.Context, remove_corrupt: bool, as_json: bool) -> int:
+    """Re-hash every cache object; report corrupt ones and ones the workspace needs but lacks.
+
+    Exits with 3 when anything is corrupt or missing.
+
+    \b
+    Example:
+      labvault verify
+      labvault verify --remove-corrupt
+    """
+    r = api.verify(remove_corrupt=remove_corrupt, progress=_state(ctx).progress)
+    if as_json:
+        emit_json({"checked": r.checked, "corrupt": r.corrupt, "missing": r.missing, "unreadable": r.unreadable,
+                   "quarantined": r.quarantined})
+    else:
+        click.echo(f"checked {r.checked} objects: {len(r.corrupt)} corrupt, {len(r.missing)} missing")
+        for oid in r.corrupt:
+            click.echo(f"corrupt: {oid}")
+        for oid in r.missing:
+            click.echo(f"missing: {oid}")
+    if not r.ok:
+        ctx.exit(3)
+    return 0
+
+
+@cli.command()
+@click.argument("key", required=False)
+@click.argument("value", required=False)
+@click.option("--local", "level", flag_value="local", help="Use .dvc/config.local (not in git).")
+@click.option("--global", "level", flag_value="global", help="Use the user's config file.")
+@click.option("--system", "level", flag_value="system", help="Use the machine's config file.")
+@click.option("--repo", "level", flag_value="repo", help="Use .dvc/config (the default for writing).")
+@click.option("-u", "--unset", is_flag=True, help="Remove KEY.")
+@click.option("-l", "--list", "list_all", is_flag=True, help="List every key.")
+@json_option
+def config(
+    key: str | None, value: str | None, level: str | None, unset: bool, list_all: bool, as_json: bool
+) -> None:
+    """Get or set configuration, in DVC's file format.
+
+    \b
+    Example:
+      labvault config cache.type hardlink,copy
+      labvault config --local labvault.jobs 4
+      labvault config core.remote
+      labvault config --list
+    """
+    if list_all or key is None:
+        values = api.config_list(level)
+        if as_json:
+            emit_json(values)
+        else:
+            for k, v in values.items():
+                click.echo(f"{k}={v}")
+        return
+    if unset:
+        api.config_unset(key, level or "repo")
+        return
+    if value is None:
+        got = api.config_get(key, level)
+        if got is None:
+            raise click.ClickException(f"{key} is not set")
+        click.echo(got)
+        return
+    api.config_set(key, value, level or "repo")
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+def unprotect(targets: tuple[str, ...]) -> None:
+    """Replace links into the cache by writable copies, to edit data in place safely.
+
+    \b
+    Example:
+      labvault unprotect data/images
+    """
+    changed = api.unprotect(list(targets))
+    click.echo(f"unprotected {len(changed)} file(s)")
+
+
+@cli.command()
+def version() -> None:
+    """Print labvault's version.
+
+    \b
+    Example:
+      labvault version
+    """
+    click.echo(f"labvault {api.version()}")

@@ -1,0 +1,101 @@
+"""``labvault`` command line. Each command parses its options, calls one api function, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+import click
+
+from labvault import __version__, api
+from labvault.cli.progress import make_progress, stop
+from labvault.errors import LabvaultError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class State:
+    def __init__(self, quiet: bool, verbose: bool) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.progress = make_progress(quiet)
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(_jsonable(value), indent=2, ensure_ascii=False))
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+@click.group(context_settings=CONTEXT)
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors; no progress bars.")
+@click.option("-v", "--verbose", is_flag=True, help="Print more detail.")
+@click.version_option(__version__, "-V", "--version", prog_name="labvault")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+    """labvault: versioned datasets and models in DVC's formats, fast and safe.
+
+    \b
+    Example:
+      git init && labvault init
+      labvault add data/raw/dataset.csv data/images
+      git add data && git commit -m "dataset v1"
+      labvault status
+    """
+    ctx.obj = State(quiet, verbose)
+    ctx.call_on_close(lambda: stop(ctx.obj.progress))
+
+
+def _state(ctx: click.Context) -> State:
+    obj: State = ctx.find_root().obj
+    return obj
+
+
+from labvault.cli import commands  # noqa: E402,F401  (registers the commands)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        rv = cli.main(args=argv, prog_name="labvault", standalone_mode=False)
+        if isinstance(rv, int) and rv:
+            sys.exit(rv)
+    except LabvaultError as exc:
+        click.echo(f"error: {exc.line()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted; the repository is consistent, run the command again to finish", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""Layered configuration in DVC's file format.
+
+Levels, lowest first: system < global < repo (``.dvc/config``) < local (``.dvc/config.local``) <
+environment < flags. The files are the INI dialect DVC writes (configobj): ``[core]`` sections,
+``['remote "name"']`` sections, four-space indented ``key = value`` lines.
+
+Keys DVC knows live in DVC's files, so that real ``dvc`` keeps reading them. Keys of labvault's own
+(``labvault.*``) live beside them in ``labvault.conf`` (``labvault.local.conf`` for the local level),
+because DVC rejects sections it does not know.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labvault.errors import ConfigError
+
+LEVELS = ("system", "global", "repo", "local")
+
+# Sections and keys DVC 3.x accepts. Remote sections accept any key (each backend has its own).
+KNOWN_KEYS: dict[str, set[str]] = {
+    "core": {
+        "remote", "interactive", "analytics", "no_scm", "autostage", "hardlink_lock",
+        "check_update", "checksum_jobs", "site_cache_dir",
+    },
+    "cache": {
+        "dir", "type", "protected", "shared", "slow_link_warning", "verify", "local", "s3",
+        "gs", "hdfs", "webhdfs", "ssh", "azure",
+    },
+    "state": {"row_limit", "row_cleanup_quota", "dir"},
+    "index": {"dir"},
+    "hydra": {"enabled", "config_dir", "config_name", "plugins_path"},
+    "plots": {"html_template", "out_dir", "auto_open"},
+    "exp": {"code", "data", "models", "metrics", "params", "plots"},
+    "parsing": {"bool", "list"},
+    "labvault": {"lock_timeout", "jobs", "fsync"},
+}
+LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
+
+_SECTION_RE = re.compile(r"""^\s*\[\s*(?P<q>['"]?)(?P<name>.*?)(?P=q)\s*\]\s*$""")
+_REMOTE_RE = re.compile(r"""^remote\s+"(?P<name>[^"]+)"$""")
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    if " #" in value:
+        value = value.split(" #", 1)[0].rstrip()
+    return value
+
+
+def _quote(value: str) -> str:
+    if value == "" or value != value.strip() or "#" in value or "," in value:
+        if "'" not in value:
+            return f"'{value}'"
+        return f'"{value}"'
+    return value
+
+
+@dataclass
+class ConfigFile:
+    """One INI file: an ordered mapping of section -> key -> raw string value."""
+
+    path: Path
+    sections: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> ConfigFile:
+        cfg = cls(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cfg
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+        current: dict[str, str] | None = None
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            if not line or line.startswith(("#", ";")):
+                continue
+            m = _SECTION_RE.match(line)
+            if m:
+                current = cfg.sections.setdefault(m.group("name").strip(), {})
+                continue
+            if "=" not in line or current is None:
+                raise ConfigError(
+                    f"{path}:{lineno}: cannot parse line {raw.strip()!r}",
+                    "fix or remove the line (expected `[section]` or `key = value`)",
+                )
+            key, value = line.split("=", 1)
+            current[key.strip()] = _unquote(value)
+        return cfg
+
+    def render(self) -> str:
+        out: list[str] = []
+        for section, values in self.sections.items():
+            if not values:
+                continue
+            header = f"['{section}']" if " " in section or '"' in section else f"[{section}]"
+            out.append(header)
+            out.extend(f"    {k} = {_quote(v)}" for k, v in values.items())
+        return "\n".join(out) + ("\n" if out else "")
+
+    def save(self) -> None:
+        from labvault.fsutil import atomic_write_text
+
+        atomic_write_text(self.path, self.render())
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``core.remote`` -> ("core", "remote"); ``remote.s3.url`` -> ('remote "s3"', "url")."""
+    parts = key.split(".")
+    if parts[0] == "remote":
+        if len(parts) != 3 or not parts[1] or not parts[2]:
+            raise ConfigError(f"bad config key {key!r}", "remote keys look like remote.NAME.OPTION")
+        return f'remote "{parts[1]}"', parts[2]
+    if len(parts) != 2 or not all(parts):
+        raise ConfigError(f"bad config key {key!r}", "keys look like SECTION.OPTION, e.g. cache.type")
+    section, option = parts
+    if section not in KNOWN_KEYS:
+        known = ", ".join(sorted([*KNOWN_KEYS, "remote"]))
+        raise ConfigError(f"unknown config section {section!r}", f"known sections: {known}")
+    if option not in KNOWN_KEYS[section]:
+        known = ", ".join(sorted(KNOWN_KEYS[section]))
+        raise ConfigError(f"unknown config key {key!r}", f"known keys in [{section}]: {known}")
+    return section, option
+
+
+def validate_value(section: str, option: str, value: str) -> None:
+    if section == "cache" and option == "type":
+        types = [t.strip() for t in value.split(",") if t.strip()]
+        bad = [t for t in types if t not in LINK_TYPES]
+        if not types or bad:
+            raise ConfigError(
+                f"bad cache.type {value!r}", f"use a comma-separated list of {', '.join(LINK_TYPES)}"
+            )
+    if section == "labvault" and option in ("lock_timeout", "jobs"):
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(f"labvault.{option} must be a number, not {value!r}") from None
+        if number < 0:
+            raise ConfigError(f"labvault.{option} must not be negative")
+
+
+def level_dir(level: str, dvc_dir: Path | None) -> Path:
+    if level == "system":
+        return Path(os.environ.get("LABVAULT_SYSTEM_CONFIG_DIR", "/etc/xdg/dvc"))
+    if level == "global":
+        if "LABVAULT_GLOBAL_CONFIG_DIR" in os.environ:
+            return Path(os.environ["LABVAULT_GLOBAL_CONFIG_DIR"])
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        return Path(base) / "dvc"
+    if dvc_dir is None:
+        raise ConfigError(f"the {level} config level needs a repository", "run inside a labvault repo")
+    return dvc_dir
+
+
+def level_file(level: str, dvc_dir: Path | None, section: str) -> Path:
+    """The file that holds ``section`` at ``level``."""
+    base = level_dir(level, dvc_dir)
+    if section == "labvault":
+        return base / ("labvault.local.conf" if level == "local" else "labvault.conf")
+    return base / ("config.local" if level == "local" else "config")
+
+
+_ENV_OVERRIDES = {
+    ("labvault", "lock_timeout"): "LABVAULT_LOCK_TIMEOUT",
+    ("labvault", "jobs"): "LABVAULT_JOBS",
+    ("labvault", "fsync"): "LABVAULT_FSYNC",
+    ("cache", "type"): "LABVAULT_CACHE_TYPE",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The merged view of every level, plus environment overrides."""
+
+    values: Mapping[str, Mapping[str, str]]
+
+    @classmethod
+    def load(cls, dvc_dir: Path | None) -> Config:
+        merged: dict[str, dict[str, str]] = {}
+        for level in LEVELS:
+            if level in ("repo", "local") and dvc_dir is None:
+                continue
+            for section_kind in ("dvc", "labvault"):
+                path = level_file(level, dvc_dir, "labvault" if section_kind == "labvault" else "core")
+                for section, values in ConfigFile.load(path).sections.items():
+                    merged.setdefault(section, {}).update(values)
+        for (section, option), env in _ENV_OVERRIDES.items():
+            if env in os.environ:
+                merged.setdefault(section, {})[option] = os.environ[env]
+        return cls(merged)
+
+    def get(self, section: str, option: str, default: str | None = None) -> str | None:
+        return self.values.get(section, {}).get(option, default)
+
+    def get_bool(self, section: str, option: str, default: bool) -> bool:
+        value = self.get(section, option)
+        if value is None:
+            return default
+        return value.strip().lower() in ("1", "true", "yes", "on")
+
+    def get_float(self, section: str, option: str, default: float) -> float:
+        value = self.get(section, option)
+        if value is None:
+            return default
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{section}.{option} must be a number, not {value!r}") from None
+
+    def remote_names(self) -> list[str]:
+        names = []
+        for section in self.values:
+            m = _REMOTE_RE.match(section)
+            if m:
+                names.append(m.group("name"))
+        return names

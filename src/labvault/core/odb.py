@@ -1,0 +1,373 @@
+"""The object store: ``<cache>/files/md5/XX/YYYY...`` (DVC 3.x) and ``<cache>/XX/YYYY...`` (2.x).
+
+Objects are written once, at a temp name carrying the writer's pid, and renamed into place only
+when complete; they are read-only (0444). An object's name is its content's md5, so a rename race
+between two writers is harmless: both hold the same bytes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import hashlib
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from labvault.core.hashing import CHUNK, legacy_md5_bytes, md5_file
+from labvault.core.links import FICLONE
+from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
+from labvault.errors import CacheError, ManifestError, from_os_error
+
+HEX = "0123456789abcdef"
+OBJ_MODE = 0o444
+SMALL = 8 << 20
+TMP_MARK = ".lvtmp"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    oid: str
+    path: str
+    legacy: bool
+    size: int
+
+
+def _valid_oid(oid: str) -> bool:
+    body = oid[: -len(DIR_SUFFIX)] if oid.endswith(DIR_SUFFIX) else oid
+    return len(body) == 32 and all(c in HEX for c in body)
+
+
+def temp_owner_alive(name: str) -> bool:
+    """Temp names are ``.<name>.<pid>-<rand>.lvtmp``; tell whether that pid still runs."""
+    try:
+        pid = int(name.rsplit(".", 2)[-2].split("-")[0])
+    except (ValueError, IndexError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ObjectStore:
+    def __init__(self, cache_dir: str | os.PathLike[str]) -> None:
+        self.cache_dir = os.path.abspath(os.fspath(cache_dir))
+        self.root = os.path.join(self.cache_dir, "files", "md5")
+        self._fanout_ready = False
+        self._lock = threading.Lock()
+        self._trees: dict[tuple[str, bool], Tree] = {}
+        self.wrote = False
+
+    # --- paths -------------------------------------------------------------------------------
+    def oid_path(self, oid: str, legacy: bool = False) -> str:
+        base = self.cache_dir if legacy else self.root
+        return f"{base}/{oid[:2]}/{oid[2:]}"
+
+    def exists(self, oid: str, legacy: bool = False) -> bool:
+        return os.path.exists(self.oid_path(oid, legacy))
+
+    def _tmp(self, final: str) -> str:
+        head, tail = os.path.split(final)
+        return f"{head}/.{tail}.{os.getpid()}-{secrets.token_hex(4)}{TMP_MARK}"
+
+    def ensure_fanout(self) -> None:
+        if self._fanout_ready:
+            return
+        with self._lock:
+            if self._fanout_ready:
+                return
+            try:
+                os.makedirs(self.root, exist_ok=True)
+                existing = set(os.listdir(self.root))
+                for a in HEX:
+                    for b in HEX:
+                        if a + b not in existing:
+                            os.makedirs(f"{self.root}/{a}{b}", exist_ok=True)
+            except OSError as exc:
+                raise from_os_error(exc, "creating the cache") from exc
+            self._fanout_ready = True
+
+    # --- writing -----------------------------------------------------------------------------
+    def _commit_tmp(self, tmp: str, final: str) -> None:
+        if os.path.exists(final):
+            os.unlink(tmp)
+            return
+        os.rename(tmp, final)
+        self.wrote = True
+
+    def store_bytes(self, data: bytes, oid: str) -> str:
+        """Store ``data`` under ``oid`` (the caller computed it), if absent."""
+        self.ensure_fanout()
+        final = self.oid_path(oid)
+        if os.path.exists(final):
+            return final
+        tmp = self._tmp(final)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJ_MODE)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            self._commit_tmp(tmp, final)
+        except OSError as exc:
+            _silent_unlink(tmp)
+            raise from_os_error(exc, "writing cache object") from exc
+        return final
+
+    def store_file(self, src: str, adopt: str = "copy") -> tuple[str, int]:
+        """Hash ``src`` and store it in one read pass; returns (oid, size).
+
+        ``adopt`` is how the object is made when absent: ``copy`` writes the bytes read while
+        hashing; ``hardlink`` or ``reflink`` make the object share ``src``'s data (no copy).
+        """
+        self.ensure_fanout()
+        try:
+            fd = os.open(src, os.O_RDONLY)
+        except OSError as exc:
+            raise from_os_error(exc, "reading") from exc
+        try:
+            size = os.fstat(fd).st_size
+            if adopt != "copy":
+                oid = _md5_fd(fd)
+                self._adopt(src, fd, oid, adopt)
+                return oid, size
+            if size <= SMALL:
+                data = _read_all(fd, size)
+                oid = hashlib.md5(data, usedforsecurity=False).hexdigest()
+                self.store_bytes(data, oid)
+                return oid, len(data)
+            return self._store_stream(fd), size
+        except OSError as exc:
+            raise from_os_error(exc, "storing") from exc
+        finally:
+            os.close(fd)
+
+    def _store_stream(self, fd: int) -> str:
+        """Large files: hash and write chunks, writes overlapping with hashing in a second thread."""
+        tmp = self._tmp(f"{self.root}/00/stream")
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJ_MODE)
+        h = hashlib.md5(usedforsecurity=False)
+        error: list[BaseException] = []
+        import queue
+
+        q: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+
+        def writer() -> None:
+            try:
+                while True:
+                    item = q.get()
+                    if item is None:
+                        return
+                    view = memoryview(item)
+                    while view:
+                        view = view[os.write(out, view) :]
+            except BaseException as exc:  # reported below
+                error.append(exc)
+                while q.get() is not None:
+                    pass
+
+        t = threading.Thread(target=writer, daemon=True)
+        t.start()
+        try:
+            while True:
+                chunk = os.read(fd, 4 * CHUNK)
+                if not chunk:
+                    break
+                q.put(chunk)
+                h.update(chunk)
+                if error:
+                    break
+        finally:
+            q.put(None)
+            t.join()
+            os.close(out)
+        if error:
+            _silent_unlink(tmp)
+            raise error[0]
+        oid = h.hexdigest()
+        try:
+            self._commit_tmp(tmp, self.oid_path(oid))
+        except OSError:
+            _silent_unlink(tmp)
+            raise
+        return oid
+
+    def _adopt(self, src: str, fd: int, oid: str, how: str) -> None:
+        final = self.oid_path(oid)
+        if os.path.exists(final):
+            return
+        tmp = self._tmp(final)
+        try:
+            if how == "hardlink":
+                os.link(src, tmp)
+                os.chmod(tmp, OBJ_MODE)
+            else:
+                dfd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJ_MODE)
+                try:
+                    import fcntl
+
+                    fcntl.ioctl(dfd, FICLONE, fd)
+                finally:
+                    os.close(dfd)
+            self._commit_tmp(tmp, final)
+        except OSError:
+            _silent_unlink(tmp)
+            raise
+
+    def sync(self) -> None:
+        """Flush everything written to the cache's file system (one syncfs, not one fsync per file)."""
+        if not self.wrote:
+            return
+        try:
+            fd = os.open(self.cache_dir, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.syncfs(fd) != 0:
+                os.sync()
+        except (OSError, AttributeError):
+            os.sync()
+        finally:
+            os.close(fd)
+        self.wrote = False
+
+    # --- reading -----------------------------------------------------------------------------
+    def load_tree(self, oid: str, legacy: bool = False) -> Tree:
+        key = (oid, legacy)
+        tree = self._trees.get(key)
+        if tree is not None:
+            return tree
+        path = self.oid_path(oid, legacy)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise CacheError(
+                f"directory manifest {oid} is not in the cache", "fetch it with `labvault pull` or re-add the folder"
+            ) from None
+        except OSError as exc:
+            raise from_os_error(exc, "reading") from exc
+        tree = Tree.parse(data, where=f"manifest {oid}")
+        self._trees[key] = tree
+        return tree
+
+    def try_load_tree(self, oid: str, legacy: bool = False) -> Tree | None:
+        try:
+            return self.load_tree(oid, legacy)
+        except (CacheError, ManifestError):
+            return None
+
+    def iter_objects(self, with_size: bool = False) -> Iterator[StoredObject]:
+        """Every object in both layouts; temp files are not objects."""
+        for base, legacy in ((self.root, False), (self.cache_dir, True)):
+            try:
+                top = os.listdir(base)
+            except FileNotFoundError:
+                continue
+            for prefix in top:
+                if len(prefix) != 2 or prefix[0] not in HEX or prefix[1] not in HEX:
+                    continue
+                try:
+                    it = os.scandir(f"{base}/{prefix}")
+                except OSError:
+                    continue
+                with it:
+                    for entry in it:
+                        name = entry.name
+                        if name.startswith(".") or not entry.is_file(follow_symlinks=False):
+                            continue
+                        oid = prefix + name
+                        if not _valid_oid(oid):
+                            continue
+                        size = entry.stat(follow_symlinks=False).st_size if with_size else 0
+                        yield StoredObject(oid, entry.path, legacy, size)
+
+    def iter_temps(self) -> Iterator[str]:
+        for base in (self.root, self.cache_dir):
+            try:
+                top = os.listdir(base)
+            except FileNotFoundError:
+                continue
+            for prefix in top:
+                if len(prefix) != 2:
+                    continue
+                try:
+                    names = os.listdir(f"{base}/{prefix}")
+                except OSError:
+                    continue
+                for name in names:
+                    if name.endswith(TMP_MARK):
+                        yield f"{base}/{prefix}/{name}"
+
+    def check(self, obj: StoredObject) -> bool:
+        """Re-hash one object; True when its content matches its name."""
+        path = obj.path
+        if is_dir_oid(obj.oid):
+            with open(path, "rb") as f:
+                data = f.read()
+            digest = legacy_md5_bytes(data) if obj.legacy else hashlib.md5(data, usedforsecurity=False).hexdigest()
+            return digest + DIR_SUFFIX == obj.oid
+        return md5_file(path, legacy=obj.legacy) == obj.oid
+
+    def remove(self, path: str) -> None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise from_os_error(exc, "removing cache object") from exc
+
+    def quarantine(self, obj_path: str) -> str:
+        """Move a corrupt object out of the way (kept for inspection, never used again)."""
+        qdir = os.path.join(self.cache_dir, "labvault-quarantine")
+        os.makedirs(qdir, exist_ok=True)
+        dst = os.path.join(qdir, os.path.basename(os.path.dirname(obj_path)) + os.path.basename(obj_path))
+        os.replace(obj_path, dst)
+        return dst
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    data = os.read(fd, size + 1) if size else b""
+    if len(data) <= size:
+        more = os.read(fd, 1 << 20)
+        if more:
+            parts = [data, more]
+            while more:
+                more = os.read(fd, 1 << 20)
+                parts.append(more)
+            data = b"".join(parts)
+    return data
+
+
+def _md5_fd(fd: int) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    while True:
+        chunk = os.read(fd, 4 * CHUNK)
+        if not chunk:
+            return h.hexdigest()
+        h.update(chunk)
+
+
+def _silent_unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            pass
+
+
+def cache_dir_for(dvc_dir: Path, configured: str | None) -> Path:
+    if not configured:
+        return dvc_dir / "cache"
+    p = Path(os.path.expanduser(configured))
+    return p if p.is_absolute() else (dvc_dir / p).resolve()

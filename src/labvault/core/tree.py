@@ -1,0 +1,101 @@
+"""``.dir`` manifests: the canonical JSON DVC hashes to name a directory.
+
+The bytes are ``json.dumps([{"md5": oid, "relpath": "a/b"}, ...], sort_keys=True)`` with entries
+sorted by relpath as text, ASCII-escaped; the directory's oid is the md5 of those bytes plus ``.dir``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from labvault.core.hashing import md5_bytes
+from labvault.errors import ManifestError
+
+DIR_SUFFIX = ".dir"
+
+
+def is_dir_oid(oid: str) -> bool:
+    return oid.endswith(DIR_SUFFIX)
+
+
+def check_relpath(relpath: str) -> None:
+    """Refuse a relpath that could escape the directory it belongs to."""
+    if not relpath or "\x00" in relpath:
+        raise ManifestError(f"manifest entry {relpath!r} is empty or holds a NUL byte")
+    if relpath.startswith("/") or (len(relpath) > 1 and relpath[1] == ":"):
+        raise ManifestError(f"manifest entry {relpath!r} is an absolute path", "the manifest is corrupt or hostile")
+    for part in relpath.split("/"):
+        if part in ("", ".", ".."):
+            raise ManifestError(
+                f"manifest entry {relpath!r} escapes its directory or is not normalized",
+                "the manifest is corrupt or hostile; it will not be checked out",
+            )
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A directory's content: (relpath, oid) pairs sorted by relpath."""
+
+    entries: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Tree:
+        return cls(tuple(sorted(pairs)))
+
+    def to_bytes(self) -> bytes:
+        return json.dumps([{"md5": oid, "relpath": rel} for rel, oid in self.entries], sort_keys=True).encode(
+            "utf-8"
+        )
+
+    def oid(self) -> str:
+        return md5_bytes(self.to_bytes()) + DIR_SUFFIX
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.entries)
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.entries)
+
+    @classmethod
+    def parse(cls, data: bytes, where: str = "manifest") -> Tree:
+        """Parse and validate manifest bytes: every relpath must stay inside the directory."""
+        try:
+            raw = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ManifestError(f"{where} is not valid JSON ({exc})", "the object is corrupt; run `labvault verify`") from None
+        if not isinstance(raw, list):
+            raise ManifestError(f"{where} is not a JSON list", "the object is corrupt; run `labvault verify`")
+        pairs: list[tuple[str, str]] = []
+        for item in raw:
+            if not isinstance(item, dict):
+                raise ManifestError(f"{where} has an entry that is not an object")
+            rel = item.get("relpath")
+            oid = item.get("md5")
+            if not isinstance(rel, str) or not isinstance(oid, str):
+                raise ManifestError(f"{where} has an entry without a string relpath and md5")
+            check_relpath(rel)
+            if len(oid) != 32 or any(c not in "0123456789abcdef" for c in oid):
+                raise ManifestError(f"{where}: entry {rel!r} has a malformed md5 {oid!r}")
+            pairs.append((rel, oid))
+        tree = cls.from_pairs(pairs)
+        _check_no_prefix_conflicts(tree, where)
+        return tree
+
+
+def _check_no_prefix_conflicts(tree: Tree, where: str) -> None:
+    seen: set[str] = set()
+    for rel, _ in tree.entries:
+        if rel in seen:
+            raise ManifestError(f"{where} lists {rel!r} twice")
+        seen.add(rel)
+    for rel, _ in tree.entries:
+        head = rel
+        while "/" in head:
+            head = head.rsplit("/", 1)[0]
+            if head in seen:
+                raise ManifestError(f"{where} lists {head!r} both as a file and as a folder")

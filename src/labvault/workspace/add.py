@@ -1,0 +1,164 @@
+"""``add`` and ``commit``: hash outputs, store them in the cache in the same read, write pointers."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from labvault.errors import OverlapError, PathError
+from labvault.workspace.ignore import gitignore_add
+from labvault.workspace.index import Tracked, check_no_overlap, select, workspace_outputs
+from labvault.workspace.pointer import POINTER_SUFFIX, Out, Pointer, load_pointer, pointer_for, write_pointer
+from labvault.workspace.repo import Repo
+from labvault.workspace.scan import Content, Scanner
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One output after add/commit."""
+
+    path: str
+    pointer: str
+    oid: str
+    size: int
+    nfiles: int | None
+    changed: bool
+    hashed_files: int
+
+
+def expand_targets(targets: list[str], cwd: Path) -> list[Path]:
+    paths: list[Path] = []
+    for t in targets:
+        p = Path(t) if os.path.isabs(t) else cwd / t
+        if os.path.lexists(p):
+            paths.append(p)
+            continue
+        if glob.has_magic(t):
+            hits = sorted(glob.glob(str(p)))
+            if not hits:
+                raise PathError(f"no file matches {t!r}", "check the pattern")
+            paths.extend(Path(h) for h in hits)
+            continue
+        raise PathError(f"{t} does not exist", "check the path (labvault add takes existing files and folders)")
+    return paths
+
+
+def _plan_targets(repo: Repo, paths: list[Path]) -> list[str]:
+    rels: list[str] = []
+    for p in paths:
+        rel = repo.rel(p)
+        if rel.endswith(POINTER_SUFFIX):
+            raise PathError(f"{rel} is a pointer file", f"add the data it names instead ({rel[: -len(POINTER_SUFFIX)]})")
+        if os.path.basename(rel) in (".gitignore", ".dvcignore"):
+            raise PathError(f"{rel} is a control file", "track data files and folders instead")
+        if repo.ignore.is_ignored(rel, os.path.isdir(p)):
+            raise PathError(f"{rel} is ignored by a .dvcignore", "remove the matching pattern first")
+        if rel not in rels:
+            rels.append(rel)
+    for a in rels:
+        for b in rels:
+            if a != b and b.startswith(a + "/"):
+                raise OverlapError(f"{b} is inside {a}; both were given", "add only the folder")
+    return rels
+
+
+def add(repo: Repo, targets: list[str], cwd: Path) -> list[Recorded]:
+    paths = expand_targets(targets, cwd)
+    rels = _plan_targets(repo, paths)
+    tracked = workspace_outputs(repo)
+    for rel in rels:
+        check_no_overlap(rel, tracked, own_pointer=pointer_for(repo.abspath(rel)))
+    if repo.scm is not None:
+        in_git = repo.scm.tracked(rels)
+        if in_git:
+            raise OverlapError(
+                f"{in_git[0]} is already tracked by git", f"stop that first with `git rm -r --cached {in_git[0]}`"
+            )
+    with repo.locked():
+        results = [_record(repo, rel, None) for rel in rels]
+        _finish(repo, [r.pointer for r in results], [r.path for r in results])
+    return results
+
+
+def commit(repo: Repo, targets: list[str] | None) -> list[Recorded]:
+    tracked = [t for t in select(workspace_outputs(repo), repo, targets) if t.out.use_cache]
+    with repo.locked():
+        results = [_record(repo, t.rel, t) for t in tracked]
+        _finish(repo, [r.pointer for r in results if r.changed], [])
+    return results
+
+
+def _adopt_mode(repo: Repo) -> str:
+    first = repo.linker().types[0]
+    if first == "hardlink":
+        return "hardlink"
+    return "copy"
+
+
+def _record(repo: Repo, rel: str, existing: Tracked | None) -> Recorded:
+    scanner = Scanner(repo, store=True, adopt=_adopt_mode(repo))
+    task = repo.progress.task(f"adding {rel}")
+    try:
+        content = scanner.scan(rel, task)
+    finally:
+        task.close()
+    if content is None:
+        raise PathError(f"{rel} does not exist", "restore it with `labvault checkout` or stop tracking it")
+    if repo.fsync:
+        repo.odb.sync()
+    if existing is not None:
+        pointer, index = existing.pointer, existing.index
+        pointer_path = pointer.file
+    else:
+        pointer_path = pointer_for(repo.abspath(rel))
+        pointer, index = _pointer_for_new(pointer_path)
+    old = pointer.outs[index]
+    new = old.with_content(content.oid, content.size, content.nfiles, content.isexec)
+    changed = new != old
+    if changed:
+        outs = list(pointer.outs)
+        outs[index] = new
+        write_pointer(pointer.with_outs(tuple(outs)))
+    if repo.scm is not None:
+        out_abs = pointer.out_abspath(new)
+        gitignore_add(out_abs.parent, out_abs.name)
+    _link_after_store(repo, rel, content)
+    return Recorded(
+        path=rel,
+        pointer=pointer_path.relative_to(repo.root).as_posix(),
+        oid=content.oid,
+        size=content.size,
+        nfiles=content.nfiles,
+        changed=changed,
+        hashed_files=scanner.hashed,
+    )
+
+
+def _pointer_for_new(pointer_path: Path) -> tuple[Pointer, int]:
+    name = pointer_path.name[: -len(POINTER_SUFFIX)]
+    if pointer_path.exists():
+        pointer = load_pointer(pointer_path)
+        for i, out in enumerate(pointer.outs):
+            if out.path == name:
+                return pointer, i
+        raise OverlapError(
+            f"{pointer_path} exists and does not track {name}", "move that file away or remove it first"
+        )
+    return Pointer(pointer_path, (Out(path=name),), {}), 0
+
+
+def _link_after_store(repo: Repo, rel: str, content: Content) -> None:
+    """With symlink/hardlink caches, the workspace files become links to the new objects."""
+    if repo.linker().types[0] not in ("symlink", "hardlink"):
+        return
+    from labvault.workspace.checkout import relink_output
+
+    relink_output(repo, rel, content)
+
+
+def _finish(repo: Repo, pointers: list[str], outputs: list[str]) -> None:
+    if repo.scm is not None and repo.config.get_bool("core", "autostage", False) and pointers:
+        ignores = sorted({os.path.join(os.path.dirname(o), ".gitignore") for o in outputs})
+        repo.scm.add([str(repo.root / p) for p in [*pointers, *ignores]])

@@ -1,0 +1,57 @@
+"""``status``: what differs between the workspace and the pointers, down to files in folders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from labvault.workspace.index import Tracked, select, workspace_outputs
+from labvault.workspace.repo import Repo
+from labvault.workspace.scan import Scanner
+
+
+@dataclass(frozen=True)
+class OutputStatus:
+    path: str
+    pointer: str
+    status: str  # clean | modified | deleted | not_in_cache | not_committed
+    added: tuple[str, ...] = ()
+    modified: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    outputs: tuple[OutputStatus, ...] = field(default_factory=tuple)
+
+    @property
+    def clean(self) -> bool:
+        return all(o.status == "clean" for o in self.outputs)
+
+
+def status(repo: Repo, targets: list[str] | None = None) -> StatusReport:
+    tracked = select(workspace_outputs(repo), repo, targets)
+    return StatusReport(tuple(output_status(repo, t) for t in tracked))
+
+
+def output_status(repo: Repo, t: Tracked) -> OutputStatus:
+    out = t.out
+    if out.oid is None:
+        return OutputStatus(t.rel, t.pointer_rel, "not_committed")
+    scanner = Scanner(repo, store=False, legacy=out.legacy)
+    current = scanner.scan(t.rel)
+    if current is None:
+        return OutputStatus(t.rel, t.pointer_rel, "deleted")
+    in_cache = not out.use_cache or repo.odb.exists(out.oid, out.legacy)
+    if current.oid == out.oid:
+        return OutputStatus(t.rel, t.pointer_rel, "clean" if in_cache else "not_in_cache")
+    if not out.is_dir or current.tree is None:
+        return OutputStatus(t.rel, t.pointer_rel, "modified")
+    old = repo.odb.try_load_tree(out.oid, out.legacy)
+    if old is None:
+        return OutputStatus(t.rel, t.pointer_rel, "modified")
+    before = old.as_dict()
+    now = current.tree.as_dict()
+    added = tuple(sorted(r for r in now if r not in before))
+    deleted = tuple(sorted(r for r in before if r not in now))
+    modified = tuple(sorted(r for r, o in now.items() if r in before and before[r] != o))
+    return OutputStatus(t.rel, t.pointer_rel, "modified", added, modified, deleted)

@@ -1,0 +1,65 @@
+"""The objects a repo still needs: those named by its pointers (and ``dvc.lock`` files),
+in the workspace and, when asked, at every tag, branch or commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from labvault.workspace.index import Tracked, find_control_files, lock_outputs, outputs_at_rev, workspace_outputs
+from labvault.workspace.repo import Repo
+
+Ref = tuple[str, bool]  # (oid, legacy)
+
+
+@dataclass
+class UsedObjects:
+    refs: set[Ref] = field(default_factory=set)
+    missing_manifests: set[Ref] = field(default_factory=set)
+    revisions: int = 0
+
+
+def _add_out(repo: Repo, used: UsedObjects, oid: str, legacy: bool) -> None:
+    ref = (oid, legacy)
+    if ref in used.refs:
+        return
+    used.refs.add(ref)
+    if oid.endswith(".dir"):
+        tree = repo.odb.try_load_tree(oid, legacy)
+        if tree is None:
+            used.missing_manifests.add(ref)
+            return
+        used.refs.update((child, legacy) for _, child in tree)
+
+
+def _add_tracked(repo: Repo, used: UsedObjects, tracked: list[Tracked]) -> None:
+    for t in tracked:
+        if t.out.oid and t.out.use_cache:
+            _add_out(repo, used, t.out.oid, t.out.legacy)
+
+
+def _lock_files_workspace(repo: Repo) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in find_control_files(repo)[1]]
+
+
+def collect_used(
+    repo: Repo, all_tags: bool = False, all_branches: bool = False, all_commits: bool = False
+) -> UsedObjects:
+    used = UsedObjects()
+    _add_tracked(repo, used, workspace_outputs(repo))
+    for text in _lock_files_workspace(repo):
+        for _, oid in lock_outputs(text):
+            _add_out(repo, used, oid, False)
+    used.revisions = 1
+    if not (all_tags or all_branches or all_commits):
+        return used
+    git = repo.require_scm()
+    revs = set(git.all_commits()) if all_commits else set()
+    revs.update(git.refs(tags=all_tags, branches=all_branches))
+    for rev in sorted(revs):
+        _add_tracked(repo, used, outputs_at_rev(repo, rev))
+        names = git.ls_files_at(rev, ("dvc.lock",))
+        for text in git.read_files_at(rev, names).values():
+            for _, oid in lock_outputs(text.decode("utf-8", errors="replace")):
+                _add_out(repo, used, oid, False)
+    used.revisions += len(revs)
+    return used
