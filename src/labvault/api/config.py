@@ -67,6 +67,6 @@ def config_list(level: str | None = None, repo: PathLike | None = None) -> dict[
         prefix = section
         if section.startswith('remote "'):
             prefix = "remote." + section[len('remote "') : -1]
-        for k, v in opts.items():
-            flat[f"{prefix}.{k}"] = v
+        for opt, val in opts.items():
+            flat[f"{prefix}.{opt}"] = val
     return flat

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from labvault import __version__, api
+from labvault import __version__
 from labvault.cli.progress import make_progress, stop
 from labvault.errors import LabvaultError
 

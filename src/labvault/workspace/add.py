@@ -10,7 +10,14 @@ from pathlib import Path
 from labvault.errors import OverlapError, PathError
 from labvault.workspace.ignore import gitignore_add
 from labvault.workspace.index import Tracked, check_no_overlap, select, workspace_outputs
-from labvault.workspace.pointer import POINTER_SUFFIX, Out, Pointer, load_pointer, pointer_for, write_pointer
+from labvault.workspace.pointer import (
+    POINTER_SUFFIX,
+    Out,
+    Pointer,
+    load_pointer,
+    pointer_for,
+    write_pointer,
+)
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Content, Scanner
 

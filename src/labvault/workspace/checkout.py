@@ -17,7 +17,7 @@ from labvault.core.tree import Tree
 from labvault.errors import CacheError, ManifestError, WorkspaceConflictError, from_os_error
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.repo import Repo
-from labvault.workspace.scan import Content, Scanner, walk_dir
+from labvault.workspace.scan import Content, Scanner
 
 BATCH = 256
 
@@ -81,8 +81,7 @@ def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool) -> None:
     scanner = Scanner(repo, store=False, legacy=out.legacy)
     if not out.is_dir:
         if _is_dir_on_disk(path):
-            current_files = _current_dir(repo, t.rel, path, scanner)
-            _risk_files(repo, plan, current_files, t.rel)
+            _risk_files(repo, plan, _current_dir(repo, t.rel, path, scanner), t.rel)
             plan.rmtrees.append(path)
             current = None
         else:

@@ -18,9 +18,9 @@ class IgnoreRules:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._specs: dict[str, pathspec.PathSpec | None] = {}
+        self._specs: dict[str, pathspec.PathSpec | None] = {}  # type: ignore[type-arg]
 
-    def _spec_for(self, rel_dir: str) -> pathspec.PathSpec | None:
+    def _spec_for(self, rel_dir: str) -> pathspec.PathSpec | None:  # type: ignore[type-arg]
         if rel_dir not in self._specs:
             f = self.root / rel_dir / DVCIGNORE if rel_dir else self.root / DVCIGNORE
             try:

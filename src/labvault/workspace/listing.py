@@ -26,7 +26,7 @@ def list_outputs(repo: Repo) -> list[Listed]:
         result.append(
             Listed(
                 t.rel, t.pointer_rel, out.oid, out.size, out.nfiles if out.is_dir else None, out.is_dir,
-                bool(out.oid) and repo.odb.exists(out.oid, out.legacy),
+                out.oid is not None and repo.odb.exists(out.oid, out.legacy),
             )
         )
     return result

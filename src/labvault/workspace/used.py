@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from labvault.workspace.index import Tracked, find_control_files, lock_outputs, outputs_at_rev, workspace_outputs
+from labvault.workspace.index import (
+    Tracked,
+    find_control_files,
+    lock_outputs,
+    outputs_at_rev,
+    workspace_outputs,
+)
 from labvault.workspace.repo import Repo
 
 Ref = tuple[str, bool]  # (oid, legacy)
@@ -58,8 +64,8 @@ def collect_used(
     for rev in sorted(revs):
         _add_tracked(repo, used, outputs_at_rev(repo, rev))
         names = git.ls_files_at(rev, ("dvc.lock",))
-        for text in git.read_files_at(rev, names).values():
-            for _, oid in lock_outputs(text.decode("utf-8", errors="replace")):
+        for blob in git.read_files_at(rev, names).values():
+            for _, oid in lock_outputs(blob.decode("utf-8", errors="replace")):
                 _add_out(repo, used, oid, False)
     used.revisions += len(revs)
     return used
