@@ -108,7 +108,13 @@ def _record(repo: Repo, rel: str, existing: Tracked | None) -> Recorded:
     scanner = Scanner(repo, store=True, adopt=_adopt_mode(repo))
     task = repo.progress.task(f"adding {rel}")
     try:
-        content = scanner.scan(rel, task)
+        recorded = existing.out.oid if existing is not None and not existing.out.legacy else None
+        if existing is None:
+            prior = pointer_for(repo.abspath(rel))
+            if prior.exists():
+                outs = [o for o in load_pointer(prior).outs if not o.legacy]
+                recorded = outs[0].oid if outs else None
+        content = scanner.scan(rel, task, recorded)
     finally:
         task.close()
     if content is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from labvault.core.links import Linker
 from labvault.core.tree import Tree
-from labvault.errors import CacheError, ManifestError, WorkspaceConflictError, from_os_error
+from labvault.errors import CacheError, WorkspaceConflictError, from_os_error
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Content, Scanner
@@ -99,7 +99,7 @@ def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool) -> None:
         return
     try:
         tree = odb.load_tree(out.oid, out.legacy)
-    except (CacheError, ManifestError):
+    except CacheError:
         plan.result.failed.append(t.rel)
         return
     if os.path.lexists(path) and not _is_dir_on_disk(path):

@@ -33,6 +33,8 @@ class FileStat:
     path: str
     key: Key
     isexec: bool
+    nlink: int = 1
+    is_link: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,12 @@ def walk_dir(top: str, checker: IgnoreChecker) -> list[FileStat]:
                 raise from_os_error(exc, "reading") from exc
             if checker(sub, False, has_ignore):
                 continue
-            files.append(FileStat(sub, e.path, (st.st_ino, st.st_mtime_ns, st.st_size), bool(st.st_mode & 0o100)))
+            files.append(
+                FileStat(
+                    sub, e.path, (st.st_ino, st.st_mtime_ns, st.st_size), bool(st.st_mode & 0o100),
+                    st.st_nlink, e.is_symlink(),
+                )
+            )
     return files
 
 
@@ -144,6 +151,9 @@ class Scanner:
         self.kind = "legacy" if self.legacy else "md5"
         self.odb: ObjectStore = repo.odb
         self.hashed = 0
+        self.corrupted: list[tuple[str, str]] = []
+        self._recorded: str | None = None
+        self._recorded_tree: tuple[str, dict[str, str]] | None = None
 
     def _fn(self) -> Callable[[str], tuple[str, int]]:
         if self.store:
@@ -159,8 +169,12 @@ class Scanner:
 
         return just_hash
 
-    def scan(self, rel: str, task: Task | None = None) -> Content | None:
-        """Content of output ``rel``; None when it does not exist."""
+    def scan(self, rel: str, task: Task | None = None, recorded: str | None = None) -> Content | None:
+        """Content of output ``rel``; None when it does not exist.
+
+        ``recorded`` is the oid its pointer holds, used to notice edits made through links.
+        """
+        self._recorded = recorded
         path = str(self.repo.abspath(rel))
         try:
             st = os.stat(path)
@@ -174,7 +188,10 @@ class Scanner:
             return self._scan_dir(rel, path, task)
         if not statmod.S_ISREG(st.st_mode):
             raise PathError(f"{path} is not a regular file or folder", "only files and folders can be tracked")
-        f = FileStat("", path, (st.st_ino, st.st_mtime_ns, st.st_size), bool(st.st_mode & 0o100))
+        f = FileStat(
+            "", path, (st.st_ino, st.st_mtime_ns, st.st_size), bool(st.st_mode & 0o100), st.st_nlink,
+            os.path.islink(path),
+        )
         oids = self._oids(rel, [f], task)
         return Content(oids[0], st.st_size, None, f.isexec, None)
 
@@ -203,10 +220,16 @@ class Scanner:
                 oids.append(None)
                 todo.append(i)
         if todo:
-            if task is not None and len(todo) > 1:
-                task.advance(0)
             pending = [files[i] for i in todo]
-            results = hash_files(pending, self._fn(), self.repo.jobs, task)
+            linked = self._linked_objects(rel, pending, known)
+            fn = self._fn()
+            if linked and self.store and self.adopt != "copy":
+                # A file that shares its inode with a cache object must be copied, never adopted.
+                plain, odb_ = fn, self.odb
+                fn = lambda p: odb_.store_file(p, "copy") if p in linked else plain(p)  # noqa: E731
+            results = hash_files(pending, fn, self.repo.jobs, task)
+            if linked:
+                self._check_linked(linked, {f.path: r[0] for f, r in zip(pending, results, strict=True)})
             self.hashed += len(pending)
             horizon = time.time_ns() - RACY_NS
             rows = []
@@ -220,3 +243,62 @@ class Scanner:
         if any(o is None for o in oids):  # pragma: no cover - defensive
             raise LabvaultError("internal error: a file was left unhashed")
         return [o for o in oids if o is not None]
+
+    # --- links into the cache --------------------------------------------------------------
+    def _linked_objects(
+        self, rel: str, files: list[FileStat], known: dict[str, tuple[Key, str]]
+    ) -> dict[str, tuple[str, str]]:
+        """Changed files that are links to cache objects: path -> (object path, object oid).
+
+        Editing such a file edits the object itself (a hardlink, or a symlink followed by a
+        process that ignores the read-only mode, such as root).
+        """
+        linked: dict[str, tuple[str, str]] = {}
+        odb = self.odb
+        for f in files:
+            if f.is_link:
+                target = os.path.realpath(f.path)
+                if target.startswith(odb.cache_dir + os.sep):
+                    name = target[len(odb.root) + 1 :].replace("/", "") if target.startswith(odb.root + os.sep) else ""
+                    linked[f.path] = (target, name)
+            elif f.nlink > 1:
+                row = known.get(f"{rel}/{f.rel}" if f.rel else rel)
+                candidates = {row[1]} if row is not None else set()
+                previous = self._previous(f.rel)
+                if previous:
+                    candidates.add(previous)
+                for oid in candidates:
+                    obj = odb.oid_path(oid)
+                    try:
+                        if os.path.samefile(obj, f.path):
+                            linked[f.path] = (obj, oid)
+                    except OSError:
+                        continue
+        return linked
+
+    def _previous(self, rel_in_out: str) -> str | None:
+        recorded = self._recorded
+        if not recorded:
+            return None
+        if not rel_in_out:
+            return None if recorded.endswith(".dir") else recorded
+        if self._recorded_tree is None or self._recorded_tree[0] != recorded:
+            tree = self.odb.try_load_tree(recorded) if recorded.endswith(".dir") else None
+            self._recorded_tree = (recorded, tree.as_dict() if tree else {})
+        return self._recorded_tree[1].get(rel_in_out)
+
+    def _check_linked(self, linked: dict[str, tuple[str, str]], new_oids: dict[str, str]) -> None:
+        for path, (obj, oid) in linked.items():
+            if not oid or new_oids.get(path) == oid:
+                continue
+            self.corrupted.append((path, oid))
+            if self.store:
+                try:
+                    self.odb.quarantine(obj)
+                except OSError:
+                    pass
+            self.repo.progress.message(
+                f"warning: {path} was edited through a link into the cache, which changed cache object {oid}; "
+                + ("it was moved to quarantine; " if self.store else "")
+                + "restore that version from a remote, and use `labvault unprotect` before editing linked data"
+            )

@@ -38,7 +38,7 @@ def output_status(repo: Repo, t: Tracked) -> OutputStatus:
     if out.oid is None:
         return OutputStatus(t.rel, t.pointer_rel, "not_committed")
     scanner = Scanner(repo, store=False, legacy=out.legacy)
-    current = scanner.scan(t.rel)
+    current = scanner.scan(t.rel, recorded=None if out.legacy else out.oid)
     if current is None:
         return OutputStatus(t.rel, t.pointer_rel, "deleted")
     in_cache = not out.use_cache or repo.odb.exists(out.oid, out.legacy)
