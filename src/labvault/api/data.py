@@ -46,9 +46,10 @@ def init(path: PathLike = ".", no_scm: bool = False, force: bool = False) -> Pat
 
 
 def add(targets: list[str], repo: PathLike | None = None, progress: Progress = NULL_PROGRESS) -> list[Recorded]:
-    """Track files, folders or glob patterns (relative to the current folder)."""
+    """Track files, folders or glob patterns (relative to ``repo`` when given, else to the
+    current folder)."""
     r = _open(repo, progress)
-    return _add.add(r, targets, Path.cwd())
+    return _add.add(r, targets)
 
 
 def commit(
@@ -58,8 +59,10 @@ def commit(
     return _add.commit(_open(repo, progress), targets or None)
 
 
-def status(targets: list[str] | None = None, repo: PathLike | None = None) -> StatusReport:
-    return _status.status(_open(repo, NULL_PROGRESS), targets or None)
+def status(
+    targets: list[str] | None = None, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS
+) -> StatusReport:
+    return _status.status(_open(repo, progress), targets or None)
 
 
 def checkout(

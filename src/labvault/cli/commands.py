@@ -53,7 +53,8 @@ def add(ctx: click.Context, targets: tuple[str, ...], as_json: bool) -> None:
 @cli.command()
 @click.argument("targets", nargs=-1)
 @json_option
-def status(targets: tuple[str, ...], as_json: bool) -> None:
+@click.pass_context
+def status(ctx: click.Context, targets: tuple[str, ...], as_json: bool) -> None:
     """Show what changed in tracked outputs, down to the files inside folders.
 
     \b
@@ -61,7 +62,7 @@ def status(targets: tuple[str, ...], as_json: bool) -> None:
       labvault status
       labvault status data/images --json
     """
-    report = api.status(list(targets))
+    report = api.status(list(targets), progress=_state(ctx).progress)
     if as_json:
         emit_json({"clean": report.clean, "outputs": report.outputs})
         return

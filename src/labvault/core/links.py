@@ -117,6 +117,9 @@ class Linker:
         last: Exception | None = None
         for kind in candidates:
             assert kind is not None
+            if kind == "hardlink" and _same_file(obj_path, dst):
+                self._working = kind
+                return kind
             tmp = tmp_name(dst)
             try:
                 _MAKERS[kind](obj_path, tmp)
@@ -125,12 +128,10 @@ class Linker:
                 continue
             try:
                 os.replace(tmp, dst)
-            except BaseException:
-                try:
+            finally:
+                # rename() between two names of one inode does nothing: drop the temp name
+                if os.path.lexists(tmp):
                     os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
             self._working = kind
             return kind
         if self._working:
@@ -144,3 +145,10 @@ def parse_types(value: str | None) -> tuple[str, ...]:
     if not value:
         return DEFAULT_TYPES
     return tuple(t.strip() for t in value.split(",") if t.strip())
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b) and not os.path.islink(b)
+    except OSError:
+        return False

@@ -71,8 +71,8 @@ def _plan_targets(repo: Repo, paths: list[Path]) -> list[str]:
     return rels
 
 
-def add(repo: Repo, targets: list[str], cwd: Path) -> list[Recorded]:
-    paths = expand_targets(targets, cwd)
+def add(repo: Repo, targets: list[str]) -> list[Recorded]:
+    paths = expand_targets(targets, repo.base)
     rels = _plan_targets(repo, paths)
     tracked = workspace_outputs(repo)
     for rel in rels:

@@ -158,8 +158,7 @@ def select(tracked: list[Tracked], repo: Repo, targets: list[str] | None) -> lis
         return tracked
     chosen: list[Tracked] = []
     for target in targets:
-        p = Path(target)
-        rel = repo.rel(p)
+        rel = repo.rel(Path(target))
         hits = [t for t in tracked if t.rel == rel or t.pointer_rel == rel]
         if not hits:
             hits = [t for t in tracked if t.rel.startswith(rel + "/")]

@@ -27,7 +27,7 @@ def move(repo: Repo, src: str, dst: str) -> Moved:
         raise PathError(f"{src} is not tracked")
     if len(t.pointer.outs) != 1:
         raise UsageError(f"{t.pointer_rel} tracks several outputs", "move them by editing the file")
-    dst_path = Path(dst)
+    dst_path = repo.base / dst
     if dst_path.is_dir() and not dst_path.is_symlink():
         dst_path = dst_path / Path(t.rel).name
     dst_rel = repo.rel(dst_path)

@@ -32,6 +32,7 @@ DVCIGNORE_TEXT = (
 class Repo:
     root: Path
     progress: Progress = NULL_PROGRESS
+    cwd: Path | None = None  # where relative user paths start; the process's cwd when None
 
     @property
     def dvc_dir(self) -> Path:
@@ -95,7 +96,9 @@ class Repo:
     # --- paths -------------------------------------------------------------------------------
     def rel(self, path: Path) -> str:
         """POSIX path of ``path`` relative to the root; refuses paths outside it or in .dvc/."""
-        absolute = Path(os.path.normpath(os.path.abspath(path)))
+        joined = os.path.normpath(os.path.join(self.base, path))
+        head, tail = os.path.split(joined)
+        absolute = Path(os.path.realpath(head)) / tail if tail else Path(os.path.realpath(joined))
         try:
             rel = absolute.relative_to(self.root)
         except ValueError:
@@ -107,6 +110,10 @@ class Repo:
         if first in (DVC_DIR, ".git"):
             raise PathError(f"{path} is inside {first}/, which labvault manages", "track data outside it")
         return posix
+
+    @property
+    def base(self) -> Path:
+        return self.cwd if self.cwd is not None else Path.cwd()
 
     def abspath(self, rel: str) -> Path:
         return self.root / rel
@@ -125,7 +132,9 @@ def find_root(start: Path | None = None) -> Path:
 
 
 def open_repo(start: Path | None = None, progress: Progress = NULL_PROGRESS) -> Repo:
-    return Repo(find_root(start), progress)
+    """The repo holding ``start`` (the current folder by default); relative paths given to its
+    commands start at ``start``."""
+    return Repo(find_root(start), progress, Path(os.path.abspath(start)) if start is not None else None)
 
 
 def init_repo(root: Path, no_scm: bool = False, force: bool = False) -> Repo:
