@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import glob
 import os
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
 from labvault.errors import OverlapError, PathError
 from labvault.workspace.ignore import gitignore_add
-from labvault.workspace.index import Tracked, check_no_overlap, select, workspace_outputs
+from labvault.workspace.index import (
+    Tracked,
+    check_no_overlap,
+    outputs_of,
+    select,
+    workspace_outputs,
+)
 from labvault.workspace.pointer import (
     POINTER_SUFFIX,
     Out,
@@ -104,16 +111,30 @@ def _adopt_mode(repo: Repo) -> str:
     return "copy"
 
 
+def _unchanged_legacy(repo: Repo, rel: str, existing: Tracked | None) -> Recorded | None:
+    """A 2.x output whose data did not change keeps its pointer as it is (as DVC does)."""
+    if existing is None or not existing.out.legacy or existing.out.oid is None:
+        return None
+    current = Scanner(repo, store=False, legacy=True).scan(rel)
+    if current is None or current.oid != existing.out.oid:
+        return None
+    return Recorded(rel, existing.pointer_rel, current.oid, current.size, current.nfiles, False, 0)
+
+
 def _record(repo: Repo, rel: str, existing: Tracked | None) -> Recorded:
+    if existing is None:
+        prior = pointer_for(repo.abspath(rel))
+        if prior.exists():
+            for t in outputs_of(load_pointer(prior), posixpath.dirname(rel)):
+                if t.rel == rel:
+                    existing = t
+    kept = _unchanged_legacy(repo, rel, existing)
+    if kept is not None:
+        return kept
     scanner = Scanner(repo, store=True, adopt=_adopt_mode(repo))
     task = repo.progress.task(f"adding {rel}")
     try:
         recorded = existing.out.oid if existing is not None and not existing.out.legacy else None
-        if existing is None:
-            prior = pointer_for(repo.abspath(rel))
-            if prior.exists():
-                outs = [o for o in load_pointer(prior).outs if not o.legacy]
-                recorded = outs[0].oid if outs else None
         content = scanner.scan(rel, task, recorded)
     finally:
         task.close()

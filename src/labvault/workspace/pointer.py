@@ -40,6 +40,7 @@ class Out:
     isexec: bool = False
     legacy: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = ()  # key order read from disk; DVC keeps it and appends new keys
 
     @property
     def is_dir(self) -> bool:
@@ -66,7 +67,11 @@ class Out:
             d["hash"] = "md5"
         d["path"] = self.path
         d.update(self.extra)
-        return d
+        if not self.order:
+            return d
+        ordered = {k: d[k] for k in self.order if k in d}
+        ordered.update((k, v) for k, v in d.items() if k not in ordered)
+        return ordered
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ def parse_pointer(text: str, where: str) -> Pointer:
                 isexec=bool(item.get("isexec", False)),
                 legacy=hash_name is None and md5 is not None,
                 extra=extra,
+                order=tuple(item),
             )
         )
     extra_top = {k: v for k, v in data.items() if k != "outs"}

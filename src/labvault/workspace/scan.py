@@ -27,7 +27,7 @@ BATCH = 128
 RACY_NS = 50_000_000  # files modified this close to the scan are re-hashed next time too
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileStat:
     rel: str  # relative to the output (directories) or "" (a file output)
     path: str

@@ -1,0 +1,64 @@
+# labvault developer tasks. Needs only python3 (3.10+) and git on the machine.
+#
+#   make venv        .venv with labvault (editable) and the dev tools
+#   make dvc-oracle  .venv-dvc with the pinned real dvc, used by the interop tests only
+#   make lint        ruff, mypy (strict on src/labvault), import-linter layer contracts
+#   make test        lint, then the whole test suite on 2 workers
+#   make demo        the guided tour (demo/tour.py)
+#   make bench       the benchmarks (bench/run_all.py)
+#   make clean       caches and scratch folders; `make distclean` also removes both venvs
+
+PYTHON      ?= python3
+VENV        := .venv
+DVC_VENV    := .venv-dvc
+DVC_VERSION := 3.67.1
+PYTEST_JOBS ?= 2
+PYTEST_ARGS ?=
+
+PY   := $(VENV)/bin/python
+PIP  := -m pip install -q --disable-pip-version-check --no-input
+# Only the folders that exist: ruff reports a missing path as an error.
+LINT_DIRS := $(wildcard src tests bench demo)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv dvc-oracle lint test demo bench clean distclean
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+venv: $(VENV)/.stamp
+
+$(VENV)/.stamp: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) $(PIP) -e '.[dev]'
+	@touch $@
+
+dvc-oracle: $(DVC_VENV)/.stamp
+
+$(DVC_VENV)/.stamp:
+	@test -x $(DVC_VENV)/bin/python || $(PYTHON) -m venv $(DVC_VENV)
+	$(DVC_VENV)/bin/python $(PIP) 'dvc==$(DVC_VERSION)'
+	@$(DVC_VENV)/bin/dvc --version >/dev/null
+	@touch $@
+
+lint: venv
+	$(VENV)/bin/ruff check $(LINT_DIRS)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: lint dvc-oracle
+	$(PY) -m pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS) tests
+
+demo: venv
+	$(PY) demo/tour.py
+
+bench: venv dvc-oracle
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build dist bench/work
+	rm -rf src/*.egg-info
+	find . -name __pycache__ -type d -not -path './.venv*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(DVC_VENV)
