@@ -15,9 +15,29 @@ TMP_SUFFIX = ".lvtmp"
 
 
 def tmp_name(path: str | os.PathLike[str]) -> str:
-    """A unique temp name beside ``path`` (same folder, hence same file system)."""
+    """A unique temp name beside ``path`` (same folder, hence same file system), naming its writer:
+    ``.<name>.<pid>-<random>.lvtmp``."""
     head, tail = os.path.split(os.fspath(path))
-    return os.path.join(head, f".{tail}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+    return os.path.join(head, f".{tail}.{os.getpid()}-{secrets.token_hex(4)}{TMP_SUFFIX}")
+
+
+def is_tmp_name(name: str) -> bool:
+    return name.startswith(".") and name.endswith(TMP_SUFFIX)
+
+
+def tmp_owner_alive(name: str) -> bool:
+    """Whether the process that made temp file ``name`` still runs (unknown owner: False)."""
+    try:
+        pid = int(name.rsplit(".", 2)[-2].split("-")[0])
+    except (ValueError, IndexError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:

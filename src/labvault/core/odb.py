@@ -21,6 +21,7 @@ from labvault.core.hashing import CHUNK, legacy_md5_bytes, md5_file
 from labvault.core.links import FICLONE
 from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
 from labvault.errors import CacheError, ManifestError, from_os_error
+from labvault.fsutil import tmp_owner_alive
 
 HEX = "0123456789abcdef"
 OBJ_MODE = 0o444
@@ -42,18 +43,7 @@ def _valid_oid(oid: str) -> bool:
 
 
 def temp_owner_alive(name: str) -> bool:
-    """Temp names are ``.<name>.<pid>-<rand>.lvtmp``; tell whether that pid still runs."""
-    try:
-        pid = int(name.rsplit(".", 2)[-2].split("-")[0])
-    except (ValueError, IndexError):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return tmp_owner_alive(name)
 
 
 class ObjectStore:

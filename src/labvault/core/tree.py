@@ -24,7 +24,7 @@ def check_relpath(relpath: str) -> None:
     """Refuse a relpath that could escape the directory it belongs to."""
     if not relpath or "\x00" in relpath:
         raise ManifestError(f"manifest entry {relpath!r} is empty or holds a NUL byte")
-    if relpath.startswith("/") or (len(relpath) > 1 and relpath[1] == ":"):
+    if relpath.startswith("/"):
         raise ManifestError(f"manifest entry {relpath!r} is an absolute path", "the manifest is corrupt or hostile")
     for part in relpath.split("/"):
         if part in ("", ".", ".."):

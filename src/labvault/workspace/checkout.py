@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from labvault.core.links import Linker
 from labvault.core.tree import Tree
 from labvault.errors import CacheError, WorkspaceConflictError, from_os_error
+from labvault.fsutil import tmp_owner_alive
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Content, Scanner
@@ -48,6 +49,7 @@ class _Plan:
     deletes: list[tuple[str, str]] = field(default_factory=list)  # (file, output folder it is in)
     rmtrees: list[str] = field(default_factory=list)  # folders to replace by a file
     at_risk: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # temp files of interrupted runs
     result: CheckoutResult = field(default_factory=CheckoutResult)
 
 
@@ -80,6 +82,7 @@ def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool) -> None:
     kind = "legacy" if out.legacy else "md5"
     scanner = Scanner(repo, store=False, legacy=out.legacy)
     if not out.is_dir:
+        _stale_siblings(path, plan)
         if _is_dir_on_disk(path):
             _risk_files(repo, plan, _current_dir(repo, t.rel, path, scanner), t.rel)
             plan.rmtrees.append(path)
@@ -108,12 +111,24 @@ def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool) -> None:
         plan.deletes.append((path, os.path.dirname(path)))
         current_files: dict[str, str] = {}
     else:
-        current_files = _current_dir(repo, t.rel, path, scanner) if os.path.isdir(path) else {}
+        current_files = _current_dir(repo, t.rel, path, scanner, plan) if os.path.isdir(path) else {}
     _plan_tree(repo, t, tree, current_files, plan, relink, kind)
 
 
-def _current_dir(repo: Repo, rel: str, path: str, scanner: Scanner) -> dict[str, str]:
+def _stale_siblings(path: str, plan: _Plan) -> None:
+    """Temp files an interrupted checkout of this file left beside it."""
+    import glob
+
+    folder, name = os.path.split(path)
+    for p in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.*.lvtmp")):
+        if not tmp_owner_alive(os.path.basename(p)):
+            plan.stale.append(p)
+
+
+def _current_dir(repo: Repo, rel: str, path: str, scanner: Scanner, plan: _Plan | None = None) -> dict[str, str]:
     content = scanner.scan(rel)
+    if plan is not None:
+        plan.stale.extend(p for p in scanner.leftovers if not tmp_owner_alive(os.path.basename(p)))
     if content is None or content.tree is None:
         return {}
     return content.tree.as_dict()
@@ -181,6 +196,11 @@ def _legacy_present(repo: Repo, out_rel: str, rel: str) -> bool:
 
 
 def _execute(repo: Repo, plan: _Plan) -> None:
+    for leftover in plan.stale:
+        try:
+            os.unlink(leftover)
+        except OSError:
+            pass
     for folder in plan.rmtrees:
         _rmtree(folder)
     for path, stop in sorted(plan.deletes, reverse=True):

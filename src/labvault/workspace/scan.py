@@ -18,6 +18,7 @@ from labvault.core.hashing import md5_file
 from labvault.core.odb import ObjectStore
 from labvault.core.tree import Tree
 from labvault.errors import LabvaultError, PathError, from_os_error
+from labvault.fsutil import is_tmp_name
 from labvault.progress import Task
 from labvault.workspace.ignore import ALWAYS_IGNORED, DVCIGNORE, IgnoreChecker
 from labvault.workspace.repo import Repo
@@ -48,8 +49,11 @@ class Content:
     tree: Tree | None
 
 
-def walk_dir(top: str, checker: IgnoreChecker) -> list[FileStat]:
-    """Files under ``top`` (symlinks to files followed, symlinked folders skipped, like DVC)."""
+def walk_dir(top: str, checker: IgnoreChecker, leftovers: list[str] | None = None) -> list[FileStat]:
+    """Files under ``top`` (symlinks to files followed, symlinked folders skipped, like DVC).
+
+    Temp files that an interrupted labvault left behind are not data: they go to ``leftovers``.
+    """
     files: list[FileStat] = []
     stack: list[tuple[str, str]] = [(top, "")]
     while stack:
@@ -69,6 +73,10 @@ def walk_dir(top: str, checker: IgnoreChecker) -> list[FileStat]:
                 has_ignore = True
         for e in entries:
             name = e.name
+            if name[0] == "." and is_tmp_name(name):
+                if leftovers is not None:
+                    leftovers.append(e.path)
+                continue
             sub = f"{rel}/{name}" if rel else name
             try:
                 if e.is_dir(follow_symlinks=False):
@@ -153,6 +161,7 @@ class Scanner:
         self.hashed = 0
         self.corrupted: list[tuple[str, str]] = []
         self._recorded: str | None = None
+        self.leftovers: list[str] = []
         self._recorded_tree: tuple[str, dict[str, str]] | None = None
 
     def _fn(self) -> Callable[[str], tuple[str, int]]:
@@ -197,7 +206,7 @@ class Scanner:
 
     def _scan_dir(self, rel: str, path: str, task: Task | None) -> Content:
         checker = self.repo.ignore.checker_for(rel)
-        files = walk_dir(path, checker)
+        files = walk_dir(path, checker, self.leftovers)
         oids = self._oids(rel, files, task)
         tree = Tree.from_pairs(zip((f.rel for f in files), oids, strict=True))
         size = sum(f.key[2] for f in files)
