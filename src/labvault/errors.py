@@ -15,7 +15,9 @@
     ├── WorkspaceConflictError         exit 4   checkout would overwrite uncommitted data
     ├── LockTimeoutError               exit 5   another process held the repo lock for too long
     ├── StorageError                   exit 6   permission denied, disk full, other OS failures
-    └── ScmError                       exit 7   git failed or a revision is unknown
+    ├── ScmError                       exit 7   git failed or a revision is unknown
+    └── RemoteError                    exit 8   a remote is unreachable, refuses access, lacks a bucket
+        └── MissingBackendError        exit 8   the package for a storage kind is not installed
 """
 
 from __future__ import annotations
@@ -88,6 +90,14 @@ class StorageError(LabvaultError):
 
 class ScmError(LabvaultError):
     exit_code = 7
+
+
+class RemoteError(LabvaultError):
+    exit_code = 8
+
+
+class MissingBackendError(RemoteError):
+    exit_code = 8
 
 
 def from_os_error(exc: OSError, action: str) -> StorageError:

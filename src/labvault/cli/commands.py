@@ -52,16 +52,36 @@ def add(ctx: click.Context, targets: tuple[str, ...], as_json: bool) -> None:
 
 @cli.command()
 @click.argument("targets", nargs=-1)
+@click.option("-c", "--cloud", is_flag=True, help="Compare the cache with a remote instead.")
+@click.option("-r", "--remote", help="Remote for --cloud (default: core.remote).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), help="Parallel requests for --cloud.")
 @json_option
 @click.pass_context
-def status(ctx: click.Context, targets: tuple[str, ...], as_json: bool) -> None:
+def status(
+    ctx: click.Context, targets: tuple[str, ...], cloud: bool, remote: str | None, jobs: int | None, as_json: bool
+) -> None:
     """Show what changed in tracked outputs, down to the files inside folders.
+
+    With --cloud: what the remote lacks and what the cache lacks.
 
     \b
     Example:
       labvault status
       labvault status data/images --json
+      labvault status --cloud -r s3remote
     """
+    if cloud:
+        cs = api.status_cloud(list(targets), remote, jobs)
+        if as_json:
+            emit_json({"remote": cs.remote, "in_sync": cs.in_sync, "to_push": cs.to_push, "to_pull": cs.to_pull,
+                       "lost": cs.lost})
+            return
+        if cs.in_sync:
+            click.echo(f"Cache and remote {cs.remote} are in sync.")
+            return
+        click.echo(f"{len(cs.to_push)} objects only in the cache (push them), "
+                   f"{len(cs.to_pull)} only on remote {cs.remote} (pull them), {len(cs.lost)} in neither")
+        return
     report = api.status(list(targets), progress=_state(ctx).progress)
     if as_json:
         emit_json({"clean": report.clean, "outputs": report.outputs})

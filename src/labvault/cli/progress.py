@@ -1,4 +1,8 @@
-"""Progress bars on the terminal (rich), silent when quiet or when stderr is not a terminal."""
+"""Progress bars on the terminal (rich), silent when quiet or when stderr is not a terminal.
+
+A task given ``total_bytes`` shows bytes, rate and time left, with a running file count; others
+show items.
+"""
 
 from __future__ import annotations
 
@@ -10,53 +14,71 @@ from labvault.progress import NullProgress, Progress, Task
 
 
 class _RichTask:
-    def __init__(self, owner: RichProgress, description: str, total: int | None) -> None:
+    def __init__(self, owner: RichProgress, description: str, total: int | None, total_bytes: int | None) -> None:
         self.owner = owner
-        self.id = owner.bar.add_task(description, total=total)
-        self.count = 0
+        self.description = description
+        self.total = total
+        self.by_bytes = total_bytes is not None
+        self.items = 0
+        bar = owner.bytes_bar if self.by_bytes else owner.items_bar
+        self.bar = bar
+        self.id = bar.add_task(self._label(), total=total_bytes if self.by_bytes else total)
+
+    def _label(self) -> str:
+        if self.by_bytes and self.total is not None:
+            return f"{self.description} ({self.items}/{self.total} files)"
+        return self.description
 
     def advance(self, items: int = 1, nbytes: int = 0) -> None:
         with self.owner.lock:
-            self.owner.bar.advance(self.id, items)
+            self.items += items
+            if self.by_bytes:
+                self.bar.update(self.id, advance=nbytes, description=self._label())
+            else:
+                self.bar.advance(self.id, items)
 
     def close(self) -> None:
         with self.owner.lock:
-            self.owner.bar.remove_task(self.id)
+            self.bar.remove_task(self.id)
 
 
 class RichProgress:
     def __init__(self) -> None:
-        from rich.console import Console
+        from rich.console import Console, Group
+        from rich.live import Live
         from rich.progress import (
             BarColumn,
+            DownloadColumn,
             MofNCompleteColumn,
             TextColumn,
+            TimeElapsedColumn,
             TimeRemainingColumn,
+            TransferSpeedColumn,
         )
-        from rich.progress import (
-            Progress as Bar,
-        )
+        from rich.progress import Progress as Bar
 
         self.console = Console(stderr=True)
-        self.bar: Any = Bar(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=self.console,
-            transient=True,
+        self.items_bar: Any = Bar(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TimeRemainingColumn(), console=self.console,
         )
+        self.bytes_bar: Any = Bar(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+            TimeRemainingColumn(), console=self.console,
+        )
+        self.live = Live(Group(self.items_bar, self.bytes_bar), console=self.console, transient=True,
+                         refresh_per_second=8)
         self.lock = threading.Lock()
-        self.bar.start()
+        self.live.start()
 
     def task(self, description: str, total: int | None = None, total_bytes: int | None = None) -> Task:
-        return _RichTask(self, description, total)
+        return _RichTask(self, description, total, total_bytes)
 
     def message(self, text: str) -> None:
-        self.console.print(text, highlight=False)
+        self.console.print(text, highlight=False, markup=False)
 
     def stop(self) -> None:
-        self.bar.stop()
+        self.live.stop()
 
 
 class StderrMessages(NullProgress):

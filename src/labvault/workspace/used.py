@@ -37,8 +37,10 @@ def _add_out(repo: Repo, used: UsedObjects, oid: str, legacy: bool) -> None:
         used.refs.update((child, legacy) for _, child in tree)
 
 
-def _add_tracked(repo: Repo, used: UsedObjects, tracked: list[Tracked]) -> None:
+def add_tracked(repo: Repo, used: UsedObjects, tracked: list[Tracked], skip_no_push: bool = False) -> None:
     for t in tracked:
+        if skip_no_push and t.out.extra.get("push") is False:
+            continue
         if t.out.oid and t.out.use_cache:
             _add_out(repo, used, t.out.oid, t.out.legacy)
 
@@ -48,10 +50,14 @@ def _lock_files_workspace(repo: Repo) -> list[str]:
 
 
 def collect_used(
-    repo: Repo, all_tags: bool = False, all_branches: bool = False, all_commits: bool = False
+    repo: Repo,
+    all_tags: bool = False,
+    all_branches: bool = False,
+    all_commits: bool = False,
+    skip_no_push: bool = False,
 ) -> UsedObjects:
     used = UsedObjects()
-    _add_tracked(repo, used, workspace_outputs(repo))
+    add_tracked(repo, used, workspace_outputs(repo), skip_no_push)
     for text in _lock_files_workspace(repo):
         for _, oid in lock_outputs(text):
             _add_out(repo, used, oid, False)
@@ -62,7 +68,7 @@ def collect_used(
     revs = set(git.all_commits()) if all_commits else set()
     revs.update(git.refs(tags=all_tags, branches=all_branches))
     for rev in sorted(revs):
-        _add_tracked(repo, used, outputs_at_rev(repo, rev))
+        add_tracked(repo, used, outputs_at_rev(repo, rev), skip_no_push)
         names = git.ls_files_at(rev, ("dvc.lock",))
         for blob in git.read_files_at(rev, names).values():
             for _, oid in lock_outputs(blob.decode("utf-8", errors="replace")):

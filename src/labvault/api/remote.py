@@ -1,0 +1,102 @@
+"""Remotes: configuration, and moving data between the cache and them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from labvault.progress import NULL_PROGRESS, Progress
+from labvault.remotes.transfer import TransferResult
+from labvault.workspace import remotes as _remotes
+from labvault.workspace import sync as _sync
+from labvault.workspace.repo import Repo, open_repo
+
+PathLike = str | os.PathLike[str]
+RemoteInfo = _remotes.RemoteInfo
+Revisions = _sync.Revisions
+PullResult = _sync.PullResult
+CloudStatus = _sync.CloudStatus
+
+
+def _open(repo: PathLike | None, progress: Progress = NULL_PROGRESS) -> Repo:
+    return open_repo(Path(repo) if repo is not None else None, progress)
+
+
+def remote_add(
+    name: str, url: str, default: bool = False, level: str = "repo", force: bool = False, repo: PathLike | None = None
+) -> RemoteInfo:
+    """Register a remote: a folder, NFS mount, s3://bucket/path, gs://bucket/path or azure://container/path."""
+    return _remotes.remote_add(_open(repo), name, url, default, level, force)
+
+
+def remote_modify(
+    name: str, option: str, value: str | None = None, level: str | None = None, unset: bool = False,
+    repo: PathLike | None = None,
+) -> None:
+    _remotes.remote_modify(_open(repo), name, option, value, level, unset)
+
+
+def remote_remove(name: str, level: str | None = None, repo: PathLike | None = None) -> None:
+    _remotes.remote_remove(_open(repo), name, level)
+
+
+def remote_rename(old: str, new: str, level: str | None = None, repo: PathLike | None = None) -> None:
+    _remotes.remote_rename(_open(repo), old, new, level)
+
+
+def remote_default(
+    name: str | None = None, level: str = "repo", unset: bool = False, repo: PathLike | None = None
+) -> str | None:
+    return _remotes.remote_default(_open(repo), name, level, unset)
+
+
+def remote_list(repo: PathLike | None = None) -> list[RemoteInfo]:
+    return _remotes.remote_list(_open(repo))
+
+
+def push(
+    targets: list[str] | None = None,
+    remote: str | None = None,
+    jobs: int | None = None,
+    revisions: Revisions = _sync.NO_REVISIONS,
+    repo: PathLike | None = None,
+    progress: Progress = NULL_PROGRESS,
+) -> TransferResult:
+    """Upload the objects the outputs (and chosen revisions) use that the remote lacks."""
+    return _sync.push_objects(_open(repo, progress), targets or None, remote, jobs, revisions)
+
+
+def fetch(
+    targets: list[str] | None = None,
+    remote: str | None = None,
+    jobs: int | None = None,
+    revisions: Revisions = _sync.NO_REVISIONS,
+    repo: PathLike | None = None,
+    progress: Progress = NULL_PROGRESS,
+) -> TransferResult:
+    """Download into the cache, verified, the objects the outputs use that the cache lacks."""
+    return _sync.fetch_objects(_open(repo, progress), targets or None, remote, jobs, revisions)
+
+
+def pull(
+    targets: list[str] | None = None,
+    remote: str | None = None,
+    jobs: int | None = None,
+    revisions: Revisions = _sync.NO_REVISIONS,
+    force: bool = False,
+    repo: PathLike | None = None,
+    progress: Progress = NULL_PROGRESS,
+) -> PullResult:
+    """fetch, then checkout."""
+    return _sync.pull(_open(repo, progress), targets or None, remote, jobs, revisions, force)
+
+
+def status_cloud(
+    targets: list[str] | None = None,
+    remote: str | None = None,
+    jobs: int | None = None,
+    revisions: Revisions = _sync.NO_REVISIONS,
+    repo: PathLike | None = None,
+) -> CloudStatus:
+    """What the remote lacks (to push), what the cache lacks (to pull), and what neither has."""
+    return _sync.status_cloud(_open(repo), targets or None, remote, jobs, revisions)

@@ -1,0 +1,98 @@
+"""Object storage through fsspec: ``s3://`` (s3fs), ``gs://`` (gcsfs), ``azure://`` (adlfs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from labvault.errors import RemoteError
+from labvault.remotes.base import Backend, ByteCallback, Entry
+
+
+class FsspecBackend(Backend):
+    def __init__(self, url: str, fs: Any, root: str, scheme: str) -> None:
+        super().__init__(url)
+        self.fs = fs
+        self.root = root.rstrip("/")  # "bucket/path" as fsspec names it
+        self.scheme = scheme
+
+    def _p(self, key: str) -> str:
+        return f"{self.root}/{key}" if key else self.root
+
+    def _rel(self, path: str) -> str:
+        path = path.rstrip("/")
+        if path == self.root:
+            return ""
+        return path[len(self.root) + 1 :] if path.startswith(self.root + "/") else path
+
+    def exists(self, key: str) -> bool:
+        return bool(self.fs.exists(self._p(key)))
+
+    def size(self, key: str) -> int:
+        info = self.fs.info(self._p(key))
+        if info.get("type") == "directory":
+            raise FileNotFoundError(self._p(key))
+        return int(info.get("size") or 0)
+
+    def walk(self, prefix: str = "") -> Iterator[tuple[str, int]]:
+        try:
+            found = self.fs.find(self._p(prefix), detail=True)
+        except FileNotFoundError:
+            return
+        for path, info in found.items():
+            if info.get("type") == "directory":
+                continue
+            yield self._rel(path), int(info.get("size") or 0)
+
+    def ls(self, prefix: str = "") -> list[Entry]:
+        path = self._p(prefix)
+        try:
+            items = self.fs.ls(path, detail=True)
+        except FileNotFoundError:
+            raise RemoteError(f"{self.describe(prefix)} does not exist", "check the path") from None
+        out = []
+        for info in items:
+            name = info["name"].rstrip("/").rsplit("/", 1)[-1]
+            is_dir = info.get("type") == "directory"
+            if info["name"].rstrip("/") == path.rstrip("/") and not is_dir:
+                return [Entry(name, int(info.get("size") or 0), False)]
+            out.append(Entry(name, 0 if is_dir else int(info.get("size") or 0), is_dir))
+        return sorted(out, key=lambda e: e.name)
+
+    def put_file(self, local: str, key: str, callback: ByteCallback | None = None) -> None:
+        # A single PUT, or a multipart upload completed only at the end: never a partial object.
+        self.fs.put_file(local, self._p(key))
+        if callback:
+            import os
+
+            callback(os.path.getsize(local))
+
+    def get_file(self, key: str, local: str, callback: ByteCallback | None = None) -> None:
+        self.fs.get_file(self._p(key), local)
+        if callback:
+            import os
+
+            callback(os.path.getsize(local))
+
+    def delete(self, key: str) -> None:
+        try:
+            self.fs.rm_file(self._p(key))
+        except FileNotFoundError:
+            pass
+
+    def check_writable_root(self) -> None:
+        bucket = self.root.split("/", 1)[0]
+        try:
+            ok = self.fs.exists(bucket)
+        except FileNotFoundError:
+            ok = False
+        if not ok:
+            raise RemoteError(
+                f"bucket {self.scheme}://{bucket} does not exist", "create it first, or fix the remote's url"
+            )
+
+    def invalidate(self) -> None:
+        try:
+            self.fs.invalidate_cache()
+        except Exception:
+            pass

@@ -1,0 +1,65 @@
+"""What each remote is known to hold, so that repeated pushes and status checks ask nothing.
+
+One SQLite file per remote URL under ``.dvc/tmp/labvault/remotes/``. Entries are added only after
+an upload succeeded or a listing or download showed the object; deleting the file only costs
+requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+Ref = tuple[str, bool]
+
+
+class RemoteIndex:
+    def __init__(self, tmp_dir: Path, url: str) -> None:
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        self.path = tmp_dir / "labvault" / "remotes" / f"{digest}.sqlite"
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS present (oid TEXT NOT NULL, legacy INTEGER NOT NULL, PRIMARY KEY (oid, legacy)) WITHOUT ROWID")
+            self._conn = conn
+        return self._conn
+
+    def known(self, refs: Iterable[Ref]) -> set[Ref]:
+        refs = list(refs)
+        if not refs:
+            return set()
+        have = {(oid, bool(legacy)) for oid, legacy in self.conn.execute("SELECT oid, legacy FROM present")}
+        return {r for r in refs if r in have}
+
+    def add(self, refs: Iterable[Ref]) -> None:
+        rows = [(oid, int(legacy)) for oid, legacy in refs]
+        if not rows:
+            return
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("INSERT OR IGNORE INTO present (oid, legacy) VALUES (?, ?)", rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def forget(self, refs: Iterable[Ref]) -> None:
+        rows = [(oid, int(legacy)) for oid, legacy in refs]
+        if rows:
+            self.conn.executemany("DELETE FROM present WHERE oid = ? AND legacy = ?", rows)
+
+    def clear(self) -> None:
+        self.conn.execute("DELETE FROM present")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,95 @@
+"""``push``, ``fetch``, ``pull`` and ``status --cloud``: the objects the chosen outputs and
+revisions need, between the cache and a remote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labvault.remotes.index import RemoteIndex
+from labvault.remotes.transfer import TransferResult, cloud_status, fetch, push
+from labvault.workspace.checkout import CheckoutResult, checkout
+from labvault.workspace.index import select, workspace_outputs
+from labvault.workspace.remotes import open_remote
+from labvault.workspace.repo import Repo
+from labvault.workspace.used import UsedObjects, add_tracked, collect_used
+
+Ref = tuple[str, bool]
+
+
+@dataclass(frozen=True)
+class Revisions:
+    all_tags: bool = False
+    all_branches: bool = False
+    all_commits: bool = False
+
+    @property
+    def any(self) -> bool:
+        return self.all_tags or self.all_branches or self.all_commits
+
+
+NO_REVISIONS = Revisions()
+
+
+def _refs(repo: Repo, targets: list[str] | None, revs: Revisions, for_push: bool) -> set[Ref]:
+    if targets:
+        used = UsedObjects()
+        chosen = select(workspace_outputs(repo), repo, targets)
+        add_tracked(repo, used, [t for t in chosen if not (for_push and t.out.extra.get("push") is False)])
+        refs = used.refs
+        if revs.any:
+            refs |= collect_used(repo, revs.all_tags, revs.all_branches, revs.all_commits).refs
+        return refs
+    return collect_used(repo, revs.all_tags, revs.all_branches, revs.all_commits, skip_no_push=for_push).refs
+
+
+def push_objects(
+    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions
+) -> TransferResult:
+    store = open_remote(repo, remote, jobs)
+    store.backend.check_writable_root()
+    refs = _refs(repo, targets, revs, for_push=True)
+    return push(repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), repo.progress)
+
+
+def fetch_objects(
+    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions
+) -> TransferResult:
+    store = open_remote(repo, remote, jobs)
+    refs = _refs(repo, targets, revs, for_push=False)
+    with repo.locked():
+        return fetch(repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), repo.progress)
+
+
+@dataclass(frozen=True)
+class PullResult:
+    fetched: TransferResult
+    checkout: CheckoutResult
+
+
+def pull(
+    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions, force: bool
+) -> PullResult:
+    fetched = fetch_objects(repo, targets, remote, jobs, revs)
+    result = checkout(repo, targets, force=force)
+    return PullResult(fetched, result)
+
+
+@dataclass(frozen=True)
+class CloudStatus:
+    remote: str
+    to_push: tuple[str, ...]
+    to_pull: tuple[str, ...]
+    lost: tuple[str, ...]
+
+    @property
+    def in_sync(self) -> bool:
+        return not (self.to_push or self.to_pull or self.lost)
+
+
+def status_cloud(
+    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions
+) -> CloudStatus:
+    store = open_remote(repo, remote, jobs)
+    refs = _refs(repo, targets, revs, for_push=False)
+    to_push, to_pull, lost = cloud_status(repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url))
+    return CloudStatus(store.name, tuple(to_push), tuple(to_pull), tuple(lost))
