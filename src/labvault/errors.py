@@ -16,8 +16,10 @@
     ├── LockTimeoutError               exit 5   another process held the repo lock for too long
     ├── StorageError                   exit 6   permission denied, disk full, other OS failures
     ├── ScmError                       exit 7   git failed or a revision is unknown
-    └── RemoteError                    exit 8   a remote is unreachable, refuses access, lacks a bucket
-        └── MissingBackendError        exit 8   the package for a storage kind is not installed
+    ├── RemoteError                    exit 8   a remote is unreachable, refuses access, lacks a bucket
+    │   └── MissingBackendError        exit 8   the package for a storage kind is not installed
+    └── PipelineError                  exit 2   a bad dvc.yaml / params file (points at file, stage, key)
+        └── StageFailedError           exit 1   a stage's command failed
 """
 
 from __future__ import annotations
@@ -98,6 +100,14 @@ class RemoteError(LabvaultError):
 
 class MissingBackendError(RemoteError):
     exit_code = 8
+
+
+class PipelineError(LabvaultError):
+    exit_code = 2
+
+
+class StageFailedError(PipelineError):
+    exit_code = 1
 
 
 def from_os_error(exc: OSError, action: str) -> StorageError:

@@ -15,6 +15,7 @@ over these functions::
 from labvault.api.config import config_get, config_list, config_set, config_unset
 from labvault.api.data import (
     GcResult,
+    StatusReport,
     VerifyResult,
     add,
     checkout,
@@ -30,6 +31,7 @@ from labvault.api.data import (
     verify,
     version,
 )
+from labvault.api.pipelines import ReproOptions, repro, stage_status
 from labvault.api.remote import (
     Revisions,
     fetch,
@@ -43,10 +45,14 @@ from labvault.api.remote import (
     remote_rename,
     status_cloud,
 )
+from labvault.api.storage import CopyResult, cp, ls
 
 __all__ = [
+    "CopyResult",
     "GcResult",
+    "ReproOptions",
     "Revisions",
+    "StatusReport",
     "VerifyResult",
     "add",
     "checkout",
@@ -55,11 +61,13 @@ __all__ = [
     "config_list",
     "config_set",
     "config_unset",
+    "cp",
     "diff",
     "fetch",
     "gc",
     "init",
     "list_outputs",
+    "ls",
     "move",
     "pull",
     "push",
@@ -70,6 +78,8 @@ __all__ = [
     "remote_remove",
     "remote_rename",
     "remove",
+    "repro",
+    "stage_status",
     "status",
     "status_cloud",
     "unprotect",

@@ -26,6 +26,7 @@ PathLike = str | os.PathLike[str]
 Recorded = _add.Recorded
 CheckoutResult = _checkout.CheckoutResult
 StatusReport = _status.StatusReport
+OutputStatus = _status.OutputStatus
 DiffReport = _diff.DiffReport
 Listed = _listing.Listed
 Moved = _move.Moved

@@ -82,15 +82,25 @@ def status(
         click.echo(f"{len(cs.to_push)} objects only in the cache (push them), "
                    f"{len(cs.to_pull)} only on remote {cs.remote} (pull them), {len(cs.lost)} in neither")
         return
-    report = api.status(list(targets), progress=_state(ctx).progress)
+    data_targets, stage_targets = _split_targets(targets)
+    if targets and not data_targets:
+        report = api.StatusReport()
+    else:
+        report = api.status(data_targets, progress=_state(ctx).progress)
+    stages = api.stage_status(stage_targets) if not targets or stage_targets else []
+    changed_stages = [s for s in stages if s.changed]
     if as_json:
-        emit_json({"clean": report.clean, "outputs": report.outputs})
+        emit_json({"clean": report.clean and not changed_stages, "outputs": report.outputs, "stages": stages})
         return
-    if not report.outputs:
-        click.echo("No tracked outputs. Track some with `labvault add`.")
+    for s in changed_stages:
+        click.echo(f"{s.address}: changed")
+        for reason in s.reasons:
+            click.echo(f"    {reason}")
+    if not report.outputs and not stages:
+        click.echo("No tracked outputs or stages. Track data with `labvault add` or write a dvc.yaml.")
         return
-    if report.clean:
-        click.echo("Data and pointers are up to date.")
+    if report.clean and not changed_stages:
+        click.echo("Data and pipelines are up to date.")
         return
     for o in report.outputs:
         if o.status == "clean":
@@ -378,3 +388,18 @@ def version() -> None:
       labvault version
     """
     click.echo(f"labvault {api.version()}")
+
+
+def _split_targets(targets: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Targets naming tracked data (outputs, .dvc files) and targets naming stages."""
+    from labvault.errors import PathError
+
+    data: list[str] = []
+    stages: list[str] = []
+    for t in targets:
+        try:
+            api.status([t])
+            data.append(t)
+        except PathError:
+            stages.append(t)
+    return data, stages

@@ -72,7 +72,7 @@ def _state(ctx: click.Context) -> State:
     return obj
 
 
-from labvault.cli import commands, remote_commands  # noqa: E402,F401  (registers the commands)
+from labvault.cli import commands, pipeline_commands, remote_commands, storage_commands  # noqa: E402,F401  (registers the commands)
 
 
 def main(argv: list[str] | None = None) -> None:

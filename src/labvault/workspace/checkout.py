@@ -307,3 +307,25 @@ def relink_output(repo: Repo, rel: str, content: Content) -> None:
         st = os.stat(dst)
         rows.append((os.path.relpath(dst, repo.root).replace(os.sep, "/"), st.st_ino, st.st_mtime_ns, st.st_size, oid))
     repo.state.put_many(rows)
+
+
+def checkout_objects(repo: Repo, items: list[tuple[str, str]]) -> None:
+    """Write the objects ``(repo-relative path, oid)`` into the workspace (paths must be free)."""
+    linker = repo.linker()
+    odb = repo.odb
+    rows = []
+    for rel, oid in items:
+        base = str(repo.abspath(rel))
+        if oid.endswith(".dir"):
+            pairs = [(f"{base}/{r}", f"{rel}/{r}", o) for r, o in odb.load_tree(oid)]
+        else:
+            pairs = [(base, rel, oid)]
+        for dst, drel, o in pairs:
+            try:
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                linker.materialize(odb.oid_path(o), dst)
+                st = os.stat(dst)
+            except OSError as exc:
+                raise from_os_error(exc, "restoring") from exc
+            rows.append((drel, st.st_ino, st.st_mtime_ns, st.st_size, o))
+    repo.state.put_many(rows)

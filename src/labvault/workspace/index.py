@@ -49,11 +49,12 @@ def find_pointer_files(repo: Repo) -> list[Path]:
     return find_control_files(repo)[0]
 
 
-def find_control_files(repo: Repo) -> tuple[list[Path], list[Path]]:
-    """Every ``*.dvc`` and ``dvc.lock`` file in the workspace; never descends into tracked
-    folders, .git or .dvc."""
+def find_control_files(repo: Repo) -> tuple[list[Path], list[Path], list[Path]]:
+    """Every ``*.dvc``, ``dvc.lock`` and ``dvc.yaml`` file in the workspace; never descends into
+    tracked folders, .git or .dvc."""
     found: list[Path] = []
     locks: list[Path] = []
+    pipelines: list[Path] = []
     ignore = repo.ignore
     root = str(repo.root)
 
@@ -63,24 +64,37 @@ def find_control_files(repo: Repo) -> tuple[list[Path], list[Path]]:
         except (PermissionError, FileNotFoundError, NotADirectoryError):
             return
         names = {e.name for e in entries}
+        ignored = _gitignored_names(folder) if ".gitignore" in names else set()
         for e in entries:
             if e.name.endswith(POINTER_SUFFIX) and e.is_file():
                 found.append(Path(e.path))
             elif e.name == "dvc.lock" and e.is_file():
                 locks.append(Path(e.path))
+            elif e.name == "dvc.yaml" and e.is_file():
+                pipelines.append(Path(e.path))
         for e in entries:
             if not e.is_dir(follow_symlinks=False):
                 continue
             name = e.name
-            if name in (DVC_DIR, ".git", ".hg") or name + POINTER_SUFFIX in names:
-                continue
+            if name in (DVC_DIR, ".git", ".hg") or name + POINTER_SUFFIX in names or name in ignored:
+                continue  # tracked data (by a pointer, or a stage output git ignores) holds no control files
             sub = f"{rel}/{name}" if rel else name
             if ignore.is_ignored(sub, True):
                 continue
             walk(e.path, sub)
 
     walk(root, "")
-    return found, locks
+    return found, locks, pipelines
+
+
+def _gitignored_names(folder: str) -> set[str]:
+    """Names listed as ``/name`` in a folder's .gitignore: the entries labvault and DVC write."""
+    try:
+        with open(os.path.join(folder, ".gitignore"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {ln.strip()[1:] for ln in lines if ln.strip().startswith("/") and "/" not in ln.strip()[1:]}
 
 
 def workspace_outputs(repo: Repo) -> list[Tracked]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class State:
     def __init__(self, tmp_dir: Path) -> None:
         self.path = tmp_dir / "labvault" / "state.sqlite"
         self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()  # one connection, shared by threads, used one at a time
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -63,34 +65,37 @@ class State:
     def get_prefix(self, relpath: str, kind: str = "md5") -> dict[str, tuple[Key, str]]:
         """Rows for ``relpath`` itself and everything under ``relpath/``."""
         out: dict[str, tuple[Key, str]] = {}
-        cur = self.conn.execute(
-            "SELECT path, ino, mtime_ns, size, oid FROM hashes WHERE kind = ? AND (path = ? OR (path >= ? AND path < ?))",
-            (kind, relpath, relpath + "/", relpath + "0"),
-        )
-        for path, ino, mtime_ns, size, oid in cur:
-            out[path] = ((ino, mtime_ns, size), oid)
+        with self._lock:
+            cur = self.conn.execute(
+                "SELECT path, ino, mtime_ns, size, oid FROM hashes WHERE kind = ? AND (path = ? OR (path >= ? AND path < ?))",
+                (kind, relpath, relpath + "/", relpath + "0"),
+            )
+            for path, ino, mtime_ns, size, oid in cur:
+                out[path] = ((ino, mtime_ns, size), oid)
         return out
 
     def put_many(self, rows: Iterable[Row], kind: str = "md5") -> None:
         data = [(p, kind, ino, m, s, oid) for p, ino, m, s, oid in rows]
         if not data:
             return
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(
-                "INSERT OR REPLACE INTO hashes (path, kind, ino, mtime_ns, size, oid) VALUES (?, ?, ?, ?, ?, ?)", data
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO hashes (path, kind, ino, mtime_ns, size, oid) VALUES (?, ?, ?, ?, ?, ?)",
+                    data,
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def forget_prefix(self, relpath: str) -> None:
-        conn = self.conn
-        conn.execute(
-            "DELETE FROM hashes WHERE path = ? OR (path >= ? AND path < ?)", (relpath, relpath + "/", relpath + "0")
-        )
+        with self._lock:
+            self.conn.execute(
+                "DELETE FROM hashes WHERE path = ? OR (path >= ? AND path < ?)", (relpath, relpath + "/", relpath + "0")
+            )
 
     def close(self) -> None:
         if self._conn is not None:

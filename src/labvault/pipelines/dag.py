@@ -1,0 +1,140 @@
+"""The stage graph: which stage produces each output, which stages feed each other, in what order.
+
+Refuses (naming file, stage and path) two stages writing one output, an output inside another's,
+an output also tracked by a ``.dvc`` file, and cycles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from labvault.errors import PipelineError
+from labvault.pipelines.spec import Stage
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+@dataclass
+class Graph:
+    stages: dict[str, Stage]
+    producer: dict[str, str] = field(default_factory=dict)  # out rel -> stage address
+    upstream: dict[str, set[str]] = field(default_factory=dict)
+    downstream: dict[str, set[str]] = field(default_factory=dict)
+
+    def producer_of(self, rel: str) -> str | None:
+        """The stage whose output is ``rel`` or contains it, or is inside it."""
+        for out, addr in self.producer.items():
+            if _overlaps(rel, out):
+                return addr
+        return None
+
+    def order(self, subset: Iterable[str] | None = None) -> list[str]:
+        """Topological order (definition order among equals) of ``subset`` (default: all)."""
+        chosen = set(self.stages if subset is None else subset)
+        indeg = {a: len(self.upstream[a] & chosen) for a in chosen}
+        seq = [a for a in self.stages if a in chosen]
+        out: list[str] = []
+        ready = [a for a in seq if indeg[a] == 0]
+        while ready:
+            a = ready.pop(0)
+            out.append(a)
+            for d in sorted(self.downstream[a] & chosen, key=seq.index):
+                indeg[d] -= 1
+                if indeg[d] == 0:
+                    ready.append(d)
+        return out
+
+    def ancestors(self, addr: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [addr]
+        while stack:
+            for u in self.upstream[stack.pop()]:
+                if u not in seen:
+                    seen.add(u)
+                    stack.append(u)
+        return seen
+
+    def descendants(self, addr: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [addr]
+        while stack:
+            for d in self.downstream[stack.pop()]:
+                if d not in seen:
+                    seen.add(d)
+                    stack.append(d)
+        return seen
+
+    def component(self, addr: str) -> set[str]:
+        seen = {addr}
+        stack = [addr]
+        while stack:
+            cur = stack.pop()
+            for n in self.upstream[cur] | self.downstream[cur]:
+                if n not in seen:
+                    seen.add(n)
+                    stack.append(n)
+        return seen
+
+
+def build_graph(stages: list[Stage], tracked: Iterable[str] = ()) -> Graph:
+    g = Graph({})
+    for s in stages:
+        if s.address in g.stages:
+            raise PipelineError(f"{s.dvcfile}: stage {s.name!r} is defined twice")
+        g.stages[s.address] = s
+        g.upstream[s.address] = set()
+        g.downstream[s.address] = set()
+    tracked = list(tracked)
+    for s in stages:
+        for o in s.outs:
+            for other, addr in g.producer.items():
+                if _overlaps(o.rel, other):
+                    what = "both write" if o.rel == other else "write overlapping outputs"
+                    raise PipelineError(
+                        f"{s.dvcfile}: stages {addr!r} and {s.address!r} {what} {o.rel if o.rel == other else o.rel + ' / ' + other}",
+                        "each output must come from exactly one stage",
+                    )
+            for t in tracked:
+                if _overlaps(o.rel, t):
+                    raise PipelineError(
+                        f"{s.dvcfile}: stage {s.address!r} writes {o.rel}, which a .dvc file already tracks ({t})",
+                        f"stop tracking it with `labvault remove {t}.dvc`",
+                    )
+            g.producer[o.rel] = s.address
+    for s in stages:
+        for d in s.deps:
+            p = g.producer_of(d.rel)
+            if p is not None and p != s.address:
+                g.upstream[s.address].add(p)
+                g.downstream[p].add(s.address)
+            elif p == s.address:
+                raise PipelineError(f"{s.dvcfile}: stage {s.address!r} depends on its own output {d.rel}")
+    _check_cycles(g)
+    return g
+
+
+def _check_cycles(g: Graph) -> None:
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(a: str) -> None:
+        state[a] = 1
+        path.append(a)
+        for u in sorted(g.upstream[a]):
+            if state.get(u) == 1:
+                cycle = [*path[path.index(u) :], u]
+                raise PipelineError(
+                    f"{g.stages[a].dvcfile}: the stages form a cycle: {' -> '.join(reversed(cycle))}",
+                    "a stage may not depend, directly or not, on its own outputs",
+                )
+            if u not in state:
+                visit(u)
+        path.pop()
+        state[a] = 2
+
+    for a in g.stages:
+        if a not in state:
+            visit(a)

@@ -1,0 +1,327 @@
+"""``repro``: run what changed, in dependency order, in parallel where the graph allows.
+
+For each selected stage, once its upstream stages are done: compare with its lock entry; if it
+changed, try the run cache, else remove its (non-persistent) outputs, run its command(s), hash and
+cache the outputs, and only then write its lock entry. A failed stage changes no lock entry; the
+stages that depend on it do not run; with ``keep_going`` every other branch still does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from labvault.errors import LabvaultError, PipelineError, from_os_error
+from labvault.pipelines.dag import Graph, build_graph
+from labvault.pipelines.executors import Executor, LocalExecutor
+from labvault.pipelines.lock import LockFile, content_dict, make_entry
+from labvault.pipelines.runcache import RunCache, run_key
+from labvault.pipelines.spec import Stage, load_stages
+from labvault.pipelines.status import Inputs, StageStatus, stage_status
+from labvault.workspace.checkout import relink_output
+from labvault.workspace.ignore import gitignore_add
+from labvault.workspace.index import workspace_outputs
+from labvault.workspace.repo import Repo
+from labvault.workspace.scan import Content, Scanner
+
+
+@dataclass(frozen=True)
+class ReproOptions:
+    force: bool = False
+    single_item: bool = False
+    dry: bool = False
+    downstream: bool = False
+    recursive: bool = False
+    pipeline: bool = False
+    keep_going: bool = False
+    jobs: int = 1
+    run_cache: bool = True
+
+
+@dataclass
+class StageRun:
+    address: str
+    action: str  # ran | restored | unchanged | would-run | failed | skipped | frozen
+    reasons: tuple[str, ...] = ()
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class ReproResult:
+    runs: list[StageRun] = field(default_factory=list)
+
+    def by(self, action: str) -> list[str]:
+        return [r.address for r in self.runs if r.action == action]
+
+    @property
+    def ok(self) -> bool:
+        return not self.by("failed")
+
+
+def load_graph(repo: Repo) -> Graph:
+    tracked = [t.rel for t in workspace_outputs(repo)]
+    return build_graph(load_stages(repo), tracked)
+
+
+def select_stages(repo: Repo, g: Graph, targets: list[str] | None, opts: ReproOptions) -> list[str]:
+    if not targets:
+        chosen = set(g.stages)
+    else:
+        chosen = set()
+        for t in targets:
+            chosen |= _resolve_target(repo, g, t, opts.recursive)
+        if opts.pipeline:
+            for a in list(chosen):
+                chosen |= g.component(a)
+        elif opts.downstream:
+            for a in list(chosen):
+                chosen |= g.descendants(a)
+        elif not opts.single_item:
+            for a in list(chosen):
+                chosen |= g.ancestors(a)
+    if not targets and opts.single_item:
+        pass
+    return g.order(chosen)
+
+
+def _resolve_target(repo: Repo, g: Graph, target: str, recursive: bool) -> set[str]:
+    if target in g.stages:
+        return {target}
+    group = {a for a, s in g.stages.items() if a.split("@", 1)[0] == target or s.name.split("@", 1)[0] == target}
+    if group:
+        return group
+    file, _, name = target.rpartition(":")
+    if file and name:
+        rel = os.path.relpath(os.path.abspath(file), repo.root).replace(os.sep, "/")
+        hits = {a for a, s in g.stages.items() if s.dvcfile == rel and (s.name == name or s.name.split("@")[0] == name)}
+        if hits:
+            return hits
+    path = os.path.relpath(os.path.abspath(target), repo.root).replace(os.sep, "/")
+    if path.endswith("dvc.yaml"):
+        hits = {a for a, s in g.stages.items() if s.dvcfile == path}
+        if hits:
+            return hits
+    if recursive and os.path.isdir(target):
+        prefix = "" if path == "." else path + "/"
+        hits = {a for a, s in g.stages.items() if s.dvcfile.startswith(prefix)}
+        if hits:
+            return hits
+    producer = g.producer_of(path)
+    if producer:
+        return {producer}
+    known = ", ".join(sorted(g.stages)[:10])
+    raise PipelineError(f"unknown stage or output {target!r}", f"stages: {known}" if known else "dvc.yaml has no stages")
+
+
+def _validate(repo: Repo, g: Graph, order: list[str], inputs: Inputs) -> None:
+    """Catch every input problem before anything runs."""
+    for a in order:
+        s = g.stages[a]
+        inputs.params(s)
+        for d in s.deps:
+            if g.producer_of(d.rel) is None and not os.path.lexists(repo.abspath(d.rel)):
+                raise PipelineError(
+                    f"{s.dvcfile}: stage {a!r}: dependency {d.path} does not exist and no stage produces it",
+                    "create it, or add the stage that writes it",
+                )
+
+
+class _Runner:
+    def __init__(self, repo: Repo, g: Graph, opts: ReproOptions, executor: Executor) -> None:
+        self.repo = repo
+        self.g = g
+        self.opts = opts
+        self.executor = executor
+        self.inputs = Inputs(repo)
+        self.locks: dict[str, LockFile] = {}
+        self.run_cache = RunCache(repo.odb.cache_dir)
+
+    def lock_for(self, stage: Stage) -> LockFile:
+        if stage.lockfile not in self.locks:
+            self.locks[stage.lockfile] = LockFile(self.repo.abspath(stage.lockfile))
+        return self.locks[stage.lockfile]
+
+    def status(self, stage: Stage) -> StageStatus:
+        return stage_status(stage, self.lock_for(stage).get(stage.name), self.inputs)
+
+    # runs in a worker thread; returns (StageRun, lock entry or None)
+    def run_stage(self, address: str) -> tuple[StageRun, dict[str, Any] | None]:
+        import time
+
+        start = time.monotonic()
+        stage = self.g.stages[address]
+        st = self.status(stage)
+        if st.frozen:
+            return StageRun(address, "frozen", st.reasons), None
+        if not st.changed and not self.opts.force:
+            return StageRun(address, "unchanged"), None
+        reasons = st.reasons if st.changed else ("forced",)
+        if self.opts.dry:
+            return StageRun(address, "would-run", reasons), None
+        deps = [(d.path, self._content(d.rel, d.path, stage)) for d in stage.deps]
+        params = self.inputs.params(stage)
+        dep_dicts = [content_dict(p, c) for p, c in deps]
+        cacheable = self.opts.run_cache and not stage.always_changed and all(o.cache for o in stage.outs) and stage.outs
+        key = run_key(stage.cmd, dep_dicts, params, [o.path for o in stage.outs])
+        if cacheable and not self.opts.force:
+            hit = self.run_cache.get(key)
+            if hit is not None and self._restore(stage, hit):
+                entry = make_entry(stage.cmd, deps, params, self._out_contents(stage, hit))
+                return StageRun(address, "restored", reasons, seconds=time.monotonic() - start), entry
+        self._clear_outs(stage)
+        cwd = str(self.repo.abspath(stage.wdir)) if stage.wdir else str(self.repo.root)
+        env = dict(os.environ)
+        for cmd in stage.commands:
+            self.repo.progress.message(f"running stage {address}: {cmd}")
+            code, tail = self.executor.run(cmd, cwd, env)
+            if code != 0:
+                return StageRun(address, "failed", reasons, f"`{cmd}` exited with {code}\n{tail}".rstrip()), None
+        outs: list[tuple[str, Content]] = []
+        for o in stage.outs:
+            content = Scanner(self.repo, store=o.cache).scan(o.rel)
+            if content is None:
+                return StageRun(address, "failed", reasons, f"the command did not produce output {o.path}"), None
+            outs.append((o.path, content))
+            if o.cache and self.repo.linker().types[0] in ("symlink", "hardlink"):
+                relink_output(self.repo, o.rel, content)
+        if any(o.cache for o in stage.outs) and self.repo.fsync:
+            self.repo.odb.sync()
+        entry = make_entry(stage.cmd, deps, params, outs)
+        if cacheable:
+            self.run_cache.put(key, entry.get("outs", []))
+        return StageRun(address, "ran", reasons, seconds=time.monotonic() - start), entry
+
+    def _content(self, rel: str, path: str, stage: Stage) -> Content:
+        c = self.inputs.content(rel)
+        if c is None:
+            raise PipelineError(f"{stage.dvcfile}: stage {stage.address!r}: dependency {path} does not exist")
+        return c
+
+    def _clear_outs(self, stage: Stage) -> None:
+        for o in stage.outs:
+            if o.persist:
+                continue
+            p = str(self.repo.abspath(o.rel))
+            try:
+                if os.path.isdir(p) and not os.path.islink(p):
+                    shutil.rmtree(p)
+                elif os.path.lexists(p):
+                    os.unlink(p)
+            except OSError as exc:
+                raise from_os_error(exc, "removing an old output") from exc
+            self.repo.state.forget_prefix(o.rel)
+
+    def _restore(self, stage: Stage, outs: list[dict[str, Any]]) -> bool:
+        from labvault.workspace.checkout import checkout_objects
+
+        recorded = {o.get("path"): o for o in outs if isinstance(o, dict)}
+        wanted = []
+        for o in stage.outs:
+            rec = recorded.get(o.path)
+            if rec is None or not isinstance(rec.get("md5"), str):
+                return False
+            oid = rec["md5"]
+            if not self.repo.odb.exists(oid):
+                return False
+            if oid.endswith(".dir"):
+                tree = self.repo.odb.try_load_tree(oid)
+                if tree is None or not all(self.repo.odb.exists(c) for _, c in tree):
+                    return False
+            wanted.append((o.rel, oid))
+        self._clear_outs(stage)
+        checkout_objects(self.repo, wanted)
+        return True
+
+    def _out_contents(self, stage: Stage, outs: list[dict[str, Any]]) -> list[tuple[str, Content]]:
+        recorded = {o["path"]: o for o in outs}
+        result = []
+        for o in stage.outs:
+            rec = recorded[o.path]
+            result.append((o.path, Content(rec["md5"], int(rec.get("size", 0)), rec.get("nfiles"), bool(rec.get("isexec")), None)))
+        return result
+
+    def record(self, stage: Stage, entry: dict[str, Any]) -> None:
+        lock = self.lock_for(stage)
+        lock.set(stage.name, entry)
+        lock.save()
+        if self.repo.scm is not None:
+            for o in stage.outs:
+                if o.cache:
+                    out_abs = self.repo.abspath(o.rel)
+                    gitignore_add(out_abs.parent, out_abs.name)
+
+
+def repro(
+    repo: Repo,
+    targets: list[str] | None,
+    opts: ReproOptions,
+    executor: Executor | None = None,
+    on_event: Callable[[StageRun], None] | None = None,
+) -> ReproResult:
+    g = load_graph(repo)
+    order = select_stages(repo, g, targets, opts)
+    executor = executor or LocalExecutor()
+    runner = _Runner(repo, g, opts, executor)
+    _validate(repo, g, order, runner.inputs)
+    result = ReproResult()
+    chosen = set(order)
+    with repo.locked():
+        pending = list(order)
+        finished: set[str] = set()
+        broken: set[str] = set()
+        running: dict[Future[tuple[StageRun, dict[str, Any] | None]], str] = {}
+        pool = ThreadPoolExecutor(max_workers=max(1, opts.jobs))
+        try:
+            while pending or running:
+                for a in list(pending):
+                    ups = g.upstream[a] & chosen
+                    if ups & broken:
+                        pending.remove(a)
+                        broken.add(a)
+                        run = StageRun(a, "skipped", message="an upstream stage failed")
+                        result.runs.append(run)
+                        if on_event:
+                            on_event(run)
+                        continue
+                    if ups <= finished and len(running) < max(1, opts.jobs):
+                        pending.remove(a)
+                        running[pool.submit(runner.run_stage, a)] = a
+                if not running:
+                    break
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    a = running.pop(fut)
+                    try:
+                        run, entry = fut.result()
+                    except LabvaultError:
+                        raise
+                    if entry is not None:
+                        runner.record(g.stages[a], entry)
+                    result.runs.append(run)
+                    if on_event:
+                        on_event(run)
+                    if run.action == "failed":
+                        broken.add(a)
+                        if not opts.keep_going:
+                            pending.clear()
+                    else:
+                        finished.add(a)
+        except BaseException:
+            executor.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+    return result
+
+
+def pipeline_status(repo: Repo, targets: list[str] | None = None) -> list[StageStatus]:
+    g = load_graph(repo)
+    order = select_stages(repo, g, targets, ReproOptions())
+    runner = _Runner(repo, g, ReproOptions(), LocalExecutor())
+    return [runner.status(g.stages[a]) for a in order]

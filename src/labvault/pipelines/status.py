@@ -1,0 +1,138 @@
+"""Whether a stage must run, and why: its cmd, deps, params or outs differ from its lock entry."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labvault.errors import PipelineError
+from labvault.pipelines.params import get_key, is_missing, load_params_file
+from labvault.pipelines.spec import Stage
+from labvault.workspace.repo import Repo
+from labvault.workspace.scan import Content, Scanner
+
+
+@dataclass(frozen=True)
+class StageStatus:
+    address: str
+    changed: bool
+    reasons: tuple[str, ...]
+    frozen: bool = False
+
+
+class Inputs:
+    """Reads the current state of deps, params and outs (stat cache backed; thread safe)."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self._params: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def content(self, rel: str, legacy: bool = False) -> Content | None:
+        return Scanner(self.repo, store=False, legacy=legacy).scan(rel)
+
+    def params_file(self, rel: str) -> Any:
+        with self._lock:
+            if rel not in self._params:
+                self._params[rel] = load_params_file(self.repo.abspath(rel))
+            return self._params[rel]
+
+    def forget_params(self) -> None:
+        with self._lock:
+            self._params.clear()
+
+    def params(self, stage: Stage) -> dict[str, dict[str, Any]]:
+        """{file as written: {key: value}}; raises for a missing file or key."""
+        values: dict[str, dict[str, Any]] = {}
+        for ref in stage.params:
+            data = self.params_file(ref.rel)
+            if data is None:
+                raise PipelineError(
+                    f"{stage.dvcfile}: stage {stage.address!r}: params file {ref.rel} does not exist",
+                    "create it or fix `params`",
+                )
+            if not ref.keys:
+                values[ref.file] = dict(data) if isinstance(data, dict) else {}
+                continue
+            got: dict[str, Any] = {}
+            for key in ref.keys:
+                value = get_key(data, key)
+                if is_missing(value):
+                    raise PipelineError(
+                        f"{stage.dvcfile}: stage {stage.address!r}: unknown param key {key!r} in {ref.rel}",
+                        "add it to the params file or fix `params`",
+                    )
+                got[key] = value
+            values.setdefault(ref.file, {}).update(got)
+        return values
+
+
+def _norm_cmd(cmd: Any) -> Any:
+    return list(cmd) if isinstance(cmd, (list, tuple)) else cmd
+
+
+def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -> StageStatus:
+    reasons: list[str] = []
+    params = inputs.params(stage)  # raises on missing keys even for frozen stages
+    if stage.frozen:
+        return StageStatus(stage.address, False, ("frozen",), True)
+    if entry is None:
+        return StageStatus(stage.address, True, ("never ran (no dvc.lock entry)",))
+    if stage.always_changed:
+        reasons.append("always changed")
+    if _norm_cmd(entry.get("cmd")) != _norm_cmd(stage.cmd):
+        reasons.append("cmd changed")
+    locked_deps: dict[str, Any] = {
+        str(d.get("path")): d for d in entry.get("deps", []) or [] if isinstance(d, dict)
+    }
+    wanted = {d.path for d in stage.deps}
+    if set(locked_deps) != wanted:
+        for p in sorted(wanted - set(locked_deps)):
+            reasons.append(f"dep added: {p}")
+        for p in sorted(set(locked_deps) - wanted):
+            reasons.append(f"dep removed: {p}")
+    for d in stage.deps:
+        rec = locked_deps.get(d.path)
+        if rec is None:
+            continue
+        now = inputs.content(d.rel, legacy="hash" not in rec)
+        if now is None:
+            reasons.append(f"dep deleted: {d.path}")
+        elif now.oid != rec.get("md5"):
+            reasons.append(f"dep modified: {d.path}")
+    locked_params = entry.get("params") or {}
+    for file, values in params.items():
+        rec = locked_params.get(file) or {}
+        for key, value in values.items():
+            if key not in rec:
+                reasons.append(f"param new: {key}")
+            elif rec[key] != value and not (isinstance(value, tuple) and list(value) == rec[key]):
+                reasons.append(f"param modified: {key}")
+        for key in rec:
+            if key not in values:
+                reasons.append(f"param deleted: {key}")
+    for file in locked_params:
+        if file not in params:
+            reasons.append(f"params file removed: {file}")
+    locked_outs: dict[str, Any] = {
+        str(o.get("path")): o for o in entry.get("outs", []) or [] if isinstance(o, dict)
+    }
+    for o in stage.outs:
+        rec = locked_outs.get(o.path)
+        if rec is None:
+            reasons.append(f"out added: {o.path}")
+            continue
+        now = inputs.content(o.rel, legacy="hash" not in rec)
+        if now is None:
+            reasons.append(f"out deleted: {o.path}")
+        elif now.oid != rec.get("md5"):
+            reasons.append(f"out modified: {o.path}")
+    for p in sorted(set(locked_outs) - {o.path for o in stage.outs}):
+        reasons.append(f"out removed: {p}")
+    return StageStatus(stage.address, bool(reasons), tuple(reasons))
+
+
+def lock_path(repo: Repo, stage: Stage) -> Path:
+    return repo.abspath(stage.lockfile)
