@@ -12,40 +12,97 @@ over these functions::
     print(report.clean)
 """
 
-from labvault.api.config import config_get, config_list, config_set, config_unset
-from labvault.api.data import (
-    GcResult,
-    StatusReport,
-    VerifyResult,
-    add,
-    checkout,
-    commit,
-    diff,
-    gc,
-    init,
-    list_outputs,
-    move,
-    remove,
-    status,
-    unprotect,
-    verify,
-    version,
-)
-from labvault.api.pipelines import ReproOptions, repro, stage_status
-from labvault.api.remote import (
-    Revisions,
-    fetch,
-    pull,
-    push,
-    remote_add,
-    remote_default,
-    remote_list,
-    remote_modify,
-    remote_remove,
-    remote_rename,
-    status_cloud,
-)
-from labvault.api.storage import CopyResult, cp, ls
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from labvault.api.config import config_get, config_list, config_set, config_unset
+    from labvault.api.data import (
+        GcResult,
+        StatusReport,
+        VerifyResult,
+        add,
+        checkout,
+        commit,
+        diff,
+        gc,
+        init,
+        list_outputs,
+        move,
+        remove,
+        status,
+        unprotect,
+        verify,
+        version,
+    )
+    from labvault.api.pipelines import ReproOptions, repro, stage_status
+    from labvault.api.remote import (
+        Revisions,
+        fetch,
+        pull,
+        push,
+        remote_add,
+        remote_default,
+        remote_list,
+        remote_modify,
+        remote_remove,
+        remote_rename,
+        status_cloud,
+    )
+    from labvault.api.storage import CopyResult, cp, ls
+
+# Submodules load on first use, so that `labvault status` does not import the whole library.
+_WHERE = {
+    "CopyResult": "labvault.api.storage",
+    "GcResult": "labvault.api.data",
+    "ReproOptions": "labvault.api.pipelines",
+    "Revisions": "labvault.api.remote",
+    "StatusReport": "labvault.api.data",
+    "VerifyResult": "labvault.api.data",
+    "add": "labvault.api.data",
+    "checkout": "labvault.api.data",
+    "commit": "labvault.api.data",
+    "config_get": "labvault.api.config",
+    "config_list": "labvault.api.config",
+    "config_set": "labvault.api.config",
+    "config_unset": "labvault.api.config",
+    "cp": "labvault.api.storage",
+    "diff": "labvault.api.data",
+    "fetch": "labvault.api.remote",
+    "gc": "labvault.api.data",
+    "init": "labvault.api.data",
+    "list_outputs": "labvault.api.data",
+    "ls": "labvault.api.storage",
+    "move": "labvault.api.data",
+    "pull": "labvault.api.remote",
+    "push": "labvault.api.remote",
+    "remote_add": "labvault.api.remote",
+    "remote_default": "labvault.api.remote",
+    "remote_list": "labvault.api.remote",
+    "remote_modify": "labvault.api.remote",
+    "remote_remove": "labvault.api.remote",
+    "remote_rename": "labvault.api.remote",
+    "remove": "labvault.api.data",
+    "repro": "labvault.api.pipelines",
+    "stage_status": "labvault.api.pipelines",
+    "status": "labvault.api.data",
+    "status_cloud": "labvault.api.remote",
+    "unprotect": "labvault.api.data",
+    "verify": "labvault.api.data",
+    "version": "labvault.api.data",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'labvault.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CopyResult",

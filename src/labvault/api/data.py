@@ -121,6 +121,8 @@ def gc(
         used = collect_used(r, all_tags, all_branches, all_commits)
         plan = plan_gc(r.odb, used.refs)
         if not dry_run:
+            if plan.remove:
+                r.state.bump_generation()  # before deleting: no snapshot may vouch for a deleted object
             plan.execute(progress)
     return GcResult(
         dry_run=dry_run,
@@ -155,6 +157,7 @@ def verify(
     quarantined: list[str] = []
     if remove_corrupt and report.corrupt:
         with r.locked():
+            r.state.bump_generation()
             for obj in report.corrupt:
                 quarantined.append(r.odb.quarantine(obj.path))
     used = collect_used(r)

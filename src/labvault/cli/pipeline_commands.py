@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from labvault import api
-from labvault.api.pipelines import StageRun
 from labvault.cli.main import _state, cli, emit_json
+
+if TYPE_CHECKING:
+    from labvault.api.pipelines import StageRun
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 

@@ -4,13 +4,15 @@ pull (and ``status --cloud`` lives in commands.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from labvault import api
 from labvault.cli.main import _state, cli, emit_json, human_size
-from labvault.remotes.transfer import TransferResult
+
+if TYPE_CHECKING:
+    from labvault.remotes.transfer import TransferResult
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 

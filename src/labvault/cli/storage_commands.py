@@ -46,7 +46,7 @@ def cp_cmd(ctx: click.Context, src: str, dst: str, recursive: bool, jobs: int | 
         click.echo(f"failed: {msg}", err=True)
     if r.failed:
         more = " (first 20 shown)" if len(r.failed) > 20 else ""
-        click.echo(f"error: {len(r.failed)} file(s) were not copied{more}: run the command again to retry them",
+        click.echo(f"error: {len(r.failed)} file(s) were not copied{more}: see the lines above; run the command again to retry",
                    err=True)
         ctx.exit(1)
 

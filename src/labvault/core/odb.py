@@ -7,7 +7,6 @@ between two writers is harmless: both hold the same bytes.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import hashlib
 import os
@@ -222,6 +221,8 @@ class ObjectStore:
         except OSError:
             return
         try:
+            import ctypes
+
             libc = ctypes.CDLL(None, use_errno=True)
             if libc.syncfs(fd) != 0:
                 os.sync()

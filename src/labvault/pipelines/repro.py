@@ -214,7 +214,7 @@ class _Runner:
                     os.unlink(p)
             except OSError as exc:
                 raise from_os_error(exc, "removing an old output") from exc
-            self.repo.state.forget_prefix(o.rel)
+            self.repo.state.forget(o.rel)
 
     def _restore(self, stage: Stage, outs: list[dict[str, Any]]) -> bool:
         from labvault.workspace.checkout import checkout_objects

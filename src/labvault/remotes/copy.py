@@ -172,35 +172,65 @@ def _missing(loc: _Loc) -> PathError:
     return PathError(f"{loc.shown} does not exist", f"see what is there with `labvault ls {posixpath.dirname(loc.shown)}/`")
 
 
-def _walk(loc: _Loc, bs: _Backends) -> list[tuple[str, int]]:
-    """(path relative to ``loc``, size) of every file below the folder ``loc``."""
+def _walk_local(top: str) -> tuple[list[tuple[str, int]], list[str]]:
+    """Every file below ``top`` and the broken links found. Links are followed (a link to a
+    folder is copied as a folder; a link back to one of its own parent folders is skipped, so
+    loops end); labvault temp files are skipped. (``LocalBackend.walk`` neither follows folder
+    links nor survives a broken link, hence this walk.)"""
+    files: list[tuple[str, int]] = []
+    broken: list[str] = []
+    st = os.stat(top)
+    stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [("", top, frozenset({(st.st_dev, st.st_ino)}))]
+    while stack:
+        rel_dir, folder, parents = stack.pop()
+        with os.scandir(folder) as it:
+            entries = list(it)
+        for e in entries:
+            rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
+            try:
+                info = e.stat()  # follows links
+            except FileNotFoundError:
+                broken.append(rel)
+                continue
+            if e.is_dir():
+                ident = (info.st_dev, info.st_ino)
+                if ident not in parents:
+                    stack.append((rel, e.path, parents | {ident}))
+            elif e.is_file() and not is_tmp_name(e.name):
+                files.append((rel, info.st_size))
+    return sorted(files), sorted(broken)
+
+
+def _walk(loc: _Loc, bs: _Backends) -> tuple[list[tuple[str, int]], list[str]]:
+    """(path relative to ``loc``, size) of every file below the folder ``loc``, and the broken
+    links found (local folders only)."""
     if loc.local:
-        found = LocalBackend(loc.key).walk("")
-        # Backend.walk reports symlinks to folders as files: skip them (like `aws s3 cp`).
-        return sorted((rel, size) for rel, size in found if os.path.isfile(os.path.join(loc.key, rel)))
+        return _walk_local(loc.key)
     prefix = f"{loc.key}/" if loc.key else ""
     b = bs.get(loc)
-    return sorted((k[len(prefix) :], size) for k, size in b.walk(loc.key) if k.startswith(prefix) and k != prefix)
+    found = [(k[len(prefix) :], size) for k, size in b.walk(loc.key) if k.startswith(prefix) and k != prefix]
+    return sorted(found), []
 
 
-def _source(loc: _Loc, recursive: bool, bs: _Backends) -> tuple[list[tuple[str, int]], bool]:
-    """The files to copy as (relpath, size) pairs (relpath '' when ``loc`` is itself a file), and
-    whether ``loc`` is a folder."""
+def _source(loc: _Loc, recursive: bool, bs: _Backends) -> tuple[list[tuple[str, int]], list[str], bool]:
+    """The files to copy as (relpath, size) pairs (relpath '' when ``loc`` is itself a file), the
+    broken links below it, and whether ``loc`` is a folder."""
     if loc.local:
         if os.path.isfile(loc.key):
-            return [("", os.path.getsize(loc.key))], False
+            return [("", os.path.getsize(loc.key))], [], False
         if not os.path.isdir(loc.key):
             raise _missing(loc)
     else:
         b = bs.check_bucket(loc)
         size = _remote_file_size(b, loc.key)
         if size is not None:
-            return [("", size)], False
+            return [("", size)], [], False
         if loc.key and not b.exists(loc.key):
             raise _missing(loc)
     if not recursive:
         raise PathError(f"{loc.shown} is a folder", f"copy it with everything inside with `labvault cp -r {loc.shown} ...`")
-    return _walk(loc, bs), True
+    files, broken = _walk(loc, bs)
+    return files, broken, True
 
 
 def _copies_contents(loc: _Loc) -> bool:
@@ -303,22 +333,27 @@ class _Mover:
 
 # --- the operations ---------------------------------------------------------------------------
 
-def _plan(src: _Loc, dst: _Loc, recursive: bool, bs: _Backends) -> tuple[list[tuple[_Loc, _Loc, int]], _Loc]:
-    files, is_dir = _source(src, recursive, bs)
+_Pair = tuple[_Loc, _Loc, int]
+
+
+def _plan(src: _Loc, dst: _Loc, recursive: bool, bs: _Backends) -> tuple[list[_Pair], _Loc, list[str]]:
+    """(source, destination, size) of every file to copy, where they go, and what cannot be copied."""
+    files, broken, is_dir = _source(src, recursive, bs)
     if not dst.local:
         bs.check_bucket(dst)
     if not is_dir:
         target = dst.child(src.name) if dst.slash or _is_dir(dst, bs) else dst
         if _same_place(src, target):
             raise PathError(f"{src.shown} and {target.shown} are the same file", "give another destination")
-        return [(src, target, files[0][1])], target
+        return [(src, target, files[0][1])], target, []
     if _copies_contents(src) or not (dst.slash or _is_dir(dst, bs)):
         base = dst
     else:
         base = dst.child(src.name)
     if _inside(base, src):
         raise PathError(f"cannot copy folder {src.shown} into itself ({base.shown})", "give a destination outside it")
-    return [(src.child(rel), base.child(rel), size) for rel, size in files], base
+    problems = [f"{src.child(rel).shown}: broken symbolic link, not copied" for rel in broken]
+    return [(src.child(rel), base.child(rel), size) for rel, size in files], base, problems
 
 
 def copy(
@@ -338,7 +373,7 @@ def copy(
     src, dst = _parse(src_url), _parse(dst_url)
     started = time.monotonic()
     with _backends() as bs:
-        pairs, target = _plan(src, dst, recursive, bs)
+        pairs, target, problems = _plan(src, dst, recursive, bs)
         n = jobs or (LOCAL_JOBS if src.local and dst.local else CLOUD_JOBS)
         total = sum(size for _, _, size in pairs)
         task = progress.task(f"copying to {target.shown}", total=len(pairs), total_bytes=total)
@@ -350,18 +385,18 @@ def copy(
             mover.cleanup()
     return CopyResult(
         src=src_url, dst=dst_url, destination=target.shown, files=len(done), bytes=sum(done),
-        seconds=round(time.monotonic() - started, 3), failed=tuple(failed),
+        seconds=round(time.monotonic() - started, 3), failed=(*problems, *failed),
     )
 
 
-def _run(mover: _Mover, pairs: list[tuple[_Loc, _Loc, int]], jobs: int) -> tuple[list[int], list[str]]:
+def _run(mover: _Mover, pairs: list[_Pair], jobs: int) -> tuple[list[int], list[str]]:
     done: list[int] = []
     failed: list[str] = []
     if not pairs:
         return done, failed
     pool = ThreadPoolExecutor(max_workers=min(jobs, len(pairs)))
     try:
-        futures: dict[Future[int], tuple[_Loc, _Loc, int]] = {
+        futures: dict[Future[int], _Pair] = {
             pool.submit(mover.move, s, d, size): (s, d, size) for s, d, size in pairs
         }
         pending = set(futures)
@@ -396,7 +431,7 @@ def listing(url: str, recursive: bool = False) -> list[Entry]:
         if os.path.isfile(loc.key):
             return [Entry(loc.name, os.path.getsize(loc.key), False)]
         if recursive:
-            return [Entry(rel, size, False) for rel, size in _walk(loc, _Backends())]
+            return [Entry(rel, size, False) for rel, size in _walk_local(loc.key)[0]]
         return [e for e in LocalBackend(loc.key).ls("") if not is_tmp_name(e.name)]
     with _backends() as bs:
         b = bs.check_bucket(loc)
@@ -406,5 +441,5 @@ def listing(url: str, recursive: bool = False) -> list[Entry]:
         if loc.key and not b.exists(loc.key):
             raise _missing(loc)
         if recursive:
-            return [Entry(rel, size, False) for rel, size in _walk(loc, bs)]
+            return [Entry(rel, size, False) for rel, size in _walk(loc, bs)[0]]
         return b.ls(loc.key)

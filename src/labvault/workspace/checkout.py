@@ -41,6 +41,7 @@ class _Write:
     oid: str
     kind: str  # state kind
     isexec: bool = False
+    out_rel: str = ""  # the output the file belongs to
 
 
 @dataclass
@@ -98,7 +99,7 @@ def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool) -> None:
         if current is not None and current.oid != out.oid and not _in_cache(repo, t.rel):
             plan.at_risk.append(t.rel)
         (plan.result.added if current is None else plan.result.modified).append(t.rel)
-        plan.writes.append(_Write(path, t.rel, odb.oid_path(out.oid, out.legacy), out.oid, kind, out.isexec))
+        plan.writes.append(_Write(path, t.rel, odb.oid_path(out.oid, out.legacy), out.oid, kind, out.isexec, t.rel))
         return
     try:
         tree = odb.load_tree(out.oid, out.legacy)
@@ -129,9 +130,9 @@ def _current_dir(repo: Repo, rel: str, path: str, scanner: Scanner, plan: _Plan 
     content = scanner.scan(rel)
     if plan is not None:
         plan.stale.extend(p for p in scanner.leftovers if not tmp_owner_alive(os.path.basename(p)))
-    if content is None or content.tree is None:
+    if content is None:
         return {}
-    return content.tree.as_dict()
+    return content.files()
 
 
 def _in_cache(repo: Repo, rel: str) -> bool:
@@ -183,7 +184,7 @@ def _plan_tree(
             plan.result.added.append(f"{t.rel}/{rel}")
         elif have != oid:
             plan.result.modified.append(f"{t.rel}/{rel}")
-        plan.writes.append(_Write(f"{base}/{rel}", f"{t.rel}/{rel}", odb.oid_path(oid, legacy), oid, kind))
+        plan.writes.append(_Write(f"{base}/{rel}", f"{t.rel}/{rel}", odb.oid_path(oid, legacy), oid, kind, False, t.rel))
 
 
 def _legacy_present(repo: Repo, out_rel: str, rel: str) -> bool:
@@ -218,11 +219,11 @@ def _execute(repo: Repo, plan: _Plan) -> None:
         return
     linker = repo.linker()
     _ensure_parents(plan.writes)
-    rows_by_kind: dict[str, list[tuple[str, int, int, int, str]]] = {}
+    written: dict[tuple[str, str], dict[str, tuple[int, int, int, str]]] = {}
     batches = [plan.writes[i : i + BATCH] for i in range(0, len(plan.writes), BATCH)]
     task = repo.progress.task("checking out", total=len(plan.writes))
 
-    def run(batch: list[_Write]) -> list[tuple[str, str, os.stat_result]]:
+    def run(batch: list[_Write]) -> list[tuple[_Write, os.stat_result]]:
         done = []
         for w in batch:
             try:
@@ -231,7 +232,7 @@ def _execute(repo: Repo, plan: _Plan) -> None:
                 linker.materialize(w.obj, w.dst)
                 if w.isexec:
                     os.chmod(w.dst, 0o755)
-                done.append((w.rel, w.kind, os.stat(w.dst)))
+                done.append((w, os.stat(w.dst)))
             except OSError as exc:
                 raise from_os_error(exc, "writing") from exc
         return done
@@ -247,12 +248,12 @@ def _execute(repo: Repo, plan: _Plan) -> None:
                     task.advance(len(batch))
     finally:
         task.close()
-    oid_of = {w.rel: w.oid for w in plan.writes}
     for res in results:
-        for rel, kind, st in res:
-            rows_by_kind.setdefault(kind, []).append((rel, st.st_ino, st.st_mtime_ns, st.st_size, oid_of[rel]))
-    for kind, rows in rows_by_kind.items():
-        repo.state.put_many(rows, kind)
+        for w, st in res:
+            inner = w.rel[len(w.out_rel) + 1 :] if w.rel != w.out_rel else ""
+            written.setdefault((w.out_rel, w.kind), {})[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, w.oid)
+    for (out_rel, kind), entries in written.items():
+        repo.state.update(out_rel, entries, kind)
     plan.result.link_type = linker.used
 
 
@@ -294,8 +295,8 @@ def relink_output(repo: Repo, rel: str, content: Content) -> None:
     linker: Linker = repo.linker()
     odb = repo.odb
     base = str(repo.abspath(rel))
-    pairs = [(base, content.oid)] if content.tree is None else [(f"{base}/{r}", o) for r, o in content.tree]
-    rows = []
+    pairs = [(base, content.oid)] if not content.is_dir else [(f"{base}/{r}", o) for r, o in content.files().items()]
+    written: dict[str, tuple[int, int, int, str]] = {}
     for dst, oid in pairs:
         obj = odb.oid_path(oid)
         try:
@@ -305,27 +306,28 @@ def relink_output(repo: Repo, rel: str, content: Content) -> None:
             pass
         linker.materialize(obj, dst)
         st = os.stat(dst)
-        rows.append((os.path.relpath(dst, repo.root).replace(os.sep, "/"), st.st_ino, st.st_mtime_ns, st.st_size, oid))
-    repo.state.put_many(rows)
+        inner = dst[len(base) + 1 :] if dst != base else ""
+        written[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, oid)
+    repo.state.update(rel, written)
 
 
 def checkout_objects(repo: Repo, items: list[tuple[str, str]]) -> None:
     """Write the objects ``(repo-relative path, oid)`` into the workspace (paths must be free)."""
     linker = repo.linker()
     odb = repo.odb
-    rows = []
     for rel, oid in items:
         base = str(repo.abspath(rel))
         if oid.endswith(".dir"):
-            pairs = [(f"{base}/{r}", f"{rel}/{r}", o) for r, o in odb.load_tree(oid)]
+            pairs = [(f"{base}/{r}", r, o) for r, o in odb.load_tree(oid)]
         else:
-            pairs = [(base, rel, oid)]
-        for dst, drel, o in pairs:
+            pairs = [(base, "", oid)]
+        written: dict[str, tuple[int, int, int, str]] = {}
+        for dst, inner, o in pairs:
             try:
                 os.makedirs(os.path.dirname(dst), exist_ok=True)
                 linker.materialize(odb.oid_path(o), dst)
                 st = os.stat(dst)
             except OSError as exc:
                 raise from_os_error(exc, "restoring") from exc
-            rows.append((drel, st.st_ino, st.st_mtime_ns, st.st_size, o))
-    repo.state.put_many(rows)
+            written[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, o)
+        repo.state.update(rel, written)

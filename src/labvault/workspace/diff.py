@@ -47,8 +47,8 @@ def _files_workspace(repo: Repo, tracked: list[Tracked]) -> dict[str, str]:
         content = Scanner(repo, store=False, legacy=t.out.legacy).scan(t.rel)
         if content is None:
             continue
-        if content.tree is not None:
-            for rel, oid in content.tree:
+        if content.is_dir:
+            for rel, oid in content.files().items():
                 files[f"{t.rel}/{rel}"] = oid
         else:
             files[t.rel] = content.oid

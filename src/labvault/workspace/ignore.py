@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 from labvault.fsutil import atomic_write_text
 
@@ -29,7 +31,12 @@ class IgnoreRules:
                 self._specs[rel_dir] = None
             else:
                 lines = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-                self._specs[rel_dir] = pathspec.PathSpec.from_lines("gitwildmatch", lines) if lines else None
+                if lines:
+                    import pathspec
+
+                    self._specs[rel_dir] = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+                else:
+                    self._specs[rel_dir] = None
         return self._specs[rel_dir]
 
     def is_ignored(self, relpath: str, is_dir: bool) -> bool:

@@ -57,5 +57,5 @@ def move(repo: Repo, src: str, dst: str) -> Moved:
         if repo.scm is not None:
             gitignore_remove(src_abs.parent, src_abs.name)
             gitignore_add(dst_abs.parent, dst_abs.name)
-        repo.state.forget_prefix(t.rel)
+        repo.state.forget(t.rel)
     return Moved(t.rel, dst_rel, new_pointer_file.relative_to(repo.root).as_posix())

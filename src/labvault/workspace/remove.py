@@ -35,7 +35,7 @@ def remove(repo: Repo, targets: list[str], outs: bool = False) -> list[Removed]:
                 gitignore_remove(out_abs.parent, out_abs.name)
                 if outs:
                     _delete(out_abs)
-                repo.state.forget_prefix(out_abs.relative_to(repo.root).as_posix())
+                repo.state.forget(out_abs.relative_to(repo.root).as_posix())
             try:
                 os.unlink(pointer.file)
             except FileNotFoundError:

@@ -12,41 +12,58 @@ import stat as statmod
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from labvault.core.hashing import md5_file
 from labvault.core.odb import ObjectStore
 from labvault.core.tree import Tree
-from labvault.errors import LabvaultError, PathError, from_os_error
+from labvault.errors import PathError, from_os_error
 from labvault.fsutil import is_tmp_name
 from labvault.progress import Task
 from labvault.workspace.ignore import ALWAYS_IGNORED, DVCIGNORE, IgnoreChecker
 from labvault.workspace.repo import Repo
-from labvault.workspace.state import Key
+from labvault.workspace.state import Snapshot
 
 BATCH = 128
 RACY_NS = 50_000_000  # files modified this close to the scan are re-hashed next time too
 
 
-@dataclass(frozen=True, slots=True)
-class FileStat:
-    rel: str  # relative to the output (directories) or "" (a file output)
-    path: str
-    key: Key
-    isexec: bool
-    nlink: int = 1
-    is_link: bool = False
+# A file found by a walk: (rel, path, inode, mtime_ns, size, mode, nlink, is_symlink)
+FileStat = tuple[str, str, int, int, int, int, int, bool]
 
 
-@dataclass(frozen=True)
 class Content:
-    """What an output holds now."""
+    """What an output holds now: its oid, size, file count, and (folders) its files."""
 
-    oid: str
-    size: int
-    nfiles: int | None
-    isexec: bool
-    tree: Tree | None
+    __slots__ = ("_pairs", "_tree", "isexec", "nfiles", "oid", "size")
+
+    def __init__(
+        self, oid: str, size: int, nfiles: int | None, isexec: bool, tree: Tree | None = None,
+        pairs: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self.oid = oid
+        self.size = size
+        self.nfiles = nfiles
+        self.isexec = isexec
+        self._tree = tree
+        self._pairs = pairs
+
+    @property
+    def is_dir(self) -> bool:
+        return self._tree is not None or self._pairs is not None
+
+    @property
+    def tree(self) -> Tree | None:
+        if self._tree is None and self._pairs is not None:
+            self._tree = Tree.from_pairs(self._pairs)
+        return self._tree
+
+    def files(self) -> dict[str, str]:
+        """relpath -> oid of a folder's files (empty for a file)."""
+        if self._pairs is not None:
+            return dict(self._pairs)
+        if self._tree is not None:
+            return self._tree.as_dict()
+        return {}
 
 
 def walk_dir(top: str, checker: IgnoreChecker, leftovers: list[str] | None = None) -> list[FileStat]:
@@ -55,7 +72,9 @@ def walk_dir(top: str, checker: IgnoreChecker, leftovers: list[str] | None = Non
     Temp files that an interrupted labvault left behind are not data: they go to ``leftovers``.
     """
     files: list[FileStat] = []
+    append = files.append
     stack: list[tuple[str, str]] = [(top, "")]
+    active = checker.active
     while stack:
         folder, rel = stack.pop()
         try:
@@ -66,60 +85,42 @@ def walk_dir(top: str, checker: IgnoreChecker, leftovers: list[str] | None = Non
         has_ignore = False
         for e in entries:
             if e.name == DVCIGNORE:
-                if rel or folder != top:
-                    raise PathError(
-                        f"{e.path} is inside a tracked folder", "move its patterns to a .dvcignore above the folder"
-                    )
-                has_ignore = True
-        for e in entries:
-            name = e.name
-            if name[0] == "." and is_tmp_name(name):
-                if leftovers is not None:
-                    leftovers.append(e.path)
-                continue
-            sub = f"{rel}/{name}" if rel else name
-            try:
+                raise PathError(
+                    f"{e.path} is inside a tracked folder", "move its patterns to a .dvcignore above the folder"
+                )
+        check = active or has_ignore
+        try:
+            for e in entries:
+                name = e.name
                 if e.is_dir(follow_symlinks=False):
-                    if name in ALWAYS_IGNORED or checker(sub, True, has_ignore):
+                    if name in ALWAYS_IGNORED or (check and checker(rel + name, True, has_ignore)):
                         continue
-                    stack.append((e.path, sub))
+                    stack.append((e.path, rel + name + "/"))
                     continue
-                if e.is_symlink():
+                if name[0] == "." and is_tmp_name(name):
+                    if leftovers is not None:
+                        leftovers.append(e.path)
+                    continue
+                if check and checker(rel + name, False, has_ignore):
+                    continue
+                st = e.stat(follow_symlinks=False)
+                mode = st.st_mode
+                if statmod.S_ISREG(mode):
+                    append((rel + name, e.path, st.st_ino, st.st_mtime_ns, st.st_size, mode, st.st_nlink, False))
+                elif statmod.S_ISLNK(mode):
                     try:
                         st = os.stat(e.path)
                     except FileNotFoundError:
                         raise PathError(f"{e.path} is a broken symlink", "fix or delete it") from None
-                    if not statmod.S_ISREG(st.st_mode):
-                        continue  # a link to a folder: skipped, as DVC does
-                else:
-                    st = e.stat(follow_symlinks=False)
-                    if not statmod.S_ISREG(st.st_mode):
-                        continue
-            except OSError as exc:
-                raise from_os_error(exc, "reading") from exc
-            if checker(sub, False, has_ignore):
-                continue
-            files.append(
-                FileStat(
-                    sub, e.path, (st.st_ino, st.st_mtime_ns, st.st_size), bool(st.st_mode & 0o100),
-                    st.st_nlink, e.is_symlink(),
-                )
-            )
+                    if statmod.S_ISREG(st.st_mode):
+                        append((rel + name, e.path, st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode, st.st_nlink, True))
+        except OSError as exc:
+            raise from_os_error(exc, "reading") from exc
     return files
 
 
-def stat_file(path: str) -> FileStat:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise PathError(f"{path} does not exist", "check the path") from None
-    except OSError as exc:
-        raise from_os_error(exc, "reading") from exc
-    return FileStat("", path, (st.st_ino, st.st_mtime_ns, st.st_size), bool(st.st_mode & 0o100))
-
-
 def _hash_batch(batch: list[FileStat], fn: Callable[[str], tuple[str, int]]) -> list[tuple[str, int]]:
-    return [fn(f.path) for f in batch]
+    return [fn(f[1]) for f in batch]
 
 
 def hash_files(
@@ -134,9 +135,9 @@ def hash_files(
     if len(files) <= BATCH or jobs <= 1:
         out = []
         for f in files:
-            out.append(fn(f.path))
+            out.append(fn(f[1]))
             if task:
-                task.advance(1, f.key[2])
+                task.advance(1, f[4])
         return out
     batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
     results: list[tuple[str, int]] = []
@@ -144,7 +145,7 @@ def hash_files(
         for batch, res in zip(batches, pool.map(lambda b: _hash_batch(b, fn), batches), strict=True):
             results.extend(res)
             if task:
-                task.advance(len(batch), sum(f.key[2] for f in batch))
+                task.advance(len(batch), sum(f[4] for f in batch))
     return results
 
 
@@ -160,8 +161,8 @@ class Scanner:
         self.odb: ObjectStore = repo.odb
         self.hashed = 0
         self.corrupted: list[tuple[str, str]] = []
-        self._recorded: str | None = None
         self.leftovers: list[str] = []
+        self._recorded: str | None = None
         self._recorded_tree: tuple[str, dict[str, str]] | None = None
 
     def _fn(self) -> Callable[[str], tuple[str, int]]:
@@ -194,68 +195,85 @@ class Scanner:
         except OSError as exc:
             raise from_os_error(exc, "reading") from exc
         if statmod.S_ISDIR(st.st_mode):
-            return self._scan_dir(rel, path, task)
+            checker = self.repo.ignore.checker_for(rel)
+            return self._content(rel, walk_dir(path, checker, self.leftovers), True, task)
         if not statmod.S_ISREG(st.st_mode):
             raise PathError(f"{path} is not a regular file or folder", "only files and folders can be tracked")
-        f = FileStat(
-            "", path, (st.st_ino, st.st_mtime_ns, st.st_size), bool(st.st_mode & 0o100), st.st_nlink,
-            os.path.islink(path),
-        )
-        oids = self._oids(rel, [f], task)
-        return Content(oids[0], st.st_size, None, f.isexec, None)
+        f: FileStat = ("", path, st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode, st.st_nlink, os.path.islink(path))
+        return self._content(rel, [f], False, task)
 
-    def _scan_dir(self, rel: str, path: str, task: Task | None) -> Content:
-        checker = self.repo.ignore.checker_for(rel)
-        files = walk_dir(path, checker, self.leftovers)
-        oids = self._oids(rel, files, task)
-        tree = Tree.from_pairs(zip((f.rel for f in files), oids, strict=True))
-        size = sum(f.key[2] for f in files)
-        oid = tree.oid()
-        if self.store:
-            self.odb.store_bytes(tree.to_bytes(), oid)
-        return Content(oid, size, len(files), False, tree)
-
-    def _oids(self, rel: str, files: list[FileStat], task: Task | None) -> list[str]:
-        known = self.repo.state.get_prefix(rel, self.kind)
+    def _content(self, rel: str, files: list[FileStat], is_dir: bool, task: Task | None) -> Content:
+        state = self.repo.state
+        snap = state.get(rel, self.kind)
+        known = snap.entries
+        gen = state.generation() if self.store else -1
+        trust_store = self.store and snap.stored_gen == gen and gen >= 0
+        odb = self.odb
         oids: list[str | None] = []
         todo: list[int] = []
-        odb = self.odb
         for i, f in enumerate(files):
-            key_rel = f"{rel}/{f.rel}" if f.rel else rel
-            row = known.get(key_rel)
-            if row is not None and row[0] == f.key and (not self.store or odb.exists(row[1])):
-                oids.append(row[1])
+            e = known.get(f[0])
+            if e is not None and e[0] == f[2] and e[1] == f[3] and e[2] == f[4]:
+                if self.store and not trust_store and not odb.exists(e[3]):
+                    oids.append(None)
+                    todo.append(i)
+                else:
+                    oids.append(e[3])
             else:
                 oids.append(None)
                 todo.append(i)
+        changed = bool(todo) or len(files) != len(known)
+        horizon = time.time_ns() - RACY_NS
+        racy = False
         if todo:
             pending = [files[i] for i in todo]
-            linked = self._linked_objects(rel, pending, known)
+            linked = self._linked_objects(pending, known)
             fn = self._fn()
             if linked and self.store and self.adopt != "copy":
                 # A file that shares its inode with a cache object must be copied, never adopted.
                 plain, odb_ = fn, self.odb
                 fn = lambda p: odb_.store_file(p, "copy") if p in linked else plain(p)  # noqa: E731
             results = hash_files(pending, fn, self.repo.jobs, task)
-            if linked:
-                self._check_linked(linked, {f.path: r[0] for f, r in zip(pending, results, strict=True)})
             self.hashed += len(pending)
-            horizon = time.time_ns() - RACY_NS
-            rows = []
+            if linked:
+                self._check_linked(linked, {f[1]: r[0] for f, r in zip(pending, results, strict=True)})
             for i, (oid, _size) in zip(todo, results, strict=True):
                 oids[i] = oid
-                f = files[i]
-                if f.key[1] < horizon:
-                    key_rel = f"{rel}/{f.rel}" if f.rel else rel
-                    rows.append((key_rel, f.key[0], f.key[1], f.key[2], oid))
-            self.repo.state.put_many(rows, self.kind)
-        if any(o is None for o in oids):  # pragma: no cover - defensive
-            raise LabvaultError("internal error: a file was left unhashed")
-        return [o for o in oids if o is not None]
+        entries: dict[str, tuple[int, int, int, str]] = {}
+        for f, maybe in zip(files, oids, strict=True):
+            assert maybe is not None
+            if f[3] < horizon:
+                entries[f[0]] = (f[2], f[3], f[4], maybe)
+            else:
+                racy = True
+        size = sum(f[4] for f in files)
+        if not is_dir:
+            f = files[0]
+            content = Content(oids[0] or "", f[4], None, bool(f[5] & 0o100))
+            tree_oid: str | None
+            tree_oid = None
+        elif not changed and snap.tree_oid is not None:
+            tree_oid = snap.tree_oid
+            pairs = [(f[0], o or "") for f, o in zip(files, oids, strict=True)]
+            content = Content(tree_oid, size, len(files), False, pairs=pairs)
+            if self.store and not (trust_store and odb.exists(tree_oid)):
+                tree = content.tree
+                assert tree is not None
+                odb.store_bytes(tree.to_bytes(), tree_oid)
+        else:
+            tree = Tree.from_pairs((f[0], o or "") for f, o in zip(files, oids, strict=True))
+            tree_oid = tree.oid()
+            content = Content(tree_oid, size, len(files), False, tree)
+            if self.store:
+                odb.store_bytes(tree.to_bytes(), tree_oid)
+        new_gen = gen if self.store else (snap.stored_gen if not todo else -1)
+        if changed or racy or new_gen != snap.stored_gen or (is_dir and snap.tree_oid != tree_oid):
+            state.put(rel, Snapshot(entries, None if racy else tree_oid, -1 if racy else new_gen), self.kind)
+        return content
 
     # --- links into the cache --------------------------------------------------------------
     def _linked_objects(
-        self, rel: str, files: list[FileStat], known: dict[str, tuple[Key, str]]
+        self, files: list[FileStat], known: dict[str, tuple[int, int, int, str]]
     ) -> dict[str, tuple[str, str]]:
         """Changed files that are links to cache objects: path -> (object path, object oid).
 
@@ -265,22 +283,22 @@ class Scanner:
         linked: dict[str, tuple[str, str]] = {}
         odb = self.odb
         for f in files:
-            if f.is_link:
-                target = os.path.realpath(f.path)
+            if f[7]:
+                target = os.path.realpath(f[1])
                 if target.startswith(odb.cache_dir + os.sep):
                     name = target[len(odb.root) + 1 :].replace("/", "") if target.startswith(odb.root + os.sep) else ""
-                    linked[f.path] = (target, name)
-            elif f.nlink > 1:
-                row = known.get(f"{rel}/{f.rel}" if f.rel else rel)
-                candidates = {row[1]} if row is not None else set()
-                previous = self._previous(f.rel)
+                    linked[f[1]] = (target, name)
+            elif f[6] > 1:
+                row = known.get(f[0])
+                candidates = {row[3]} if row is not None else set()
+                previous = self._previous(f[0])
                 if previous:
                     candidates.add(previous)
                 for oid in candidates:
                     obj = odb.oid_path(oid)
                     try:
-                        if os.path.samefile(obj, f.path):
-                            linked[f.path] = (obj, oid)
+                        if os.path.samefile(obj, f[1]):
+                            linked[f[1]] = (obj, oid)
                     except OSError:
                         continue
         return linked
@@ -304,6 +322,7 @@ class Scanner:
             if self.store:
                 try:
                     self.odb.quarantine(obj)
+                    self.repo.state.bump_generation()
                 except OSError:
                     pass
             self.repo.progress.message(

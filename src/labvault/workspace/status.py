@@ -44,13 +44,13 @@ def output_status(repo: Repo, t: Tracked) -> OutputStatus:
     in_cache = not out.use_cache or repo.odb.exists(out.oid, out.legacy)
     if current.oid == out.oid:
         return OutputStatus(t.rel, t.pointer_rel, "clean" if in_cache else "not_in_cache")
-    if not out.is_dir or current.tree is None:
+    if not out.is_dir or not current.is_dir:
         return OutputStatus(t.rel, t.pointer_rel, "modified")
     old = repo.odb.try_load_tree(out.oid, out.legacy)
     if old is None:
         return OutputStatus(t.rel, t.pointer_rel, "modified")
     before = old.as_dict()
-    now = current.tree.as_dict()
+    now = current.files()
     added = tuple(sorted(r for r in now if r not in before))
     deleted = tuple(sorted(r for r in before if r not in now))
     modified = tuple(sorted(r for r, o in now.items() if r in before and before[r] != o))

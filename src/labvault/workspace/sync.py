@@ -55,6 +55,7 @@ def fetch_objects(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions
 ) -> TransferResult:
     store = open_remote(repo, remote, jobs)
+    store.backend.check_writable_root()
     refs = _refs(repo, targets, revs, for_push=False)
     with repo.locked():
         return fetch(repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), repo.progress)
@@ -90,6 +91,7 @@ def status_cloud(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions
 ) -> CloudStatus:
     store = open_remote(repo, remote, jobs)
+    store.backend.check_writable_root()
     refs = _refs(repo, targets, revs, for_push=False)
     to_push, to_pull, lost = cloud_status(repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url))
     return CloudStatus(store.name, tuple(to_push), tuple(to_pull), tuple(lost))
