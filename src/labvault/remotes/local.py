@@ -43,9 +43,13 @@ class LocalBackend(Backend):
                 for e in it:
                     if e.is_dir(follow_symlinks=False):
                         stack.append(e.path)
-                    elif not is_tmp_name(e.name):
+                    elif not is_tmp_name(e.name) and e.is_file():
+                        try:
+                            size = e.stat().st_size
+                        except FileNotFoundError:
+                            continue  # vanished, or a broken link: not an object
                         rel = os.path.relpath(e.path, self.root).replace(os.sep, "/")
-                        yield rel, e.stat().st_size
+                        yield rel, size
 
     def ls(self, prefix: str = "") -> list[Entry]:
         top = self._p(prefix)

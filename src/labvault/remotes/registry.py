@@ -115,9 +115,14 @@ def _azure(url: str, rest: str, options: Mapping[str, str]) -> Backend:
                 f"no Azure account for {url}",
                 "set one with `labvault remote modify NAME connection_string ...` or `account_name ...`",
             )
+    import warnings
+
     from labvault.remotes.fsspec_backend import FsspecBackend
 
-    return FsspecBackend(url, adlfs.AzureBlobFileSystem(**kwargs), rest, "azure")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # adlfs warns about optional settings on stderr
+        fs = adlfs.AzureBlobFileSystem(**kwargs)
+    return FsspecBackend(url, fs, rest, "azure")
 
 
 _FACTORIES: dict[str, Callable[[str, str, Mapping[str, str]], Backend]] = {
