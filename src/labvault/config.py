@@ -37,7 +37,7 @@ KNOWN_KEYS: dict[str, set[str]] = {
     "plots": {"html_template", "out_dir", "auto_open"},
     "exp": {"code", "data", "models", "metrics", "params", "plots"},
     "parsing": {"bool", "list"},
-    "labvault": {"lock_timeout", "jobs", "fsync"},
+    "labvault": {"lock_timeout", "jobs", "fsync", "catalog_url", "catalog_capture", "project"},
 }
 LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
 
@@ -174,6 +174,8 @@ _ENV_OVERRIDES = {
     ("labvault", "jobs"): "LABVAULT_JOBS",
     ("labvault", "fsync"): "LABVAULT_FSYNC",
     ("cache", "type"): "LABVAULT_CACHE_TYPE",
+    ("labvault", "catalog_url"): "LABVAULT_CATALOG_URL",
+    ("labvault", "catalog_capture"): "LABVAULT_CATALOG_CAPTURE",
 }
 
 
