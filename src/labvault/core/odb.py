@@ -85,9 +85,8 @@ class ObjectStore:
 
     # --- writing -----------------------------------------------------------------------------
     def _commit_tmp(self, tmp: str, final: str) -> None:
-        if os.path.exists(final):
-            os.unlink(tmp)
-            return
+        # A concurrent writer may have renamed the same object into place first: both hold the
+        # same bytes, so replacing it is harmless and saves a stat per object.
         os.rename(tmp, final)
         self.wrote = True
 
