@@ -73,7 +73,10 @@ def checkout(
     repo: PathLike | None = None,
     progress: Progress = NULL_PROGRESS,
 ) -> CheckoutResult:
-    return _checkout.checkout(_open(repo, progress), targets or None, force=force, relink=relink)
+    from labvault.pipelines.outputs import locked_outputs
+
+    r = _open(repo, progress)
+    return _checkout.checkout(r, targets or None, force=force, relink=relink, extra=locked_outputs(r))
 
 
 def remove(targets: list[str], outs: bool = False, repo: PathLike | None = None) -> list[Removed]:

@@ -88,7 +88,10 @@ def pull(
     progress: Progress = NULL_PROGRESS,
 ) -> PullResult:
     """fetch, then checkout."""
-    return _sync.pull(_open(repo, progress), targets or None, remote, jobs, revisions, force)
+    from labvault.pipelines.outputs import locked_outputs
+
+    r = _open(repo, progress)
+    return _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=locked_outputs(r))
 
 
 def status_cloud(

@@ -84,13 +84,16 @@ def push(
     refs: set[Ref],
     index: RemoteIndex,
     progress: Progress = NULL_PROGRESS,
+    optional: set[Ref] | None = None,
 ) -> TransferResult:
+    """``optional`` refs may be absent from the cache without being an error."""
     result = TransferResult()
+    optional = optional or set()
     present_local = [r for r in refs if odb.exists(*r)]
     present_set = set(present_local)
-    result.missing_local = sorted(r[0] for r in refs if r not in present_set)
+    result.missing_local = sorted(r[0] for r in refs if r not in present_set and r not in optional)
     missing_local = set(result.missing_local)
-    known = index.known(present_local)
+    known = trusted_known(index, remote, present_local)
     unknown = [r for r in present_local if r not in known]
     on_remote = remote.existing(unknown) if unknown else set()
     index.add(on_remote)
@@ -126,6 +129,27 @@ def push(
     return result
 
 
+SAMPLE = 16
+
+
+def trusted_known(index: RemoteIndex, remote: RemoteStore, refs: list[Ref]) -> set[Ref]:
+    """The refs the index says the remote holds, after spot-checking it: every directory
+    manifest and a random sample of the rest must really be there, else the index is dropped
+    (someone emptied or replaced the remote) and everything is checked again."""
+    import random
+
+    known = index.known(refs)
+    if not known:
+        return known
+    dirs = [r for r in known if is_dir_oid(r[0])][:SAMPLE]
+    others = [r for r in known if not is_dir_oid(r[0])]
+    sample = dirs + random.sample(others, min(SAMPLE, len(others)))
+    if remote.existing(sample) != set(sample):
+        index.clear()
+        return set()
+    return known
+
+
 def _verify_and_place(odb: ObjectStore, ref: Ref, tmp: str) -> None:
     oid, legacy = ref
     if is_dir_oid(oid):
@@ -157,10 +181,13 @@ def fetch(
     refs: set[Ref],
     index: RemoteIndex,
     progress: Progress = NULL_PROGRESS,
-    expand: Callable[[Ref], list[Ref]] | None = None,
+    optional: set[Ref] | None = None,
 ) -> TransferResult:
-    """Download what the cache lacks. Directory manifests come first, then the files they list."""
+    """Download what the cache lacks. Directory manifests come first, then the files they list.
+
+    ``optional`` refs (uncached stage outputs, perhaps) missing on the remote are not errors."""
     result = TransferResult()
+    optional = optional or set()
     odb.ensure_fanout()
 
     def download(ref: Ref) -> int:
@@ -197,19 +224,21 @@ def fetch(
         index.add(got)
     finally:
         task.close()
+    if optional:
+        result.missing_remote = [oid for oid in result.missing_remote if (oid, False) not in optional and (oid, True) not in optional]
     return result
 
 
 def cloud_status(
-    odb: ObjectStore, remote: RemoteStore, refs: set[Ref], index: RemoteIndex
+    odb: ObjectStore, remote: RemoteStore, refs: set[Ref], index: RemoteIndex, optional: set[Ref] | None = None
 ) -> tuple[list[str], list[str], list[str]]:
     """(only in the cache: to push, only on the remote: to pull, in neither: lost) for ``refs``."""
     local = {r for r in refs if odb.exists(*r)}
-    known = index.known(refs)
+    known = trusted_known(index, remote, list(refs))
     unknown = [r for r in refs if r not in known]
     on_remote = known | remote.existing(unknown)
     index.add(on_remote - known)
     to_push = sorted(r[0] for r in local - on_remote)
     to_pull = sorted(r[0] for r in on_remote - local)
-    lost = sorted(r[0] for r in refs - local - on_remote)
+    lost = sorted(r[0] for r in refs - local - on_remote - (optional or set()))
     return to_push, to_pull, lost

@@ -54,8 +54,12 @@ class _Plan:
     result: CheckoutResult = field(default_factory=CheckoutResult)
 
 
-def checkout(repo: Repo, targets: list[str] | None, force: bool = False, relink: bool = False) -> CheckoutResult:
-    tracked = [t for t in select(workspace_outputs(repo), repo, targets) if t.out.use_cache and t.out.oid]
+def checkout(
+    repo: Repo, targets: list[str] | None, force: bool = False, relink: bool = False, extra: list[Tracked] | None = None
+) -> CheckoutResult:
+    """``extra``: outputs named elsewhere than in .dvc files (pipeline outputs from dvc.lock)."""
+    candidates = workspace_outputs(repo) + list(extra or [])
+    tracked = [t for t in select(candidates, repo, targets) if t.out.use_cache and t.out.oid]
     with repo.locked():
         plan = _Plan()
         for t in tracked:

@@ -126,13 +126,13 @@ def outputs_at_rev(repo: Repo, rev: str) -> list[Tracked]:
     return tracked
 
 
-def lock_outputs(text: str) -> list[tuple[str, str]]:
-    """(path, oid) of every cached output recorded in a ``dvc.lock`` text."""
+def lock_outputs(text: str) -> list[tuple[str, str, bool]]:
+    """(path, oid, legacy) of every output recorded in a ``dvc.lock`` text."""
     try:
         data: Any = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError:
         return []
-    result: list[tuple[str, str]] = []
+    result: list[tuple[str, str, bool]] = []
     if not isinstance(data, dict):
         return result
     stages = data.get("stages", {})
@@ -143,7 +143,7 @@ def lock_outputs(text: str) -> list[tuple[str, str]]:
             continue
         for out in stage.get("outs", []) or []:
             if isinstance(out, dict) and isinstance(out.get("md5"), str) and isinstance(out.get("path"), str):
-                result.append((out["path"], out["md5"]))
+                result.append((out["path"], out["md5"], "hash" not in out))
     return result
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from labvault.remotes.index import RemoteIndex
 from labvault.remotes.transfer import TransferResult, cloud_status, fetch, push
 from labvault.workspace.checkout import CheckoutResult, checkout
-from labvault.workspace.index import select, workspace_outputs
+from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.remotes import open_remote
 from labvault.workspace.repo import Repo
 from labvault.workspace.used import UsedObjects, add_tracked, collect_used
@@ -30,16 +30,21 @@ class Revisions:
 NO_REVISIONS = Revisions()
 
 
-def _refs(repo: Repo, targets: list[str] | None, revs: Revisions, for_push: bool) -> set[Ref]:
+def _refs(repo: Repo, targets: list[str] | None, revs: Revisions, for_push: bool) -> tuple[set[Ref], set[Ref]]:
+    """(refs, optional refs): optional ones may be legitimately absent (uncached stage outputs)."""
     if targets:
         used = UsedObjects()
         chosen = select(workspace_outputs(repo), repo, targets)
         add_tracked(repo, used, [t for t in chosen if not (for_push and t.out.extra.get("push") is False)])
-        refs = used.refs
+        refs = set(used.refs)
+        optional: set[Ref] = set()
         if revs.any:
-            refs |= collect_used(repo, revs.all_tags, revs.all_branches, revs.all_commits).refs
-        return refs
-    return collect_used(repo, revs.all_tags, revs.all_branches, revs.all_commits, skip_no_push=for_push).refs
+            more = collect_used(repo, revs.all_tags, revs.all_branches, revs.all_commits)
+            optional = more.optional - refs
+            refs |= more.refs
+        return refs, optional
+    used = collect_used(repo, revs.all_tags, revs.all_branches, revs.all_commits, skip_no_push=for_push)
+    return used.refs, used.optional
 
 
 def push_objects(
@@ -47,8 +52,8 @@ def push_objects(
 ) -> TransferResult:
     store = open_remote(repo, remote, jobs)
     store.backend.check_writable_root()
-    refs = _refs(repo, targets, revs, for_push=True)
-    return push(repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), repo.progress)
+    refs, optional = _refs(repo, targets, revs, for_push=True)
+    return push(repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), repo.progress, optional)
 
 
 def fetch_objects(
@@ -56,9 +61,11 @@ def fetch_objects(
 ) -> TransferResult:
     store = open_remote(repo, remote, jobs)
     store.backend.check_writable_root()
-    refs = _refs(repo, targets, revs, for_push=False)
+    refs, optional = _refs(repo, targets, revs, for_push=False)
     with repo.locked():
-        return fetch(repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), repo.progress)
+        return fetch(
+            repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), repo.progress, optional=optional
+        )
 
 
 @dataclass(frozen=True)
@@ -68,10 +75,11 @@ class PullResult:
 
 
 def pull(
-    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions, force: bool
+    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions, force: bool,
+    extra: list[Tracked] | None = None,
 ) -> PullResult:
     fetched = fetch_objects(repo, targets, remote, jobs, revs)
-    result = checkout(repo, targets, force=force)
+    result = checkout(repo, targets, force=force, extra=extra)
     return PullResult(fetched, result)
 
 
@@ -92,6 +100,8 @@ def status_cloud(
 ) -> CloudStatus:
     store = open_remote(repo, remote, jobs)
     store.backend.check_writable_root()
-    refs = _refs(repo, targets, revs, for_push=False)
-    to_push, to_pull, lost = cloud_status(repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url))
+    refs, optional = _refs(repo, targets, revs, for_push=False)
+    to_push, to_pull, lost = cloud_status(
+        repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), optional
+    )
     return CloudStatus(store.name, tuple(to_push), tuple(to_pull), tuple(lost))

@@ -21,20 +21,39 @@ Ref = tuple[str, bool]  # (oid, legacy)
 class UsedObjects:
     refs: set[Ref] = field(default_factory=set)
     missing_manifests: set[Ref] = field(default_factory=set)
+    # Named only by dvc.lock files: a stage output may be uncached (cache: false), so its absence
+    # from the cache or a remote is not an error.
+    optional: set[Ref] = field(default_factory=set)
     revisions: int = 0
 
 
-def _add_out(repo: Repo, used: UsedObjects, oid: str, legacy: bool) -> None:
+def _add_out(repo: Repo, used: UsedObjects, oid: str, legacy: bool, optional: bool = False) -> None:
     ref = (oid, legacy)
     if ref in used.refs:
+        if not optional and ref in used.optional:
+            used.optional.discard(ref)
+            _add_children(repo, used, ref, optional)
         return
     used.refs.add(ref)
+    if optional:
+        used.optional.add(ref)
+    _add_children(repo, used, ref, optional)
+
+
+def _add_children(repo: Repo, used: UsedObjects, ref: Ref, optional: bool) -> None:
+    oid, legacy = ref
     if oid.endswith(".dir"):
         tree = repo.odb.try_load_tree(oid, legacy)
         if tree is None:
-            used.missing_manifests.add(ref)
+            if not optional:
+                used.missing_manifests.add(ref)
             return
-        used.refs.update((child, legacy) for _, child in tree)
+        children = {(child, legacy) for _, child in tree}
+        if optional:
+            used.optional.update(children - used.refs)
+        else:
+            used.optional.difference_update(children)
+        used.refs.update(children)
 
 
 def add_tracked(repo: Repo, used: UsedObjects, tracked: list[Tracked], skip_no_push: bool = False) -> None:
@@ -59,8 +78,8 @@ def collect_used(
     used = UsedObjects()
     add_tracked(repo, used, workspace_outputs(repo), skip_no_push)
     for text in _lock_files_workspace(repo):
-        for _, oid in lock_outputs(text):
-            _add_out(repo, used, oid, False)
+        for _, oid, legacy in lock_outputs(text):
+            _add_out(repo, used, oid, legacy, optional=True)
     used.revisions = 1
     if not (all_tags or all_branches or all_commits):
         return used
@@ -71,7 +90,7 @@ def collect_used(
         add_tracked(repo, used, outputs_at_rev(repo, rev), skip_no_push)
         names = git.ls_files_at(rev, ("dvc.lock",))
         for blob in git.read_files_at(rev, names).values():
-            for _, oid in lock_outputs(blob.decode("utf-8", errors="replace")):
-                _add_out(repo, used, oid, False)
+            for _, oid, legacy in lock_outputs(blob.decode("utf-8", errors="replace")):
+                _add_out(repo, used, oid, legacy, optional=True)
     used.revisions += len(revs)
     return used
