@@ -1,7 +1,8 @@
 # labvault developer tasks. Needs only python3 (3.10+) and git on the machine.
 #
 #   make venv        .venv with labvault (editable) and the dev tools
-#   make dvc-oracle  .venv-dvc with the pinned real dvc, used by the interop tests only
+#   make dvc-oracle  .venv-dvc with the pinned real dvc (and dvc-s3), used by the interop tests only
+#   make services    node_modules with the pinned Azurite (npm ci), started by the tests themselves
 #   make lint        ruff, mypy (strict on src/labvault), import-linter layer contracts
 #   make test        lint, then the whole test suite on 2 workers
 #   make demo        the guided tour (demo/tour.py)
@@ -12,6 +13,8 @@ PYTHON      ?= python3
 VENV        := .venv
 DVC_VENV    := .venv-dvc
 DVC_VERSION := 3.67.1
+DVC_S3_VERSION := 3.3.0
+NPM         ?= npm
 PYTEST_JOBS ?= 2
 PYTEST_ARGS ?=
 
@@ -21,7 +24,7 @@ PIP  := -m pip install -q --disable-pip-version-check --no-input
 LINT_DIRS := $(wildcard src tests bench demo)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dvc-oracle lint test demo bench clean distclean
+.PHONY: help venv dvc-oracle services lint test demo bench clean distclean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -37,8 +40,16 @@ dvc-oracle: $(DVC_VENV)/.stamp
 
 $(DVC_VENV)/.stamp:
 	@test -x $(DVC_VENV)/bin/python || $(PYTHON) -m venv $(DVC_VENV)
-	$(DVC_VENV)/bin/python $(PIP) 'dvc==$(DVC_VERSION)'
+	$(DVC_VENV)/bin/python $(PIP) 'dvc==$(DVC_VERSION)' 'dvc-s3==$(DVC_S3_VERSION)'
 	@$(DVC_VENV)/bin/dvc --version >/dev/null
+	@touch $@
+
+services: node_modules/.stamp
+
+# Azurite (Azure Blob emulator) for the backend tests, pinned by package-lock.json.
+node_modules/.stamp: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --silent
+	@test -x node_modules/.bin/azurite-blob
 	@touch $@
 
 lint: venv
@@ -46,7 +57,7 @@ lint: venv
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint dvc-oracle
+test: lint dvc-oracle node_modules/.stamp
 	$(PY) -m pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS) tests
 
 demo: venv
@@ -61,4 +72,4 @@ clean:
 	find . -name __pycache__ -type d -not -path './.venv*' -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(DVC_VENV)
+	rm -rf $(VENV) $(DVC_VENV) node_modules

@@ -110,6 +110,7 @@ class Tour:
         show_output: bool = True,
         display: str | None = None,
         render: Callable[[str], str] | None = None,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``argv`` in the workspace; print it and its output; fail on an unexpected exit code.
 
@@ -117,12 +118,14 @@ class Tour:
         ``render`` turns the standard output into what is shown.
         """
         shown = display if display is not None else shlex.join(argv)
+        if cwd is not None:
+            shown = f"(cd {cwd.name} && {shown})"
         print(f"$ {shown}")
         self._commands_in_section += 1
         start = time.perf_counter()
         try:
             proc = subprocess.run(
-                argv, cwd=self.root, env=self.env, capture_output=True, text=True, check=False
+                argv, cwd=cwd or self.root, env=self.env, capture_output=True, text=True, check=False
             )
         except OSError as exc:
             raise TourFailure(f"could not run {shown}: {exc}") from exc
@@ -142,6 +145,7 @@ class Tour:
         expect: int | None = 0,
         show_output: bool = True,
         render: Callable[[str], str] | None = None,
+        cwd: Path | None = None,
     ) -> str:
         """Run ``labvault ARGS`` and return its standard output."""
         proc = self.run(
@@ -150,13 +154,15 @@ class Tour:
             show_output=show_output,
             display=shlex.join(["labvault", *args]),
             render=render,
+            cwd=cwd,
         )
         return proc.stdout
 
-    def labvault_json(self, *args: str) -> Any:
+    def labvault_json(self, *args: str, cwd: Path | None = None, expect: int | None = 0) -> Any:
         """Run ``labvault ARGS --json`` and return the parsed document (output shown abridged)."""
         return parse_json(
-            self.labvault(*args, "--json", render=_compact_json), f"labvault {' '.join(args)}"
+            self.labvault(*args, "--json", render=_compact_json, cwd=cwd, expect=expect),
+            f"labvault {' '.join(args)}",
         )
 
     def dvc(self, *args: str, render: Callable[[str], str] | None = None) -> str:
@@ -655,6 +661,76 @@ def record_v2_objects(tour: Tour) -> None:
     tour.state["v2_objects"] = referenced_objects(tour, "v2.0")
 
 
+def step_remote(tour: Tour) -> None:
+    with tour.section("Push to a remote, clone the project elsewhere, pull, compare"):
+        storage = tour.root.parent / f"{tour.root.name}-storage"
+        clone = tour.root.parent / f"{tour.root.name}-clone"
+        tour.state["extra_dirs"] = [storage, clone]
+        tour.labvault("remote", "add", "-d", "local", str(storage))
+        tour.git("add", ".dvc/config")
+        tour.git("commit", "-q", "-m", "Add the local remote")
+        pushed = tour.labvault_json("push")
+        tour.check(pushed["transferred"] > 0 and not pushed["failed"], "push uploaded the objects")
+        again = tour.labvault_json("push")
+        tour.check(again["transferred"] == 0, "a second push has nothing to send")
+        cloud = tour.labvault_json("status", "--cloud")
+        tour.check(cloud["in_sync"], "status --cloud: cache and remote in sync")
+        tour.run(["git", "clone", "-q", str(tour.root), str(clone)])
+        tour.labvault("pull", cwd=clone)
+        mine = tour.snapshot(CSV, IMAGES)
+        theirs = {p: md5_file(clone / p) for p in mine}
+        problems = compare(mine, theirs)
+        tour.check(not problems, f"the clone's data matches byte for byte ({problems[:5]})")
+        tour.found(
+            f"pushed {pushed['transferred']} objects ({pushed['bytes']:,} bytes); "
+            f"the fresh clone pulled {len(theirs)} files, all identical"
+        )
+
+
+PIPELINE = Path(__file__).resolve().parent / "pipeline"
+
+
+def ran_stages(runs: list[dict[str, Any]]) -> list[str]:
+    return [r["address"] for r in runs if r["action"] == "ran"]
+
+
+def step_pipeline(tour: Tour) -> None:
+    with tour.section("A reproducible pipeline: preprocess -> train -> evaluate"):
+        (tour.root / "src").mkdir(exist_ok=True)
+        for name in ("prepare.py", "train.py", "evaluate.py", "yaml_lite.py"):
+            shutil.copy(PIPELINE / name, tour.root / "src" / name)
+        for name in ("dvc.yaml", "params.yaml"):
+            shutil.copy(PIPELINE / name, tour.root / name)
+        tour.say("dvc.yaml: three stages; params.yaml: split and learning rate (a real logistic regression)")
+        first = tour.labvault_json("repro")
+        tour.check(ran_stages(first) == ["preprocess", "train", "evaluate"], "the first repro runs all three stages")
+        second = tour.labvault_json("repro")
+        tour.check(ran_stages(second) == [], "a second repro runs nothing")
+        metrics = json.loads((tour.root / "outputs/metrics/test_metrics.json").read_text())
+        tour.check(0.0 <= metrics["accuracy"] <= 1.0, "evaluate wrote an accuracy")
+        tour.git("add", "-A")
+        tour.git("commit", "-q", "-m", "Pipeline, learning rate 0.001")
+        tour.git("tag", "-a", "model-v1", "-m", "model v1")
+        params = tour.root / "params.yaml"
+        params.write_text(params.read_text().replace("learning_rate: 0.001", "learning_rate: 0.1"))
+        tour.say("changed train.learning_rate from 0.001 to 0.1")
+        status = tour.labvault_json("status")
+        changed = [s["address"] for s in status["stages"] if s["changed"]]
+        tour.check(changed == ["train"], f"status names train as changed ({changed})")
+        third = tour.labvault_json("repro")
+        tour.check(ran_stages(third) == ["train", "evaluate"], "only train and evaluate rerun")
+        tour.git("add", "-A")
+        tour.git("commit", "-q", "-m", "Learning rate 0.1")
+        tour.git("tag", "-a", "model-v2", "-m", "model v2")
+        dvc = find_dvc()
+        if dvc is not None:
+            tour.state["dvc"] = dvc
+            out = tour.dvc("status")
+            tour.check("up to date" in out, "the real dvc agrees the pipeline is up to date")
+        after = json.loads((tour.root / "outputs/metrics/test_metrics.json").read_text())
+        tour.found(f"test accuracy {metrics['accuracy']} -> {after['accuracy']} after the learning-rate change")
+
+
 STEPS: list[Callable[[Tour], None]] = [
     step_setup,
     step_generate,
@@ -667,6 +743,8 @@ STEPS: list[Callable[[Tour], None]] = [
     step_list_verify,
     step_gc,
     step_dvc_interop,
+    step_remote,
+    step_pipeline,
 ]
 
 
@@ -738,7 +816,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"\nAll {tour.checks} checks passed.")
     if args.cleanup:
-        shutil.rmtree(root)
+        for extra in [root, *tour.state.get("extra_dirs", [])]:
+            shutil.rmtree(extra, ignore_errors=True)
         print(f"removed {root}")
     else:
         print(f"the demo workspace is kept: {root}  (pass --cleanup to delete it)")

@@ -147,3 +147,12 @@ def clean_dir() -> Iterator[Callable[[Path], None]]:
             p.unlink()
 
     yield _rm
+from tests.services import (  # noqa: E402,F401
+    azure_container,
+    azurite_server,
+    gcs_bucket,
+    gcs_server,
+    s3_auth_server,
+    s3_bucket,
+    s3_server,
+)

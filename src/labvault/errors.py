@@ -18,8 +18,10 @@
     ├── ScmError                       exit 7   git failed or a revision is unknown
     ├── RemoteError                    exit 8   a remote is unreachable, refuses access, lacks a bucket
     │   └── MissingBackendError        exit 8   the package for a storage kind is not installed
-    └── PipelineError                  exit 2   a bad dvc.yaml / params file (points at file, stage, key)
-        └── StageFailedError           exit 1   a stage's command failed
+    ├── PipelineError                  exit 2   a bad dvc.yaml / params file (points at file, stage, key)
+    │   └── StageFailedError           exit 1   a stage's command failed
+    └── CatalogError                   exit 2   unknown entity, malformed filter, duplicate version,
+                                                unreachable catalog database
 """
 
 from __future__ import annotations
@@ -108,6 +110,10 @@ class PipelineError(LabvaultError):
 
 class StageFailedError(PipelineError):
     exit_code = 1
+
+
+class CatalogError(LabvaultError):
+    exit_code = 2
 
 
 def from_os_error(exc: OSError, action: str) -> StorageError:

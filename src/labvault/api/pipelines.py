@@ -1,17 +1,20 @@
-"""Pipelines: reproduce stages, their status, the graph."""
+"""Pipelines: reproduce stages, their status, the graph, metrics and params across revisions."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labvault.pipelines import metrics as _metrics
+from labvault.pipelines import render as _render
 from labvault.pipelines import repro as _repro
 from labvault.pipelines.executors import DaskExecutor, Executor, LocalExecutor
 from labvault.pipelines.status import StageStatus
 from labvault.progress import NULL_PROGRESS, Progress
-from labvault.workspace.repo import open_repo
+from labvault.workspace.repo import Repo, open_repo
 
 PathLike = str | os.PathLike[str]
 ReproOptions = _repro.ReproOptions
@@ -53,3 +56,144 @@ def repro(
 def stage_status(targets: list[str] | None = None, repo: PathLike | None = None) -> list[StageStatus]:
     """Every stage (or the targets and what they need) with whether it changed, and why."""
     return _repro.pipeline_status(open_repo(Path(repo) if repo is not None else None), targets or None)
+
+
+# --- metrics, params, the graph ------------------------------------------------------------------
+DEFAULT_PRECISION = 5
+Change = _metrics.Change
+FileValues = _metrics.FileValues
+RevisionValues = _metrics.RevisionValues
+DagView = _render.DagView
+
+
+def _error_json(f: FileValues) -> dict[str, Any]:
+    return {"error": {"type": f.error_type or "Error", "msg": f.error or ""}}
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    """``metrics show``: each revision's metrics files (the workspace first)."""
+
+    revisions: tuple[RevisionValues, ...]
+    across_revisions: bool  # branches, tags or commits were asked for
+
+    @property
+    def failed_revisions(self) -> list[str]:
+        return [r.rev if self.across_revisions else "" for r in self.revisions if r.error or any(f.error for f in r.files)]
+
+    def to_json(self) -> dict[str, Any]:
+        """DVC's ``metrics show --json``: ``{rev: {"data": {path: {"data": {...}}}}}`` (rev ``""``
+        for the workspace alone); an unreadable file or revision holds ``{"error": {type, msg}}``."""
+        out: dict[str, Any] = {}
+        for r in self.revisions:
+            name = r.rev if self.across_revisions else ""
+            if r.error is not None:
+                out[name] = {"error": {"type": "PipelineError", "msg": r.error}}
+                continue
+            out[name] = {"data": {f.path: _error_json(f) if f.error else {"data": f.data} for f in r.files}}
+        return out
+
+    def table(self, precision: int | None = DEFAULT_PRECISION) -> tuple[list[str], list[list[str]]]:
+        return _metrics.metrics_rows(list(self.revisions), self.across_revisions, precision)
+
+
+@dataclass(frozen=True)
+class ValuesDiff:
+    """``metrics diff`` / ``params diff``: the keys that changed between two revisions."""
+
+    kind: str  # metrics | params
+    a_rev: str
+    b_rev: str
+    changes: tuple[Change, ...]
+    failed_revisions: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """DVC's ``--json``: ``{path: {key: {"old": .., "new": .., "diff": ..}}}``, ``diff`` only
+        between two numbers."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for c in self.changes:
+            entry: dict[str, Any] = {"old": c.old, "new": c.new}
+            if c.diff is not None:
+                entry["diff"] = c.diff
+            out.setdefault(c.path, {})[c.key] = entry
+        return out
+
+    def table(self, precision: int | None = DEFAULT_PRECISION) -> tuple[list[str], list[list[str]]]:
+        if self.kind == "params":
+            return _metrics.diff_rows(list(self.changes), "Param", self.a_rev, self.b_rev, None, False)
+        return _metrics.diff_rows(list(self.changes), "Metric", self.a_rev, self.b_rev, precision, True)
+
+
+def _cwd_relative(r: Repo, rel: str) -> str:
+    base = os.path.abspath(r.base)
+    root = str(r.root)
+    if base == root or not base.startswith(root + os.sep):
+        return rel
+    return os.path.relpath(os.path.join(root, rel), base).replace(os.sep, "/")
+
+
+def _relocate(r: Repo, values: RevisionValues) -> RevisionValues:
+    files = tuple(FileValues(_cwd_relative(r, f.path), f.data, f.error, f.error_type) for f in values.files)
+    return RevisionValues(values.rev, files, values.error)
+
+
+def _targets(r: Repo, targets: list[str] | None) -> list[str] | None:
+    return [r.rel(Path(t)) for t in targets] if targets else None
+
+
+def metrics_show(
+    targets: list[str] | None = None,
+    all_branches: bool = False,
+    all_tags: bool = False,
+    all_commits: bool = False,
+    repo: PathLike | None = None,
+) -> MetricsReport:
+    """The metrics files the stages (and top-level ``metrics:``) declare, or ``targets``, read in the
+    workspace and, when asked, at every branch, tag or commit."""
+    r = open_repo(Path(repo) if repo is not None else None)
+    found = _metrics.show_metrics(r, _targets(r, targets), all_branches, all_tags, all_commits)
+    return MetricsReport(tuple(_relocate(r, v) for v in found), all_branches or all_tags or all_commits)
+
+
+def _values_diff(kind: str, a_rev: str, b_rev: str, targets: list[str] | None, all: bool,
+                 repo: PathLike | None) -> ValuesDiff:
+    r = open_repo(Path(repo) if repo is not None else None)
+    a, b, changes = _metrics.diff_values(r, a_rev, b_rev, _targets(r, targets), all, kind)
+    failed = tuple(v.rev for v in (a, b) if v.error or any(f.error for f in v.files))
+    moved = tuple(Change(_cwd_relative(r, c.path), c.key, c.old, c.new, c.diff) for c in changes)
+    return ValuesDiff(kind, a_rev, b_rev, moved, failed)
+
+
+def metrics_diff(
+    a_rev: str = "HEAD",
+    b_rev: str = "workspace",
+    targets: list[str] | None = None,
+    all: bool = False,
+    repo: PathLike | None = None,
+) -> ValuesDiff:
+    """How each metric changed between two git revisions (``workspace``: the files on disk)."""
+    return _values_diff("metrics", a_rev, b_rev, targets, all, repo)
+
+
+def params_diff(
+    a_rev: str = "HEAD",
+    b_rev: str = "workspace",
+    targets: list[str] | None = None,
+    all: bool = False,
+    repo: PathLike | None = None,
+) -> ValuesDiff:
+    """How each param the stages use (and every key of params.yaml) changed between two revisions."""
+    return _values_diff("params", a_rev, b_rev, targets, all, repo)
+
+
+def dag(target: str | None = None, outs: bool = False, repo: PathLike | None = None) -> DagView:
+    """The stage graph (or, with ``outs``, the graph of outputs); with ``target``, only that stage
+    and what it needs."""
+    r = open_repo(Path(repo) if repo is not None else None)
+    g = _repro.load_graph(r)
+    view = _render.outs_view(g) if outs else _render.stage_view(g)
+    if target:
+        chosen = _repro.select_stages(r, g, [target], _repro.ReproOptions(single_item=True))
+        wanted = [o.rel for a in chosen for o in g.stages[a].outs] if outs else chosen
+        view = _render.upstream_of(view, wanted)
+    return view

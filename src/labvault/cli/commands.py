@@ -13,16 +13,25 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 @cli.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--no-scm", is_flag=True, help="Use outside git (no .gitignore entries, no revisions).")
 @click.option("-f", "--force", is_flag=True, help="Re-initialize an existing .dvc/ (keeps the cache).")
-def init(no_scm: bool, force: bool) -> None:
+@click.option("--template", type=click.Choice(["ai-lab"]),
+              help="Also lay out a project: ai-lab = the lab guide's folders, README, .gitignore (never overwrites).")
+def init(no_scm: bool, force: bool, template: str | None) -> None:
     """Make the current folder a labvault (and DVC) repository.
 
     \b
     Example:
       git init && labvault init
       labvault init --no-scm        # a plain folder, no git
+      labvault init --template ai-lab
     """
     root = api.init(".", no_scm=no_scm, force=force)
     click.echo(f"Initialized labvault repository in {root}")
+    if template:
+        done = api.scaffold(root, template)
+        click.echo(f"Laid out the {template} template: created {len(done.created)}, kept {len(done.kept)} existing")
+        for label, paths in (("created", done.created), ("kept", done.kept)):
+            for rel in paths:
+                click.echo(f"  {label} {rel}")
 
 
 @cli.command()

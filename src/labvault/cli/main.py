@@ -72,10 +72,21 @@ def _state(ctx: click.Context) -> State:
     return obj
 
 
-from labvault.cli import commands, pipeline_commands, remote_commands, storage_commands  # noqa: E402,F401  (registers the commands)
+from labvault.cli import (  # noqa: E402,F401  (registers the commands)
+    catalog_commands,
+    commands,
+    pipeline_commands,
+    project_commands,
+    remote_commands,
+    storage_commands,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
+    import warnings
+
+    # Storage libraries warn on stderr about settings; errors reach the user as one line instead.
+    warnings.filterwarnings("ignore")
     try:
         rv = cli.main(args=argv, prog_name="labvault", standalone_mode=False)
         if isinstance(rv, int) and rv:

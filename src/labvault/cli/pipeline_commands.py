@@ -1,4 +1,4 @@
-"""Pipeline commands: repro (status of stages is part of `labvault status`)."""
+"""Pipeline commands: repro (status of stages is part of `labvault status`), metrics, params, dag."""
 
 from __future__ import annotations
 
@@ -75,3 +75,172 @@ def repro(
         click.echo("Data and pipelines are up to date.")
     if not result.ok:
         ctx.exit(1)
+
+
+# --- metrics, params, dag ------------------------------------------------------------------------
+md_option = click.option("--md", "markdown", is_flag=True, help="Print the table as Markdown (GFM).")
+precision_option = click.option(
+    "--precision", type=click.IntRange(0, 20), default=5, show_default=True, metavar="N",
+    help="Round floats to N digits after the point (0: as stored).",
+)
+
+
+def _print_table(headers: list[str], rows: list[list[str]], markdown: bool) -> None:
+    from labvault.pipelines.render import markdown_table, text_table
+
+    if not rows:
+        return  # DVC prints nothing for an empty table
+    click.echo(markdown_table(headers, rows) if markdown else text_table(headers, rows))
+
+
+def _warn_failed(revs: list[str] | tuple[str, ...], what: str) -> None:
+    if revs:
+        click.echo(f"warning: failed to load some {what} for these revisions: '{', '.join(revs)}'", err=True)
+
+
+def _dump(value: object) -> None:
+    import json
+
+    click.echo(json.dumps(value, ensure_ascii=False))
+
+
+@cli.group()
+def metrics() -> None:
+    """Show and compare metrics (the `metrics` files of dvc.yaml).
+
+    \b
+    Example:
+      labvault metrics show
+      labvault metrics diff v1.0 v2.0
+    """
+
+
+@metrics.command("show")
+@click.argument("targets", nargs=-1)
+@click.option("-a", "--all-branches", is_flag=True, help="Also every branch.")
+@click.option("-T", "--all-tags", is_flag=True, help="Also every tag.")
+@click.option("-A", "--all-commits", is_flag=True, help="Also every commit.")
+@json_option
+@md_option
+@precision_option
+def metrics_show(
+    targets: tuple[str, ...], all_branches: bool, all_tags: bool, all_commits: bool, as_json: bool,
+    markdown: bool, precision: int,
+) -> None:
+    """Print the metrics files declared in dvc.yaml (or only TARGETS): JSON, YAML, TOML, CSV/TSV
+    (the last row). Nested keys are joined with '.'; a missing value shows as '-'.
+
+    \b
+    Example:
+      labvault metrics show
+      labvault metrics show eval/metrics.json --json
+      labvault metrics show -T            # the workspace and every tag
+    """
+    report = api.metrics_show(list(targets) or None, all_branches, all_tags, all_commits)
+    _warn_failed(report.failed_revisions, "metrics")
+    if as_json:
+        _dump(report.to_json())
+    else:
+        _print_table(*report.table(precision), markdown)
+
+
+@metrics.command("diff")
+@click.argument("a_rev", default="HEAD")
+@click.argument("b_rev", default="workspace")
+@click.option("--targets", multiple=True, metavar="PATH",
+              help="Compare only this metrics file (repeatable), declared or not.")
+@click.option("--all", "show_all", is_flag=True, help="Show unchanged metrics too.")
+@json_option
+@md_option
+@precision_option
+def metrics_diff(
+    a_rev: str, b_rev: str, targets: tuple[str, ...], show_all: bool, as_json: bool, markdown: bool, precision: int
+) -> None:
+    """Compare metrics between two git revisions (tags, branches, commits) or a revision and the
+    workspace. A_REV defaults to HEAD, B_REV to the workspace.
+
+    \b
+    Example:
+      labvault metrics diff                  # HEAD vs the workspace
+      labvault metrics diff v1.0 v2.0
+      labvault metrics diff main --all --precision 3
+      labvault metrics diff HEAD~1 --json
+    """
+    result = api.metrics_diff(a_rev, b_rev, list(targets) or None, show_all)
+    _warn_failed(result.failed_revisions, "metrics")
+    if as_json:
+        _dump(result.to_json())
+    else:
+        _print_table(*result.table(precision), markdown)
+
+
+@cli.group()
+def params() -> None:
+    """Compare params (the values the stages read from params files).
+
+    \b
+    Example:
+      labvault params diff HEAD~1
+    """
+
+
+@params.command("diff")
+@click.argument("a_rev", default="HEAD")
+@click.argument("b_rev", default="workspace")
+@click.option("--targets", multiple=True, metavar="PATH",
+              help="Compare every key of this params file (repeatable) instead.")
+@click.option("--all", "show_all", is_flag=True, help="Show unchanged params too.")
+@json_option
+@md_option
+def params_diff(
+    a_rev: str, b_rev: str, targets: tuple[str, ...], show_all: bool, as_json: bool, markdown: bool
+) -> None:
+    """Compare the params the stages use (and every key of params.yaml) between two git revisions
+    or a revision and the workspace. A_REV defaults to HEAD, B_REV to the workspace.
+
+    \b
+    Example:
+      labvault params diff                   # HEAD vs the workspace
+      labvault params diff HEAD~1
+      labvault params diff v1.0 v2.0 --all --json
+    """
+    result = api.params_diff(a_rev, b_rev, list(targets) or None, show_all)
+    _warn_failed(result.failed_revisions, "params")
+    if as_json:
+        _dump(result.to_json())
+    else:
+        _print_table(*result.table(), markdown)
+
+
+@cli.command()
+@click.argument("target", required=False)
+@click.option("--mermaid", is_flag=True, help="Print a Mermaid flowchart.")
+@click.option("--md", "markdown", is_flag=True, help="Print the Mermaid flowchart in a Markdown code block.")
+@click.option("--dot", is_flag=True, help="Print a Graphviz `strict digraph`.")
+@click.option("-o", "--outs", is_flag=True, help="Draw outputs instead of stages.")
+@json_option
+def dag(target: str | None, mermaid: bool, markdown: bool, dot: bool, outs: bool, as_json: bool) -> None:
+    """Draw the pipeline: stages (or, with --outs, outputs) with arrows from what is needed to
+    what needs it. With TARGET (a stage), only that stage and its ancestors.
+
+    \b
+    Example:
+      labvault dag
+      labvault dag train
+      labvault dag --mermaid > pipeline.mmd
+      labvault dag --dot | dot -Tpng -o dag.png
+      labvault dag --outs --json
+    """
+    if sum((mermaid or markdown, dot, as_json)) > 1:
+        from labvault.errors import UsageError
+
+        raise UsageError("--mermaid/--md, --dot and --json exclude one another", "pick one")
+    view = api.dag(target, outs)
+    if as_json:
+        _dump({"nodes": list(view.nodes), "edges": [list(e) for e in view.edges]})
+    elif mermaid or markdown:
+        click.echo(view.mermaid(markdown))
+    elif dot:
+        click.echo(view.dot())
+    elif view.nodes:
+        click.echo(view.ascii())

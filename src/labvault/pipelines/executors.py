@@ -43,8 +43,12 @@ class LocalExecutor:
     def run(self, cmd: str, cwd: str, env: dict[str, str]) -> tuple[int, str]:
         if self._cancelled:
             return 130, "cancelled"
-        out = None if self.stream else subprocess.PIPE
-        proc = subprocess.Popen(cmd, shell=True, cwd=cwd, env=env, start_new_session=True, stdout=out, stderr=out)
+        # A stage's own output goes to stderr: labvault's stdout carries only its results (--json).
+        out_to: int | None = 2 if self.stream else subprocess.PIPE
+        err_to: int | None = None if self.stream else subprocess.PIPE
+        proc = subprocess.Popen(
+            cmd, shell=True, cwd=cwd, env=env, start_new_session=True, stdout=out_to, stderr=err_to
+        )
         with self._lock:
             self._procs.add(proc)
         try:

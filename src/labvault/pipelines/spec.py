@@ -185,7 +185,7 @@ def load_pipeline_file(repo: Repo, path: Path) -> list[Stage]:
     for name, definition in stages_raw.items():
         if not isinstance(name, str) or "@" in name or ":" in name or "/" in name:
             raise PipelineError(f"{rel}: bad stage name {name!r}", "use letters, digits, '-' and '_'")
-        for full, resolved in expand_stage(name, definition, ctx, rel).items():
+        for full, resolved in expand_stage(name, definition, ctx, rel, base).items():
             stages.append(_parse_stage(full, resolved, rel, f"{rel}: stage {full!r}"))
     return stages
 

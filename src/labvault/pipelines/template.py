@@ -134,7 +134,9 @@ def _normalized_foreach(iterable: Any, where: str) -> list[tuple[str, Any, bool]
     raise PipelineError(f"{where}: `foreach` needs a list or a mapping, not {type(iterable).__name__}")
 
 
-def expand_stage(name: str, definition: Any, ctx: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
+def expand_stage(
+    name: str, definition: Any, ctx: dict[str, Any], where: str, base: Path | None = None
+) -> dict[str, dict[str, Any]]:
     """One dvc.yaml entry -> {stage name: resolved definition}."""
     if not isinstance(definition, dict):
         raise PipelineError(f"{where}: stage {name!r} must be a mapping")
@@ -168,6 +170,6 @@ def expand_stage(name: str, definition: Any, ctx: dict[str, Any], where: str) ->
         return out
     local = ctx
     if "vars" in definition:
-        local = load_vars(Path(where).parent, definition["vars"], ctx, f"{where}: stage {name!r}")
+        local = load_vars(base or Path(where).parent, definition["vars"], ctx, f"{where}: stage {name!r}")
         definition = {k: v for k, v in definition.items() if k != "vars"}
     return {name: interpolate(definition, local, f"{where}: stage {name!r}")}

@@ -83,13 +83,12 @@ class FsspecBackend(Backend):
     def check_writable_root(self) -> None:
         bucket = self.root.split("/", 1)[0]
         try:
-            ok = self.fs.exists(bucket)
+            # ls, unlike exists, lets an access error through instead of calling it "missing"
+            self.fs.ls(bucket, detail=False)
         except FileNotFoundError:
-            ok = False
-        if not ok:
             raise RemoteError(
                 f"bucket {self.scheme}://{bucket} does not exist", "create it first, or fix the remote's url"
-            )
+            ) from None
 
     def invalidate(self) -> None:
         try:

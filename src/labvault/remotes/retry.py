@@ -4,6 +4,7 @@ timeouts, HTTP 500/502/503/504, throttling). Anything else fails at once."""
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -14,15 +15,31 @@ from labvault.remotes.base import Backend, ByteCallback, Entry
 T = TypeVar("T")
 
 _TRANSIENT_WORDS = (
-    "500", "502", "503", "504", "internalerror", "serviceunavailable", "slowdown", "throttl",
-    "requesttimeout", "timeout", "timed out", "connection", "reset by peer", "broken pipe",
-    "serverdisconnected", "payload", "temporarily", "too many requests", "429", "remote end closed",
-    "incompleteread", "protocol error",
+    "internalerror", "serviceunavailable", "slowdown", "throttl", "requesttimeout", "timeout",
+    "timed out", "connection", "reset by peer", "broken pipe", "serverdisconnected", "payload",
+    "temporarily", "too many requests", "remote end closed", "incompleteread", "protocol error",
 )
 _AUTH_WORDS = (
-    "invalidaccesskeyid", "signaturedoesnotmatch", "accessdenied", "access denied", "forbidden", "403",
-    "authorizationfailure", "authenticationfailed", "invalid_grant", "unauthorized", "401",
+    "invalidaccesskeyid", "signaturedoesnotmatch", "accessdenied", "access denied", "forbidden",
+    "authorizationfailure", "authenticationfailed", "clientauthenticationerror", "invalid_grant",
+    "unauthorized",
 )
+# Status codes only where an error states them (object names are hex and hold digits such as 403).
+_STATUS = re.compile(r"(?:status(?:_code)?|http|code|error)\W{0,3}(\d{3})\b", re.IGNORECASE)
+
+
+def _status_code(exc: BaseException) -> int | None:
+    for attr in ("status_code", "status", "code"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int) and 100 <= value <= 599:
+            return value
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        meta = response.get("ResponseMetadata", {})
+        if isinstance(meta, dict) and isinstance(meta.get("HTTPStatusCode"), int):
+            return int(meta["HTTPStatusCode"])
+    m = _STATUS.search(str(exc))
+    return int(m.group(1)) if m else None
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -30,14 +47,21 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return True
-    text = f"{type(exc).__name__} {exc}".lower()
-    if any(w in text for w in _AUTH_WORDS):
+    if is_auth_error(exc):
         return False
+    code = _status_code(exc)
+    if code is not None:
+        return code in (408, 429, 500, 502, 503, 504)
+    text = f"{type(exc).__name__} {exc}".lower()
     return any(w in text for w in _TRANSIENT_WORDS)
 
 
 def is_auth_error(exc: BaseException) -> bool:
     if isinstance(exc, PermissionError):
+        return True
+    if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError)):
+        return False
+    if _status_code(exc) in (401, 403):
         return True
     text = f"{type(exc).__name__} {exc}".lower()
     return any(w in text for w in _AUTH_WORDS)

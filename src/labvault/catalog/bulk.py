@@ -1,0 +1,120 @@
+"""Registering many versions at once: a few statements per thousand rows instead of several per row.
+
+Same rules as one-at-a-time registration (next number per name unless a version is given, same
+content under one name recorded once, a taken version is an error), in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from labvault.catalog.record import OUTPUT_KINDS, _check_metrics, param_row
+from labvault.catalog.refs import entity_kind_of
+from labvault.catalog.schema import entities, metrics, params, tags, versions
+from labvault.catalog.store import Catalog, now
+from labvault.catalog.types import NewVersion
+from labvault.catalog.upsert import insert_ignore
+from labvault.errors import CatalogError
+
+CHUNK = 1000
+FIELDS = ("path", "size", "nfiles", "nsamples", "description", "architecture", "framework", "status",
+          "stage", "git_rev")
+
+
+def _entity_ids(conn: sa.Connection, ekind: str, names: list[str]) -> dict[str, int]:
+    stamp = now()
+    ids: dict[str, int] = {}
+    for i in range(0, len(names), CHUNK):
+        chunk = names[i:i + CHUNK]
+        insert_ignore(conn, entities, [{"kind": ekind, "name": n, "created_at": stamp} for n in chunk])
+        rows = conn.execute(sa.select(entities.c.id, entities.c.name)
+                            .where(entities.c.kind == ekind, entities.c.name.in_(chunk))
+                            .order_by(entities.c.id).with_for_update())
+        ids.update({name: int(eid) for eid, name in rows})
+    return ids
+
+
+def _existing(conn: sa.Connection, eids: list[int]) -> tuple[dict[int, int], dict[int, set[str]], set[tuple[int, str]]]:
+    top: dict[int, int] = {}
+    names: dict[int, set[str]] = defaultdict(set)
+    hashes: set[tuple[int, str]] = set()
+    for i in range(0, len(eids), CHUNK):
+        chunk = eids[i:i + CHUNK]
+        for eid, seq, version, h in conn.execute(
+            sa.select(versions.c.entity_id, versions.c.seq, versions.c.version, versions.c.content_hash)
+            .where(versions.c.entity_id.in_(chunk))
+        ):
+            top[eid] = max(top.get(eid, 0), seq)
+            names[eid].add(version)
+            if h:
+                hashes.add((eid, h))
+    return top, names, hashes
+
+
+def register_many(cat: Catalog, items: Sequence[NewVersion]) -> int:
+    """Register ``items`` (datasets, models and runs); returns how many versions were new."""
+    for item in items:
+        if item.kind not in (*OUTPUT_KINDS, "run"):
+            raise CatalogError(f"cannot register kind {item.kind!r} in bulk", "use dataset, model or run")
+        if not item.name:
+            raise CatalogError(f"a {item.kind} needs a name")
+
+    def run(conn: sa.Connection) -> int:
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for item in items:
+            by_kind[entity_kind_of(item.kind)].append(item.name)
+        eid_of: dict[tuple[str, str], int] = {}
+        for ekind, names in by_kind.items():
+            for name, eid in _entity_ids(conn, ekind, sorted(set(names))).items():
+                eid_of[(ekind, name)] = eid
+        top, taken, hashes = _existing(conn, sorted(set(eid_of.values())))
+        stamp = now()
+        rows: list[dict[str, Any]] = []
+        extras: list[NewVersion] = []
+        for item in items:
+            eid = eid_of[(entity_kind_of(item.kind), item.name)]
+            if item.content_hash and (eid, item.content_hash) in hashes:
+                continue
+            seq = top.get(eid, 0) + 1
+            version = item.version
+            if version is None:
+                while str(seq) in taken[eid]:
+                    seq += 1
+                version = str(seq)
+            elif version in taken[eid]:
+                raise CatalogError(f"{entity_kind_of(item.kind)} {item.name!r} already has version {version!r}",
+                                   "choose another version, or leave it out to get the next number")
+            top[eid] = seq
+            taken[eid].add(version)
+            if item.content_hash:
+                hashes.add((eid, item.content_hash))
+            row = {"entity_id": eid, "kind": item.kind, "version": version, "seq": seq,
+                   "content_hash": item.content_hash, "card": item.card, "created_at": stamp,
+                   "started_at": None, "ended_at": None}
+            row.update({f: getattr(item, f) for f in FIELDS})
+            rows.append(row)
+            extras.append(item)
+        if not rows:
+            return 0
+        new_ids: list[int] = []
+        stmt = sa.insert(versions).returning(versions.c.id, sort_by_parameter_order=True)
+        for i in range(0, len(rows), CHUNK * 10):
+            new_ids.extend(int(r[0]) for r in conn.execute(stmt, rows[i:i + CHUNK * 10]))
+        metric_rows: list[dict[str, Any]] = []
+        param_rows: list[dict[str, Any]] = []
+        tag_rows: list[dict[str, Any]] = []
+        for vid, item in zip(new_ids, extras, strict=True):
+            metric_rows.extend({"version_id": vid, "key": k, "value": v, "kind": item.kind}
+                               for k, v in _check_metrics(item.metrics or {}).items())
+            param_rows.extend(param_row(vid, k, v) for k, v in (item.params or {}).items())
+            tag_rows.extend({"version_id": vid, "tag": t, "created_at": stamp} for t in dict.fromkeys(item.tags))
+        for table, table_rows in ((metrics, metric_rows), (params, param_rows), (tags, tag_rows)):
+            for i in range(0, len(table_rows), CHUNK * 10):
+                conn.execute(sa.insert(table), table_rows[i:i + CHUNK * 10])
+        return len(rows)
+
+    return cat.write(run)

@@ -1,0 +1,207 @@
+"""Reading versions: get one by ref, list them, search them with a filter expression."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from labvault.catalog.filters import compile_filter
+from labvault.catalog.refs import entity_kind_of, kinds, resolve
+from labvault.catalog.schema import (
+    aliases,
+    edges,
+    entities,
+    locations,
+    metrics,
+    params,
+    tags,
+    versions,
+)
+from labvault.catalog.store import Catalog
+from labvault.catalog.types import Entry, ExperimentInfo, Location
+from labvault.errors import CatalogError
+
+CHUNK = 500
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value is not None else None
+
+
+def param_value(text: str, num: float | None) -> Any:
+    if num is not None or text in ("true", "false", "null") or text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _chunks(ids: Sequence[int]) -> list[list[int]]:
+    return [list(ids[i:i + CHUNK]) for i in range(0, len(ids), CHUNK)]
+
+
+def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
+    """Entries for version ``ids``, in that order, with metrics, params, labels, locations, edges."""
+    if not ids:
+        return []
+    rows: dict[int, Any] = {}
+    mets: dict[int, dict[str, float]] = defaultdict(dict)
+    pars: dict[int, dict[str, Any]] = defaultdict(dict)
+    tagmap: dict[int, list[str]] = defaultdict(list)
+    aliasmap: dict[int, list[str]] = defaultdict(list)
+    ins: dict[int, list[str]] = defaultdict(list)
+    outs: dict[int, list[str]] = defaultdict(list)
+    hashes: set[str] = set()
+    other = sa.alias(versions, "other")
+    other_entity = sa.alias(entities, "other_entity")
+    for chunk in _chunks(ids):
+        for r in conn.execute(
+            sa.select(versions, entities.c.name).join(entities, entities.c.id == versions.c.entity_id)
+            .where(versions.c.id.in_(chunk))
+        ):
+            rows[int(r.id)] = r
+            if r.content_hash:
+                hashes.add(r.content_hash)
+        for vid, key, value in conn.execute(
+            sa.select(metrics.c.version_id, metrics.c.key, metrics.c.value).where(metrics.c.version_id.in_(chunk))
+        ):
+            mets[vid][key] = value
+        for vid, key, text, num in conn.execute(
+            sa.select(params.c.version_id, params.c.key, params.c.value_text, params.c.value_num)
+            .where(params.c.version_id.in_(chunk))
+        ):
+            pars[vid][key] = param_value(text, num)
+        for vid, tag in conn.execute(sa.select(tags.c.version_id, tags.c.tag).where(tags.c.version_id.in_(chunk))):
+            tagmap[vid].append(tag)
+        for vid, alias in conn.execute(
+            sa.select(aliases.c.version_id, aliases.c.alias).where(aliases.c.version_id.in_(chunk))
+        ):
+            aliasmap[vid].append(alias)
+        for direction, mine, theirs, into in (
+            ("in", edges.c.dst_id, edges.c.src_id, ins), ("out", edges.c.src_id, edges.c.dst_id, outs),
+        ):
+            del direction
+            for vid, kind, name, version in conn.execute(
+                sa.select(mine, other.c.kind, other_entity.c.name, other.c.version)
+                .join(other, other.c.id == theirs)
+                .join(other_entity, other_entity.c.id == other.c.entity_id)
+                .where(mine.in_(chunk))
+            ):
+                into[vid].append(f"{kind}:{name}@{version}")
+    locs: dict[str, list[Location]] = defaultdict(list)
+    hash_list = sorted(hashes)
+    for i in range(0, len(hash_list), CHUNK):
+        for h, remote, url, tier in conn.execute(
+            sa.select(locations.c.content_hash, locations.c.remote, locations.c.url, locations.c.tier)
+            .where(locations.c.content_hash.in_(hash_list[i:i + CHUNK])).order_by(locations.c.remote)
+        ):
+            locs[h].append(Location(remote, url, tier))
+    out = []
+    for vid in ids:
+        if vid not in rows:
+            continue
+        r = rows[vid]
+        out.append(Entry(
+            kind=r.kind, name=r.name, version=r.version, id=vid, created=iso(r.created_at) or "",
+            content_hash=r.content_hash, path=r.path, size=r.size, nfiles=r.nfiles, nsamples=r.nsamples,
+            description=r.description, card=dict(r.card or {}), architecture=r.architecture,
+            framework=r.framework, status=r.status, stage=r.stage, git_rev=r.git_rev,
+            started=iso(r.started_at), ended=iso(r.ended_at), metrics=dict(sorted(mets[vid].items())),
+            params=dict(sorted(pars[vid].items())), tags=tuple(sorted(tagmap[vid])),
+            aliases=tuple(sorted(aliasmap[vid])), locations=tuple(locs.get(r.content_hash or "", ())),
+            inputs=tuple(sorted(ins[vid])), outputs=tuple(sorted(outs[vid])),
+        ))
+    return out
+
+
+def entry(cat: Catalog, version_id: int) -> Entry:
+    with cat.read() as conn:
+        found = load_entries(conn, [version_id])
+    if not found:
+        raise CatalogError(f"version {version_id} vanished while being read", "run the command again")
+    return found[0]
+
+
+def get(cat: Catalog, kind: str, ref: str) -> Entry:
+    """The version ``ref`` names (``NAME``: the latest; ``NAME@VERSION``; ``NAME@ALIAS``)."""
+    vkind = kinds(kind)[1]
+    with cat.read() as conn:
+        return load_entries(conn, [resolve(conn, vkind, ref)])[0]
+
+
+def list_versions(
+    cat: Catalog, kind: str, *, name: str | None = None, all_versions: bool = False, limit: int | None = None
+) -> list[Entry]:
+    """Versions of one kind, newest first: the latest of each name, or every version."""
+    vkind = kinds(kind)[1]
+    query = sa.select(versions.c.id).where(versions.c.kind == vkind)
+    if name is not None:
+        query = query.join(entities, entities.c.id == versions.c.entity_id).where(entities.c.name == name)
+    if not all_versions and vkind != "run":
+        newest = (sa.select(versions.c.entity_id, sa.func.max(versions.c.seq).label("seq"))
+                  .where(versions.c.kind == vkind).group_by(versions.c.entity_id).subquery())
+        query = query.join(newest, sa.and_(newest.c.entity_id == versions.c.entity_id, newest.c.seq == versions.c.seq))
+    query = query.order_by(versions.c.created_at.desc(), versions.c.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    with cat.read() as conn:
+        return load_entries(conn, [int(i) for i in conn.execute(query).scalars()])
+
+
+def search(cat: Catalog, kind: str, where: str, *, limit: int | None = None) -> list[Entry]:
+    """Versions of one kind matching ``where`` (see ``labvault.catalog.filters``), newest first."""
+    vkind = kinds(kind)[1]
+    condition = compile_filter(where, vkind)
+    query = (sa.select(versions.c.id).join(entities, entities.c.id == versions.c.entity_id)
+             .where(versions.c.kind == vkind, condition)
+             .order_by(versions.c.created_at.desc(), versions.c.id.desc()))
+    if limit is not None:
+        query = query.limit(limit)
+    with cat.read() as conn:
+        return load_entries(conn, [int(i) for i in conn.execute(query).scalars()])
+
+
+def experiments(cat: Catalog) -> list[ExperimentInfo]:
+    stats = (sa.select(versions.c.entity_id, sa.func.count().label("runs"), sa.func.max(versions.c.seq).label("seq"))
+             .where(versions.c.kind == "run").group_by(versions.c.entity_id).subquery())
+    latest = sa.alias(versions, "latest")
+    query = (sa.select(entities.c.name, entities.c.description, entities.c.created_at, stats.c.runs, latest.c.version)
+             .select_from(entities)
+             .outerjoin(stats, stats.c.entity_id == entities.c.id)
+             .outerjoin(latest, sa.and_(latest.c.entity_id == entities.c.id, latest.c.seq == stats.c.seq))
+             .where(entities.c.kind == "experiment").order_by(entities.c.name))
+    with cat.read() as conn:
+        return [ExperimentInfo(name=r.name, description=r.description, runs=int(r.runs or 0),
+                               latest_run=f"{r.name}@{r.version}" if r.version else None,
+                               created=iso(r.created_at) or "") for r in conn.execute(query)]
+
+
+def experiment(cat: Catalog, name: str) -> ExperimentInfo:
+    for info in experiments(cat):
+        if info.name == name:
+            return info
+    raise CatalogError(f"unknown experiment {name!r}", "list them with `labvault catalog experiments`")
+
+
+def trained_on(cat: Catalog, e: Entry) -> list[str]:
+    """The dataset versions a model came from: directly, or as inputs of the run that made it."""
+    return sorted({r for r in e.inputs if r.startswith("dataset:")} | _via_runs(cat, e))
+
+
+def _via_runs(cat: Catalog, e: Entry) -> set[str]:
+    runs = [r for r in e.inputs if r.startswith("run:")]
+    if not runs:
+        return set()
+    with cat.read() as conn:
+        ids = [resolve(conn, "run", r.split(":", 1)[1]) for r in runs]
+        return {r for run in load_entries(conn, ids) for r in run.inputs if r.startswith("dataset:")}
+
+
+def entity_kind(kind: str) -> str:
+    return entity_kind_of(kinds(kind)[1])

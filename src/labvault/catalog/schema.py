@@ -1,0 +1,123 @@
+"""The tables of the catalog at the newest schema revision (the migrations build exactly this).
+
+One ``versions`` table holds dataset versions, model versions and runs (``kind``), so that tags,
+metrics, params, lineage and search work the same for all of them. Metrics and params are narrow
+``(version_id, key, value)`` tables indexed on ``(key, value)``: a metric filter is an index range.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+KINDS = ("dataset", "model", "experiment")
+VERSION_KINDS = ("dataset", "model", "run")
+
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("description", sa.Text(), nullable=True),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("kind", "name", name="uq_entities_kind_name"),
+)
+
+versions = sa.Table(
+    "versions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("entity_id", BigId, sa.ForeignKey("entities.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("version", sa.String(128), nullable=False),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("content_hash", sa.String(128), nullable=True),
+    sa.Column("path", sa.Text(), nullable=True),
+    sa.Column("size", sa.BigInteger(), nullable=True),
+    sa.Column("nfiles", sa.BigInteger(), nullable=True),
+    sa.Column("nsamples", sa.BigInteger(), nullable=True),
+    sa.Column("description", sa.Text(), nullable=True),
+    sa.Column("card", sa.JSON(), nullable=True),
+    sa.Column("architecture", sa.String(256), nullable=True),
+    sa.Column("framework", sa.String(128), nullable=True),
+    sa.Column("status", sa.String(32), nullable=True),
+    sa.Column("stage", sa.String(256), nullable=True),
+    sa.Column("git_rev", sa.String(64), nullable=True),
+    sa.Column("started_at", sa.DateTime(), nullable=True),
+    sa.Column("ended_at", sa.DateTime(), nullable=True),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("entity_id", "version", name="uq_versions_entity_version"),
+    sa.UniqueConstraint("entity_id", "seq", name="uq_versions_entity_seq"),
+    sa.UniqueConstraint("entity_id", "content_hash", name="uq_versions_entity_hash"),
+    sa.Index("ix_versions_kind_created", "kind", "created_at"),
+    sa.Index("ix_versions_content_hash", "content_hash"),
+)
+
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    sa.Column("version_id", BigId, sa.ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("value", sa.Float(), nullable=False),
+    # Added by revision 0002 (which also replaced the (key, value) index by this one) so that a
+    # search on one kind reads only that kind's index range.
+    sa.Column("kind", sa.String(16), nullable=True),
+    sa.Index("ix_metrics_kind_key_value", "kind", "key", "value", "version_id"),
+)
+
+params = sa.Table(
+    "params",
+    metadata,
+    sa.Column("version_id", BigId, sa.ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("value_text", sa.Text(), nullable=False),
+    sa.Column("value_num", sa.Float(), nullable=True),
+    sa.Index("ix_params_key_num", "key", "value_num", "version_id"),
+    sa.Index("ix_params_key_text", "key", "value_text"),
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    sa.Column("version_id", BigId, sa.ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag", sa.String(256), primary_key=True),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.Index("ix_tags_tag", "tag", "version_id"),
+)
+
+aliases = sa.Table(
+    "aliases",
+    metadata,
+    sa.Column("entity_id", BigId, sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("alias", sa.String(256), primary_key=True),
+    sa.Column("version_id", BigId, sa.ForeignKey("versions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+    sa.Index("ix_aliases_alias", "alias", "version_id"),
+    sa.Index("ix_aliases_version", "version_id"),
+)
+
+edges = sa.Table(
+    "edges",
+    metadata,
+    sa.Column("src_id", BigId, sa.ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("dst_id", BigId, sa.ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("relation", sa.String(32), nullable=False),
+    sa.Index("ix_edges_dst_src", "dst_id", "src_id"),
+)
+
+locations = sa.Table(
+    "locations",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("content_hash", sa.String(128), nullable=False),
+    sa.Column("remote", sa.String(256), nullable=False),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("tier", sa.String(64), nullable=True),
+    sa.Column("recorded_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("content_hash", "remote", name="uq_locations_hash_remote"),
+)
