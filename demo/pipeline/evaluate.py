@@ -4,9 +4,11 @@ import csv
 import json
 import math
 
-model = json.load(open("models/final/model.json"))
+with open("models/final/model.json") as f:
+    model = json.load(f)
 index = {w: i for i, w in enumerate(model["vocab"])}
-rows = list(csv.DictReader(open("data/processed/test.csv", encoding="utf-8")))
+with open("data/processed/test.csv", encoding="utf-8") as f:
+    rows = list(csv.DictReader(f))
 tp = fp = fn = tn = 0
 for r in rows:
     z = model["bias"] + sum(model["weights"][index[w]] for w in r["text"].replace(",", " ").split() if w in index)
@@ -19,5 +21,5 @@ for r in rows:
 precision = tp / max(1, tp + fp)
 recall = tp / max(1, tp + fn)
 f1 = 2 * precision * recall / max(1e-9, precision + recall)
-json.dump({"accuracy": round((tp + tn) / max(1, len(rows)), 4), "f1": round(f1, 4)},
-          open("outputs/metrics/test_metrics.json", "w"), indent=2)
+with open("outputs/metrics/test_metrics.json", "w") as f:
+    json.dump({"accuracy": round((tp + tn) / max(1, len(rows)), 4), "f1": round(f1, 4)}, f, indent=2)

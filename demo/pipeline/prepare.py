@@ -7,7 +7,8 @@ import random
 import yaml_lite
 
 params = yaml_lite.load("params.yaml")["preprocess"]
-rows = list(csv.DictReader(open("data/raw/dataset.csv", encoding="utf-8")))
+with open("data/raw/dataset.csv", encoding="utf-8") as f:
+    rows = list(csv.DictReader(f))
 rng = random.Random(params["seed"])
 rng.shuffle(rows)
 n = len(rows)

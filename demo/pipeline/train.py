@@ -11,7 +11,8 @@ params = yaml_lite.load("params.yaml")["train"]
 
 
 def load(path):
-    rows = list(csv.DictReader(open(path, encoding="utf-8")))
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     return [r["text"].replace(",", " ").split() for r in rows], [int(r["label"]) for r in rows]
 
 
@@ -29,7 +30,7 @@ def predict(doc):
 
 
 for _ in range(params["epochs"]):
-    for doc, y in zip(train_x, train_y):
+    for doc, y in zip(train_x, train_y, strict=True):
         g = predict(doc) - y
         bias -= params["learning_rate"] * g
         for w in doc:
@@ -37,11 +38,13 @@ for _ in range(params["epochs"]):
 
 
 def accuracy(xs, ys):
-    return sum((predict(d) >= 0.5) == bool(y) for d, y in zip(xs, ys)) / max(1, len(ys))
+    return sum((predict(d) >= 0.5) == bool(y) for d, y in zip(xs, ys, strict=True)) / max(1, len(ys))
 
 
 os.makedirs("models/final", exist_ok=True)
 os.makedirs("outputs/metrics", exist_ok=True)
-json.dump({"vocab": vocab, "weights": weights, "bias": bias}, open("models/final/model.json", "w"))
-json.dump({"train_accuracy": round(accuracy(train_x, train_y), 4), "val_accuracy": round(accuracy(val_x, val_y), 4)},
-          open("outputs/metrics/train_metrics.json", "w"), indent=2)
+with open("models/final/model.json", "w") as f:
+    json.dump({"vocab": vocab, "weights": weights, "bias": bias}, f)
+with open("outputs/metrics/train_metrics.json", "w") as f:
+    scores = {"train_accuracy": accuracy(train_x, train_y), "val_accuracy": accuracy(val_x, val_y)}
+    json.dump({k: round(v, 4) for k, v in scores.items()}, f, indent=2)

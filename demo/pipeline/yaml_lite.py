@@ -12,7 +12,9 @@ def _value(text):
 
 def load(path):
     data, section = {}, None
-    for line in open(path, encoding="utf-8"):
+    with open(path, encoding="utf-8") as f:
+        lines = f.readlines()
+    for line in lines:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         key, _, value = line.strip().partition(":")
