@@ -6,15 +6,17 @@ content under one name recorded once, a taken version is an error), in one trans
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from labvault.catalog.record import OUTPUT_KINDS, _check_metrics, param_row
 from labvault.catalog.refs import entity_kind_of
-from labvault.catalog.schema import entities, metrics, params, tags, versions
+from labvault.catalog.schema import entities, versions
 from labvault.catalog.store import Catalog, now
 from labvault.catalog.types import NewVersion
 from labvault.catalog.upsert import insert_ignore
@@ -55,6 +57,42 @@ def _existing(conn: sa.Connection, eids: list[int]) -> tuple[dict[int, int], dic
     return top, names, hashes
 
 
+def _reserve_ids(conn: sa.Connection, n: int) -> list[int]:
+    """``n`` fresh version ids: from the sequence on PostgreSQL; on SQLite this transaction holds
+    the write lock (BEGIN IMMEDIATE), so the ids after the current maximum are ours."""
+    if conn.dialect.name == "postgresql":
+        return [int(i) for i in conn.execute(sa.text(
+            "SELECT nextval(pg_get_serial_sequence('versions', 'id')) FROM generate_series(1, :n)"), {"n": n}
+        ).scalars()]
+    top = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(versions.c.id), 0))).scalar_one())
+    return list(range(top + 1, top + 1 + n))
+
+
+def _sql_value(value: Any) -> Any:
+    # SQLAlchemy's SQLite DateTime text format, so that these rows sort and compare like the others.
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, datetime) else value
+
+
+def _copy(conn: sa.Connection, table: str, cols: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Append rows fast, inside the current transaction: COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    names = ", ".join(cols)
+    driver: Any = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        with driver.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in cols)
+    cur = driver.cursor()
+    try:
+        cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                        [tuple(_sql_value(v) for v in row) for row in rows])
+    finally:
+        cur.close()
+
+
 def register_many(cat: Catalog, items: Sequence[NewVersion]) -> int:
     """Register ``items`` (datasets, models and runs); returns how many versions were new."""
     for item in items:
@@ -93,28 +131,26 @@ def register_many(cat: Catalog, items: Sequence[NewVersion]) -> int:
             if item.content_hash:
                 hashes.add((eid, item.content_hash))
             row = {"entity_id": eid, "kind": item.kind, "version": version, "seq": seq,
-                   "content_hash": item.content_hash, "card": item.card, "created_at": stamp,
-                   "started_at": None, "ended_at": None}
+                   "content_hash": item.content_hash, "card": json.dumps(item.card) if item.card else None,
+                   "created_at": stamp, "started_at": None, "ended_at": None}
             row.update({f: getattr(item, f) for f in FIELDS})
             rows.append(row)
             extras.append(item)
         if not rows:
             return 0
-        new_ids: list[int] = []
-        stmt = sa.insert(versions).returning(versions.c.id, sort_by_parameter_order=True)
-        for i in range(0, len(rows), CHUNK * 10):
-            new_ids.extend(int(r[0]) for r in conn.execute(stmt, rows[i:i + CHUNK * 10]))
-        metric_rows: list[dict[str, Any]] = []
-        param_rows: list[dict[str, Any]] = []
-        tag_rows: list[dict[str, Any]] = []
+        new_ids = _reserve_ids(conn, len(rows))
+        cols = ("id", *rows[0])
+        _copy(conn, "versions", cols, [(vid, *r.values()) for vid, r in zip(new_ids, rows, strict=True)])
+        metric_rows: list[tuple[Any, ...]] = []
+        param_rows: list[tuple[Any, ...]] = []
+        tag_rows: list[tuple[Any, ...]] = []
         for vid, item in zip(new_ids, extras, strict=True):
-            metric_rows.extend({"version_id": vid, "key": k, "value": v, "kind": item.kind}
-                               for k, v in _check_metrics(item.metrics or {}).items())
-            param_rows.extend(param_row(vid, k, v) for k, v in (item.params or {}).items())
-            tag_rows.extend({"version_id": vid, "tag": t, "created_at": stamp} for t in dict.fromkeys(item.tags))
-        for table, table_rows in ((metrics, metric_rows), (params, param_rows), (tags, tag_rows)):
-            for i in range(0, len(table_rows), CHUNK * 10):
-                conn.execute(sa.insert(table), table_rows[i:i + CHUNK * 10])
+            metric_rows.extend((vid, k, v, item.kind) for k, v in _check_metrics(item.metrics or {}).items())
+            param_rows.extend(tuple(param_row(vid, k, v).values()) for k, v in (item.params or {}).items())
+            tag_rows.extend((vid, t, stamp) for t in dict.fromkeys(item.tags))
+        _copy(conn, "metrics", ("version_id", "key", "value", "kind"), metric_rows)
+        _copy(conn, "params", ("version_id", "key", "value_text", "value_num"), param_rows)
+        _copy(conn, "tags", ("version_id", "tag", "created_at"), tag_rows)
         return len(rows)
 
     return cat.write(run)

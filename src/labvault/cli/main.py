@@ -94,15 +94,12 @@ def main(argv: list[str] | None = None) -> None:
     except LabvaultError as exc:
         click.echo(f"error: {exc.line()}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("error: interrupted; the repository is consistent, run the command again to finish", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("error: interrupted; the repository is consistent, run the command again to finish", err=True)
-        sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
     sys.exit(0)

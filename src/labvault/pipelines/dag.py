@@ -32,19 +32,24 @@ class Graph:
         return None
 
     def order(self, subset: Iterable[str] | None = None) -> list[str]:
-        """Topological order (definition order among equals) of ``subset`` (default: all)."""
+        """Stages of ``subset`` (default: all) in definition order, each right after what it needs
+        (the order DVC runs and locks them in)."""
         chosen = set(self.stages if subset is None else subset)
-        indeg = {a: len(self.upstream[a] & chosen) for a in chosen}
-        seq = [a for a in self.stages if a in chosen]
+        position = {a: i for i, a in enumerate(self.stages)}
         out: list[str] = []
-        ready = [a for a in seq if indeg[a] == 0]
-        while ready:
-            a = ready.pop(0)
+        done: set[str] = set()
+
+        def visit(a: str) -> None:
+            if a in done:
+                return
+            done.add(a)
+            for u in sorted(self.upstream[a] & chosen, key=position.__getitem__):
+                visit(u)
             out.append(a)
-            for d in sorted(self.downstream[a] & chosen, key=seq.index):
-                indeg[d] -= 1
-                if indeg[d] == 0:
-                    ready.append(d)
+
+        for a in self.stages:
+            if a in chosen:
+                visit(a)
         return out
 
     def ancestors(self, addr: str) -> set[str]:

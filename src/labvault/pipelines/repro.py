@@ -139,6 +139,8 @@ class _Runner:
         self.executor = executor
         self.inputs = Inputs(repo)
         self.locks: dict[str, LockFile] = {}
+        self.position: dict[str, int] = {}  # run order, so that new lock entries never depend on timing
+        self.new_names: set[str] = set()
         self.run_cache = RunCache(repo.odb.cache_dir)
 
     def lock_for(self, stage: Stage) -> LockFile:
@@ -247,7 +249,18 @@ class _Runner:
 
     def record(self, stage: Stage, entry: dict[str, Any]) -> None:
         lock = self.lock_for(stage)
-        lock.set(stage.name, entry)
+        if lock.get(stage.name) is None:
+            lock.set(stage.name, entry)
+            # New entries follow the run order, whichever parallel stage finished first.
+            self.new_names.add(stage.name)
+            old = [n for n in lock.stages if n not in self.new_names]
+            new = sorted(
+                (n for n in lock.stages if n in self.new_names),
+                key=lambda n: self.position.get(f"{stage.dvcfile}:{n}", 1 << 30),
+            )
+            lock.stages = {n: lock.stages[n] for n in [*old, *new]}
+        else:
+            lock.set(stage.name, entry)
         lock.save()
         if self.repo.scm is not None:
             for o in stage.outs:
@@ -267,6 +280,7 @@ def repro(
     order = select_stages(repo, g, targets, opts)
     executor = executor or LocalExecutor()
     runner = _Runner(repo, g, opts, executor)
+    runner.position = {f"{g.stages[a].dvcfile}:{g.stages[a].name}": i for i, a in enumerate(order)}
     _validate(repo, g, order, runner.inputs)
     result = ReproResult()
     chosen = set(order)

@@ -71,7 +71,7 @@ def interpolate(value: Any, ctx: dict[str, Any], where: str, key: str | None = N
             got = _lookup(ctx, matches[0].group("inner"), where)
             if isinstance(got, (dict, list)) and key != "cmd" and not (key or "").startswith("foreach"):
                 raise PipelineError(f"{where}: cannot interpolate a {type(got).__name__} into {key or 'a value'}")
-            return to_str(got) if isinstance(got, dict) else got
+            return to_str(got) if isinstance(got, dict) and key == "cmd" else got
         out = []
         pos = 0
         for m in matches:
@@ -90,16 +90,29 @@ def interpolate(value: Any, ctx: dict[str, Any], where: str, key: str | None = N
     return value
 
 
+def _merge(merged: dict[str, Any], new: dict[str, Any], source: str, sources: dict[str, str], where: str) -> None:
+    for key, value in new.items():
+        if key in merged:
+            raise PipelineError(
+                f"{where}: cannot redefine {key!r} from {source} as it already exists in {sources.get(key, 'params.yaml')}",
+                "give the variable another name",
+            )
+        merged[key] = value
+        sources[key] = source
+
+
 def load_vars(base: Path, entries: Any, ctx: dict[str, Any], where: str) -> dict[str, Any]:
-    """Merge ``vars`` entries (file names, ``file:key1,key2``, or mappings) into ``ctx``."""
+    """Merge ``vars`` entries (file names, ``file:key1,key2``, or mappings) into ``ctx``; a key
+    defined twice is an error, as in DVC."""
     if entries is None:
         return ctx
     if not isinstance(entries, list):
         raise PipelineError(f"{where}: `vars` must be a list")
     merged = dict(ctx)
-    for entry in entries:
+    sources: dict[str, str] = {}
+    for i, entry in enumerate(entries):
         if isinstance(entry, dict):
-            merged.update(entry)
+            _merge(merged, entry, f"'vars[{i}]'", sources, where)
             continue
         if not isinstance(entry, str):
             raise PipelineError(f"{where}: bad `vars` entry {entry!r}")
@@ -108,13 +121,15 @@ def load_vars(base: Path, entries: Any, ctx: dict[str, Any], where: str) -> dict
         if data is None:
             raise PipelineError(f"{where}: vars file {name} does not exist", "create it or remove it from `vars`")
         if keys:
+            picked: dict[str, Any] = {}
             for k in keys.split(","):
                 got = get_key(data, k.strip())
                 if is_missing(got):
                     raise PipelineError(f"{where}: key {k.strip()!r} not found in {name}")
-                merged[k.strip().split(".")[-1]] = got
-        else:
-            merged.update(data)
+                picked[k.strip().split(".")[-1]] = got
+            _merge(merged, picked, f"'{name}'", sources, where)
+        elif isinstance(data, dict):
+            _merge(merged, data, f"'{name}'", sources, where)
     return merged
 
 
