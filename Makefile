@@ -24,23 +24,25 @@ PIP  := -m pip install -q --disable-pip-version-check --no-input
 LINT_DIRS := $(wildcard src tests bench demo)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dvc-oracle services lint test demo bench clean distclean
+.PHONY: help venv dvc-oracle services postgres lint test demo bench clean distclean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 
 venv: $(VENV)/.stamp
 
-$(VENV)/.stamp: pyproject.toml
+# Pinned versions first (no resolver backtracking), then labvault itself without dependencies.
+$(VENV)/.stamp: pyproject.toml requirements/dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) $(PIP) -e '.[dev]'
+	$(PY) $(PIP) -r requirements/dev.lock
+	$(PY) $(PIP) --no-deps -e .
 	@touch $@
 
 dvc-oracle: $(DVC_VENV)/.stamp
 
-$(DVC_VENV)/.stamp:
+$(DVC_VENV)/.stamp: requirements/dvc-oracle.lock
 	@test -x $(DVC_VENV)/bin/python || $(PYTHON) -m venv $(DVC_VENV)
-	$(DVC_VENV)/bin/python $(PIP) 'dvc==$(DVC_VERSION)' 'dvc-s3==$(DVC_S3_VERSION)'
+	$(DVC_VENV)/bin/python $(PIP) -r requirements/dvc-oracle.lock
 	@$(DVC_VENV)/bin/dvc --version >/dev/null
 	@touch $@
 
@@ -52,12 +54,19 @@ node_modules/.stamp: package.json package-lock.json
 	@test -x node_modules/.bin/azurite-blob
 	@touch $@
 
+# PostgreSQL server binaries for the catalog tests (they start their own throwaway cluster).
+# Installed only when no /usr/lib/postgresql/*/bin/initdb exists; needs root (or sudo).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; }
+
 lint: venv
 	$(VENV)/bin/ruff check $(LINT_DIRS)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint dvc-oracle node_modules/.stamp
+test: lint dvc-oracle node_modules/.stamp postgres
 	$(PY) -m pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS) tests
 
 demo: venv

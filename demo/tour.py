@@ -665,7 +665,7 @@ def step_remote(tour: Tour) -> None:
     with tour.section("Push to a remote, clone the project elsewhere, pull, compare"):
         storage = tour.root.parent / f"{tour.root.name}-storage"
         clone = tour.root.parent / f"{tour.root.name}-clone"
-        tour.state["extra_dirs"] = [storage, clone]
+        tour.state["extra_dirs"] += [storage, clone]
         tour.labvault("remote", "add", "-d", "local", str(storage))
         tour.git("add", ".dvc/config")
         tour.git("commit", "-q", "-m", "Add the local remote")
@@ -731,6 +731,34 @@ def step_pipeline(tour: Tour) -> None:
         tour.found(f"test accuracy {metrics['accuracy']} -> {after['accuracy']} after the learning-rate change")
 
 
+def step_catalog(tour: Tour) -> None:
+    with tour.section("The catalog: what data and models exist, where, made from what, how good"):
+        tour.say("add, commit, push and repro recorded everything as they went (no extra command)")
+        datasets = tour.labvault_json("catalog", "datasets")
+        names = {d["name"] for d in datasets}
+        tour.check({CSV, IMAGES} <= names, f"the tracked datasets are in the catalog ({sorted(names)})")
+        images = next(d for d in datasets if d["name"] == IMAGES)
+        tour.check(images["version"] == "2" and any(loc["remote"] == "local" for loc in images["locations"]),
+                   "data/images is at version 2 and known to be stored on the local remote")
+        tour.labvault("catalog", "runs")
+        models = tour.labvault_json("catalog", "models")
+        model = next(m for m in models if m["name"] == "models/final/model.json")
+        tour.check("accuracy" in model["metrics"], "the model carries the accuracy its evaluation measured")
+        tour.labvault("catalog", "lineage", "model", "models/final/model.json", "--up")
+        tour.labvault("catalog", "tag", "model", f"models/final/model.json@{model['version']}", "production")
+        threshold = max(0.0, model["metrics"]["accuracy"] - 0.05)
+        found = tour.labvault_json("catalog", "search", "models", "--where",
+                                   f"metrics.accuracy > {threshold:.3f} and tag = production")
+        tour.check([m["name"] for m in found] == ["models/final/model.json"], "search finds the production model")
+        mermaid = tour.labvault("catalog", "lineage", "model", "models/final/model.json", "--up", "--mermaid",
+                                render=head(6))
+        tour.check(mermaid.startswith(("flowchart", "graph")), "lineage renders as a Mermaid diagram")
+        tour.found(
+            f"{len(datasets)} datasets, {len(models)} model(s); model accuracy {model['metrics']['accuracy']} "
+            "traced back through its runs to data/raw/dataset.csv"
+        )
+
+
 STEPS: list[Callable[[Tour], None]] = [
     step_setup,
     step_generate,
@@ -745,6 +773,7 @@ STEPS: list[Callable[[Tour], None]] = [
     step_dvc_interop,
     step_remote,
     step_pipeline,
+    step_catalog,
 ]
 
 
@@ -790,7 +819,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         root = Path(tempfile.mkdtemp(prefix="labvault-tour-")).resolve()
 
-    tour = Tour(root=root, exe=exe, env=tour_env())
+    env = tour_env()
+    # The tour's catalog lives beside its workspace, so the user's own catalog is left alone.
+    catalog = root.parent / f"{root.name}-catalog.sqlite"
+    env.setdefault("LABVAULT_CATALOG_URL", f"sqlite:///{catalog}")
+    tour = Tour(root=root, exe=exe, env=env)
+    tour.state["extra_dirs"] = []
+    tour.state["extra_files"] = [catalog, Path(f"{catalog}-wal"), Path(f"{catalog}-shm"), Path(f"{catalog}.lock")]
     tour.state.update(rows=args.rows, images=args.images, seed=args.seed)
     print(f"labvault tour in {root}")
     start = time.perf_counter()
@@ -818,6 +853,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cleanup:
         for extra in [root, *tour.state.get("extra_dirs", [])]:
             shutil.rmtree(extra, ignore_errors=True)
+        for f in tour.state.get("extra_files", []):
+            f.unlink(missing_ok=True)
         print(f"removed {root}")
     else:
         print(f"the demo workspace is kept: {root}  (pass --cleanup to delete it)")

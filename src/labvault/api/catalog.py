@@ -40,7 +40,7 @@ __all__ = [
     "catalog_alias", "catalog_capture_enabled", "catalog_delete", "catalog_experiments", "catalog_export",
     "catalog_get", "catalog_lineage", "catalog_list", "catalog_open", "catalog_register_dataset",
     "catalog_register_experiment", "catalog_register_model", "catalog_register_run", "catalog_render_lineage",
-    "catalog_search", "catalog_tag", "catalog_unalias", "catalog_url_for", "record_dataset_version",
+    "catalog_search", "catalog_sync", "catalog_tag", "catalog_unalias", "catalog_url_for", "record_dataset_version",
     "record_location", "record_run", "register_many",
 ]
 
@@ -256,3 +256,23 @@ def catalog_export(
     fmt: str = "json", kinds: Sequence[str] = (), *, catalog_url: str | None = None, repo: PathLike | None = None,
 ) -> str:
     return export.export(catalog_open(catalog_url, repo), fmt, list(kinds))
+
+
+def catalog_sync(catalog_url: str | None = None, repo: PathLike | None = None, quiet: bool = False) -> int:
+    """Apply the repo's capture journal (events from add, commit, push, repro) to the catalog.
+
+    Outside a repo there is nothing to apply. With ``quiet``, a failure to reach the catalog is
+    left for the command that follows to report."""
+    from labvault.api.capture import flush
+    from labvault.workspace.repo import open_repo
+
+    try:
+        r = open_repo(Path(repo) if repo is not None else None)
+    except LabvaultError:
+        return 0
+    try:
+        return flush(r, catalog_url or catalog_url_for(r.root))
+    except LabvaultError:
+        if quiet:
+            return 0
+        raise

@@ -50,14 +50,29 @@ def add(targets: list[str], repo: PathLike | None = None, progress: Progress = N
     """Track files, folders or glob patterns (relative to ``repo`` when given, else to the
     current folder)."""
     r = _open(repo, progress)
-    return _add.add(r, targets)
+    results = _add.add(r, targets)
+    _capture_datasets(r, results)
+    return results
 
 
 def commit(
     targets: list[str] | None = None, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS
 ) -> list[Recorded]:
     """Record the current content of tracked outputs (all of them when ``targets`` is empty)."""
-    return _add.commit(_open(repo, progress), targets or None)
+    r = _open(repo, progress)
+    results = _add.commit(r, targets or None)
+    _capture_datasets(r, results)
+    return results
+
+
+def _capture_datasets(r: Repo, results: list[Recorded]) -> None:
+    """Each new content of an output becomes a dataset version in the catalog (via the journal)."""
+    from labvault.api.capture import note
+
+    for x in results:
+        if x.changed:
+            note(r, {"type": "dataset", "name": x.path, "hash": x.oid, "path": x.path, "size": x.size,
+                     "nfiles": x.nfiles})
 
 
 def status(

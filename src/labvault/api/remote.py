@@ -63,7 +63,24 @@ def push(
     progress: Progress = NULL_PROGRESS,
 ) -> TransferResult:
     """Upload the objects the outputs (and chosen revisions) use that the remote lacks."""
-    return _sync.push_objects(_open(repo, progress), targets or None, remote, jobs, revisions)
+    r = _open(repo, progress)
+    result = _sync.push_objects(r, targets or None, remote, jobs, revisions)
+    _capture_locations(r, remote, result)
+    return result
+
+
+def _capture_locations(r: Repo, remote: str | None, result: TransferResult) -> None:
+    """Outputs now complete on the remote are recorded as stored there (via the journal)."""
+    from labvault.api.capture import note
+    from labvault.pipelines.outputs import locked_outputs
+    from labvault.workspace.index import workspace_outputs
+
+    name, url = _remotes.remote_url(r, remote)
+    missing = set(result.missing_local) | {f.split(":", 1)[0] for f in result.failed}
+    for t in workspace_outputs(r) + locked_outputs(r):
+        oid = t.out.oid
+        if oid and oid not in missing:
+            note(r, {"type": "location", "hash": oid, "remote": name, "url": url})
 
 
 def fetch(

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from labvault.catalog.filters import compile_filter
-from labvault.catalog.refs import entity_kind_of, kinds, resolve
+from labvault.catalog.refs import kinds, resolve
 from labvault.catalog.schema import (
     aliases,
     edges,
@@ -187,21 +187,3 @@ def experiment(cat: Catalog, name: str) -> ExperimentInfo:
         if info.name == name:
             return info
     raise CatalogError(f"unknown experiment {name!r}", "list them with `labvault catalog experiments`")
-
-
-def trained_on(cat: Catalog, e: Entry) -> list[str]:
-    """The dataset versions a model came from: directly, or as inputs of the run that made it."""
-    return sorted({r for r in e.inputs if r.startswith("dataset:")} | _via_runs(cat, e))
-
-
-def _via_runs(cat: Catalog, e: Entry) -> set[str]:
-    runs = [r for r in e.inputs if r.startswith("run:")]
-    if not runs:
-        return set()
-    with cat.read() as conn:
-        ids = [resolve(conn, "run", r.split(":", 1)[1]) for r in runs]
-        return {r for run in load_entries(conn, ids) for r in run.inputs if r.startswith("dataset:")}
-
-
-def entity_kind(kind: str) -> str:
-    return entity_kind_of(kinds(kind)[1])

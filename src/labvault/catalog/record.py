@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from labvault.catalog import queries
-from labvault.catalog.refs import entity_id, entity_kind_of, resolve
+from labvault.catalog.refs import entity_kind_of, resolve
 from labvault.catalog.schema import edges, entities, locations, metrics, params, tags, versions
+from labvault.catalog.schema import metrics as metrics_table
 from labvault.catalog.store import Catalog, now
 from labvault.catalog.types import Entry, ExperimentInfo, Location
 from labvault.catalog.upsert import insert_ignore, upsert
@@ -286,6 +287,17 @@ def record_run(
             targets.append(out_id)
         add_edges(conn, ((s, vid) for s in sources), "input")
         add_edges(conn, ((vid, t) for t in targets), "output")
+        # A model's scores are those of the runs that trained it (its outputs) and that evaluated
+        # it (a run reading the model), so that `search models --where "metrics.accuracy > 0.9"`
+        # finds models by how good they are.
+        scored = [t for t, (_p, _h, k) in zip(targets, outputs, strict=True) if k == "model"]
+        if sources:
+            scored += [int(i) for i in conn.execute(
+                sa.select(versions.c.id).where(versions.c.id.in_(sources), versions.c.kind == "model")).scalars()]
+        for model_id in scored:
+            for key, value in _check_metrics(metrics or {}).items():
+                upsert(conn, metrics_table, {"version_id": model_id, "key": key, "value": value, "kind": "model"},
+                       ("version_id", "key"), ("value", "kind"))
         return vid
 
     return queries.entry(cat, cat.write(run))
@@ -298,7 +310,3 @@ def record_location(cat: Catalog, content_hash: str, remote: str, url: str, tier
     row = {"content_hash": content_hash, "remote": remote, "url": url, "tier": tier, "recorded_at": now()}
     cat.write(lambda conn: upsert(conn, locations, row, ("content_hash", "remote"), ("url", "tier", "recorded_at")))
     return Location(remote=remote, url=url, tier=tier)
-
-
-def experiment_exists(conn: sa.Connection, name: str) -> bool:
-    return entity_id(conn, "experiment", name) is not None

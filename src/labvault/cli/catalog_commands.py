@@ -135,11 +135,25 @@ def catalog(ctx: click.Context, catalog_url: str | None) -> None:
     """
     if catalog_url:
         ctx.meta["labvault.catalog_url"] = catalog_url
+    api.catalog_sync(catalog_url=catalog_url, quiet=True)
+
+
+@catalog.command("sync")
+@click.pass_context
+def catalog_sync(ctx: click.Context) -> None:
+    """Apply what add, commit, push and repro recorded in this repo's journal (done by every
+    catalog command anyway).
+
+    \b
+    Example:
+      labvault catalog sync
+    """
+    click.echo(f"{api.catalog_sync(catalog_url=_url(ctx))} event(s) applied")
 
 
 def _list_command(word: str, example: str) -> None:
-    @catalog.command(name=word, help=f"List {word}: the latest version of each, newest first.\n\n"
-                     f"\b\nExample:\n  {example}")
+    what = "every run" if word == "runs" else f"{word}: the latest version of each (--all: every version)"
+    @catalog.command(name=word, help=f"List {what}, newest first.\n\n\b\nExample:\n  {example}")
     @click.option("-a", "--all", "all_versions", is_flag=True, help="Every version, not only the latest.")
     @click.option("--name", help="Only versions of this name.")
     @click.option("-n", "--limit", type=click.IntRange(1), default=100, show_default=True, help="At most N rows.")

@@ -165,6 +165,15 @@ def remote_list(repo: Repo) -> list[RemoteInfo]:
     return out
 
 
+def remote_url(repo: Repo, name: str | None) -> tuple[str, str]:
+    """(name, url) of a remote (the default one when ``name`` is None)."""
+    cfg = repo.config
+    name = name or cfg.get("core", "remote")
+    if not name or _section(name) not in cfg.values:
+        raise ConfigError(f"remote {name!r} not found", f"add it with `labvault remote add {name} URL`")
+    return name, _resolve_url(cfg.values[_section(name)].get("url", ""), repo.dvc_dir)
+
+
 def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> RemoteStore:
     cfg = repo.config
     if name is None:

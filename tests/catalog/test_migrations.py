@@ -1,0 +1,61 @@
+"""Schema migrations: a database made by the first revision upgrades to the newest, keeping its rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from labvault import api
+from labvault.catalog import migrate, store
+from labvault.catalog.schema import metadata
+
+
+def _engine(url: str) -> sa.Engine:
+    return store._make_engine(store.normalize_url(url))[0]
+
+
+def test_first_revision_upgrades_without_loss(catalog_url: str) -> None:
+    engine = _engine(catalog_url)
+    with engine.connect() as conn:
+        migrate.upgrade(conn.execution_options(lv_write=True), "0001")
+    with engine.begin() as conn:
+        assert migrate.current_revision(conn) == "0001"
+        assert "kind" not in {c["name"] for c in sa.inspect(conn).get_columns("metrics")}
+        now = datetime(2026, 1, 1)
+        conn.execute(sa.text("INSERT INTO entities (id, kind, name, created_at) VALUES (1, 'model', 'clf', :t)"),
+                     {"t": now})
+        conn.execute(sa.text(
+            "INSERT INTO versions (id, entity_id, kind, version, seq, created_at) VALUES (1, 1, 'model', '1', 1, :t)"
+        ), {"t": now})
+        conn.execute(sa.text("INSERT INTO metrics (version_id, key, value) VALUES (1, 'accuracy', 0.93)"))
+        conn.execute(sa.text("INSERT INTO tags (version_id, tag, created_at) VALUES (1, 'production', :t)"),
+                     {"t": now})
+    if engine.dialect.name == "postgresql":  # explicit ids above: move the sequences past them
+        with engine.begin() as conn:
+            for table in ("entities", "versions"):
+                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 10)"))
+    engine.dispose()
+
+    # First use by labvault upgrades it.
+    found = api.catalog_search("models", "metrics.accuracy > 0.9 and tag = production", catalog_url=catalog_url)
+    assert [(e.name, e.version, e.metrics) for e in found] == [("clf", "1", {"accuracy": 0.93})]
+    assert api.catalog_register_model("clf", catalog_url=catalog_url).version == "2"
+    engine = _engine(catalog_url)
+    with engine.connect() as conn:
+        assert migrate.current_revision(conn) == migrate.HEAD
+        assert conn.execute(sa.text("SELECT kind FROM metrics WHERE version_id = 1")).scalar_one() == "model"
+    engine.dispose()
+
+
+def test_migrated_schema_equals_the_declared_tables(catalog_url: str) -> None:
+    store.open_catalog(catalog_url)
+    engine = _engine(catalog_url)
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    engine.dispose()
+    assert [d for d in diffs if not (isinstance(d, tuple) and d[0] == "remove_table"
+                                     and d[1].name == "alembic_version")] == []
+    assert migrate.HEAD == migrate._script()[1].get_current_head() == "0002"
