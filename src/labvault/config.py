@@ -139,6 +139,10 @@ def validate_value(section: str, option: str, value: str) -> None:
             raise ConfigError(
                 f"bad cache.type {value!r}", f"use a comma-separated list of {', '.join(LINK_TYPES)}"
             )
+    if section == "labvault" and option == "fsync" and value.strip().lower() not in (
+        "auto", "always", "never", "true", "false", "1", "0", "yes", "no", "on", "off"
+    ):
+        raise ConfigError(f"bad labvault.fsync {value!r}", "use auto, always or never")
     if section == "labvault" and option in ("lock_timeout", "jobs"):
         try:
             number = float(value)

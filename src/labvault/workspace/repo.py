@@ -85,7 +85,20 @@ class Repo:
 
     @property
     def fsync(self) -> bool:
-        return self.config.get_bool("labvault", "fsync", True)
+        """Whether new cache objects must reach the disk before the command goes on.
+
+        ``labvault.fsync``: ``always``/true, ``never``/false, or ``auto`` (the default): only when
+        the workspace is about to give up its own copy of the data, i.e. when files are replaced
+        by symlinks into the cache. With copies, reflinks or adopted hardlinks the workspace keeps
+        the bytes, so a power cut can cost at most a cache object that `verify` reports and the
+        next `add` rewrites, never the data.
+        """
+        value = (self.config.get("labvault", "fsync") or "auto").strip().lower()
+        if value in ("1", "true", "yes", "on", "always"):
+            return True
+        if value in ("0", "false", "no", "off", "never"):
+            return False
+        return self.linker().types[0] == "symlink"
 
     @contextmanager
     def locked(self) -> Iterator[None]:
