@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from labvault.api.config import config_get, config_list, config_set, config_unset
     from labvault.api.data import (
         GcResult,
-        StatusReport,
         VerifyResult,
         add,
         checkout,
@@ -69,7 +68,6 @@ if TYPE_CHECKING:
         version,
     )
     from labvault.api.pipelines import (
-        DagView,
         MetricsReport,
         ReproOptions,
         ValuesDiff,
@@ -106,6 +104,8 @@ if TYPE_CHECKING:
         status_cloud,
     )
     from labvault.api.storage import CopyResult, cp, ls
+    from labvault.pipelines.render import DagView
+    from labvault.workspace.status import StatusReport
 
 # Submodules load on first use, so that `labvault status` does not import the whole library.
 _WHERE = {

@@ -5,32 +5,41 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from labvault import __version__
-from labvault.core.gc import plan_gc
-from labvault.core.verify import verify_store
 from labvault.progress import NULL_PROGRESS, Progress
-from labvault.workspace import add as _add
-from labvault.workspace import checkout as _checkout
-from labvault.workspace import diff as _diff
-from labvault.workspace import listing as _listing
-from labvault.workspace import move as _move
-from labvault.workspace import remove as _remove
-from labvault.workspace import status as _status
-from labvault.workspace import unprotect as _unprotect
-from labvault.workspace.repo import Repo, init_repo, open_repo
-from labvault.workspace.used import collect_used
+from labvault.workspace.repo import Repo, open_repo
+
+if TYPE_CHECKING:
+    from labvault.workspace.add import Recorded as Recorded
+    from labvault.workspace.checkout import CheckoutResult as CheckoutResult
+    from labvault.workspace.diff import DiffReport as DiffReport
+    from labvault.workspace.listing import Listed as Listed
+    from labvault.workspace.move import Moved as Moved
+    from labvault.workspace.remove import Removed as Removed
+    from labvault.workspace.status import StatusReport
+
+# The workspace modules load when a function needs them: `labvault status` imports no more than
+# status needs.
+_TYPES = {
+    "Recorded": "labvault.workspace.add", "CheckoutResult": "labvault.workspace.checkout",
+    "DiffReport": "labvault.workspace.diff", "Listed": "labvault.workspace.listing",
+    "Moved": "labvault.workspace.move", "Removed": "labvault.workspace.remove",
+    "OutputStatus": "labvault.workspace.status", "StatusReport": "labvault.workspace.status",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TYPES:
+        import importlib
+
+        return getattr(importlib.import_module(_TYPES[name]), name)
+    raise AttributeError(name)
+
 
 PathLike = str | os.PathLike[str]
 
-Recorded = _add.Recorded
-CheckoutResult = _checkout.CheckoutResult
-StatusReport = _status.StatusReport
-OutputStatus = _status.OutputStatus
-DiffReport = _diff.DiffReport
-Listed = _listing.Listed
-Moved = _move.Moved
-Removed = _remove.Removed
 
 
 def _open(repo: PathLike | None, progress: Progress) -> Repo:
@@ -43,12 +52,16 @@ def version() -> str:
 
 def init(path: PathLike = ".", no_scm: bool = False, force: bool = False) -> Path:
     """Create ``.dvc/`` (config, .gitignore) and ``.dvcignore`` in ``path``; returns the repo root."""
+    from labvault.workspace.repo import init_repo
+
     return init_repo(Path(path), no_scm=no_scm, force=force).root
 
 
 def add(targets: list[str], repo: PathLike | None = None, progress: Progress = NULL_PROGRESS) -> list[Recorded]:
     """Track files, folders or glob patterns (relative to ``repo`` when given, else to the
     current folder)."""
+    from labvault.workspace import add as _add
+
     r = _open(repo, progress)
     results = _add.add(r, targets)
     _capture_datasets(r, results)
@@ -59,6 +72,8 @@ def commit(
     targets: list[str] | None = None, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS
 ) -> list[Recorded]:
     """Record the current content of tracked outputs (all of them when ``targets`` is empty)."""
+    from labvault.workspace import add as _add
+
     r = _open(repo, progress)
     results = _add.commit(r, targets or None)
     _capture_datasets(r, results)
@@ -78,6 +93,8 @@ def _capture_datasets(r: Repo, results: list[Recorded]) -> None:
 def status(
     targets: list[str] | None = None, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS
 ) -> StatusReport:
+    from labvault.workspace import status as _status
+
     return _status.status(_open(repo, progress), targets or None)
 
 
@@ -89,28 +106,39 @@ def checkout(
     progress: Progress = NULL_PROGRESS,
 ) -> CheckoutResult:
     from labvault.pipelines.outputs import locked_outputs
+    from labvault.workspace import checkout as _checkout
 
     r = _open(repo, progress)
     return _checkout.checkout(r, targets or None, force=force, relink=relink, extra=locked_outputs(r))
 
 
 def remove(targets: list[str], outs: bool = False, repo: PathLike | None = None) -> list[Removed]:
+    from labvault.workspace import remove as _remove
+
     return _remove.remove(_open(repo, NULL_PROGRESS), targets, outs=outs)
 
 
 def move(src: str, dst: str, repo: PathLike | None = None) -> Moved:
+    from labvault.workspace import move as _move
+
     return _move.move(_open(repo, NULL_PROGRESS), src, dst)
 
 
 def list_outputs(repo: PathLike | None = None) -> list[Listed]:
+    from labvault.workspace import listing as _listing
+
     return _listing.list_outputs(_open(repo, NULL_PROGRESS))
 
 
 def diff(a_rev: str | None = None, b_rev: str | None = None, repo: PathLike | None = None) -> DiffReport:
+    from labvault.workspace import diff as _diff
+
     return _diff.diff(_open(repo, NULL_PROGRESS), a_rev, b_rev)
 
 
 def unprotect(targets: list[str], repo: PathLike | None = None) -> list[str]:
+    from labvault.workspace import unprotect as _unprotect
+
     return _unprotect.unprotect(_open(repo, NULL_PROGRESS), targets)
 
 
@@ -134,6 +162,9 @@ def gc(
     progress: Progress = NULL_PROGRESS,
 ) -> GcResult:
     """Delete cache objects nothing uses (the workspace, plus the chosen git revisions)."""
+    from labvault.core.gc import plan_gc
+    from labvault.workspace.used import collect_used
+
     r = _open(repo, progress)
     with r.locked():
         used = collect_used(r, all_tags, all_branches, all_commits)
@@ -170,6 +201,9 @@ def verify(
     remove_corrupt: bool = False, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS
 ) -> VerifyResult:
     """Re-hash every cache object; list corrupt ones and objects the workspace needs but lacks."""
+    from labvault.core.verify import verify_store
+    from labvault.workspace.used import collect_used
+
     r = _open(repo, progress)
     report = verify_store(r.odb, r.jobs, progress)
     quarantined: list[str] = []

@@ -6,11 +6,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labvault.errors import LabvaultError
-from labvault.pipelines import metrics as _metrics
-from labvault.pipelines import render as _render
 from labvault.pipelines import repro as _repro
 from labvault.pipelines.executors import DaskExecutor, Executor, LocalExecutor
 from labvault.pipelines.status import StageStatus
@@ -124,10 +122,22 @@ def stage_status(targets: list[str] | None = None, repo: PathLike | None = None)
 
 # --- metrics, params, the graph ------------------------------------------------------------------
 DEFAULT_PRECISION = 5
-Change = _metrics.Change
-FileValues = _metrics.FileValues
-RevisionValues = _metrics.RevisionValues
-DagView = _render.DagView
+if TYPE_CHECKING:
+    from labvault.pipelines.metrics import Change, FileValues, RevisionValues
+    from labvault.pipelines.render import DagView
+
+_LAZY = {
+    "Change": "labvault.pipelines.metrics", "FileValues": "labvault.pipelines.metrics",
+    "RevisionValues": "labvault.pipelines.metrics", "DagView": "labvault.pipelines.render",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)
 
 
 def _error_json(f: FileValues) -> dict[str, Any]:
@@ -158,6 +168,8 @@ class MetricsReport:
         return out
 
     def table(self, precision: int | None = DEFAULT_PRECISION) -> tuple[list[str], list[list[str]]]:
+        from labvault.pipelines import metrics as _metrics
+
         return _metrics.metrics_rows(list(self.revisions), self.across_revisions, precision)
 
 
@@ -184,7 +196,11 @@ class ValuesDiff:
 
     def table(self, precision: int | None = DEFAULT_PRECISION) -> tuple[list[str], list[list[str]]]:
         if self.kind == "params":
+            from labvault.pipelines import metrics as _metrics
+
             return _metrics.diff_rows(list(self.changes), "Param", self.a_rev, self.b_rev, None, False)
+        from labvault.pipelines import metrics as _metrics
+
         return _metrics.diff_rows(list(self.changes), "Metric", self.a_rev, self.b_rev, precision, True)
 
 
@@ -197,6 +213,8 @@ def _cwd_relative(r: Repo, rel: str) -> str:
 
 
 def _relocate(r: Repo, values: RevisionValues) -> RevisionValues:
+    from labvault.pipelines.metrics import FileValues, RevisionValues
+
     files = tuple(FileValues(_cwd_relative(r, f.path), f.data, f.error, f.error_type) for f in values.files)
     return RevisionValues(values.rev, files, values.error)
 
@@ -215,6 +233,8 @@ def metrics_show(
     """The metrics files the stages (and top-level ``metrics:``) declare, or ``targets``, read in the
     workspace and, when asked, at every branch, tag or commit."""
     r = open_repo(Path(repo) if repo is not None else None)
+    from labvault.pipelines import metrics as _metrics
+
     found = _metrics.show_metrics(r, _targets(r, targets), all_branches, all_tags, all_commits)
     return MetricsReport(tuple(_relocate(r, v) for v in found), all_branches or all_tags or all_commits)
 
@@ -222,8 +242,12 @@ def metrics_show(
 def _values_diff(kind: str, a_rev: str, b_rev: str, targets: list[str] | None, all: bool,
                  repo: PathLike | None) -> ValuesDiff:
     r = open_repo(Path(repo) if repo is not None else None)
+    from labvault.pipelines import metrics as _metrics
+
     a, b, changes = _metrics.diff_values(r, a_rev, b_rev, _targets(r, targets), all, kind)
     failed = tuple(v.rev for v in (a, b) if v.error or any(f.error for f in v.files))
+    from labvault.pipelines.metrics import Change
+
     moved = tuple(Change(_cwd_relative(r, c.path), c.key, c.old, c.new, c.diff) for c in changes)
     return ValuesDiff(kind, a_rev, b_rev, moved, failed)
 
@@ -255,6 +279,8 @@ def dag(target: str | None = None, outs: bool = False, repo: PathLike | None = N
     and what it needs."""
     r = open_repo(Path(repo) if repo is not None else None)
     g = _repro.load_graph(r)
+    from labvault.pipelines import render as _render
+
     view = _render.outs_view(g) if outs else _render.stage_view(g)
     if target:
         chosen = _repro.select_stages(r, g, [target], _repro.ReproOptions(single_item=True))

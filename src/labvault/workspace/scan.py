@@ -223,6 +223,15 @@ class Scanner:
                 oids.append(None)
                 todo.append(i)
         changed = bool(todo) or len(files) != len(known)
+        if is_dir and not changed and snap.tree_oid is not None and (not self.store or trust_store):
+            # Every file matches its entry and none was added or removed: the recorded tree
+            # stands, and nothing needs writing back. (The common case of status and re-add.)
+            recorded_oid = snap.tree_oid
+            if self.store and not odb.exists(recorded_oid):
+                manifest = Tree.from_pairs((k, v[3]) for k, v in known.items())
+                odb.store_bytes(manifest.to_bytes(), recorded_oid)
+            return Content(recorded_oid, sum(f[4] for f in files), len(files), False,
+                           pairs=[(k, v[3]) for k, v in known.items()])
         horizon = time.time_ns() - RACY_NS
         racy = False
         if todo:
@@ -250,8 +259,7 @@ class Scanner:
         if not is_dir:
             f = files[0]
             content = Content(oids[0] or "", f[4], None, bool(f[5] & 0o100))
-            tree_oid: str | None
-            tree_oid = None
+            tree_oid: str | None = None
         elif not changed and snap.tree_oid is not None:
             tree_oid = snap.tree_oid
             pairs = [(f[0], o or "") for f, o in zip(files, oids, strict=True)]
