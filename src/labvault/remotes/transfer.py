@@ -89,16 +89,19 @@ def push(
     """``optional`` refs may be absent from the cache without being an error."""
     result = TransferResult()
     optional = optional or set()
-    present_local = [r for r in refs if odb.exists(*r)]
+    # What the remote is known to hold needs no upload, so no look at the local cache either.
+    known = trusted_known(index, remote, list(refs))
+    present_local = [r for r in refs if r not in known and odb.exists(*r)]
     present_set = set(present_local)
-    result.missing_local = sorted(r[0] for r in refs if r not in present_set and r not in optional)
+    result.missing_local = sorted(
+        r[0] for r in refs if r not in known and r not in present_set and r not in optional
+    )
     missing_local = set(result.missing_local)
-    known = trusted_known(index, remote, present_local)
-    unknown = [r for r in present_local if r not in known]
+    unknown = present_local
     on_remote = remote.existing(unknown) if unknown else set()
     index.add(on_remote)
     todo = [r for r in unknown if r not in on_remote]
-    result.skipped = len(present_local) - len(todo)
+    result.skipped = len(known) + len(present_local) - len(todo)
     files = [r for r in todo if not is_dir_oid(r[0])]
     dirs = [r for r in todo if is_dir_oid(r[0])]
     total_bytes = sum(os.path.getsize(odb.oid_path(*r)) for r in todo)

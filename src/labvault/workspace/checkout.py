@@ -223,7 +223,7 @@ def _execute(repo: Repo, plan: _Plan) -> None:
         return
     linker = repo.linker()
     _ensure_parents(plan.writes)
-    written: dict[tuple[str, str], dict[str, tuple[int, int, int, str]]] = {}
+    written: dict[tuple[str, str], dict[str, tuple[int, int, int, str, bool]]] = {}
     batches = [plan.writes[i : i + BATCH] for i in range(0, len(plan.writes), BATCH)]
     task = repo.progress.task("checking out", total=len(plan.writes))
 
@@ -255,7 +255,7 @@ def _execute(repo: Repo, plan: _Plan) -> None:
     for res in results:
         for w, st in res:
             inner = w.rel[len(w.out_rel) + 1 :] if w.rel != w.out_rel else ""
-            written.setdefault((w.out_rel, w.kind), {})[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, w.oid)
+            written.setdefault((w.out_rel, w.kind), {})[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, w.oid, True)
     for (out_rel, kind), entries in written.items():
         repo.state.update(out_rel, entries, kind)
     plan.result.link_type = linker.used
@@ -300,7 +300,7 @@ def relink_output(repo: Repo, rel: str, content: Content) -> None:
     odb = repo.odb
     base = str(repo.abspath(rel))
     pairs = [(base, content.oid)] if not content.is_dir else [(f"{base}/{r}", o) for r, o in content.files().items()]
-    written: dict[str, tuple[int, int, int, str]] = {}
+    written: dict[str, tuple[int, int, int, str, bool]] = {}
     for dst, oid in pairs:
         obj = odb.oid_path(oid)
         try:
@@ -311,7 +311,7 @@ def relink_output(repo: Repo, rel: str, content: Content) -> None:
         linker.materialize(obj, dst)
         st = os.stat(dst)
         inner = dst[len(base) + 1 :] if dst != base else ""
-        written[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, oid)
+        written[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, oid, True)
     repo.state.update(rel, written)
 
 
@@ -325,7 +325,7 @@ def checkout_objects(repo: Repo, items: list[tuple[str, str]]) -> None:
             pairs = [(f"{base}/{r}", r, o) for r, o in odb.load_tree(oid)]
         else:
             pairs = [(base, "", oid)]
-        written: dict[str, tuple[int, int, int, str]] = {}
+        written: dict[str, tuple[int, int, int, str, bool]] = {}
         for dst, inner, o in pairs:
             try:
                 os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -333,5 +333,5 @@ def checkout_objects(repo: Repo, items: list[tuple[str, str]]) -> None:
                 st = os.stat(dst)
             except OSError as exc:
                 raise from_os_error(exc, "restoring") from exc
-            written[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, o)
+            written[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, o, True)
         repo.state.update(rel, written)

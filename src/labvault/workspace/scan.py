@@ -21,7 +21,7 @@ from labvault.fsutil import is_tmp_name
 from labvault.progress import Task
 from labvault.workspace.ignore import ALWAYS_IGNORED, DVCIGNORE, IgnoreChecker
 from labvault.workspace.repo import Repo
-from labvault.workspace.state import Snapshot
+from labvault.workspace.state import Entry, Snapshot
 
 BATCH = 128
 RACY_NS = 50_000_000  # files modified this close to the scan are re-hashed next time too
@@ -206,21 +206,27 @@ class Scanner:
         state = self.repo.state
         snap = state.get(rel, self.kind)
         known = snap.entries
-        gen = state.generation() if self.store else -1
-        trust_store = self.store and snap.stored_gen == gen and gen >= 0
+        gen = state.generation()
+        trust_gen = snap.stored_gen == gen
+        trust_store = self.store and trust_gen and all(len(e) > 4 and e[4] for e in known.values())
         odb = self.odb
         oids: list[str | None] = []
+        stored: list[bool] = []  # per file: its object is known to be in the cache
         todo: list[int] = []
         for i, f in enumerate(files):
             e = known.get(f[0])
             if e is not None and e[0] == f[2] and e[1] == f[3] and e[2] == f[4]:
-                if self.store and not trust_store and not odb.exists(e[3]):
+                vouched = trust_gen and len(e) > 4 and bool(e[4])
+                if self.store and not vouched and not odb.exists(e[3]):
                     oids.append(None)
+                    stored.append(False)
                     todo.append(i)
                 else:
                     oids.append(e[3])
+                    stored.append(self.store or vouched)
             else:
                 oids.append(None)
+                stored.append(False)
                 todo.append(i)
         changed = bool(todo) or len(files) != len(known)
         if is_dir and not changed and snap.tree_oid is not None and (not self.store or trust_store):
@@ -248,11 +254,12 @@ class Scanner:
                 self._check_linked(linked, {f[1]: r[0] for f, r in zip(pending, results, strict=True)})
             for i, (oid, _size) in zip(todo, results, strict=True):
                 oids[i] = oid
-        entries: dict[str, tuple[int, int, int, str]] = {}
-        for f, maybe in zip(files, oids, strict=True):
+                stored[i] = self.store
+        entries: dict[str, Entry] = {}
+        for f, maybe, flag in zip(files, oids, stored, strict=True):
             assert maybe is not None
             if f[3] < horizon:
-                entries[f[0]] = (f[2], f[3], f[4], maybe)
+                entries[f[0]] = (f[2], f[3], f[4], maybe, flag)
             else:
                 racy = True
         size = sum(f[4] for f in files)
@@ -274,14 +281,16 @@ class Scanner:
             content = Content(tree_oid, size, len(files), False, tree)
             if self.store:
                 odb.store_bytes(tree.to_bytes(), tree_oid)
-        new_gen = gen if self.store else (snap.stored_gen if not todo else -1)
+        # Flags stay meaningful for the generation they were taken in: a store scan vouches now;
+        # a hashing-only scan keeps the old generation, its new entries flagged as not stored.
+        new_gen = gen if (self.store or trust_gen) else -1
         if changed or racy or new_gen != snap.stored_gen or (is_dir and snap.tree_oid != tree_oid):
-            state.put(rel, Snapshot(entries, None if racy else tree_oid, -1 if racy else new_gen), self.kind)
+            state.put(rel, Snapshot(entries, None if racy else tree_oid, new_gen), self.kind)
         return content
 
     # --- links into the cache --------------------------------------------------------------
     def _linked_objects(
-        self, files: list[FileStat], known: dict[str, tuple[int, int, int, str]]
+        self, files: list[FileStat], known: dict[str, Entry]
     ) -> dict[str, tuple[str, str]]:
         """Changed files that are links to cache objects: path -> (object path, object oid).
 

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 Key = tuple[int, int, int]  # (inode, mtime_ns, size)
-Entry = tuple[int, int, int, str]  # (inode, mtime_ns, size, oid)
+# (inode, mtime_ns, size, oid, stored): ``stored`` says the object was in the cache at the
+# snapshot's generation (older snapshots may hold 4-tuples: not vouched for).
+Entry = tuple[int, int, int, str, bool]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -125,7 +127,6 @@ class State:
             for r in removed:
                 snap.entries.pop(r, None)
             snap.tree_oid = tree_oid
-            snap.stored_gen = -1
             self.put(out_rel, snap, kind)
 
     def forget(self, out_rel: str) -> None:

@@ -4,14 +4,17 @@ revisions need, between the cache and a remote."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from labvault.remotes.index import RemoteIndex
 from labvault.remotes.transfer import TransferResult, cloud_status, fetch, push
-from labvault.workspace.checkout import CheckoutResult, checkout
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.remotes import open_remote
 from labvault.workspace.repo import Repo
 from labvault.workspace.used import UsedObjects, add_tracked, collect_used
+
+if TYPE_CHECKING:
+    from labvault.workspace.checkout import CheckoutResult
 
 Ref = tuple[str, bool]
 
@@ -78,6 +81,8 @@ def pull(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions, force: bool,
     extra: list[Tracked] | None = None,
 ) -> PullResult:
+    from labvault.workspace.checkout import checkout
+
     fetched = fetch_objects(repo, targets, remote, jobs, revs)
     result = checkout(repo, targets, force=force, extra=extra)
     return PullResult(fetched, result)
