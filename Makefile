@@ -72,8 +72,13 @@ test: lint dvc-oracle node_modules/.stamp postgres
 demo: venv
 	$(PY) demo/tour.py
 
-bench: venv dvc-oracle
-	$(PY) bench/run_all.py
+# Everything side by side with dvc, then the catalog at scale; figures land in bench/results/
+# and docs/benchmarks.md. BENCH_ARGS reach the core suite (e.g. BENCH_ARGS=--quick).
+bench: venv dvc-oracle postgres
+	$(PY) bench/run_all.py $(BENCH_ARGS)
+	$(PY) bench/remotes_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
+	$(PY) bench/pipelines_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
+	$(PY) bench/catalog_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--scale 0.01,)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build dist bench/work
