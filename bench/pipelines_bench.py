@@ -23,7 +23,6 @@ import argparse
 import collections
 import hashlib
 import json
-import shutil
 import statistics
 import sys
 import time
@@ -33,6 +32,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import machine  # noqa: E402
+from extra_common import fmt_s, fresh_dir, src_snapshot  # noqa: E402
 from measure import CachePolicy, CommandFailed, Measurement, run_timed, run_untimed  # noqa: E402
 from tools import Tool, all_tools  # noqa: E402
 from workloads import ensure, tree_workload  # noqa: E402
@@ -219,10 +219,6 @@ def check_floors(meds: dict, workloads: dict[str, str]) -> list[dict]:
     return out
 
 
-def fmt_s(s: float) -> str:
-    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
-
-
 def render(res: Results, quick: bool) -> str:
     meds = medians(res.records)
     meta = res.meta
@@ -295,29 +291,6 @@ def render(res: Results, quick: bool) -> str:
 
 
 # ------------------------------------------------------------------------------------ scenarios
-
-
-def src_snapshot() -> dict[str, str]:
-    """Which labvault source was measured: src/ may change between runs (it is not always committed)."""
-    import datetime as dt
-    import hashlib
-
-    files = sorted((Path(__file__).resolve().parent.parent / "src" / "labvault").rglob("*.py"))
-    h = hashlib.md5()
-    for f in files:
-        h.update(f.as_posix().encode() + b"\0" + f.read_bytes())
-    newest = max((f.stat().st_mtime for f in files), default=0.0)
-    stamp = dt.datetime.fromtimestamp(newest).astimezone().isoformat(timespec="seconds")
-    return {
-        "labvault_src": f"md5 {h.hexdigest()[:12]} of {len(files)} files under src/labvault, newest modified {stamp}"
-    }
-
-
-def fresh_dir(path: Path) -> Path:
-    for p in (path, path.with_name(path.name + ".site-cache")):
-        if p.exists():
-            shutil.rmtree(p)
-    return path
 
 
 def make_repo(tool: Tool, repo: Path, yaml: str, log: Path, data: Path | None) -> dict[str, str]:

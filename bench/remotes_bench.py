@@ -50,6 +50,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import machine  # noqa: E402
+from extra_common import fmt_s, fresh_dir, src_snapshot  # noqa: E402
 from measure import CachePolicy, CommandFailed, Measurement, run_timed, run_untimed  # noqa: E402
 from scenarios import _fingerprint  # noqa: E402
 from tools import Tool, all_tools  # noqa: E402
@@ -408,10 +409,6 @@ def check_floors(meds: dict) -> list[dict]:
     return out
 
 
-def fmt_s(s: float) -> str:
-    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
-
-
 def render(res: Results, quick: bool) -> str:
     meds = medians(res.records)
     floors = check_floors(meds)
@@ -533,29 +530,6 @@ def render(res: Results, quick: bool) -> str:
 
 def tool_run(tool: Tool, args: list[str]) -> list[str]:
     return [str(tool.exe), *args]
-
-
-def src_snapshot() -> dict[str, str]:
-    """Which labvault source was measured: src/ may change between runs (it is not always committed)."""
-    import datetime as dt
-    import hashlib
-
-    files = sorted((Path(__file__).resolve().parent.parent / "src" / "labvault").rglob("*.py"))
-    h = hashlib.md5()
-    for f in files:
-        h.update(f.as_posix().encode() + b"\0" + f.read_bytes())
-    newest = max((f.stat().st_mtime for f in files), default=0.0)
-    stamp = dt.datetime.fromtimestamp(newest).astimezone().isoformat(timespec="seconds")
-    return {
-        "labvault_src": f"md5 {h.hexdigest()[:12]} of {len(files)} files under src/labvault, newest modified {stamp}"
-    }
-
-
-def fresh_dir(path: Path) -> Path:
-    for p in (path, path.with_name(path.name + ".site-cache")):
-        if p.exists():
-            shutil.rmtree(p)
-    return path
 
 
 def run_tool(

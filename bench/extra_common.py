@@ -1,0 +1,33 @@
+"""Helpers shared by the remotes and pipelines benchmarks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+def fmt_s(s: float) -> str:
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def src_snapshot() -> dict[str, str]:
+    """Which labvault source was measured: src/ may change between runs (it is not always committed)."""
+    import datetime as dt
+    import hashlib
+
+    files = sorted((Path(__file__).resolve().parent.parent / "src" / "labvault").rglob("*.py"))
+    h = hashlib.md5()
+    for f in files:
+        h.update(f.as_posix().encode() + b"\0" + f.read_bytes())
+    newest = max((f.stat().st_mtime for f in files), default=0.0)
+    stamp = dt.datetime.fromtimestamp(newest).astimezone().isoformat(timespec="seconds")
+    return {
+        "labvault_src": f"md5 {h.hexdigest()[:12]} of {len(files)} files under src/labvault, newest modified {stamp}"
+    }
+
+
+def fresh_dir(path: Path) -> Path:
+    for p in (path, path.with_name(path.name + ".site-cache")):
+        if p.exists():
+            shutil.rmtree(p)
+    return path
