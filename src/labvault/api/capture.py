@@ -93,7 +93,10 @@ def _apply(cat: Any, e: dict[str, Any], url: str | None, repo: Repo) -> None:
     kind = e.get("type")
     where = {"catalog_url": url, "repo": repo.root}
     if kind == "dataset":
-        cat.record_dataset_version(e["name"], e["hash"], e.get("path"), e.get("size"), e.get("nfiles"), e.get("git_rev"), **where)
+        cat.record_dataset_version(
+            e["name"], e["hash"], e.get("path"), e.get("size"), e.get("nfiles"), e.get("git_rev"),
+            description=e.get("description"), card=e.get("card"), **where,
+        )
     elif kind == "run":
         cat.record_run(
             e["experiment"], e.get("stage"), e.get("params", {}), e.get("metrics", {}), e.get("status", "completed"),
@@ -102,3 +105,7 @@ def _apply(cat: Any, e: dict[str, Any], url: str | None, repo: Repo) -> None:
         )
     elif kind == "location":
         cat.record_location(e["hash"], e["remote"], e["url"], e.get("tier"), **where)
+    elif kind == "card":
+        from labvault.catalog.record import index_card
+
+        index_card(cat.catalog_open(url, repo.root), e["name"], e["card"], e.get("description") or None)

@@ -100,8 +100,10 @@ def card_new(
     repo: PathLike | None = None,
 ) -> CardWritten:
     """Write the provenance card ``path/README.md`` of a dataset folder, pre-filled."""
-    return _cards.new_card(_absolute(_base(repo), path), name=name, source=source, license=license,
-                           description=description, force=force)
+    written = _cards.new_card(_absolute(_base(repo), path), name=name, source=source, license=license,
+                              description=description, force=force)
+    _index_cards([_absolute(_base(repo), path)], repo)
+    return written
 
 
 def card_check(paths: list[str], repo: PathLike | None = None, today: dt.date | None = None) -> CardReport:
@@ -114,7 +116,30 @@ def card_check(paths: list[str], repo: PathLike | None = None, today: dt.date | 
         except ValueError:
             return str(p)
 
-    return _cards.check_cards([_absolute(base, p) for p in paths], shown, today)
+    report = _cards.check_cards([_absolute(base, p) for p in paths], shown, today)
+    _index_cards([_absolute(base, p) for p in paths], repo)
+    return report
+
+
+def _index_cards(paths: list[Path], repo: PathLike | None) -> None:
+    """Cards inside a repo go to the catalog (through the capture journal), keyed by the dataset
+    folder's repo-relative path, the name `add` records the dataset under."""
+    from labvault.api.capture import note
+    from labvault.errors import LabvaultError
+    from labvault.workspace.repo import open_repo
+
+    try:
+        r = open_repo(Path(repo) if repo is not None else None)
+    except LabvaultError:
+        return
+    for p in paths:
+        folder = p.parent if p.name.lower() == "readme.md" else p
+        try:
+            card = _cards.read_card(folder)
+            rel = folder.resolve().relative_to(r.root).as_posix()
+        except (LabvaultError, ValueError, OSError):
+            continue
+        note(r, {"type": "card", "name": rel, "card": card.as_dict(), "description": card.description})
 
 
 def read_card(path: PathLike, repo: PathLike | None = None) -> Card:

@@ -310,3 +310,23 @@ def record_location(cat: Catalog, content_hash: str, remote: str, url: str, tier
     row = {"content_hash": content_hash, "remote": remote, "url": url, "tier": tier, "recorded_at": now()}
     cat.write(lambda conn: upsert(conn, locations, row, ("content_hash", "remote"), ("url", "tier", "recorded_at")))
     return Location(remote=remote, url=url, tier=tier)
+
+
+def index_card(cat: Catalog, name: str, card: Mapping[str, Any], description: str | None = None) -> Entry:
+    """Attach a provenance card to dataset ``name``: its newest version (a version without content,
+    when the dataset is not tracked yet). Indexing the same card again changes nothing."""
+
+    def run(conn: sa.Connection) -> int:
+        eid = ensure_entity(conn, "dataset", name, description)
+        row = conn.execute(
+            sa.select(versions.c.id).where(versions.c.entity_id == eid).order_by(versions.c.seq.desc()).limit(1)
+        ).first()
+        if row is None:
+            vid, _ = insert_version(conn, "dataset", name, fields={"path": name, "description": description,
+                                                                    "card": dict(card)})
+            return vid
+        conn.execute(sa.update(versions).where(versions.c.id == row[0]).values(
+            card=dict(card), description=description or versions.c.description))
+        return int(row[0])
+
+    return queries.entry(cat, cat.write(run))
