@@ -7,6 +7,7 @@ sorted by relpath as text, ASCII-escaped; the directory's oid is the md5 of thos
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from labvault.core.hashing import md5_bytes
 from labvault.errors import ManifestError
 
 DIR_SUFFIX = ".dir"
+_MD5 = re.compile(r"[0-9a-f]{32}\Z")
 
 
 def is_dir_oid(oid: str) -> bool:
@@ -71,31 +73,45 @@ class Tree:
         if not isinstance(raw, list):
             raise ManifestError(f"{where} is not a JSON list", "the object is corrupt; run `labvault verify`")
         pairs: list[tuple[str, str]] = []
+        append = pairs.append
+        is_md5 = _MD5.match
         for item in raw:
-            if not isinstance(item, dict):
-                raise ManifestError(f"{where} has an entry that is not an object")
-            rel = item.get("relpath")
-            oid = item.get("md5")
+            try:
+                rel = item["relpath"]
+                oid = item["md5"]
+            except (TypeError, KeyError):
+                raise ManifestError(f"{where} has an entry without a relpath and md5") from None
             if not isinstance(rel, str) or not isinstance(oid, str):
                 raise ManifestError(f"{where} has an entry without a string relpath and md5")
-            check_relpath(rel)
-            if len(oid) != 32 or any(c not in "0123456789abcdef" for c in oid):
+            # fast acceptance of the ordinary case; anything unusual gets the precise check
+            wrapped = f"/{rel}/"
+            if not rel or "//" in wrapped or "/./" in wrapped or "/../" in wrapped or "\x00" in rel:
+                check_relpath(rel)
+            if not is_md5(oid):
                 raise ManifestError(f"{where}: entry {rel!r} has a malformed md5 {oid!r}")
-            pairs.append((rel, oid))
+            append((rel, oid))
         tree = cls.from_pairs(pairs)
         _check_no_prefix_conflicts(tree, where)
         return tree
 
 
 def _check_no_prefix_conflicts(tree: Tree, where: str) -> None:
-    seen: set[str] = set()
+    seen = {rel for rel, _ in tree.entries}
+    if len(seen) != len(tree.entries):
+        previous = None
+        for rel, _ in tree.entries:
+            if rel == previous:
+                raise ManifestError(f"{where} lists {rel!r} twice")
+            previous = rel
+    folders: set[str] = set()
     for rel, _ in tree.entries:
-        if rel in seen:
-            raise ManifestError(f"{where} lists {rel!r} twice")
-        seen.add(rel)
-    for rel, _ in tree.entries:
-        head = rel
-        while "/" in head:
-            head = head.rsplit("/", 1)[0]
-            if head in seen:
-                raise ManifestError(f"{where} lists {head!r} both as a file and as a folder")
+        cut = rel.rfind("/")
+        while cut > 0:
+            head = rel[:cut]
+            if head in folders:
+                break
+            folders.add(head)
+            cut = rel.rfind("/", 0, cut)
+    clash = folders & seen
+    if clash:
+        raise ManifestError(f"{where} lists {min(clash)!r} both as a file and as a folder")

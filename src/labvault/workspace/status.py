@@ -37,7 +37,9 @@ def output_status(repo: Repo, t: Tracked) -> OutputStatus:
     out = t.out
     if out.oid is None:
         return OutputStatus(t.rel, t.pointer_rel, "not_committed")
-    scanner = Scanner(repo, store=False, legacy=out.legacy)
+    # A folder that changed is compared file by file with its manifest: its new tree oid (a JSON
+    # document of every file, hashed) is never needed to say what changed.
+    scanner = Scanner(repo, store=False, legacy=out.legacy, need_oid=not out.is_dir)
     current = scanner.scan(t.rel, recorded=None if out.legacy else out.oid)
     if current is None:
         return OutputStatus(t.rel, t.pointer_rel, "deleted")
@@ -51,6 +53,8 @@ def output_status(repo: Repo, t: Tracked) -> OutputStatus:
         return OutputStatus(t.rel, t.pointer_rel, "modified")
     before = old.as_dict()
     now = current.files()
+    if now == before:  # touched, not changed
+        return OutputStatus(t.rel, t.pointer_rel, "clean" if in_cache else "not_in_cache")
     added = tuple(sorted(r for r in now if r not in before))
     deleted = tuple(sorted(r for r in before if r not in now))
     modified = tuple(sorted(r for r, o in now.items() if r in before and before[r] != o))
