@@ -35,7 +35,13 @@ class RemoteIndex:
         refs = list(refs)
         if not refs:
             return set()
-        have = {(oid, bool(legacy)) for oid, legacy in self.conn.execute("SELECT oid, legacy FROM present")}
+        if len(refs) <= 500:
+            oids = sorted({oid for oid, _ in refs})
+            marks = ",".join("?" * len(oids))
+            rows = self.conn.execute(f"SELECT oid, legacy FROM present WHERE oid IN ({marks})", oids)
+            have = {(oid, bool(legacy)) for oid, legacy in rows}
+        else:
+            have = {(oid, bool(legacy)) for oid, legacy in self.conn.execute("SELECT oid, legacy FROM present")}
         return {r for r in refs if r in have}
 
     def add(self, refs: Iterable[Ref]) -> None:
