@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 
 def fmt_s(s: float) -> str:
@@ -31,3 +33,11 @@ def fresh_dir(path: Path) -> Path:
         if p.exists():
             shutil.rmtree(p)
     return path
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Results files are rewritten after every measurement; a reader never sees half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
-import json
 import statistics
 import sys
 import time
@@ -32,7 +31,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import machine  # noqa: E402
-from extra_common import fmt_s, fresh_dir, src_snapshot  # noqa: E402
+from extra_common import fmt_s, fresh_dir, src_snapshot, write_json_atomic  # noqa: E402
 from measure import CachePolicy, CommandFailed, Measurement, run_timed, run_untimed  # noqa: E402
 from tools import Tool, all_tools  # noqa: E402
 from workloads import ensure, tree_workload  # noqa: E402
@@ -136,7 +135,6 @@ class Results:
         )
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "meta": self.meta,
             "workloads": self.workloads,
@@ -144,9 +142,7 @@ class Results:
             "failures": self.failures,
             "floors": check_floors(medians(self.records), self.workloads),
         }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        tmp.replace(self.path)
+        write_json_atomic(self.path, data)
 
 
 def medians(records: list[dict]) -> dict[tuple[str, str, str], dict]:

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from labvault import api
-from labvault.cli.main import cli, emit_json, human_size
+from labvault.cli.catalog_render import print_entries, show_entry, table
+from labvault.cli.main import cli, emit_json
 from labvault.errors import CatalogError
 
 if TYPE_CHECKING:
-    from labvault.api.catalog import CatalogEntry
+    pass
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 KIND = click.Choice(["dataset", "model", "experiment", "run"])
@@ -54,64 +55,6 @@ def _when(value: str | None, what: str) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise CatalogError(f"bad --{what} {value!r}", "use an ISO date such as 2026-01-31T12:00") from None
-
-
-def _metrics(e: CatalogEntry) -> str:
-    return " ".join(f"{k}={v:g}" for k, v in e.metrics.items()) or "-"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for r in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-
-
-def _print_entries(entries: Sequence[CatalogEntry]) -> None:
-    if not entries:
-        click.echo("Nothing found.")
-        return
-    kind = entries[0].kind
-    if kind == "run":
-        _table(("EXPERIMENT", "RUN", "STAGE", "STATUS", "METRICS", "CREATED"),
-               [(e.name, e.version, e.stage or "-", e.status or "-", _metrics(e), e.created) for e in entries])
-    elif kind == "model":
-        _table(("NAME", "VERSION", "ARCHITECTURE", "METRICS", "LABELS", "CREATED"),
-               [(e.name, e.version, e.architecture or "-", _metrics(e), " ".join((*e.aliases, *e.tags)) or "-",
-                 e.created) for e in entries])
-    else:
-        _table(("NAME", "VERSION", "SIZE", "FILES", "SAMPLES", "STORED", "CREATED"),
-               [(e.name, e.version, human_size(e.size), str(e.nfiles if e.nfiles is not None else "-"),
-                 str(e.nsamples if e.nsamples is not None else "-"),
-                 ",".join(loc.remote for loc in e.locations) or "local", e.created) for e in entries])
-
-
-def _show(e: CatalogEntry) -> None:
-    click.echo(f"{e.kind} {e.ref}")
-    fields: list[tuple[str, Any]] = [
-        ("description", e.description), ("path", e.path), ("content hash", e.content_hash),
-        ("size", human_size(e.size) if e.size is not None else None), ("files", e.nfiles),
-        ("samples", e.nsamples), ("architecture", e.architecture), ("framework", e.framework),
-        ("stage", e.stage), ("status", e.status), ("git revision", e.git_rev), ("started", e.started),
-        ("ended", e.ended), ("created", e.created), ("tags", " ".join(e.tags)), ("aliases", " ".join(e.aliases)),
-    ]
-    for label, value in fields:
-        if value not in (None, ""):
-            click.echo(f"  {label + ':':14} {value}")
-    for title, mapping in (("metrics", e.metrics), ("params", e.params), ("card", e.card)):
-        if mapping:
-            click.echo(f"  {title}:")
-            for k, v in mapping.items():
-                click.echo(f"    {k}: {v if isinstance(v, str) else json.dumps(v)}")
-    for title, refs in (("made from", e.inputs), ("used by", e.outputs)):
-        if refs:
-            click.echo(f"  {title}:")
-            for r in refs:
-                click.echo(f"    {r}")
-    if e.locations:
-        click.echo("  stored on:")
-        for loc in e.locations:
-            click.echo(f"    {loc.remote}  {loc.url}" + (f"  ({loc.tier})" if loc.tier else ""))
 
 
 @cli.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -164,7 +107,7 @@ def _list_command(word: str, example: str) -> None:
         if as_json:
             emit_json(entries)
         else:
-            _print_entries(entries)
+            print_entries(entries)
 
 
 _list_command("datasets", "labvault catalog datasets --all --json")
@@ -189,7 +132,7 @@ def experiments(ctx: click.Context, as_json: bool) -> None:
     if not infos:
         click.echo("No experiments.")
         return
-    _table(("EXPERIMENT", "RUNS", "LATEST", "DESCRIPTION"),
+    table(("EXPERIMENT", "RUNS", "LATEST", "DESCRIPTION"),
            [(i.name, str(i.runs), i.latest_run or "-", i.description or "") for i in infos])
 
 
@@ -211,7 +154,7 @@ def show(ctx: click.Context, kind: str, ref: str, as_json: bool) -> None:
     if as_json:
         emit_json(entry)
     else:
-        _show(entry)
+        show_entry(entry)
 
 
 @catalog.group()
@@ -382,7 +325,7 @@ def search(ctx: click.Context, kind: str, where: str, limit: int, as_json: bool)
       labvault catalog search runs --where "params.lr <= 1e-3 and not status = failed"
     """
     entries = api.catalog_search(kind, where, limit=limit, catalog_url=_url(ctx))
-    emit_json(entries) if as_json else _print_entries(entries)
+    emit_json(entries) if as_json else print_entries(entries)
 
 
 @catalog.command()
