@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from labvault.core.copyhash import SourceChanged, copy_and_hash
 from labvault.core.hashing import CHUNK, legacy_md5_bytes, md5_file
 from labvault.core.links import FICLONE
 from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
@@ -140,51 +141,21 @@ class ObjectStore:
             os.close(fd)
 
     def _store_stream(self, fd: int) -> str:
-        """Large files: hash and write chunks, writes overlapping with hashing in a second thread."""
+        """Large files: copied in the kernel while this thread hashes them (see core.copyhash)."""
         tmp = self._tmp(f"{self.root}/00/stream")
         out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJ_MODE)
-        h = hashlib.md5(usedforsecurity=False)
-        error: list[BaseException] = []
-        import queue
-
-        q: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
-
-        def writer() -> None:
+        try:
             try:
-                while True:
-                    item = q.get()
-                    if item is None:
-                        return
-                    view = memoryview(item)
-                    while view:
-                        view = view[os.write(out, view) :]
-            except BaseException as exc:  # reported below
-                error.append(exc)
-                while q.get() is not None:
-                    pass
-
-        t = threading.Thread(target=writer, daemon=True)
-        t.start()
-        try:
-            while True:
-                chunk = os.read(fd, 4 * CHUNK)
-                if not chunk:
-                    break
-                q.put(chunk)
-                h.update(chunk)
-                if error:
-                    break
-        finally:
-            q.put(None)
-            t.join()
-            os.close(out)
-        if error:
-            _silent_unlink(tmp)
-            raise error[0]
-        oid = h.hexdigest()
-        try:
+                oid, _ = copy_and_hash(fd, out)
+            finally:
+                os.close(out)
             self._commit_tmp(tmp, self.oid_path(oid))
-        except OSError:
+        except SourceChanged as exc:
+            _silent_unlink(tmp)
+            raise CacheError(
+                "a file changed while it was being added", "wait until it is written completely, then add it again"
+            ) from exc
+        except BaseException:
             _silent_unlink(tmp)
             raise
         return oid

@@ -1,0 +1,132 @@
+"""Copy a large file and md5 it in the same pass over the disk.
+
+The copy runs in the kernel (``copy_file_range``: no user-space buffers; a reflink where the file
+system can) on a second thread, while this thread hashes the same source through a reused buffer.
+The disk is read once: whichever thread is behind finds the pages in the page cache. Where the
+kernel cannot copy between the two files (another file system, an old kernel) a buffered loop
+hashes and writes the same bytes instead, the writes overlapping with the hashing.
+
+The source is stat-ed before and after: if it changed meanwhile (a writer still at work), the hash
+may not describe the copy, and :class:`SourceChanged` is raised; nothing is kept.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import queue
+import threading
+
+BUF = 4 << 20
+_SPAN = 64 << 20
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
+
+
+class SourceChanged(OSError):
+    """The source file was modified while it was being copied."""
+
+
+def _stamp(fd: int) -> tuple[int, int, int, int]:
+    st = os.fstat(fd)
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def copy_and_hash(src_fd: int, dst_fd: int) -> tuple[str, int]:
+    """Copy ``src_fd`` (from offset 0) into the empty ``dst_fd``; return (md5 hex, bytes copied)."""
+    before = _stamp(src_fd)
+    size = before[1]
+    try:
+        digest, copied = _kernel_copy(src_fd, dst_fd, size)
+    except OSError as exc:
+        if exc.errno not in _NO_KERNEL_COPY:
+            raise
+        os.ftruncate(dst_fd, 0)
+        digest, copied = _buffered_copy(src_fd, dst_fd)
+    if _stamp(src_fd) != before or copied != size:
+        raise SourceChanged(errno.EAGAIN, "the file changed while it was being read")
+    return digest, copied
+
+
+def _kernel_copy(src_fd: int, dst_fd: int, size: int) -> tuple[str, int]:
+    # Probe first: a file system that cannot copy fails here, before any thread starts.
+    first = os.copy_file_range(src_fd, dst_fd, min(_SPAN, size), 0, 0) if size else 0
+    done = [first]
+    error: list[BaseException] = []
+
+    def copier() -> None:
+        off = first
+        try:
+            while off < size:
+                n = os.copy_file_range(src_fd, dst_fd, min(_SPAN, size - off), off, off)
+                if n == 0:
+                    break
+                off += n
+        except BaseException as exc:  # reported after the join
+            error.append(exc)
+        done[0] = off
+
+    thread = threading.Thread(target=copier, daemon=True)
+    started = 0 < first < size
+    if started:
+        thread.start()
+    h = hashlib.md5(usedforsecurity=False)
+    buf = bytearray(BUF)
+    view = memoryview(buf)
+    off = 0
+    try:
+        while True:
+            n = os.preadv(src_fd, [buf], off)
+            if n == 0:
+                break
+            h.update(view[:n])
+            off += n
+    finally:
+        if started:
+            thread.join()
+    if error:
+        raise error[0]
+    if off != done[0]:
+        raise SourceChanged(errno.EAGAIN, "the file changed while it was being read")
+    return h.hexdigest(), off
+
+
+def _buffered_copy(src_fd: int, dst_fd: int) -> tuple[str, int]:
+    h = hashlib.md5(usedforsecurity=False)
+    free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+    full: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
+    for _ in range(4):
+        free.put(bytearray(BUF))
+    error: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            while (item := full.get()) is not None:
+                buf, n = item
+                view = memoryview(buf)[:n]
+                while view:
+                    view = view[os.write(dst_fd, view) :]
+                free.put(buf)
+        except BaseException as exc:  # reported after the join
+            error.append(exc)
+            while (item := full.get()) is not None:
+                free.put(item[0])
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    off = 0
+    try:
+        while not error:
+            buf = free.get()
+            n = os.preadv(src_fd, [buf], off)
+            if n == 0:
+                break
+            full.put((buf, n))
+            h.update(memoryview(buf)[:n])
+            off += n
+    finally:
+        full.put(None)
+        thread.join()
+    if error:
+        raise error[0]
+    return h.hexdigest(), off

@@ -1,0 +1,55 @@
+"""copy_and_hash: the copy holds the source's bytes and the digest is their md5, on every path."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from labvault.core import copyhash
+from labvault.core.odb import ObjectStore
+
+
+def _payload(size: int) -> bytes:
+    block = hashlib.sha256(b"labvault").digest() * 2048  # 64 KiB of varied bytes
+    return (block * (size // len(block) + 1))[:size]
+
+
+@pytest.mark.parametrize("size", [0, 1, copyhash.BUF - 1, copyhash.BUF + 17, 3 * copyhash.BUF + 5])
+def test_kernel_and_buffered_paths_agree(tmp_path: Path, size: int) -> None:
+    data = _payload(size)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    expected = hashlib.md5(data).hexdigest()
+    for name, fn in (("kernel", copyhash.copy_and_hash), ("buffered", None)):
+        dst = tmp_path / f"{name}.bin"
+        sfd = os.open(src, os.O_RDONLY)
+        dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            digest, n = fn(sfd, dfd) if fn else copyhash._buffered_copy(sfd, dfd)
+        finally:
+            os.close(sfd)
+            os.close(dfd)
+        assert (digest, n) == (expected, size), name
+        assert dst.read_bytes() == data, name
+
+
+def test_across_file_systems(tmp_path: Path) -> None:
+    """tmpfs to the test folder: the kernel refuses to copy across, the buffered loop takes over."""
+    shm = Path("/dev/shm")
+    assert shm.is_dir(), "these tests expect a tmpfs at /dev/shm"
+    data = _payload(copyhash.BUF * 2 + 3)
+    src = shm / f"labvault-copyhash-{os.getpid()}.bin"
+    src.write_bytes(data)
+    try:
+        store = ObjectStore(tmp_path / "cache")
+        oid, size = store.store_file(str(src))
+    finally:
+        src.unlink()
+    assert (oid, size) == (hashlib.md5(data).hexdigest(), len(data))
+    obj = Path(store.oid_path(oid))
+    assert obj.read_bytes() == data
+    assert obj.stat().st_mode & 0o777 == 0o444
+    assert not [p for p in obj.parent.iterdir() if p.name.startswith(".")]
