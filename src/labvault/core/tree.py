@@ -6,10 +6,12 @@ sorted by relpath as text, ASCII-escaped; the directory's oid is the md5 of thos
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 
 from labvault.core.hashing import md5_bytes
 from labvault.errors import ManifestError
@@ -46,13 +48,27 @@ class Tree:
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Tree:
         return cls(tuple(sorted(pairs)))
 
+    @functools.cached_property
+    def _bytes(self) -> bytes:
+        # what json.dumps([{"md5": ..., "relpath": ...}, ...], sort_keys=True) gives, written an
+        # entry at a time: no dict per entry, which matters for a million files
+        quote = encode_basestring_ascii
+        entries = self.entries
+        out = bytearray(b"[")
+        for start in range(0, len(entries), 8192):
+            if start:
+                out += b", "
+            out += ", ".join(
+                [f'{{"md5": {quote(oid)}, "relpath": {quote(rel)}}}' for rel, oid in entries[start : start + 8192]]
+            ).encode("ascii")
+        out += b"]"
+        return bytes(out)
+
     def to_bytes(self) -> bytes:
-        return json.dumps([{"md5": oid, "relpath": rel} for rel, oid in self.entries], sort_keys=True).encode(
-            "utf-8"
-        )
+        return self._bytes
 
     def oid(self) -> str:
-        return md5_bytes(self.to_bytes()) + DIR_SUFFIX
+        return md5_bytes(self._bytes) + DIR_SUFFIX
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import marshal
 import os
 import sqlite3
+import struct
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
 Key = tuple[int, int, int]  # (inode, mtime_ns, size)
@@ -41,13 +41,118 @@ def stat_key(st: os.stat_result) -> Key:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-@dataclass
-class Snapshot:
-    """Entries keyed by path inside the output ("" for a file output)."""
+KEY = struct.Struct("<QqQ")  # inode, mtime_ns, size: the part compared with a fresh stat
+RECORD = struct.Struct("<QqQ16sB")  # ... then the md5 digest and the "stored" flag
+R = RECORD.size
+_FORMAT = 2
 
-    entries: dict[str, Entry] = field(default_factory=dict)
-    tree_oid: str | None = None
-    stored_gen: int = -1
+
+class Snapshot:
+    """One output's files: names (paths inside the output, "" for a file output) and, in the same
+    order, fixed-size records (inode, mtime_ns, size, md5 digest, stored) packed in one buffer.
+
+    About 180 bytes a file in memory, names included, so that a million-file output fits.
+    """
+
+    __slots__ = ("_index", "names", "patch", "recs", "stored_gen", "tree_oid")
+
+    def __init__(
+        self, names: list[str] | None = None, recs: bytearray | None = None, tree_oid: str | None = None,
+        stored_gen: int = -1,
+    ) -> None:
+        self.names: list[str] = names if names is not None else []
+        self.recs: bytearray = recs if recs is not None else bytearray()
+        self.tree_oid = tree_oid
+        self.stored_gen = stored_gen
+        # tree_oid names the tree these files had when last hashed in full; ``patch`` lists what
+        # changed since (relpath -> its oid in that tree, None for a file the tree lacks), so that
+        # status can say what differs from the tree without reading it.
+        self.patch: dict[str, str | None] = {}
+        self._index: dict[str, int] | None = None
+
+    @classmethod
+    def from_entries(cls, entries: dict[str, Entry], tree_oid: str | None = None, stored_gen: int = -1) -> Snapshot:
+        snap = cls(tree_oid=tree_oid, stored_gen=stored_gen)
+        for name, e in entries.items():
+            snap.append(name, e)
+        return snap
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def index(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = dict(zip(self.names, range(len(self.names)), strict=True))
+        return self._index
+
+    def key_at(self, i: int) -> bytes:
+        return bytes(self.recs[i * R : i * R + 24])
+
+    def oid_at(self, i: int) -> str:
+        return self.recs[i * R + 24 : i * R + 40].hex()
+
+    def stored_at(self, i: int) -> bool:
+        return bool(self.recs[i * R + 40])
+
+    def entry(self, name: str) -> Entry | None:
+        i = self.index.get(name)
+        if i is None:
+            return None
+        ino, mtime, size, digest, stored = RECORD.unpack_from(self.recs, i * R)
+        return (ino, mtime, size, digest.hex(), bool(stored))
+
+    def all_stored(self) -> bool:
+        return all(self.recs[R - 1 :: R])
+
+    def append(self, name: str, e: Entry) -> None:
+        if self._index is not None:
+            self._index[name] = len(self.names)
+        self.names.append(name)
+        self.recs += RECORD.pack(e[0], e[1], e[2], bytes.fromhex(e[3]), 1 if e[4] else 0)
+
+    def put_entry(self, name: str, e: Entry) -> None:
+        i = self.index.get(name)
+        if i is None:
+            self.append(name, e)
+        else:
+            RECORD.pack_into(self.recs, i * R, e[0], e[1], e[2], bytes.fromhex(e[3]), 1 if e[4] else 0)
+
+    def without(self, gone: set[str]) -> Snapshot:
+        keep = [i for i, n in enumerate(self.names) if n not in gone]
+        recs = bytearray().join(self.recs[i * R : (i + 1) * R] for i in keep)
+        return Snapshot([self.names[i] for i in keep], recs, self.tree_oid, self.stored_gen)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        recs = self.recs
+        return [(n, recs[i * R + 24 : i * R + 40].hex()) for i, n in enumerate(self.names)]
+
+    def to_blob(self) -> bytes:
+        return marshal.dumps((_FORMAT, self.names, bytes(self.recs), self.patch))
+
+    @classmethod
+    def from_blob(cls, blob: bytes, tree_oid: str | None, stored_gen: int) -> Snapshot:
+        try:
+            data = marshal.loads(blob)
+        except (ValueError, EOFError, TypeError):
+            return cls()
+        if isinstance(data, dict):  # the first format: {name: (ino, mtime, size, oid[, stored])}
+            try:
+                return cls.from_entries(
+                    {k: (v[0], v[1], v[2], v[3], len(v) > 4 and bool(v[4])) for k, v in data.items()},
+                    tree_oid, stored_gen,
+                )
+            except (TypeError, ValueError, IndexError, struct.error):
+                return cls()
+        if not (isinstance(data, tuple) and len(data) == 4 and data[0] == _FORMAT):
+            return cls()
+        names, recs, patch = data[1], data[2], data[3]
+        if not isinstance(names, list) or not isinstance(recs, bytes) or len(recs) != R * len(names):
+            return cls()
+        snap = cls(names, bytearray(recs), tree_oid, stored_gen)
+        if isinstance(patch, dict):
+            snap.patch = patch
+        return snap
 
 
 class State:
@@ -100,16 +205,10 @@ class State:
             ).fetchone()
         if row is None:
             return Snapshot()
-        try:
-            entries = marshal.loads(row[2])
-        except (ValueError, EOFError, TypeError):
-            return Snapshot()
-        if not isinstance(entries, dict):
-            return Snapshot()
-        return Snapshot(entries, row[0], int(row[1]))
+        return Snapshot.from_blob(row[2], row[0], int(row[1]))
 
     def put(self, out_rel: str, snap: Snapshot, kind: str = "md5") -> None:
-        blob = marshal.dumps(snap.entries)
+        blob = snap.to_blob()
         with self._lock:
             self.conn.execute(
                 "INSERT OR REPLACE INTO snapshots (path, kind, tree_oid, stored_gen, blob) VALUES (?, ?, ?, ?, ?)",
@@ -123,10 +222,12 @@ class State:
         """Record files just written into an output (checkout, relink); the tree oid if known."""
         with self._lock:
             snap = self.get(out_rel, kind)
-            snap.entries.update(written)
-            for r in removed:
-                snap.entries.pop(r, None)
+            if removed:
+                snap = snap.without(set(removed))
+            for name, e in written.items():
+                snap.put_entry(name, e)
             snap.tree_oid = tree_oid
+            snap.patch = {}
             self.put(out_rel, snap, kind)
 
     def forget(self, out_rel: str) -> None:

@@ -48,6 +48,12 @@ def output_status(repo: Repo, t: Tracked) -> OutputStatus:
         return OutputStatus(t.rel, t.pointer_rel, "clean" if in_cache else "not_in_cache")
     if not out.is_dir or not current.is_dir:
         return OutputStatus(t.rel, t.pointer_rel, "modified")
+    if current.delta is not None and current.delta_base == out.oid:
+        # The stat cache last saw exactly the recorded tree: what changed since is what differs.
+        added, modified, deleted = current.delta
+        if not (added or modified or deleted):  # touched, not changed
+            return OutputStatus(t.rel, t.pointer_rel, "clean" if in_cache else "not_in_cache")
+        return OutputStatus(t.rel, t.pointer_rel, "modified", added, modified, deleted)
     old = repo.odb.try_load_tree(out.oid, out.legacy)
     if old is None:
         return OutputStatus(t.rel, t.pointer_rel, "modified")

@@ -1,0 +1,126 @@
+"""Status of a folder across many edits, checked against an independent reading of the manifest.
+
+Status keeps what changed since the last full hash as a patch in the stat cache, so that it never
+reads a million-entry manifest to say which files differ; these sequences make sure the patch
+composes correctly (edit, revert, add then delete, delete then re-create, add, checkout).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from labvault import api
+from labvault.workspace.repo import open_repo
+from labvault.workspace.state import Snapshot
+
+
+def _expected(root: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    pointer = (root / "data.dvc").read_text()
+    oid = pointer.split("md5: ")[1].split()[0]
+    manifest = root / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]
+    recorded = {e["relpath"]: e["md5"] for e in json.loads(manifest.read_bytes())}
+    now = {
+        p.relative_to(root / "data").as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
+        for p in (root / "data").rglob("*")
+        if p.is_file()
+    }
+    added = tuple(sorted(r for r in now if r not in recorded))
+    deleted = tuple(sorted(r for r in recorded if r not in now))
+    modified = tuple(sorted(r for r in now if r in recorded and recorded[r] != now[r]))
+    return added, modified, deleted
+
+
+def _status(root: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    (out,) = api.status(repo=root).outputs
+    if out.status == "clean":
+        return (), (), ()
+    assert out.status == "modified"
+    return tuple(f"{x[len('data/'):]}" if x.startswith("data/") else x for x in out.added), \
+        tuple(x[len("data/"):] if x.startswith("data/") else x for x in out.modified), \
+        tuple(x[len("data/"):] if x.startswith("data/") else x for x in out.deleted)
+
+
+_clock = [1_700_000_000]
+
+
+def _write(path: Path, text: str) -> None:
+    """Write, then date the file in the past (a distinct second each time): outside the racy
+    window, so the stat cache records it and the patch, not a re-hash, carries the change."""
+    path.write_text(text)
+    _clock[0] += 1
+    os.utime(path, (_clock[0], _clock[0]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_status_follows_random_edits(tmp_path: Path, seed: int) -> None:
+    rnd = random.Random(seed)
+    root = tmp_path / "repo"
+    (root / "data" / "sub").mkdir(parents=True)
+    names = [f"f{i}.txt" for i in range(12)] + [f"sub/g{i}.txt" for i in range(8)]
+    for n in names:
+        _write(root / "data" / n, f"v0 {n}\n")
+    api.init(root, no_scm=True)
+    api.add(["data"], repo=root)
+    assert _status(root) == ((), (), ())
+    originals = {n: f"v0 {n}\n" for n in names}
+    for step in range(25):
+        files = sorted(p.relative_to(root / "data").as_posix() for p in (root / "data").rglob("*") if p.is_file())
+        action = rnd.choice(["edit", "revert", "delete", "create", "recreate", "status", "add", "checkout"])
+        if action == "edit" and files:
+            _write(root / "data" / rnd.choice(files), f"edit {step} {rnd.random()}\n")
+        elif action == "revert" and files:
+            n = rnd.choice(files)
+            if n in originals:
+                _write(root / "data" / n, originals[n])
+        elif action == "delete" and files:
+            (root / "data" / rnd.choice(files)).unlink()
+        elif action == "create":
+            _write(root / "data" / f"new{step}.txt", f"new {step}\n")
+        elif action == "recreate":
+            gone = [n for n in originals if not (root / "data" / n).exists()]
+            if gone:
+                n = rnd.choice(gone)
+                _write(root / "data" / n, rnd.choice([originals[n], "different\n"]))
+        elif action == "add":
+            api.add(["data"], repo=root)
+            originals = {
+                p.relative_to(root / "data").as_posix(): p.read_text() for p in (root / "data").rglob("*") if p.is_file()
+            }
+        elif action == "checkout":
+            api.checkout(force=True, repo=root)
+        assert _status(root) == _expected(root), f"seed {seed} step {step} after {action}"
+        # twice: the second run reads the patch the first one left
+        assert _status(root) == _expected(root), f"seed {seed} step {step} after {action} (again)"
+
+
+def test_first_format_snapshots_are_read(tmp_path: Path) -> None:
+    """A stat cache written by an earlier labvault (one dict) is converted, not re-hashed."""
+    root = tmp_path / "repo"
+    (root / "data").mkdir(parents=True)
+    for i in range(5):
+        f = root / "data" / f"{i}.bin"
+        f.write_bytes(bytes([i]) * 100)
+        os.utime(f, (1_700_000_000, 1_700_000_000))  # older than the racy window: recorded
+    api.init(root, no_scm=True)
+    api.add(["data"], repo=root)
+    repo = open_repo(root)
+    snap = repo.state.get("data")
+    old = {n: snap.entry(n) for n in snap.names}
+    db = root / ".dvc" / "tmp" / "labvault" / "state.sqlite"
+    repo.state.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE snapshots SET blob = ? WHERE path = 'data'", (marshal.dumps(old),))
+    converted = open_repo(root).state.get("data")
+    assert {n: converted.entry(n) for n in converted.names} == old
+    assert isinstance(converted, Snapshot) and len(converted) == 5
+    assert api.status(repo=root).clean
+    again = open_repo(root).state.get("data")
+    assert {n: again.entry(n) for n in again.names} == old  # not re-hashed: same entries
