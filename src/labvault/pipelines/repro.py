@@ -338,9 +338,6 @@ def pipeline_status(repo: Repo, targets: list[str] | None = None) -> list[StageS
     g = load_graph(repo)
     order = select_stages(repo, g, targets, ReproOptions())
     runner = _Runner(repo, g, ReproOptions(), LocalExecutor())
-    if len(order) < 4:
-        return [runner.status(g.stages[a]) for a in order]
-    # Stages' deps are scanned on a few threads: stat calls release the GIL, so a cold status
-    # keeps several inode reads in flight.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(lambda a: runner.status(g.stages[a]), order))
+    # One thread: warm, stat calls are too quick to share; cold, the walk itself keeps several
+    # inode reads in flight (workspace.scan._Stater).
+    return [runner.status(g.stages[a]) for a in order]

@@ -88,13 +88,25 @@ def find_control_files(repo: Repo) -> tuple[list[Path], list[Path], list[Path]]:
 
 
 def _gitignored_names(folder: str) -> set[str]:
-    """Names listed as ``/name`` in a folder's .gitignore: the entries labvault and DVC write."""
+    """Names listed as ``/name`` or ``/name/`` in a folder's .gitignore: the entries labvault and
+    DVC write, and the usual way to keep a data folder out of git. Negations (``!``) cancel them."""
     try:
         with open(os.path.join(folder, ".gitignore"), encoding="utf-8") as f:
             lines = f.read().splitlines()
     except (OSError, UnicodeDecodeError):
         return set()
-    return {ln.strip()[1:] for ln in lines if ln.strip().startswith("/") and "/" not in ln.strip()[1:]}
+    names: set[str] = set()
+    negated = False
+    for ln in lines:
+        ln = ln.strip()
+        if ln.startswith("!"):
+            negated = True
+        if not ln.startswith("/"):
+            continue
+        name = ln[1:-1] if ln.endswith("/") else ln[1:]
+        if name and "/" not in name and not any(c in name for c in "*?[\\"):
+            names.add(name)
+    return set() if negated else names
 
 
 def workspace_outputs(repo: Repo) -> list[Tracked]:
