@@ -38,6 +38,28 @@ def check_relpath(relpath: str) -> None:
             )
 
 
+def manifest_bytes(pairs: Iterable[tuple[str, str]]) -> bytes:
+    """The canonical manifest of (relpath, oid) pairs given in relpath order: what
+    ``json.dumps([{"md5": oid, "relpath": rel}, ...], sort_keys=True)`` gives, written a few
+    thousand entries at a time, with no dict per entry (a million files stay cheap)."""
+    quote = encode_basestring_ascii
+    out = bytearray(b"[")
+    chunk: list[str] = []
+    for rel, oid in pairs:
+        chunk.append(f'{{"md5": {quote(oid)}, "relpath": {quote(rel)}}}')
+        if len(chunk) == 8192:
+            if len(out) > 1:
+                out += b", "
+            out += ", ".join(chunk).encode("ascii")
+            chunk.clear()
+    if chunk:
+        if len(out) > 1:
+            out += b", "
+        out += ", ".join(chunk).encode("ascii")
+    out += b"]"
+    return bytes(out)
+
+
 @dataclass(frozen=True)
 class Tree:
     """A directory's content: (relpath, oid) pairs sorted by relpath."""
@@ -50,19 +72,7 @@ class Tree:
 
     @functools.cached_property
     def _bytes(self) -> bytes:
-        # what json.dumps([{"md5": ..., "relpath": ...}, ...], sort_keys=True) gives, written an
-        # entry at a time: no dict per entry, which matters for a million files
-        quote = encode_basestring_ascii
-        entries = self.entries
-        out = bytearray(b"[")
-        for start in range(0, len(entries), 8192):
-            if start:
-                out += b", "
-            out += ", ".join(
-                [f'{{"md5": {quote(oid)}, "relpath": {quote(rel)}}}' for rel, oid in entries[start : start + 8192]]
-            ).encode("ascii")
-        out += b"]"
-        return bytes(out)
+        return manifest_bytes(self.entries)
 
     def to_bytes(self) -> bytes:
         return self._bytes

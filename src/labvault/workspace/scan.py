@@ -7,23 +7,25 @@ Hashing runs on a thread pool in batches; the GIL is released during reads, hash
 
 from __future__ import annotations
 
+import heapq
 import os
 import stat as statmod
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from labvault.core.hashing import md5_file
+from labvault.core.hashing import md5_bytes, md5_file
 from labvault.core.odb import ObjectStore
-from labvault.core.tree import Tree
+from labvault.core.tree import DIR_SUFFIX, Tree, manifest_bytes
 from labvault.errors import PathError, from_os_error
 from labvault.fsutil import is_tmp_name
 from labvault.progress import Task
 from labvault.workspace.ignore import ALWAYS_IGNORED, DVCIGNORE, IgnoreChecker
 from labvault.workspace.repo import Repo
-from labvault.workspace.state import KEY, R, Snapshot
+from labvault.workspace.state import KEY, RECORD, R, Snapshot
 
 BATCH = 128
+FLUSH = 4096  # files read per round while walking: bounds the memory of a first add
 RACY_NS = 50_000_000  # files modified this close to the scan are re-hashed next time too
 
 
@@ -223,29 +225,13 @@ def hash_files(
     return results
 
 
-def _patched(
-    snap: Snapshot, seen: bytearray, todo: list[FileStat], results: list[tuple[str, int]]
-) -> dict[str, str | None]:
-    """``snap.patch`` updated with the files re-read (``todo``) and those now gone."""
-    patch = dict(snap.patch)
-    index = snap.index
-    for f, (oid, _) in zip(todo, results, strict=True):
-        name = f[0]
-        i = index.get(name)
-        base = patch[name] if name in patch else (snap.oid_at(i) if i is not None else None)
-        if oid == base:
-            patch.pop(name, None)
-        else:
-            patch[name] = base
-    for i, mark in enumerate(seen):
-        if mark == 0:
-            name = snap.names[i]
-            base = patch[name] if name in patch else snap.oid_at(i)
-            if base is None:
-                patch.pop(name, None)
-            else:
-                patch[name] = base
-    return patch
+def _sorted_pairs(snap: Snapshot, extra: Pairs) -> Iterator[tuple[str, str]]:
+    """(relpath, oid) of the snapshot's files and ``extra``, in relpath order, made one at a
+    time from the packed records."""
+    names, recs = snap.names, snap.recs
+    order = sorted(range(len(names)), key=names.__getitem__)
+    mine = ((names[i], recs[i * R + 24 : i * R + 40].hex()) for i in order)
+    return heapq.merge(mine, sorted(extra)) if extra else mine
 
 
 class Scanner:
@@ -307,123 +293,160 @@ class Scanner:
         return self._content(rel, iter([[f]]), False, task)
 
     def _content(self, rel: str, walk: Iterator[list[FileStat]], is_dir: bool, task: Task | None) -> Content:
+        """Compare the files found with the stat cache, a folder at a time; read (hash, and with
+        ``store`` put in the cache) those that differ, in batches as the walk goes; update the
+        snapshot in place. Memory: the snapshot plus one batch, whatever the output's size."""
         state = self.repo.state
         snap = state.get(rel, self.kind)
-        names, recs, index = snap.names, snap.recs, snap.index
         gen = state.generation()
         trust_gen = snap.stored_gen == gen
         store = self.store
         trust_store = store and trust_gen and snap.all_stored()
         odb = self.odb
+        names, index = snap.names, snap.index
+        old_n, old_tree, old_patch, old_gen = len(names), snap.tree_oid, snap.patch, snap.stored_gen
         pack = KEY.pack
-        # per recorded file: 0 not found, 1 unchanged, 2 found but to be read again
-        seen = bytearray(len(names))
-        todo: list[FileStat] = []
-        size = nfiles = 0
+        # status of a folder whose last full tree is known: changes are kept as a patch against it
+        want_delta = is_dir and not store and not self.need_oid and old_tree is not None
+        patch = dict(old_patch) if want_delta else {}
+        reread: set[str] = set()
+        # per recorded file: 0 not found, 1 unchanged, 2 read again, 3 read again but too recent
+        # to record (its mtime could still change within the clock's resolution)
+        seen = bytearray(old_n)
+        horizon = time.time_ns() - RACY_NS
+        racy: Pairs = []
+        pending: list[FileStat] = []
+        counts = [0, 0, 0]  # files, bytes, files read
+        file_oid = ""
         isexec = False
-        for files in walk:
-            nfiles += len(files)
-            for f in files:
-                size += f[4]
-                i = index.get(f[0])
-                if i is not None:
-                    o = i * R
-                    if recs[o : o + 24] == pack(f[2], f[3], f[4]) and (
-                        not store or (trust_gen and recs[o + 40]) or odb.exists(recs[o + 24 : o + 40].hex())
-                    ):
-                        seen[i] = 1
-                        continue
-                    seen[i] = 2
-                todo.append(f)
-            if not is_dir:
-                isexec = bool(files[0][5] & 0o100)
-        changed = bool(todo) or nfiles != len(names)
-        clean_base = snap.tree_oid is not None and not snap.patch
-        if is_dir and not changed and snap.tree_oid is not None and not snap.patch and (not store or trust_store):
-            # Every file matches its entry and none was added or removed: the recorded tree
-            # stands, and nothing needs writing back. (The common case of status and re-add.)
-            if store and not odb.exists(snap.tree_oid):
-                odb.store_bytes(Tree.from_pairs(snap.pairs()).to_bytes(), snap.tree_oid)
-            return Content(snap.tree_oid, size, nfiles, False, make=snap.pairs, delta=((), (), ()),
-                           delta_base=snap.tree_oid)
-        results: list[tuple[str, int]] = []
-        if todo:
-            linked = self._linked_objects(todo, snap)
+
+        def flush() -> None:
+            nonlocal file_oid
+            linked = self._linked_objects(pending, snap)
             fn = self._fn()
             if linked and store and self.adopt != "copy":
                 # A file that shares its inode with a cache object must be copied, never adopted.
                 plain, odb_ = fn, self.odb
                 fn = lambda p: odb_.store_file(p, "copy") if p in linked else plain(p)  # noqa: E731
-            results = hash_files(todo, fn, self.repo.jobs, task)
-            self.hashed += len(todo)
+            results = hash_files(pending, fn, self.repo.jobs, task)
+            self.hashed += len(pending)
+            counts[2] += len(pending)
             if linked:
-                self._check_linked(linked, {f[1]: r[0] for f, r in zip(todo, results, strict=True)})
-        # The new snapshot: unchanged records copied, re-read files packed afresh. Flags stay
-        # meaningful for the generation they were taken in: a store scan vouches now; a
-        # hashing-only scan keeps the old generation, its new entries flagged as not stored.
+                self._check_linked(linked, {f[1]: r[0] for f, r in zip(pending, results, strict=True)})
+            for f, (oid, _size) in zip(pending, results, strict=True):
+                name = f[0]
+                i = index.get(name)
+                old = i is not None and i < old_n
+                file_oid = oid
+                if want_delta:
+                    reread.add(name)
+                    base = patch[name] if name in patch else (snap.oid_at(i) if old and i is not None else None)
+                    if oid == base:
+                        patch.pop(name, None)
+                    else:
+                        patch[name] = base
+                if f[3] >= horizon:
+                    racy.append((name, oid))
+                    if old and i is not None:
+                        seen[i] = 3
+                elif old and i is not None:
+                    RECORD.pack_into(snap.mutable(), i * R, f[2], f[3], f[4], bytes.fromhex(oid), 1 if store else 0)
+                else:
+                    snap.append(name, (f[2], f[3], f[4], oid, store))
+            pending.clear()
+
+        for files in walk:
+            counts[0] += len(files)
+            recs = snap.recs
+            for f in files:
+                counts[1] += f[4]
+                i = index.get(f[0])
+                if i is not None and i < old_n:
+                    o = i * R
+                    if recs[o : o + 24] == pack(f[2], f[3], f[4]) and (
+                        not store or (trust_gen and recs[o + 40]) or odb.exists(recs[o + 24 : o + 40].hex())
+                    ):
+                        seen[i] = 1
+                        if not is_dir:
+                            file_oid = recs[o + 24 : o + 40].hex()
+                        continue
+                    seen[i] = 2
+                pending.append(f)
+            if not is_dir:
+                isexec = bool(files[0][5] & 0o100)
+            if len(pending) >= FLUSH:
+                flush()
+        if pending:
+            flush()
+        nfiles, size, nread = counts
+        changed = nread > 0 or nfiles != old_n
+        if is_dir and not changed and old_tree is not None and not old_patch and (not store or trust_store):
+            # Every file matches its entry and none was added or removed: the recorded tree
+            # stands, and nothing needs writing back. (The common case of status and re-add.)
+            if store and not odb.exists(old_tree):
+                odb.store_bytes(manifest_bytes(_sorted_pairs(snap, [])), old_tree)
+            return Content(old_tree, size, nfiles, False, make=snap.pairs, delta=((), (), ()), delta_base=old_tree)
+        delta: Delta | None = None
+        if want_delta:
+            for i in range(old_n):
+                if seen[i] == 0:  # gone
+                    name = names[i]
+                    base = patch[name] if name in patch else snap.oid_at(i)
+                    if base is None:
+                        patch.pop(name, None)
+                    else:
+                        patch[name] = base
+
+            def present(n: str) -> bool:
+                if n in reread:
+                    return True
+                j = index.get(n)
+                return j is not None and j < old_n and seen[j] == 1
+
+            delta = (
+                tuple(sorted(n for n, b in patch.items() if b is None)),
+                tuple(sorted(n for n, b in patch.items() if b is not None and present(n))),
+                tuple(sorted(n for n, b in patch.items() if b is not None and not present(n))),
+            )
+        # Flags stay meaningful for the generation they were taken in: a store scan vouches now;
+        # a hashing-only scan keeps the old generation, its new entries flagged as not stored.
         new_gen = gen if (store or trust_gen) else -1
-        new = Snapshot(stored_gen=new_gen)
-        keep_flag = 1 if store else None
-        for i, mark in enumerate(seen):
-            if mark == 1:
-                new.names.append(names[i])
-                new.recs += recs[i * R : (i + 1) * R]
-                if keep_flag is not None:
-                    new.recs[-1] = keep_flag
-                elif not trust_gen:
-                    new.recs[-1] = 0
-        horizon = time.time_ns() - RACY_NS
-        racy: Pairs = []
-        for f, (oid, _size) in zip(todo, results, strict=True):
-            if f[3] < horizon:
-                new.append(f[0], (f[2], f[3], f[4], oid, store))
-            else:
-                racy.append((f[0], oid))
+        if store:
+            snap.set_all_flags(True)
+        elif not trust_gen and old_n:
+            snap.set_all_flags(False)
+        if seen.count(0) or seen.count(3):
+            snap = snap.keeping([i for i in range(len(snap.names)) if i >= old_n or seen[i] in (1, 2)])
+        names, index, seen = [], {}, bytearray()  # the old snapshot's list and index can go
+        snap.stored_gen = new_gen
 
         def pairs() -> Pairs:
-            return new.pairs() + racy
+            return snap.pairs() + racy
 
         if not is_dir:
-            oid = results[0][0] if results else snap.oid_at(index[""])
-            content = Content(oid, size, None, isexec)
+            content = Content(file_oid, size, None, isexec)
             tree_oid: str | None = None
-        elif not changed and clean_base and snap.tree_oid is not None:
-            tree_oid = snap.tree_oid
-            content = Content(snap.tree_oid, size, nfiles, False, make=pairs)
-            if store and not (trust_store and odb.exists(snap.tree_oid)):
-                odb.store_bytes(Tree.from_pairs(pairs()).to_bytes(), snap.tree_oid)
+        elif not changed and old_tree is not None and not old_patch:
+            tree_oid = old_tree
+            content = Content(old_tree, size, nfiles, False, make=pairs)
+            if store and not (trust_store and odb.exists(old_tree)):
+                odb.store_bytes(manifest_bytes(_sorted_pairs(snap, racy)), old_tree)
         elif not self.need_oid and not store:
-            # status: no new tree oid; what changed is kept as a patch against the last tree
-            tree_oid = snap.tree_oid
-            delta: Delta | None = None
-            if tree_oid is not None:
-                new.patch = _patched(snap, seen, todo, results)
-                now = {f[0] for f in todo}
-
-                def present(n: str) -> bool:
-                    return n in now or (n in index and seen[index[n]] == 1)
-
-                added = tuple(sorted(n for n, b in new.patch.items() if b is None))
-                modified = tuple(sorted(n for n, b in new.patch.items() if b is not None and present(n)))
-                deleted = tuple(sorted(n for n, b in new.patch.items() if b is not None and not present(n)))
-                delta = (added, modified, deleted)
+            tree_oid = old_tree if want_delta else None
             content = Content("", size, nfiles, False, make=pairs, delta=delta, delta_base=tree_oid)
         else:
-            # a new tree: let the old snapshot's buffers go first (a million files: ~150 MB)
-            old_tree, old_patch, snap = snap.tree_oid, snap.patch, Snapshot(stored_gen=snap.stored_gen)
-            snap.tree_oid, snap.patch = old_tree, old_patch
-            del names, recs, index, seen
-            tree = Tree.from_pairs(pairs())
-            tree_oid = tree.oid()
-            content = Content(tree_oid, size, nfiles, False, tree)
+            data = manifest_bytes(_sorted_pairs(snap, racy))
+            tree_oid = md5_bytes(data) + DIR_SUFFIX
+            content = Content(tree_oid, size, nfiles, False, make=pairs)
             if store:
-                odb.store_bytes(tree.to_bytes(), tree_oid)
-        if racy:
-            new.tree_oid, new.patch = None, {}
-        else:
-            new.tree_oid = tree_oid
-        if changed or racy or new_gen != snap.stored_gen or snap.tree_oid != new.tree_oid or snap.patch != new.patch:
-            state.put(rel, new, self.kind)
+                odb.store_bytes(data, tree_oid)
+            del data
+        snap.tree_oid, snap.patch = (None, {}) if racy else (tree_oid, patch)
+        if (
+            changed or racy or new_gen != old_gen or snap.tree_oid != old_tree or snap.patch != old_patch
+            or (store and not trust_store)
+        ):
+            state.put(rel, snap, self.kind)
         return content
 
     # --- links into the cache --------------------------------------------------------------

@@ -57,11 +57,12 @@ class Snapshot:
     __slots__ = ("_index", "names", "patch", "recs", "stored_gen", "tree_oid")
 
     def __init__(
-        self, names: list[str] | None = None, recs: bytearray | None = None, tree_oid: str | None = None,
+        self, names: list[str] | None = None, recs: bytes | bytearray | None = None, tree_oid: str | None = None,
         stored_gen: int = -1,
     ) -> None:
         self.names: list[str] = names if names is not None else []
-        self.recs: bytearray = recs if recs is not None else bytearray()
+        # bytes as loaded (no copy); a bytearray once something is changed
+        self.recs: bytes | bytearray = recs if recs is not None else bytearray()
         self.tree_oid = tree_oid
         self.stored_gen = stored_gen
         # tree_oid names the tree these files had when last hashed in full; ``patch`` lists what
@@ -105,30 +106,47 @@ class Snapshot:
     def all_stored(self) -> bool:
         return all(self.recs[R - 1 :: R])
 
+    def mutable(self) -> bytearray:
+        if not isinstance(self.recs, bytearray):
+            self.recs = bytearray(self.recs)
+        return self.recs
+
+    def set_all_flags(self, stored: bool) -> None:
+        recs = self.mutable()
+        recs[R - 1 :: R] = (b"\x01" if stored else b"\x00") * len(self.names)
+
     def append(self, name: str, e: Entry) -> None:
         if self._index is not None:
             self._index[name] = len(self.names)
         self.names.append(name)
-        self.recs += RECORD.pack(e[0], e[1], e[2], bytes.fromhex(e[3]), 1 if e[4] else 0)
+        self.mutable().extend(RECORD.pack(e[0], e[1], e[2], bytes.fromhex(e[3]), 1 if e[4] else 0))
 
     def put_entry(self, name: str, e: Entry) -> None:
         i = self.index.get(name)
         if i is None:
             self.append(name, e)
         else:
-            RECORD.pack_into(self.recs, i * R, e[0], e[1], e[2], bytes.fromhex(e[3]), 1 if e[4] else 0)
+            RECORD.pack_into(self.mutable(), i * R, e[0], e[1], e[2], bytes.fromhex(e[3]), 1 if e[4] else 0)
 
     def without(self, gone: set[str]) -> Snapshot:
-        keep = [i for i, n in enumerate(self.names) if n not in gone]
-        recs = bytearray().join(self.recs[i * R : (i + 1) * R] for i in keep)
-        return Snapshot([self.names[i] for i in keep], recs, self.tree_oid, self.stored_gen)
+        return self.keeping([i for i, n in enumerate(self.names) if n not in gone])
+
+    def keeping(self, keep: list[int]) -> Snapshot:
+        """A snapshot of the entries at positions ``keep`` only."""
+        recs = self.recs
+        snap = Snapshot(
+            [self.names[i] for i in keep], bytearray().join([recs[i * R : (i + 1) * R] for i in keep]),
+            self.tree_oid, self.stored_gen,
+        )
+        snap.patch = self.patch
+        return snap
 
     def pairs(self) -> list[tuple[str, str]]:
         recs = self.recs
         return [(n, recs[i * R + 24 : i * R + 40].hex()) for i, n in enumerate(self.names)]
 
     def to_blob(self) -> bytes:
-        return marshal.dumps((_FORMAT, self.names, bytes(self.recs), self.patch))
+        return marshal.dumps((_FORMAT, self.names, self.recs, self.patch))
 
     @classmethod
     def from_blob(cls, blob: bytes, tree_oid: str | None, stored_gen: int) -> Snapshot:
@@ -149,7 +167,7 @@ class Snapshot:
         names, recs, patch = data[1], data[2], data[3]
         if not isinstance(names, list) or not isinstance(recs, bytes) or len(recs) != R * len(names):
             return cls()
-        snap = cls(names, bytearray(recs), tree_oid, stored_gen)
+        snap = cls(names, recs, tree_oid, stored_gen)
         if isinstance(patch, dict):
             snap.patch = patch
         return snap
@@ -205,7 +223,9 @@ class State:
             ).fetchone()
         if row is None:
             return Snapshot()
-        return Snapshot.from_blob(row[2], row[0], int(row[1]))
+        tree_oid, gen, blob = row
+        del row
+        return Snapshot.from_blob(blob, tree_oid, int(gen))
 
     def put(self, out_rel: str, snap: Snapshot, kind: str = "md5") -> None:
         blob = snap.to_blob()
