@@ -9,6 +9,7 @@ from labvault.progress import NULL_PROGRESS, Progress
 from labvault.remotes.transfer import TransferResult
 from labvault.workspace import remotes as _remotes
 from labvault.workspace import sync as _sync
+from labvault.workspace.index import Tracked
 from labvault.workspace.repo import Repo, open_repo
 
 PathLike = str | os.PathLike[str]
@@ -72,15 +73,26 @@ def push(
 def _capture_locations(r: Repo, remote: str | None, result: TransferResult) -> None:
     """Outputs now complete on the remote are recorded as stored there (via the journal)."""
     from labvault.api.capture import note
-    from labvault.pipelines.outputs import locked_outputs
     from labvault.workspace.index import workspace_outputs
 
     name, url = _remotes.remote_url(r, remote)
     missing = set(result.missing_local) | {f.split(":", 1)[0] for f in result.failed}
-    for t in workspace_outputs(r) + locked_outputs(r):
+    for t in workspace_outputs(r) + _locked_outputs(r):
         oid = t.out.oid
         if oid and oid not in missing:
             note(r, {"type": "location", "hash": oid, "remote": name, "url": url})
+
+
+def _locked_outputs(r: Repo) -> list[Tracked]:
+    """Pipeline outputs recorded in dvc.lock files; the pipeline modules (and their YAML parser)
+    are imported only when the workspace has a dvc.yaml, which is what defines them."""
+    from labvault.workspace.index import find_control_files
+
+    if not find_control_files(r)[2]:
+        return []
+    from labvault.pipelines.outputs import locked_outputs
+
+    return locked_outputs(r)
 
 
 def fetch(
@@ -105,10 +117,8 @@ def pull(
     progress: Progress = NULL_PROGRESS,
 ) -> PullResult:
     """fetch, then checkout."""
-    from labvault.pipelines.outputs import locked_outputs
-
     r = _open(repo, progress)
-    return _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=locked_outputs(r))
+    return _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=_locked_outputs(r))
 
 
 def status_cloud(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +54,17 @@ class Backend(ABC):
     def get_file(self, key: str, local: str, callback: ByteCallback | None = None) -> None:
         """Download to ``local`` (the caller gives a temp name and renames it)."""
 
+    def get_hashed(self, key: str, local: str) -> tuple[str, int]:
+        """Download ``key`` to ``local``, a new read-only (0444) file, and return the md5 hex digest
+        and size of exactly the bytes that file holds; FileNotFoundError when the key is absent.
+
+        The caller decides from the digest whether the file may enter the cache, and removes
+        ``local`` on any error. This default downloads with ``get_file`` (one request) and hashes
+        the file it wrote, which is still in the page cache; backends that can see the bytes
+        go by (a local folder) hash while copying instead."""
+        self.get_file(key, local)
+        return hash_and_seal(local)
+
     @abstractmethod
     def delete(self, key: str) -> None: ...
 
@@ -61,3 +74,25 @@ class Backend(ABC):
 
     def close(self) -> None:
         return None
+
+
+OBJECT_MODE = 0o444
+READ_BLOCK = 4 << 20
+
+
+def hash_and_seal(path: str) -> tuple[str, int]:
+    """md5 and size of a just-written file, which is made read-only through the same descriptor."""
+    h = hashlib.md5(usedforsecurity=False)
+    size = 0
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        while True:
+            chunk = os.read(fd, READ_BLOCK)
+            if not chunk:
+                break
+            h.update(chunk)
+            size += len(chunk)
+        os.fchmod(fd, OBJECT_MODE)
+    finally:
+        os.close(fd)
+    return h.hexdigest(), size

@@ -40,9 +40,17 @@ class RemoteIndex:
             marks = ",".join("?" * len(oids))
             rows = self.conn.execute(f"SELECT oid, legacy FROM present WHERE oid IN ({marks})", oids)
             have = {(oid, bool(legacy)) for oid, legacy in rows}
-        else:
-            have = {(oid, bool(legacy)) for oid, legacy in self.conn.execute("SELECT oid, legacy FROM present")}
-        return {r for r in refs if r in have}
+            return {r for r in refs if r in have}
+        # Many refs: read the whole table as two strings (one per layout) rather than as one
+        # Python row per object; oids are hex (plus ".dir"), so a space separates them safely.
+        have_by_layout = []
+        for legacy in (0, 1):
+            (joined,) = self.conn.execute(
+                "SELECT group_concat(oid, ' ') FROM present WHERE legacy = ?", (legacy,)
+            ).fetchone()
+            have_by_layout.append(set(joined.split(" ")) if joined else set())
+        modern, old = have_by_layout
+        return {r for r in refs if r[0] in (old if r[1] else modern)}
 
     def add(self, refs: Iterable[Ref]) -> None:
         rows = [(oid, int(legacy)) for oid, legacy in refs]

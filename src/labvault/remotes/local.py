@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import threading
 from collections.abc import Iterator
 
 from labvault.core.links import copy_file
 from labvault.errors import RemoteError
 from labvault.fsutil import is_tmp_name, tmp_name
-from labvault.remotes.base import Backend, ByteCallback, Entry
+from labvault.remotes.base import OBJECT_MODE, READ_BLOCK, Backend, ByteCallback, Entry
+
+SMALL = 8 << 20  # read whole, hash, write; larger objects are copied in the kernel while hashed
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
 class LocalBackend(Backend):
     scheme = "file"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, link_objects: bool = False) -> None:
+        """``link_objects``: share read-only objects with the cache by hard links instead of
+        copying them, when both are on one file system (the remote option ``type`` names
+        ``hardlink``; see docs/design.md, Remotes)."""
         path = url[len("file://") :] if url.startswith("file://") else url
         self.root = os.path.abspath(os.path.expanduser(path))
         super().__init__(self.root)
         self._made: set[str] = set()
+        self.link_objects = link_objects
 
     def _p(self, key: str) -> str:
         return os.path.join(self.root, key) if key else self.root
@@ -77,7 +87,8 @@ class LocalBackend(Backend):
         self._mkdir(os.path.dirname(dst))
         tmp = tmp_name(dst)
         try:
-            copy_file(local, tmp, 0o444)
+            if not (self.link_objects and _link_read_only(local, tmp)):
+                copy_file(local, tmp, 0o444)
             os.replace(tmp, dst)
         except BaseException:
             try:
@@ -92,6 +103,40 @@ class LocalBackend(Backend):
         copy_file(self._p(key), local)
         if callback:
             callback(os.path.getsize(local))
+
+    def get_hashed(self, key: str, local: str) -> tuple[str, int]:
+        """One pass: the bytes read are hashed and written (small objects), or copied in the
+        kernel while a second thread hashes the source (large ones; the source's inode, size and
+        times must not change meanwhile, else the copy is redone by hashing what is written)."""
+        sfd = os.open(self._p(key), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            st = os.fstat(sfd)
+            if self.link_objects and _linkable(st):
+                linked = _hash_and_link(sfd, st, local)
+                if linked is not None:
+                    return linked
+                os.lseek(sfd, 0, os.SEEK_SET)
+            if st.st_size <= SMALL:
+                data = _read_small(sfd, st.st_size)
+                dfd = os.open(local, _NEW, OBJECT_MODE)
+                try:
+                    _write_all(dfd, data)
+                finally:
+                    os.close(dfd)
+                return hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data)
+            dfd = os.open(local, _NEW, OBJECT_MODE)
+            try:
+                found = _kernel_copy_hashed(sfd, dfd, st)
+                if found is None:
+                    os.ftruncate(dfd, 0)
+                    os.lseek(dfd, 0, os.SEEK_SET)
+                    os.lseek(sfd, 0, os.SEEK_SET)
+                    found = _buffered_copy_hashed(sfd, dfd)
+                return found
+            finally:
+                os.close(dfd)
+        finally:
+            os.close(sfd)
 
     def delete(self, key: str) -> None:
         try:
@@ -112,3 +157,161 @@ class LocalBackend(Backend):
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
                 raise RemoteError(f"cannot write to remote folder {self.root}: {exc.strerror}") from None
             raise
+
+
+def _read_small(fd: int, size: int) -> bytes:
+    data = os.read(fd, size + 1)
+    if len(data) == size:
+        return data  # a short read of a regular file: the end was reached
+    parts = [data]
+    while True:  # the file changed size since fstat: read to the end; the hash will judge
+        more = os.read(fd, READ_BLOCK)
+        if not more:
+            return b"".join(parts)
+        parts.append(more)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _same_version(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_ino, a.st_dev, a.st_size, a.st_mtime_ns, a.st_ctime_ns) == (
+        b.st_ino, b.st_dev, b.st_size, b.st_mtime_ns, b.st_ctime_ns
+    )
+
+
+def _kernel_copy_hashed(sfd: int, dfd: int, before: os.stat_result) -> tuple[str, int] | None:
+    """copy_file_range in this thread, md5 of the source (pread) in another. None when the kernel
+    cannot copy between these two files or the source changed while being read."""
+    try:
+        n = os.copy_file_range(sfd, dfd, 1 << 30)
+    except OSError as exc:
+        if exc.errno in _NO_KERNEL_COPY:
+            return None
+        raise
+    h = hashlib.md5(usedforsecurity=False)
+    hashed = [0]
+    failure: list[BaseException] = []
+
+    def hash_source() -> None:
+        try:
+            offset = 0
+            while True:
+                chunk = os.pread(sfd, READ_BLOCK, offset)
+                if not chunk:
+                    break
+                h.update(chunk)
+                offset += len(chunk)
+            hashed[0] = offset
+        except BaseException as exc:  # re-raised below
+            failure.append(exc)
+
+    hasher = threading.Thread(target=hash_source, daemon=True)
+    hasher.start()
+    copied = n
+    try:
+        while n:
+            n = os.copy_file_range(sfd, dfd, 1 << 30)
+            copied += n
+    finally:
+        hasher.join()
+    if failure:
+        raise failure[0]
+    after = os.fstat(sfd)
+    if not _same_version(before, after) or copied != hashed[0] or copied != after.st_size:
+        return None
+    return h.hexdigest(), copied
+
+
+def _buffered_copy_hashed(sfd: int, dfd: int) -> tuple[str, int]:
+    """Read, hash and write the same buffers; writes run in a second thread, overlapping hashing."""
+    import queue
+
+    h = hashlib.md5(usedforsecurity=False)
+    size = 0
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        while True:
+            item = pending.get()
+            if item is None:
+                return
+            if not failure:
+                try:
+                    _write_all(dfd, item)
+                except BaseException as exc:  # re-raised below
+                    failure.append(exc)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        while not failure:
+            chunk = os.read(sfd, READ_BLOCK)
+            if not chunk:
+                break
+            pending.put(chunk)
+            h.update(chunk)
+            size += len(chunk)
+    finally:
+        pending.put(None)
+        writer.join()
+    if failure:
+        raise failure[0]
+    return h.hexdigest(), size
+
+
+def _linkable(st: os.stat_result) -> bool:
+    """Only a read-only regular file may be shared with the cache as is."""
+    import stat
+
+    return stat.S_ISREG(st.st_mode) and not st.st_mode & 0o222
+
+
+def _hash_and_link(sfd: int, before: os.stat_result, local: str) -> tuple[str, int] | None:
+    """Hash the object through ``sfd`` by reading only, then give that very inode the name
+    ``local`` (linkat through /proc/self/fd: no path lookup that a rename could redirect). None,
+    with nothing left at ``local``, when linking is impossible here or the file changed."""
+    h = hashlib.md5(usedforsecurity=False)
+    size = 0
+    while True:
+        chunk = os.read(sfd, READ_BLOCK)
+        if not chunk:
+            break
+        h.update(chunk)
+        size += len(chunk)
+    try:
+        # An explicit directory fd makes CPython call linkat(AT_SYMLINK_FOLLOW) (plain link()
+        # would try to link the /proc symlink itself); the absolute paths ignore it.
+        os.link(f"/proc/self/fd/{sfd}", local, src_dir_fd=_root_fd(), follow_symlinks=True)
+    except OSError:
+        return None
+    after = os.fstat(sfd)
+    if size != before.st_size or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        os.unlink(local)
+        return None
+    return h.hexdigest(), size
+
+
+_ROOT_FD: list[int] = []
+
+
+def _root_fd() -> int:
+    if not _ROOT_FD:
+        _ROOT_FD.append(os.open("/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+    return _ROOT_FD[0]
+
+
+def _link_read_only(src: str, dst: str) -> bool:
+    """Hard-link ``src`` (a cache object) as ``dst`` when it is a read-only regular file on the
+    same file system; False (nothing made) otherwise."""
+    try:
+        if not _linkable(os.stat(src)):
+            return False
+        os.link(src, dst)
+    except OSError:
+        return False
+    return True

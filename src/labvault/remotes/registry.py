@@ -136,7 +136,8 @@ def open_backend(url: str, options: Mapping[str, str] | None = None, retries: bo
     """A backend for ``url``; ``options`` are a remote's config keys (region, endpointurl, ...)."""
     kind, rest = split_url(url)
     if kind == "file":
-        backend: Backend = LocalBackend(rest)
+        types = [t.strip() for t in (options or {}).get("type", "").split(",")]
+        backend: Backend = LocalBackend(rest, link_objects="hardlink" in types)
     else:
         backend = _FACTORIES[kind](url, rest, options or {})
     if retries and kind != "file":

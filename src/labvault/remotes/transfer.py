@@ -8,16 +8,18 @@ name; a corrupt object is deleted and reported, never used.
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import os
+import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from labvault.core.hashing import legacy_md5_bytes, md5_file
-from labvault.core.odb import ObjectStore
-from labvault.core.tree import Tree, is_dir_oid
+from labvault.core.odb import HEX, OBJ_MODE, ObjectStore
+from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
 from labvault.errors import LabvaultError, ManifestError
+from labvault.fsutil import TMP_SUFFIX
 from labvault.progress import NULL_PROGRESS, Progress, Task
 from labvault.remotes.index import RemoteIndex
 from labvault.remotes.store import RemoteStore, key_of
@@ -40,41 +42,66 @@ class TransferResult:
         return not (self.missing_local or self.missing_remote or self.corrupt or self.failed)
 
 
+BATCH = 64  # objects per task handed to a worker thread: fewer futures, less lock traffic
+
+
 def _run_parallel(
     refs: list[Ref], fn: Callable[[Ref], int], jobs: int, task: Task, result: TransferResult
 ) -> list[Ref]:
-    """Apply ``fn`` (returns bytes moved) to each ref; returns the refs that succeeded."""
+    """Apply ``fn`` (returns bytes moved) to each ref; returns the refs that succeeded.
+
+    Workers take the refs in batches; a ref's failure is recorded and the others go on, except
+    a ``LabvaultError`` (a clear, fatal condition such as access denied), which is raised."""
     done: list[Ref] = []
     if not refs:
         return done
 
-    def wrapped(ref: Ref) -> tuple[Ref, int | BaseException]:
-        try:
-            return ref, fn(ref)
-        except _Corrupt:
-            return ref, _Corrupt()
-        except Exception as exc:
-            return ref, exc
+    def run_batch(batch: list[Ref]) -> list[tuple[Ref, int | BaseException]]:
+        out: list[tuple[Ref, int | BaseException]] = []
+        for ref in batch:
+            try:
+                out.append((ref, fn(ref)))
+            except _Corrupt:
+                out.append((ref, _Corrupt()))
+            except LabvaultError as exc:
+                out.append((ref, exc))
+                break
+            except Exception as exc:
+                out.append((ref, exc))
+        return out
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for ref, outcome in pool.map(wrapped, refs):
-            if isinstance(outcome, _Corrupt):
-                result.corrupt.append(ref[0])
-            elif isinstance(outcome, FileNotFoundError):
-                result.missing_remote.append(ref[0])
-            elif isinstance(outcome, LabvaultError):
-                raise outcome
-            elif isinstance(outcome, BaseException):
-                result.failed.append(f"{ref[0]}: {type(outcome).__name__}: {outcome}")
-            else:
-                result.transferred.append(ref[0])
-                result.transferred_bytes += outcome
-                done.append(ref)
-                task.advance(1, outcome)
+    jobs = max(1, min(jobs, len(refs)))
+    size = max(1, min(BATCH, -(-len(refs) // (jobs * 4))))
+    batches = [refs[i : i + size] for i in range(0, len(refs), size)]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for outcomes in pool.map(run_batch, batches):
+            moved = 0
+            count = 0
+            for ref, outcome in outcomes:
+                if isinstance(outcome, _Corrupt):
+                    result.corrupt.append(ref[0])
+                elif isinstance(outcome, FileNotFoundError):
+                    result.missing_remote.append(ref[0])
+                elif isinstance(outcome, LabvaultError):
+                    raise outcome
+                elif isinstance(outcome, BaseException):
+                    result.failed.append(f"{ref[0]}: {type(outcome).__name__}: {outcome}")
+                else:
+                    result.transferred.append(ref[0])
+                    result.transferred_bytes += outcome
+                    done.append(ref)
+                    moved += outcome
+                    count += 1
+            if count:
+                task.advance(count, moved)
     return done
 
 
 class _Corrupt(Exception):
+    pass
+
+
+class _CacheWriteError(Exception):
     pass
 
 
@@ -153,29 +180,115 @@ def trusted_known(index: RemoteIndex, remote: RemoteStore, refs: list[Ref]) -> s
     return known
 
 
-def _verify_and_place(odb: ObjectStore, ref: Ref, tmp: str) -> None:
-    oid, legacy = ref
-    if is_dir_oid(oid):
-        with open(tmp, "rb") as f:
-            data = f.read()
-        digest = (legacy_md5_bytes(data) if legacy else hashlib.md5(data, usedforsecurity=False).hexdigest()) + ".dir"
-        if digest == oid:
+class _Downloader:
+    """Downloads objects into the cache: each lands at a temp name (``.<name>.<pid>-<random>.lvtmp``
+    in its final folder), is hashed, and is renamed into place only when the digest matches its
+    name; otherwise it is deleted and ``_Corrupt`` is raised. Nothing unverified ever carries an
+    object's name."""
+
+    def __init__(self, odb: ObjectStore, remote: RemoteStore) -> None:
+        self.odb = odb
+        self.backend = remote.backend
+        self._prefix = f"{os.getpid()}-{secrets.token_hex(3)}"
+        self._serial = itertools.count()
+        self._folders: set[str] = set()
+        odb.ensure_fanout()
+
+    def _tmp(self, final: str) -> str:
+        head, tail = final.rsplit("/", 1)
+        return f"{head}/.{tail}.{self._prefix}{next(self._serial):x}{TMP_SUFFIX}"
+
+    def __call__(self, ref: Ref) -> int:
+        oid, legacy = ref
+        final = self.odb.oid_path(oid, legacy)
+        if legacy:
+            folder = final.rsplit("/", 1)[0]
+            if folder not in self._folders:
+                os.makedirs(folder, exist_ok=True)
+                self._folders.add(folder)
+        tmp = self._tmp(final)
+        try:
+            if legacy:
+                self.backend.get_file(key_of(oid, legacy), tmp)
+                size = os.path.getsize(tmp)
+                digest = _legacy_digest(tmp, is_dir_oid(oid))
+                if digest == oid:
+                    os.chmod(tmp, OBJ_MODE)
+            else:
+                digest, size = self.backend.get_hashed(key_of(oid, legacy), tmp)
+                if is_dir_oid(oid):
+                    digest = _checked_manifest(tmp, digest + DIR_SUFFIX)
+            if digest != oid:
+                raise _Corrupt(oid)
+            # Another writer may have placed the same object meanwhile: same bytes, so replacing
+            # it is harmless, and no stat is spent asking.
+            os.rename(tmp, final)
+        except BaseException as exc:
             try:
-                Tree.parse(data, where=f"manifest {oid}")
-            except ManifestError:
-                digest = ""
+                os.unlink(tmp)
+            except OSError:
+                pass
+            if isinstance(exc, FileNotFoundError) and exc.filename == tmp:
+                # the cache's folder vanished, not the remote's object: a failure, not "missing"
+                raise _CacheWriteError(f"writing {tmp}: {exc.strerror}") from None
+            raise
+        self.odb.wrote = True
+        return size
+
+
+def _checked_manifest(path: str, digest: str) -> str:
+    """``digest`` when the manifest at ``path`` parses, else "" (never equal to an oid)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        Tree.parse(data, where=f"manifest {digest}")
+    except ManifestError:
+        return ""
+    return digest
+
+
+def _legacy_digest(path: str, is_dir: bool) -> str:
+    if not is_dir:
+        return md5_file(path, legacy=True)
+    with open(path, "rb") as f:
+        data = f.read()
+    digest = legacy_md5_bytes(data) + DIR_SUFFIX
+    try:
+        Tree.parse(data, where=f"manifest {digest}")
+    except ManifestError:
+        return ""
+    return digest
+
+
+def _absent(odb: ObjectStore, refs: set[Ref]) -> list[Ref]:
+    """The refs the cache lacks, sorted. Many refs into a cache not much larger than them: list
+    its 256 fan-out folders rather than stat each object (a few hundred calls, not thousands)."""
+    modern = [r for r in refs if not r[1]]
+    out = [r for r in refs if r[1] and not odb.exists(*r)]
+    if len(modern) > LIST_CACHE_ABOVE and _cache_size_estimate(odb) <= 4 * len(modern):
+        present: set[str] = set()
+        for a in HEX:
+            for b in HEX:
+                try:
+                    names = os.listdir(f"{odb.root}/{a}{b}")
+                except FileNotFoundError:
+                    continue
+                present.update(a + b + n for n in names)
+        out += [r for r in modern if r[0] not in present]
     else:
-        digest = md5_file(tmp, legacy=legacy)
-    if digest != oid:
-        os.unlink(tmp)
-        raise _Corrupt(oid)
-    os.chmod(tmp, 0o444)
-    final = odb.oid_path(oid, legacy)
-    os.makedirs(os.path.dirname(final), exist_ok=True)
-    if os.path.exists(final):
-        os.unlink(tmp)
-    else:
-        os.rename(tmp, final)
+        out += [r for r in modern if not odb.exists(*r)]
+    out.sort()
+    return out
+
+
+LIST_CACHE_ABOVE = 512
+
+
+def _cache_size_estimate(odb: ObjectStore) -> int:
+    try:
+        return len(os.listdir(f"{odb.root}/00")) * 256
+    except FileNotFoundError:
+        return 0
 
 
 def fetch(
@@ -191,25 +304,7 @@ def fetch(
     ``optional`` refs (uncached stage outputs, perhaps) missing on the remote are not errors."""
     result = TransferResult()
     optional = optional or set()
-    odb.ensure_fanout()
-
-    def download(ref: Ref) -> int:
-        final = odb.oid_path(*ref)
-        folder = os.path.dirname(final)
-        os.makedirs(folder, exist_ok=True)
-        tmp = odb._tmp(final)
-        try:
-            remote.backend.get_file(key_of(*ref), tmp)
-            size = os.path.getsize(tmp)
-            _verify_and_place(odb, ref, tmp)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        return size
-
+    download = _Downloader(odb, remote)
     dirs = sorted(r for r in refs if is_dir_oid(r[0]))
     need_dirs = [r for r in dirs if not odb.exists(*r)]
     task = progress.task(f"fetching from {remote.name}", total=None)
@@ -221,7 +316,7 @@ def fetch(
             tree = odb.try_load_tree(*ref)
             if tree is not None:
                 files.update((child, ref[1]) for _, child in tree)
-        need = sorted(r for r in files if not odb.exists(*r))
+        need = _absent(odb, files)
         result.skipped = len(files) + len(dirs) - len(need) - len(need_dirs)
         got = _run_parallel(need, download, remote.jobs, task, result)
         index.add(got)

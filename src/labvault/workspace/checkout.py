@@ -231,9 +231,13 @@ def _execute(repo: Repo, plan: _Plan) -> None:
         done = []
         for w in batch:
             try:
-                if _is_dir_on_disk(w.dst):
+                try:
+                    linker.materialize(w.obj, w.dst)
+                except IsADirectoryError:
+                    # a folder where the file goes (rename refused; the temp is gone): replace it.
+                    # Asking first would cost a stat per file for a rare case.
                     _rmtree(w.dst)
-                linker.materialize(w.obj, w.dst)
+                    linker.materialize(w.obj, w.dst)
                 if w.isexec:
                     os.chmod(w.dst, 0o755)
                 done.append((w, os.stat(w.dst)))

@@ -14,7 +14,7 @@ from labvault.workspace.repo import Repo
 
 COMMON_OPTIONS = {"url", "jobs", "verify", "push"}
 OPTIONS = {
-    "file": set(),
+    "file": {"type"},  # DVC's link types for a folder remote; labvault acts on "hardlink" only
     "s3": {
         "region", "profile", "credentialpath", "configpath", "endpointurl", "access_key_id",
         "secret_access_key", "session_token", "use_ssl", "ssl_verify", "listobjects", "sse",
@@ -27,6 +27,11 @@ OPTIONS = {
         "client_secret", "allow_anonymous_login", "exclude_environment_credential",
     },
 }
+
+
+def _link_types_ok(value: str) -> bool:
+    types = [t.strip() for t in value.split(",")]
+    return all(t in ("reflink", "hardlink", "symlink", "copy") for t in types)
 
 
 def _section(name: str) -> str:
@@ -111,6 +116,8 @@ def remote_modify(repo: Repo, name: str, option: str, value: str | None, level: 
             value = _normalize_url(value, repo.dvc_dir)
         if option == "jobs" and not value.isdigit():
             raise ConfigError(f"jobs must be a whole number, not {value!r}")
+        if option == "type" and not _link_types_ok(value):
+            raise ConfigError(f"bad type {value!r}", "use a comma-separated list of reflink, hardlink, symlink, copy")
         section[option] = value
     tf.save()
     repo.__dict__.pop("config", None)
