@@ -6,7 +6,6 @@ A crash at any instant leaves either the old content or the new one, never a mix
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from labvault.errors import from_os_error
@@ -18,7 +17,7 @@ def tmp_name(path: str | os.PathLike[str]) -> str:
     """A unique temp name beside ``path`` (same folder, hence same file system), naming its writer:
     ``.<name>.<pid>-<random>.lvtmp``."""
     head, tail = os.path.split(os.fspath(path))
-    return os.path.join(head, f".{tail}.{os.getpid()}-{secrets.token_hex(4)}{TMP_SUFFIX}")
+    return os.path.join(head, f".{tail}.{os.getpid()}-{os.urandom(4).hex()}{TMP_SUFFIX}")
 
 
 def is_tmp_name(name: str) -> bool:

@@ -117,6 +117,14 @@ def status(
     return _status.status(_open(repo, progress), targets or None)
 
 
+def has_stages(repo: PathLike | None = None) -> bool:
+    """Whether the workspace has a ``dvc.yaml`` (so that stage commands have work); cheap: it does
+    not load the pipeline modules."""
+    from labvault.workspace.index import find_control_files
+
+    return bool(find_control_files(_open(repo, NULL_PROGRESS))[2])
+
+
 def checkout(
     targets: list[str] | None = None,
     force: bool = False,

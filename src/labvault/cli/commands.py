@@ -96,7 +96,7 @@ def status(
         report = api.StatusReport()
     else:
         report = api.status(data_targets, progress=_state(ctx).progress)
-    stages = api.stage_status(stage_targets) if not targets or stage_targets else []
+    stages = api.stage_status(stage_targets) if stage_targets or (not targets and api.has_stages()) else []
     changed_stages = [s for s in stages if s.changed]
     if as_json:
         emit_json({"clean": report.clean and not changed_stages, "outputs": report.outputs, "stages": stages})

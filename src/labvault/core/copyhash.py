@@ -13,10 +13,11 @@ may not describe the copy, and :class:`SourceChanged` is raised; nothing is kept
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import queue
 import threading
+
+from labvault.core.hashing import md5
 
 BUF = 4 << 20
 _SPAN = 64 << 20
@@ -70,7 +71,7 @@ def _kernel_copy(src_fd: int, dst_fd: int, size: int) -> tuple[str, int]:
     started = 0 < first < size
     if started:
         thread.start()
-    h = hashlib.md5(usedforsecurity=False)
+    h = md5()
     buf = bytearray(BUF)
     view = memoryview(buf)
     off = 0
@@ -92,7 +93,7 @@ def _kernel_copy(src_fd: int, dst_fd: int, size: int) -> tuple[str, int]:
 
 
 def _buffered_copy(src_fd: int, dst_fd: int) -> tuple[str, int]:
-    h = hashlib.md5(usedforsecurity=False)
+    h = md5()
     free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
     full: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
     for _ in range(4):

@@ -6,8 +6,11 @@ replaced by LFs before hashing. That per-chunk rule is DVC 2.x's and must be kep
 
 from __future__ import annotations
 
-import hashlib
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import hashlib
 
 CHUNK = 1 << 20
 TEXT_PROBE = 512
@@ -25,12 +28,19 @@ def is_text_block(block: bytes) -> bool:
     return len(nontext) / len(block) <= 0.30
 
 
+def md5(data: bytes = b"") -> hashlib._Hash:
+    """A new md5 (hashlib, and with it OpenSSL, loads on first use: a no-op status never does)."""
+    import hashlib
+
+    return hashlib.md5(data, usedforsecurity=False)
+
+
 def md5_bytes(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+    return md5(data).hexdigest()
 
 
 def legacy_md5_bytes(data: bytes) -> str:
-    h = hashlib.md5(usedforsecurity=False)
+    h = md5()
     for start in range(0, len(data), CHUNK):
         chunk = data[start : start + CHUNK]
         h.update(chunk.replace(b"\r\n", b"\n") if is_text_block(chunk[:TEXT_PROBE]) else chunk)
@@ -39,7 +49,7 @@ def legacy_md5_bytes(data: bytes) -> str:
 
 def md5_file(path: str | os.PathLike[str], legacy: bool = False) -> str:
     """Hash a file's content (following symlinks)."""
-    h = hashlib.md5(usedforsecurity=False)
+    h = md5()
     with open(path, "rb", buffering=0) as f:
         if legacy:
             # A raw read may return short; legacy hashing needs exact 1 MiB chunks.

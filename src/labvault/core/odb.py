@@ -8,16 +8,14 @@ between two writers is harmless: both hold the same bytes.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
-import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from labvault.core.copyhash import SourceChanged, copy_and_hash
-from labvault.core.hashing import CHUNK, legacy_md5_bytes, md5_file
+from labvault.core.hashing import CHUNK, legacy_md5_bytes, md5, md5_file
 from labvault.core.links import FICLONE
 from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
 from labvault.errors import CacheError, ManifestError, from_os_error
@@ -65,7 +63,7 @@ class ObjectStore:
 
     def _tmp(self, final: str) -> str:
         head, tail = os.path.split(final)
-        return f"{head}/.{tail}.{os.getpid()}-{secrets.token_hex(4)}{TMP_MARK}"
+        return f"{head}/.{tail}.{os.getpid()}-{os.urandom(4).hex()}{TMP_MARK}"
 
     def ensure_fanout(self) -> None:
         if self._fanout_ready:
@@ -131,7 +129,7 @@ class ObjectStore:
                 return oid, size
             if size <= SMALL:
                 data = _read_all(fd, size)
-                oid = hashlib.md5(data, usedforsecurity=False).hexdigest()
+                oid = md5(data).hexdigest()
                 self.store_bytes(data, oid)
                 return oid, len(data)
             return self._store_stream(fd), size
@@ -276,7 +274,7 @@ class ObjectStore:
         if is_dir_oid(obj.oid):
             with open(path, "rb") as f:
                 data = f.read()
-            digest = legacy_md5_bytes(data) if obj.legacy else hashlib.md5(data, usedforsecurity=False).hexdigest()
+            digest = legacy_md5_bytes(data) if obj.legacy else md5(data).hexdigest()
             return digest + DIR_SUFFIX == obj.oid
         return md5_file(path, legacy=obj.legacy) == obj.oid
 
@@ -311,7 +309,7 @@ def _read_all(fd: int, size: int) -> bytes:
 
 
 def _md5_fd(fd: int) -> str:
-    h = hashlib.md5(usedforsecurity=False)
+    h = md5()
     while True:
         chunk = os.read(fd, 4 * CHUNK)
         if not chunk:

@@ -4,10 +4,11 @@ workers share the repository's file system. Both return (exit code, last lines o
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import subprocess
 
 from labvault.errors import PipelineError
 
@@ -26,6 +27,8 @@ class Executor(Protocol):
 
 def run_shell(cmd: str, cwd: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run ``cmd`` in a shell (a function Dask workers can run too)."""
+    import subprocess
+
     proc = subprocess.run(cmd, shell=True, cwd=cwd, env=env, capture_output=True, text=True, errors="replace")
     tail = (proc.stdout + proc.stderr).splitlines()[-TAIL:]
     return proc.returncode, "\n".join(tail)
@@ -36,11 +39,13 @@ class LocalExecutor:
 
     def __init__(self, stream: bool = True) -> None:
         self.stream = stream
-        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._procs: set[subprocess.Popen[bytes]] = set()  # subprocess: imported when a stage runs
         self._lock = threading.Lock()
         self._cancelled = False
 
     def run(self, cmd: str, cwd: str, env: dict[str, str]) -> tuple[int, str]:
+        import subprocess
+
         if self._cancelled:
             return 130, "cancelled"
         # A stage's own output goes to stderr: labvault's stdout carries only its results (--json).
@@ -66,6 +71,8 @@ class LocalExecutor:
         self._cancelled = True
         with self._lock:
             procs = list(self._procs)
+        import signal
+
         for p in procs:
             try:
                 os.killpg(p.pid, signal.SIGTERM)

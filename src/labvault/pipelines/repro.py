@@ -9,9 +9,7 @@ stages that depend on it do not run; with ``keep_going`` every other branch stil
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +20,6 @@ from labvault.pipelines.lock import LockFile, content_dict, make_entry
 from labvault.pipelines.runcache import RunCache, run_key
 from labvault.pipelines.spec import Stage, load_stages
 from labvault.pipelines.status import Inputs, StageStatus, stage_status
-from labvault.workspace.checkout import relink_output
 from labvault.workspace.ignore import gitignore_add
 from labvault.workspace.index import workspace_outputs
 from labvault.workspace.repo import Repo
@@ -190,6 +187,8 @@ class _Runner:
                 return StageRun(address, "failed", reasons, f"the command did not produce output {o.path}"), None
             outs.append((o.path, content))
             if o.cache and self.repo.linker().types[0] in ("symlink", "hardlink"):
+                from labvault.workspace.checkout import relink_output
+
                 relink_output(self.repo, o.rel, content)
         if any(o.cache for o in stage.outs) and self.repo.fsync:
             self.repo.odb.sync()
@@ -211,6 +210,8 @@ class _Runner:
             p = str(self.repo.abspath(o.rel))
             try:
                 if os.path.isdir(p) and not os.path.islink(p):
+                    import shutil
+
                     shutil.rmtree(p)
                 elif os.path.lexists(p):
                     os.unlink(p)
@@ -288,6 +289,8 @@ def repro(
         pending = list(order)
         finished: set[str] = set()
         broken: set[str] = set()
+        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
         running: dict[Future[tuple[StageRun, dict[str, Any] | None]], str] = {}
         pool = ThreadPoolExecutor(max_workers=max(1, opts.jobs))
         try:

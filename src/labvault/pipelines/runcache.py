@@ -6,7 +6,6 @@ whose format differs). A hit restores the outputs from the object store instead 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from typing import Any
@@ -22,6 +21,8 @@ def run_key(cmd: Any, deps: list[dict[str, Any]], params: dict[str, Any], outs: 
         "outs": sorted(outs),
     }
     blob = json.dumps(doc, sort_keys=True, default=str).encode()
+    import hashlib
+
     return hashlib.sha256(blob).hexdigest()
 
 

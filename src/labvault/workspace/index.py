@@ -8,16 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from labvault.errors import OverlapError, PathError, PointerError
 from labvault.workspace.pointer import POINTER_SUFFIX, Out, Pointer, load_pointer, parse_pointer
 from labvault.workspace.repo import DVC_DIR, Repo
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -140,8 +133,10 @@ def outputs_at_rev(repo: Repo, rev: str) -> list[Tracked]:
 
 def lock_outputs(text: str) -> list[tuple[str, str, bool]]:
     """(path, oid, legacy) of every output recorded in a ``dvc.lock`` text."""
+    import yaml
+
     try:
-        data: Any = yaml.load(text, Loader=_Loader)
+        data: Any = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return []
     result: list[tuple[str, str, bool]] = []

@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from labvault.errors import PointerError
 from labvault.fsutil import atomic_write_text
-
-try:  # the C loader and dumper are much faster; fall back when libyaml is missing
-    from yaml import CSafeDumper as _Dumper
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 POINTER_SUFFIX = ".dvc"
 _HASH_KEYS = ("md5", "size", "nfiles", "isexec", "hash", "path")
@@ -93,13 +85,68 @@ class Pointer:
         return replace(self, outs=outs)
 
 
-def parse_pointer(text: str, where: str) -> Pointer:
+# The pointers labvault and DVC write, line by line: "outs:", then "- key: value" / "  key: value"
+# with keys and values from this small, unambiguous set. Anything else goes to the YAML parser.
+_FAST_LINE = re.compile(r"(- |  )(md5|size|nfiles|hash|path|isexec): (.*)")
+_FAST_VALUE = {
+    "md5": re.compile(r"[0-9a-f]{32}(\.dir)?"),
+    "size": re.compile(r"0|[1-9][0-9]{0,18}"),
+    "nfiles": re.compile(r"0|[1-9][0-9]{0,18}"),
+    "hash": re.compile(r"md5"),
+    "isexec": re.compile(r"true"),
+    # a plain YAML string whatever the resolver: starts with a letter, safe characters only,
+    # and not one of YAML 1.1's booleans or nulls (checked below)
+    "path": re.compile(r"[A-Za-z][A-Za-z0-9_.\-/]*"),
+}
+_YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null"}
+
+
+def _parse_fast(text: str) -> dict[str, Any] | None:
+    """The mapping ``yaml.safe_load`` gives for a plain pointer, or None when the text is not one."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if not lines or lines[0] != "outs:" or len(lines) < 2:
+        return None
+    outs: list[dict[str, Any]] = []
+    for line in lines[1:]:
+        m = _FAST_LINE.fullmatch(line)
+        if m is None:
+            return None
+        lead, key, value = m.groups()
+        if not _FAST_VALUE[key].fullmatch(value) or (key == "path" and value.lower() in _YAML_WORDS):
+            return None
+        if key == "md5" and value.isdigit():  # YAML reads an all-digit md5 as a number
+            return None
+        if lead == "- ":
+            outs.append({})
+        elif not outs or key in outs[-1]:
+            return None
+        outs[-1][key] = int(value) if key in ("size", "nfiles") else True if key == "isexec" else value
+    return {"outs": outs}
+
+
+def _yaml_load(text: str) -> Any:
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark is not None else ""
-        raise PointerError(f"{where} is not valid YAML{at}", "fix the file or restore it with `git checkout`") from None
+        loader = yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover - libyaml missing
+        loader = yaml.SafeLoader  # type: ignore[assignment,misc]
+    return yaml.load(text, Loader=loader)
+
+
+def parse_pointer(text: str, where: str) -> Pointer:
+    data = _parse_fast(text)
+    if data is None:
+        import yaml
+
+        try:
+            data = _yaml_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" (line {mark.line + 1})" if mark is not None else ""
+            raise PointerError(f"{where} is not valid YAML{at}", "fix the file or restore it with `git checkout`") from None
     if not isinstance(data, dict):
         raise PointerError(f"{where} is not a DVC pointer file (expected a mapping with `outs`)", "fix or delete it")
     outs_raw = data.get("outs")
@@ -173,7 +220,13 @@ def render_pointer(pointer: Pointer) -> str:
         doc[key] = value
     if not placed:
         doc["outs"] = [o.dump() for o in pointer.outs]
-    text: str = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 30)
+    import yaml
+
+    try:
+        dumper = yaml.CSafeDumper
+    except AttributeError:  # pragma: no cover - libyaml missing
+        dumper = yaml.SafeDumper  # type: ignore[assignment,misc]
+    text: str = yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 30)
     return text
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import heapq
 import os
 import stat as statmod
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 from labvault.core.hashing import md5_bytes, md5_file
 from labvault.core.odb import ObjectStore
@@ -84,18 +84,16 @@ class _Stater:
 
     While inodes are in memory a stat costs a microsecond or two and one thread is fastest. When
     they must be read from the disk (a cold cache) one thread waits for one read at a time; then
-    the folder's files are sorted by inode and split into a few contiguous ranges stat-ed on
-    threads, which keeps several reads in flight (cold W2 stat: 0.43 s on one thread, 0.31 s on
-    three). Which case holds is measured on each folder's first few files.
+    the folder's files are sorted by inode and split into contiguous ranges stat-ed on two
+    threads, which keeps reads in flight while the other thread waits (cold W2 stat on this
+    2-core VM: 0.43 s on one thread, 0.31 s on two; three or more were slower). Which case holds
+    is measured on each folder's first few files.
     """
 
-    THREADS = 3
+    THREADS = 2
     PROBE = 16
     COLD_NS = 4_000  # mean time of a probe stat above which the disk is being read
     MIN_SPLIT = 48
-
-    def __init__(self) -> None:
-        self._pool: ThreadPoolExecutor | None = None
 
     def __call__(self, entries: list[os.DirEntry[str]]) -> list[os.stat_result]:
         n = len(entries)
@@ -106,22 +104,28 @@ class _Stater:
         rest = entries[self.PROBE :]
         if (time.perf_counter_ns() - t0) // self.PROBE < self.COLD_NS:
             return head + [e.stat(follow_symlinks=False) for e in rest]
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.THREADS)
         order = sorted(range(len(rest)), key=lambda i: rest[i].inode())
         k = -(-len(rest) // self.THREADS)
         ranges = [order[j : j + k] for j in range(0, len(rest), k)]
         out: list[os.stat_result | None] = [None] * len(rest)
-        stats = self._pool.map(lambda r: [rest[i].stat(follow_symlinks=False) for i in r], ranges)
-        for part, got in zip(ranges, stats, strict=True):
-            for i, st in zip(part, got, strict=True):
-                out[i] = st
-        return head + out  # type: ignore[operator]
+        errors: list[BaseException] = []
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        def work(part: list[int]) -> None:
+            try:
+                for i in part:
+                    out[i] = rest[i].stat(follow_symlinks=False)
+            except BaseException as exc:  # raised below, in the walking thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(part,), daemon=True) for part in ranges[1:]]
+        for t in threads:
+            t.start()
+        work(ranges[0])
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return head + out  # type: ignore[operator]
 
 
 def iter_walk(top: str, checker: IgnoreChecker, leftovers: list[str] | None = None) -> Iterator[list[FileStat]]:
@@ -132,15 +136,12 @@ def iter_walk(top: str, checker: IgnoreChecker, leftovers: list[str] | None = No
     """
     stack = [(top, "")]
     stater = _Stater()
-    try:
-        while stack:
-            folder, rel = stack.pop()
-            files: list[FileStat] = []
-            stack.extend(_walk_level(folder, rel, checker, leftovers, files, stater))
-            if files:
-                yield files
-    finally:
-        stater.close()
+    while stack:
+        folder, rel = stack.pop()
+        files: list[FileStat] = []
+        stack.extend(_walk_level(folder, rel, checker, leftovers, files, stater))
+        if files:
+            yield files
 
 
 def walk_dir(top: str, checker: IgnoreChecker, leftovers: list[str] | None = None) -> list[FileStat]:
@@ -215,6 +216,8 @@ def hash_files(
             if task:
                 task.advance(1, f[4])
         return out
+    from concurrent.futures import ThreadPoolExecutor  # loaded when there is hashing to share
+
     batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
     results: list[tuple[str, int]] = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:

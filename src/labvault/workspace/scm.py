@@ -6,7 +6,6 @@ Reading many files at one revision uses one ``git cat-file --batch`` process, no
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +19,8 @@ class Git:
     @staticmethod
     def find_root(start: Path) -> Path | None:
         try:
+            import subprocess
+
             out = subprocess.run(
                 ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, check=False
             )
@@ -31,6 +32,8 @@ class Git:
 
     def _run(self, *args: str, input: bytes | None = None) -> bytes:
         try:
+            import subprocess
+
             proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, input=input, check=False)
         except FileNotFoundError:
             raise ScmError("git is not installed", "install git, or use a repo made with `labvault init --no-scm`") from None
@@ -101,6 +104,8 @@ class Git:
             self._run("add", "--", *paths)
 
     def is_ignored(self, path: str) -> bool:
+        import subprocess
+
         proc = subprocess.run(["git", "check-ignore", "-q", "--", path], cwd=self.root, check=False)
         return proc.returncode == 0
 
