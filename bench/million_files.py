@@ -52,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--files", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=20240603)
     p.add_argument("--work", type=Path, default=BENCH / "work" / "extra" / "million")
-    p.add_argument("--out", type=Path, default=BENCH / "results" / "million.json")
+    p.add_argument("--out", type=Path, default=None, help="default bench/results/million.json (other sizes: million-N.json)")
     a = p.parse_args(argv)
+    if a.out is None:
+        a.out = BENCH / "results" / ("million.json" if a.files == 1_000_000 else f"million-{a.files}.json")
     tool = labvault()
     repo = fresh_dir(a.work)
     repo.mkdir(parents=True)

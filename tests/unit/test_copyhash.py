@@ -28,7 +28,7 @@ def test_kernel_and_buffered_paths_agree(tmp_path: Path, size: int) -> None:
         sfd = os.open(src, os.O_RDONLY)
         dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            digest, n = fn(sfd, dfd) if fn else copyhash._buffered_copy(sfd, dfd)
+            digest, n = fn(sfd, dfd) if fn else copyhash.buffered_copy_and_hash(sfd, dfd)
         finally:
             os.close(sfd)
             os.close(dfd)
@@ -53,3 +53,26 @@ def test_across_file_systems(tmp_path: Path) -> None:
     assert obj.read_bytes() == data
     assert obj.stat().st_mode & 0o777 == 0o444
     assert not [p for p in obj.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_source_that_changed_is_refused_and_the_fallback_hashes_what_it_writes(tmp_path: Path) -> None:
+    """The kernel copy hashes the source on another thread, so it must see the version of the file
+    its caller chose; when not, the caller copies again with the buffered loop, whose hash is that
+    of the bytes written."""
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.write_bytes(b"a" * (copyhash.BUF + 1))
+    sfd = os.open(src, os.O_RDONLY)
+    chosen = os.fstat(sfd)
+    with open(src, "ab") as f:
+        f.write(b"appended")
+    dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    try:
+        with pytest.raises(copyhash.SourceChanged):
+            copyhash.copy_and_hash(sfd, dfd, expect=chosen)
+        assert os.fstat(dfd).st_size == 0  # nothing copied
+        expected = b"a" * (copyhash.BUF + 1) + b"appended"
+        assert copyhash.buffered_copy_and_hash(sfd, dfd) == (hashlib.md5(expected).hexdigest(), len(expected))
+    finally:
+        os.close(sfd)
+        os.close(dfd)
+    assert dst.read_bytes() == expected

@@ -14,12 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from labvault.remotes.local import (
-    SMALL,
-    LocalBackend,
-    _buffered_copy_hashed,
-    _kernel_copy_hashed,
-)
+from labvault.remotes.local import SMALL, LocalBackend
 from tests.conftest import Runner, snapshot
 
 
@@ -67,42 +62,6 @@ def test_writable_remote_object_is_copied_not_linked(tmp_path: Path) -> None:
     assert dst.stat().st_ino != (remote / key).stat().st_ino
     assert stat.S_IMODE(dst.stat().st_mode) == 0o444
     assert stat.S_IMODE((remote / key).stat().st_mode) == 0o644  # the remote is left as it was
-
-
-def test_buffered_copy_hashes_exactly_the_bytes_written(tmp_path: Path) -> None:
-    data = random.Random(1).randbytes(9 << 20)
-    src, dst = tmp_path / "src", tmp_path / "dst"
-    src.write_bytes(data)
-    sfd = os.open(src, os.O_RDONLY)
-    dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    try:
-        assert _buffered_copy_hashed(sfd, dfd) == (_md5(data), len(data))
-    finally:
-        os.close(sfd)
-        os.close(dfd)
-    assert dst.read_bytes() == data
-
-
-def test_kernel_copy_refuses_a_source_that_changed(tmp_path: Path) -> None:
-    """The kernel copy hashes the source in a second thread, so it must see the same version of
-    the file before and after; otherwise the caller redoes the copy by hashing what it writes."""
-    src, dst = tmp_path / "src", tmp_path / "dst"
-    src.write_bytes(b"a" * (SMALL + 1))
-    sfd = os.open(src, os.O_RDONLY)
-    before = os.fstat(sfd)
-    with open(src, "ab") as f:
-        f.write(b"appended")
-    dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    dfd2 = os.open(tmp_path / "dst2", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    try:
-        assert _kernel_copy_hashed(sfd, dfd, before) is None
-        os.lseek(sfd, 0, os.SEEK_SET)
-        expected = b"a" * (SMALL + 1) + b"appended"
-        assert _kernel_copy_hashed(sfd, dfd2, os.fstat(sfd)) == (_md5(expected), len(expected))
-    finally:
-        for fd in (sfd, dfd, dfd2):
-            os.close(fd)
-    assert (tmp_path / "dst2").read_bytes() == expected
 
 
 # ------------------------------------------------------------------------------ end to end

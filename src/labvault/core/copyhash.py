@@ -33,9 +33,14 @@ def _stamp(fd: int) -> tuple[int, int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-def copy_and_hash(src_fd: int, dst_fd: int) -> tuple[str, int]:
-    """Copy ``src_fd`` (from offset 0) into the empty ``dst_fd``; return (md5 hex, bytes copied)."""
+def copy_and_hash(src_fd: int, dst_fd: int, expect: os.stat_result | None = None) -> tuple[str, int]:
+    """Copy ``src_fd`` (from offset 0) into the empty ``dst_fd``; return (md5 hex, bytes copied).
+
+    ``expect``: the stat the caller took when it chose this file; a different version raises
+    :class:`SourceChanged` before anything is copied."""
     before = _stamp(src_fd)
+    if expect is not None and (expect.st_ino, expect.st_size, expect.st_mtime_ns, expect.st_ctime_ns) != before:
+        raise SourceChanged(errno.EAGAIN, "the file changed since it was chosen")
     size = before[1]
     try:
         digest, copied = _kernel_copy(src_fd, dst_fd, size)
@@ -43,7 +48,7 @@ def copy_and_hash(src_fd: int, dst_fd: int) -> tuple[str, int]:
         if exc.errno not in _NO_KERNEL_COPY:
             raise
         os.ftruncate(dst_fd, 0)
-        digest, copied = _buffered_copy(src_fd, dst_fd)
+        digest, copied = buffered_copy_and_hash(src_fd, dst_fd)
     if _stamp(src_fd) != before or copied != size:
         raise SourceChanged(errno.EAGAIN, "the file changed while it was being read")
     return digest, copied
@@ -92,7 +97,9 @@ def _kernel_copy(src_fd: int, dst_fd: int, size: int) -> tuple[str, int]:
     return h.hexdigest(), off
 
 
-def _buffered_copy(src_fd: int, dst_fd: int) -> tuple[str, int]:
+def buffered_copy_and_hash(src_fd: int, dst_fd: int) -> tuple[str, int]:
+    """Read, hash and write the same buffers (the hash describes exactly what was written); the
+    writes run on a second thread. ``dst_fd`` must be empty, at offset 0."""
     h = md5()
     free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
     full: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()

@@ -5,16 +5,15 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import threading
 from collections.abc import Iterator
 
+from labvault.core.copyhash import SourceChanged, buffered_copy_and_hash, copy_and_hash
 from labvault.core.links import copy_file
 from labvault.errors import RemoteError
 from labvault.fsutil import is_tmp_name, tmp_name
 from labvault.remotes.base import OBJECT_MODE, READ_BLOCK, Backend, ByteCallback, Entry
 
 SMALL = 8 << 20  # read whole, hash, write; larger objects are copied in the kernel while hashed
-_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
@@ -126,13 +125,12 @@ class LocalBackend(Backend):
                 return hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data)
             dfd = os.open(local, _NEW, OBJECT_MODE)
             try:
-                found = _kernel_copy_hashed(sfd, dfd, st)
-                if found is None:
+                try:
+                    return copy_and_hash(sfd, dfd, expect=st)
+                except SourceChanged:
+                    # the remote object changed under us: hash exactly the bytes written instead
                     os.ftruncate(dfd, 0)
-                    os.lseek(dfd, 0, os.SEEK_SET)
-                    os.lseek(sfd, 0, os.SEEK_SET)
-                    found = _buffered_copy_hashed(sfd, dfd)
-                return found
+                    return buffered_copy_and_hash(sfd, dfd)
             finally:
                 os.close(dfd)
         finally:
@@ -181,87 +179,6 @@ def _same_version(a: os.stat_result, b: os.stat_result) -> bool:
     return (a.st_ino, a.st_dev, a.st_size, a.st_mtime_ns, a.st_ctime_ns) == (
         b.st_ino, b.st_dev, b.st_size, b.st_mtime_ns, b.st_ctime_ns
     )
-
-
-def _kernel_copy_hashed(sfd: int, dfd: int, before: os.stat_result) -> tuple[str, int] | None:
-    """copy_file_range in this thread, md5 of the source (pread) in another. None when the kernel
-    cannot copy between these two files or the source changed while being read."""
-    try:
-        n = os.copy_file_range(sfd, dfd, 1 << 30)
-    except OSError as exc:
-        if exc.errno in _NO_KERNEL_COPY:
-            return None
-        raise
-    h = hashlib.md5(usedforsecurity=False)
-    hashed = [0]
-    failure: list[BaseException] = []
-
-    def hash_source() -> None:
-        try:
-            offset = 0
-            while True:
-                chunk = os.pread(sfd, READ_BLOCK, offset)
-                if not chunk:
-                    break
-                h.update(chunk)
-                offset += len(chunk)
-            hashed[0] = offset
-        except BaseException as exc:  # re-raised below
-            failure.append(exc)
-
-    hasher = threading.Thread(target=hash_source, daemon=True)
-    hasher.start()
-    copied = n
-    try:
-        while n:
-            n = os.copy_file_range(sfd, dfd, 1 << 30)
-            copied += n
-    finally:
-        hasher.join()
-    if failure:
-        raise failure[0]
-    after = os.fstat(sfd)
-    if not _same_version(before, after) or copied != hashed[0] or copied != after.st_size:
-        return None
-    return h.hexdigest(), copied
-
-
-def _buffered_copy_hashed(sfd: int, dfd: int) -> tuple[str, int]:
-    """Read, hash and write the same buffers; writes run in a second thread, overlapping hashing."""
-    import queue
-
-    h = hashlib.md5(usedforsecurity=False)
-    size = 0
-    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
-    failure: list[BaseException] = []
-
-    def write() -> None:
-        while True:
-            item = pending.get()
-            if item is None:
-                return
-            if not failure:
-                try:
-                    _write_all(dfd, item)
-                except BaseException as exc:  # re-raised below
-                    failure.append(exc)
-
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    try:
-        while not failure:
-            chunk = os.read(sfd, READ_BLOCK)
-            if not chunk:
-                break
-            pending.put(chunk)
-            h.update(chunk)
-            size += len(chunk)
-    finally:
-        pending.put(None)
-        writer.join()
-    if failure:
-        raise failure[0]
-    return h.hexdigest(), size
 
 
 def _linkable(st: os.stat_result) -> bool:

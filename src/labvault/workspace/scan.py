@@ -25,6 +25,7 @@ from labvault.workspace.repo import Repo
 from labvault.workspace.state import KEY, RECORD, R, Snapshot
 
 BATCH = 128
+FEW_FILES, FEW_BYTES = 64, 16 << 20  # see the end of Scanner._content
 FLUSH = 4096  # files read per round while walking: bounds the memory of a first add
 RACY_NS = 50_000_000  # files modified this close to the scan are re-hashed next time too
 
@@ -319,7 +320,7 @@ class Scanner:
         horizon = time.time_ns() - RACY_NS
         racy: Pairs = []
         pending: list[FileStat] = []
-        counts = [0, 0, 0]  # files, bytes, files read
+        counts = [0, 0, 0, 0]  # files, bytes, files read, bytes read
         file_oid = ""
         isexec = False
 
@@ -334,6 +335,7 @@ class Scanner:
             results = hash_files(pending, fn, self.repo.jobs, task)
             self.hashed += len(pending)
             counts[2] += len(pending)
+            counts[3] += sum(f[4] for f in pending)
             if linked:
                 self._check_linked(linked, {f[1]: r[0] for f, r in zip(pending, results, strict=True)})
             for f, (oid, _size) in zip(pending, results, strict=True):
@@ -381,7 +383,7 @@ class Scanner:
                 flush()
         if pending:
             flush()
-        nfiles, size, nread = counts
+        nfiles, size, nread, _ = counts
         changed = nread > 0 or nfiles != old_n
         if is_dir and not changed and old_tree is not None and not old_patch and (not store or trust_store):
             # Every file matches its entry and none was added or removed: the recorded tree
@@ -418,7 +420,8 @@ class Scanner:
             snap.set_all_flags(True)
         elif not trust_gen and old_n:
             snap.set_all_flags(False)
-        if seen.count(0) or seen.count(3):
+        gone = seen.count(0)
+        if gone or seen.count(3):
             snap = snap.keeping([i for i in range(len(snap.names)) if i >= old_n or seen[i] in (1, 2)])
         names, index, seen = [], {}, bytearray()  # the old snapshot's list and index can go
         snap.stored_gen = new_gen
@@ -445,7 +448,10 @@ class Scanner:
                 odb.store_bytes(data, tree_oid)
             del data
         snap.tree_oid, snap.patch = (None, {}) if racy else (tree_oid, patch)
-        if (
+        # A status that found a few small edits leaves the stat cache as it was: reading those
+        # files again next time costs less than rewriting the whole snapshot now.
+        few = not store and nread + gone <= FEW_FILES and counts[3] <= FEW_BYTES and old_n > 4 * FEW_FILES
+        if not few and (
             changed or racy or new_gen != old_gen or snap.tree_oid != old_tree or snap.patch != old_patch
             or (store and not trust_store)
         ):
