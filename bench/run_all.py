@@ -1,7 +1,8 @@
 """Benchmark labvault against dvc on generated workloads, side by side in one run.
 
 Prints each workload and measurement as it goes, writes raw results as JSON and a Markdown
-report (docs/benchmarks.md for full runs, bench/results/quick.* for --quick).
+report (bench/results/core.md for full runs, which bench/assemble_docs.py puts into
+docs/benchmarks.md; bench/results/quick.* for --quick).
 
     .venv/bin/python bench/run_all.py                 # everything, 3 repeats
     .venv/bin/python bench/run_all.py --quick         # small smoke run
@@ -33,7 +34,7 @@ from scenarios import (  # noqa: E402
     run_tool,
     run_tree_baselines,
 )
-from tools import ROOT, all_tools  # noqa: E402
+from tools import all_tools  # noqa: E402
 from workloads import Workload, ensure, file_workload, fmt_bytes, tree_workload  # noqa: E402
 
 ALL_WORKLOADS = ("W1", "W2", "scaling")
@@ -121,7 +122,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a.w2_files = a.w2_files or 50_000
     a.scale_sizes = [int(x) for x in (a.scale_sizes or "10000,50000,200000").split(",") if x]
     a.out_json = a.out_json or BENCH / "results" / "latest.json"
-    a.out_md = a.out_md or ROOT / "docs" / "benchmarks.md"
+    a.out_md = a.out_md or BENCH / "results" / "core.md"
     a.workloads = [w for w in a.workloads.split(",") if w]
     a.ops = tuple(o for o in a.ops.split(",") if o)
     a.tools = [t for t in a.tools.split(",") if t]
