@@ -130,6 +130,9 @@ def main() -> int:
     ]
     for area, floor, result, verdict in summary:
         head.append(f"| {area} | {floor} | {result} | **{verdict}** |")
+    notes = BENCH / "floor_notes.md"  # hand-written: why a floor is not met, when one is not
+    if failed and notes.exists():
+        head += ["", notes.read_text().rstrip()]
     text = "\n".join(head) + "\n\n" + "\n".join(md.rstrip() + "\n" for _, md in parts)
     OUT.write_text(text)
     print(f"wrote {OUT}: {passed} floors met, {len(failed)} not met")
