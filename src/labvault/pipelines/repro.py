@@ -342,5 +342,5 @@ def pipeline_status(repo: Repo, targets: list[str] | None = None) -> list[StageS
     order = select_stages(repo, g, targets, ReproOptions())
     runner = _Runner(repo, g, ReproOptions(), LocalExecutor())
     # One thread: warm, stat calls are too quick to share; cold, the walk itself keeps several
-    # inode reads in flight (workspace.scan._Stater).
+    # inode reads in flight (workspace.walk._Stater).
     return [runner.status(g.stages[a]) for a in order]
