@@ -39,6 +39,16 @@ def md5_bytes(data: bytes) -> str:
     return md5(data).hexdigest()
 
 
+def md5_fd(fd: int, block: int = 4 * CHUNK) -> tuple[str, int]:
+    """md5 and length of what is left to read from ``fd``."""
+    h = md5()
+    size = 0
+    while chunk := os.read(fd, block):
+        h.update(chunk)
+        size += len(chunk)
+    return h.hexdigest(), size
+
+
 def legacy_md5_bytes(data: bytes) -> str:
     h = md5()
     for start in range(0, len(data), CHUNK):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labvault.core.copyhash import SourceChanged, copy_and_hash
-from labvault.core.hashing import CHUNK, legacy_md5_bytes, md5, md5_file
+from labvault.core.hashing import legacy_md5_bytes, md5, md5_fd, md5_file
 from labvault.core.links import FICLONE
 from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
 from labvault.errors import CacheError, ManifestError, from_os_error
@@ -124,7 +124,7 @@ class ObjectStore:
         try:
             size = os.fstat(fd).st_size
             if adopt != "copy":
-                oid = _md5_fd(fd)
+                oid = md5_fd(fd)[0]
                 self._adopt(src, fd, oid, adopt)
                 return oid, size
             if size <= SMALL:
@@ -306,15 +306,6 @@ def _read_all(fd: int, size: int) -> bytes:
                 parts.append(more)
             data = b"".join(parts)
     return data
-
-
-def _md5_fd(fd: int) -> str:
-    h = md5()
-    while True:
-        chunk = os.read(fd, 4 * CHUNK)
-        if not chunk:
-            return h.hexdigest()
-        h.update(chunk)
 
 
 def _silent_unlink(path: str) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from labvault.core.hashing import md5_fd
 
 ByteCallback = Callable[[int], None]
 
@@ -82,17 +83,10 @@ READ_BLOCK = 4 << 20
 
 def hash_and_seal(path: str) -> tuple[str, int]:
     """md5 and size of a just-written file, which is made read-only through the same descriptor."""
-    h = hashlib.md5(usedforsecurity=False)
-    size = 0
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        while True:
-            chunk = os.read(fd, READ_BLOCK)
-            if not chunk:
-                break
-            h.update(chunk)
-            size += len(chunk)
+        digest, size = md5_fd(fd, READ_BLOCK)
         os.fchmod(fd, OBJECT_MODE)
     finally:
         os.close(fd)
-    return h.hexdigest(), size
+    return digest, size

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 from collections.abc import Iterator
 
 from labvault.core.copyhash import SourceChanged, buffered_copy_and_hash, copy_and_hash
+from labvault.core.hashing import md5_bytes, md5_fd
 from labvault.core.links import copy_file
 from labvault.errors import RemoteError
 from labvault.fsutil import is_tmp_name, tmp_name
@@ -122,7 +122,7 @@ class LocalBackend(Backend):
                     _write_all(dfd, data)
                 finally:
                     os.close(dfd)
-                return hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data)
+                return md5_bytes(data), len(data)
             dfd = os.open(local, _NEW, OBJECT_MODE)
             try:
                 try:
@@ -192,14 +192,7 @@ def _hash_and_link(sfd: int, before: os.stat_result, local: str) -> tuple[str, i
     """Hash the object through ``sfd`` by reading only, then give that very inode the name
     ``local`` (linkat through /proc/self/fd: no path lookup that a rename could redirect). None,
     with nothing left at ``local``, when linking is impossible here or the file changed."""
-    h = hashlib.md5(usedforsecurity=False)
-    size = 0
-    while True:
-        chunk = os.read(sfd, READ_BLOCK)
-        if not chunk:
-            break
-        h.update(chunk)
-        size += len(chunk)
+    digest, size = md5_fd(sfd, READ_BLOCK)
     try:
         # An explicit directory fd makes CPython call linkat(AT_SYMLINK_FOLLOW) (plain link()
         # would try to link the /proc symlink itself); the absolute paths ignore it.
@@ -210,7 +203,7 @@ def _hash_and_link(sfd: int, before: os.stat_result, local: str) -> tuple[str, i
     if size != before.st_size or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         os.unlink(local)
         return None
-    return h.hexdigest(), size
+    return digest, size
 
 
 _ROOT_FD: list[int] = []
