@@ -75,13 +75,19 @@ def remote_add(name: str, url: str, default: bool, force: bool, level: str | Non
 @click.option("-u", "--unset", is_flag=True, help="Remove the option.")
 @level_options
 def remote_modify(name: str, option: str, value: str | None, unset: bool, level: str | None) -> None:
-    """Set an option of a remote (region, profile, endpointurl, credentialpath, connection_string, jobs...).
+    """Set an option of a remote (region, profile, endpointurl, credentialpath, connection_string, jobs,
+    type...).
+
+    A folder remote with `type hardlink,copy` shares its read-only objects with the cache by hard
+    links on the same disk instead of copying them (faster pull; the remote is then no independent
+    copy of those objects: see docs/design.md, Remotes).
 
     \b
     Example:
       labvault remote modify s3remote region us-west-2
       labvault remote modify s3remote endpointurl http://127.0.0.1:9000
       labvault remote modify --local s3remote profile lab
+      labvault remote modify local type hardlink,copy
     """
     api.remote_modify(name, option, value, level, unset)
 
