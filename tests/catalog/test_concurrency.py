@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 from labvault import api
+from labvault.catalog.store import _enable_wal
 
 WORKERS = 8
 EACH = 6
@@ -59,3 +63,32 @@ def test_first_use_by_many_processes_at_once(catalog_url: str) -> None:
 
 def _first_use(url: str, worker: int) -> None:
     api.catalog_register_dataset(f"ds{worker}", catalog_url=url)
+
+
+def _switch_to_wal(path: str, barrier: Any, results: Any) -> None:
+    conn = sqlite3.connect(path, timeout=60)
+    conn.isolation_level = None
+    cur = conn.cursor()
+    barrier.wait()
+    try:
+        _enable_wal(cur)
+        results.put(cur.execute("PRAGMA journal_mode").fetchone()[0])
+    except sqlite3.OperationalError as e:
+        results.put(str(e))
+
+
+def test_many_connections_switching_a_fresh_file_to_wal_all_succeed(tmp_path: Path) -> None:
+    # SQLite refuses a journal-mode change that clashes with another connection at once (no
+    # busy wait); a plain PRAGMA failed a few times in a hundred here, before the retry.
+    ctx = multiprocessing.get_context("fork")
+    answers: list[str] = []
+    for trial in range(12):
+        path = str(tmp_path / f"race{trial}.sqlite")
+        barrier, results = ctx.Barrier(WORKERS), ctx.Queue()
+        procs = [ctx.Process(target=_switch_to_wal, args=(path, barrier, results)) for _ in range(WORKERS)]
+        for p in procs:
+            p.start()
+        answers += [results.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(60)
+    assert answers == ["wal"] * (12 * WORKERS)

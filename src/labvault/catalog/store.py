@@ -9,6 +9,7 @@ timeout, writers serialized with ``BEGIN IMMEDIATE``: safe for several processes
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -54,6 +55,29 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def _enable_wal(cur: Any, patience: float = 60.0) -> None:
+    """Switch the database file to WAL once; several processes may race to do it on first use.
+
+    SQLite answers a journal-mode change that clashes with another connection's lock with
+    "database is locked" at once, without waiting on busy_timeout, so wait here instead.
+    """
+    deadline = time.monotonic() + patience
+    delay = 0.005
+    while True:
+        try:
+            row = cur.execute("PRAGMA journal_mode").fetchone()
+            if row and str(row[0]).lower() == "wal":
+                return
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            text = str(e).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
 def _sqlite_engine(url: sa.URL) -> tuple[sa.Engine, Path | None]:
     path: Path | None = None
     if url.database and url.database != ":memory:":
@@ -71,7 +95,7 @@ def _sqlite_engine(url: sa.URL) -> tuple[sa.Engine, Path | None]:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout = 60000")
         if path is not None:
-            cur.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
