@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from labvault.cli.main import cli, main
+from labvault.cli.main import cli, load_commands, main
 from tests.conftest import Runner
 
 
@@ -111,6 +111,7 @@ def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ..
 
 def test_every_catalog_command_has_an_example() -> None:
     runner = CliRunner()
+    load_commands(["catalog"])
     for path in [("catalog",), *_commands(cli.commands["catalog"], ("catalog",))]:
         result = runner.invoke(cli, [*path, "--help"])
         assert result.exit_code == 0, path

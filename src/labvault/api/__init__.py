@@ -104,6 +104,7 @@ if TYPE_CHECKING:
         remote_rename,
         status_cloud,
     )
+    from labvault.api.startup import prefetch_for
     from labvault.api.storage import CopyResult, cp, ls
     from labvault.pipelines.render import DagView
     from labvault.workspace.status import StatusReport
@@ -177,6 +178,7 @@ _WHERE = {
     "read_card": "labvault.api.project",
     "record_dataset_version": "labvault.api.catalog",
     "record_location": "labvault.api.catalog",
+    "prefetch_for": "labvault.api.startup",
     "record_run": "labvault.api.catalog",
     "register_many": "labvault.api.catalog",
     "remote_add": "labvault.api.remote",
@@ -269,6 +271,7 @@ __all__ = [
     "names_check",
     "names_new",
     "params_diff",
+    "prefetch_for",
     "pull",
     "push",
     "read_card",

@@ -80,7 +80,7 @@ def _capture_runs(r: Repo, result: ReproResult) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     for run in runs:
         stage = graph.stages[run.address]
-        entry = LockFile(r.abspath(stage.lockfile)).get(stage.name) or {}
+        entry = LockFile(r.abspath(stage.lockfile), r.state).get(stage.name) or {}
         params: dict[str, Any] = {}
         for file, values in (entry.get("params") or {}).items():
             for key, value in values.items():

@@ -92,11 +92,12 @@ def status(
                    f"{len(cs.to_pull)} only on remote {cs.remote} (pull them), {len(cs.lost)} in neither")
         return
     data_targets, stage_targets = _split_targets(targets)
+    # Stages first: their scan starts the cold-cache helper (workspace.walk.Prefetch) sooner.
+    stages = api.stage_status(stage_targets) if stage_targets or (not targets and api.has_stages()) else []
     if targets and not data_targets:
         report = api.StatusReport()
     else:
         report = api.status(data_targets, progress=_state(ctx).progress)
-    stages = api.stage_status(stage_targets) if stage_targets or (not targets and api.has_stages()) else []
     changed_stages = [s for s in stages if s.changed]
     if as_json:
         emit_json({"clean": report.clean and not changed_stages, "outputs": report.outputs, "stages": stages})

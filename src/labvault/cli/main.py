@@ -48,7 +48,41 @@ def human_size(n: int | None) -> str:
     return f"{n} B"
 
 
-@click.group(context_settings=CONTEXT)
+# Which module defines each command: a command line imports only the module it runs (the rest
+# cost start-up time on every call). tests/unit/test_cli_lazy.py checks this against the modules.
+COMMAND_MODULES = {
+    **dict.fromkeys(
+        ("add", "checkout", "commit", "config", "diff", "gc", "init", "list", "move", "remove", "status",
+         "unprotect", "verify", "version"),
+        "commands",
+    ),
+    **dict.fromkeys(("dag", "metrics", "params", "repro"), "pipeline_commands"),
+    **dict.fromkeys(("fetch", "pull", "push", "remote"), "remote_commands"),
+    **dict.fromkeys(("card", "names"), "project_commands"),
+    **dict.fromkeys(("cp", "ls"), "storage_commands"),
+    "catalog": "catalog_commands",
+}
+
+
+def load_commands(names: list[str] | None = None) -> None:
+    """Import the modules that define ``names`` (default: every command)."""
+    import importlib
+
+    for module in sorted({COMMAND_MODULES[n] for n in (names or COMMAND_MODULES) if n in COMMAND_MODULES}):
+        importlib.import_module(f"labvault.cli.{module}")
+
+
+class _LazyGroup(click.Group):
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        load_commands([cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        load_commands()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=_LazyGroup, context_settings=CONTEXT)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors; no progress bars.")
 @click.option("-v", "--verbose", is_flag=True, help="Print more detail.")
 @click.version_option(__version__, "-V", "--version", prog_name="labvault")
@@ -70,16 +104,6 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 def _state(ctx: click.Context) -> State:
     obj: State = ctx.find_root().obj
     return obj
-
-
-from labvault.cli import (  # noqa: E402,F401  (registers the commands)
-    catalog_commands,
-    commands,
-    pipeline_commands,
-    project_commands,
-    remote_commands,
-    storage_commands,
-)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,15 +6,46 @@ an output also tracked by a ``.dvc`` file, and cycles.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from labvault.errors import PipelineError
 from labvault.pipelines.spec import Stage
 
 
-def _overlaps(a: str, b: str) -> bool:
+def paths_overlap(a: str, b: str) -> bool:
+    """Whether repo paths ``a`` and ``b`` are the same or one is inside the other."""
     return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def _parents(rel: str) -> Iterator[str]:
+    """``a/b/c`` -> ``a/b``, ``a``."""
+    while "/" in rel:
+        rel = rel.rpartition("/")[0]
+        yield rel
+
+
+class _PathIndex:
+    """Paths with a value each, answering "which one equals, contains or is inside this path"
+    in time proportional to the path's depth, not to how many paths are held."""
+
+    def __init__(self) -> None:
+        self.exact: dict[str, str] = {}
+        self.below: dict[str, str] = {}  # a folder -> the first held path inside it
+
+    def add(self, rel: str, value: str) -> None:
+        self.exact[rel] = value
+        for p in _parents(rel):
+            self.below.setdefault(p, rel)
+
+    def overlapping(self, rel: str) -> str | None:
+        """A held path overlapping ``rel``: itself, a folder holding it, or one inside it."""
+        if rel in self.exact:
+            return rel
+        for p in _parents(rel):
+            if p in self.exact:
+                return p
+        return self.below.get(rel)
 
 
 @dataclass
@@ -23,13 +54,12 @@ class Graph:
     producer: dict[str, str] = field(default_factory=dict)  # out rel -> stage address
     upstream: dict[str, set[str]] = field(default_factory=dict)
     downstream: dict[str, set[str]] = field(default_factory=dict)
+    outs: _PathIndex = field(default_factory=_PathIndex)
 
     def producer_of(self, rel: str) -> str | None:
         """The stage whose output is ``rel`` or contains it, or is inside it."""
-        for out, addr in self.producer.items():
-            if _overlaps(rel, out):
-                return addr
-        return None
+        out = self.outs.overlapping(rel)
+        return None if out is None else self.producer[out]
 
     def order(self, subset: Iterable[str] | None = None) -> list[str]:
         """Stages of ``subset`` (default: all) in definition order, each right after what it needs
@@ -92,23 +122,27 @@ def build_graph(stages: list[Stage], tracked: Iterable[str] = ()) -> Graph:
         g.stages[s.address] = s
         g.upstream[s.address] = set()
         g.downstream[s.address] = set()
-    tracked = list(tracked)
+    known = _PathIndex()
+    for t in tracked:
+        known.add(t, t)
     for s in stages:
         for o in s.outs:
-            for other, addr in g.producer.items():
-                if _overlaps(o.rel, other):
-                    what = "both write" if o.rel == other else "write overlapping outputs"
-                    raise PipelineError(
-                        f"{s.dvcfile}: stages {addr!r} and {s.address!r} {what} {o.rel if o.rel == other else o.rel + ' / ' + other}",
-                        "each output must come from exactly one stage",
-                    )
-            for t in tracked:
-                if _overlaps(o.rel, t):
-                    raise PipelineError(
-                        f"{s.dvcfile}: stage {s.address!r} writes {o.rel}, which a .dvc file already tracks ({t})",
-                        f"stop tracking it with `labvault remove {t}.dvc`",
-                    )
+            other = g.outs.overlapping(o.rel)
+            if other is not None:
+                addr = g.producer[other]
+                what = "both write" if o.rel == other else "write overlapping outputs"
+                raise PipelineError(
+                    f"{s.dvcfile}: stages {addr!r} and {s.address!r} {what} {o.rel if o.rel == other else o.rel + ' / ' + other}",
+                    "each output must come from exactly one stage",
+                )
+            held = known.overlapping(o.rel)
+            if held is not None:
+                raise PipelineError(
+                    f"{s.dvcfile}: stage {s.address!r} writes {o.rel}, which a .dvc file already tracks ({held})",
+                    f"stop tracking it with `labvault remove {held}.dvc`",
+                )
             g.producer[o.rel] = s.address
+            g.outs.add(o.rel, s.address)
     for s in stages:
         for d in s.deps:
             p = g.producer_of(d.rel)

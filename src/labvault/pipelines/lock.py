@@ -16,6 +16,7 @@ from labvault.fsutil import atomic_write_text
 from labvault.pipelines.params import DEFAULT_PARAMS
 from labvault.pipelines.yamlio import dump_yaml, read_yaml
 from labvault.workspace.scan import Content
+from labvault.workspace.state import State
 
 SCHEMA = "2.0"
 
@@ -51,9 +52,10 @@ def make_entry(
 
 
 class LockFile:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, state: State | None = None) -> None:
+        """``state``: the repo's stat cache, to skip parsing an unchanged lock file (see ``read_yaml``)."""
         self.path = path
-        data = read_yaml(path)
+        data = read_yaml(path, state)
         if data is None:
             data = {}
         if not isinstance(data, dict):

@@ -18,7 +18,7 @@ def locked_outputs(repo: Repo) -> list[Tracked]:
     locks: dict[str, LockFile] = {}
     for stage in load_stages(repo):
         if stage.lockfile not in locks:
-            locks[stage.lockfile] = LockFile(repo.abspath(stage.lockfile))
+            locks[stage.lockfile] = LockFile(repo.abspath(stage.lockfile), repo.state)
         entry = locks[stage.lockfile].get(stage.name)
         if entry is None:
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from labvault.pipelines.dag import Graph
+from labvault.pipelines.dag import Graph, paths_overlap
 
 Edge = tuple[str, str]
 
@@ -28,10 +28,6 @@ class DagView:
 
     def dot(self) -> str:
         return dot(self)
-
-
-def _overlaps(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
 def stage_view(g: Graph) -> DagView:
@@ -52,7 +48,7 @@ def outs_view(g: Graph) -> DagView:
             if producer is None or producer == s.address:
                 continue
             for x in g.stages[producer].outs:
-                if _overlaps(x.rel, d.rel):
+                if paths_overlap(x.rel, d.rel):
                     edges |= {(x.rel, y.rel) for y in s.outs}
     return DagView(tuple(nodes), tuple(sorted(edges, key=lambda e: (pos[e[0]], pos[e[1]]))))
 

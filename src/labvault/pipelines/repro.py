@@ -142,7 +142,7 @@ class _Runner:
 
     def lock_for(self, stage: Stage) -> LockFile:
         if stage.lockfile not in self.locks:
-            self.locks[stage.lockfile] = LockFile(self.repo.abspath(stage.lockfile))
+            self.locks[stage.lockfile] = LockFile(self.repo.abspath(stage.lockfile), self.repo.state)
         return self.locks[stage.lockfile]
 
     def status(self, stage: Stage) -> StageStatus:
@@ -180,6 +180,7 @@ class _Runner:
             code, tail = self.executor.run(cmd, cwd, env)
             if code != 0:
                 return StageRun(address, "failed", reasons, f"`{cmd}` exited with {code}\n{tail}".rstrip()), None
+        self.inputs.forget([o.rel for o in stage.outs])
         outs: list[tuple[str, Content]] = []
         for o in stage.outs:
             content = Scanner(self.repo, store=o.cache).scan(o.rel)
@@ -218,6 +219,7 @@ class _Runner:
             except OSError as exc:
                 raise from_os_error(exc, "removing an old output") from exc
             self.repo.state.forget(o.rel)
+        self.inputs.forget([o.rel for o in stage.outs])
 
     def _restore(self, stage: Stage, outs: list[dict[str, Any]]) -> bool:
         from labvault.workspace.checkout import checkout_objects
@@ -286,6 +288,7 @@ def repro(
     result = ReproResult()
     chosen = set(order)
     with repo.locked():
+        runner.inputs.prefetch([g.stages[a] for a in order])
         pending = list(order)
         finished: set[str] = set()
         broken: set[str] = set()
@@ -334,6 +337,7 @@ def repro(
             raise
         finally:
             pool.shutdown(wait=True)
+            runner.inputs.close()
     return result
 
 
@@ -341,6 +345,9 @@ def pipeline_status(repo: Repo, targets: list[str] | None = None) -> list[StageS
     g = load_graph(repo)
     order = select_stages(repo, g, targets, ReproOptions())
     runner = _Runner(repo, g, ReproOptions(), LocalExecutor())
-    # One thread: warm, stat calls are too quick to share; cold, the walk itself keeps several
-    # inode reads in flight (workspace.walk._Stater).
-    return [runner.status(g.stages[a]) for a in order]
+    # One thread checks the stages in order; when the cache is cold a second one reads inodes ahead.
+    runner.inputs.prefetch([g.stages[a] for a in order])
+    try:
+        return [runner.status(g.stages[a]) for a in order]
+    finally:
+        runner.inputs.close()

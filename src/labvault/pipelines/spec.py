@@ -168,7 +168,7 @@ def _parse_stage(name: str, d: dict[str, Any], dvcfile: str, where: str) -> Stag
 
 def load_pipeline_file(repo: Repo, path: Path) -> list[Stage]:
     rel = path.relative_to(repo.root).as_posix()
-    data = read_yaml(path)
+    data = read_yaml(path, repo.state)
     if data is None:
         return []
     if not isinstance(data, dict):

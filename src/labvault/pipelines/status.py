@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from labvault.errors import PipelineError
+from labvault.pipelines.dag import paths_overlap
 from labvault.pipelines.params import get_key, is_missing, load_params_file
 from labvault.pipelines.spec import Stage
+from labvault.workspace.prefetch import Prefetch
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Content, Scanner
 
@@ -23,15 +25,46 @@ class StageStatus:
 
 
 class Inputs:
-    """Reads the current state of deps, params and outs (stat cache backed; thread safe)."""
+    """Reads the current state of deps, params and outs (stat cache backed; thread safe).
+
+    A path is scanned once per command however many stages name it (a shared script, an
+    output that is the next stage's dep); a stage that writes outputs calls ``forget`` for them.
+    """
 
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self._params: dict[str, Any] = {}
+        self._contents: dict[tuple[str, bool], Content | None] = {}
         self._lock = threading.Lock()
+        self._prefetch: Prefetch | None = None
+
+    def prefetch(self, stages: list[Stage]) -> None:
+        """Start reading, in a helper process, the inodes of these stages' deps and outs, in
+        the order their status will be checked (see ``workspace.prefetch``)."""
+        rels = [r for s in stages for r in (*(d.rel for d in s.deps), *(o.rel for o in s.outs))]
+        paths = dict.fromkeys(str(self.repo.abspath(r)) for r in rels)
+        self._prefetch = Prefetch(list(paths)).start()
+
+    def close(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.stop()
 
     def content(self, rel: str, legacy: bool = False) -> Content | None:
-        return Scanner(self.repo, store=False, legacy=legacy).scan(rel)
+        key = (rel, legacy)
+        with self._lock:
+            if key in self._contents:
+                return self._contents[key]
+        found = Scanner(self.repo, store=False, legacy=legacy).scan(rel)
+        with self._lock:
+            self._contents[key] = found
+        return found
+
+    def forget(self, rels: list[str]) -> None:
+        """Drop what is known of ``rels`` and of any path inside or above them."""
+        with self._lock:
+            for key in list(self._contents):
+                if any(paths_overlap(key[0], r) for r in rels):
+                    del self._contents[key]
 
     def params_file(self, rel: str) -> Any:
         with self._lock:

@@ -20,13 +20,12 @@ from labvault.core.tree import DIR_SUFFIX, Tree, manifest_bytes
 from labvault.errors import PathError, from_os_error
 from labvault.progress import Task
 from labvault.workspace.repo import Repo
-from labvault.workspace.state import KEY, RECORD, R, Snapshot
+from labvault.workspace.state import KEY, RACY_NS, RECORD, R, Snapshot
 from labvault.workspace.walk import FileStat, iter_walk
 
 BATCH = 128
 FEW_FILES, FEW_BYTES = 64, 16 << 20  # see the end of Scanner._content
 FLUSH = 4096  # files read per round while walking: bounds the memory of a first add
-RACY_NS = 50_000_000  # files modified this close to the scan are re-hashed next time too
 
 
 Pairs = list[tuple[str, str]]

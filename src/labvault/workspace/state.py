@@ -34,7 +34,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
     PRIMARY KEY (path, kind)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, stamp BLOB NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
 """
+
+# A file modified this close to a scan may change again within the clock's resolution without
+# its stat changing: what was read from it is not cached (it is read again next time).
+RACY_NS = 50_000_000
 
 
 def stat_key(st: os.stat_result) -> Key:
@@ -249,6 +254,16 @@ class State:
             snap.tree_oid = tree_oid
             snap.patch = {}
             self.put(out_rel, snap, kind)
+
+    def get_parsed(self, path: str, stamp: bytes) -> bytes | None:
+        """What ``put_parsed`` kept for the control file ``path`` if its stamp still matches."""
+        with self._lock:
+            row = self.conn.execute("SELECT stamp, data FROM parsed WHERE path = ?", (path,)).fetchone()
+        return row[1] if row is not None and row[0] == stamp else None
+
+    def put_parsed(self, path: str, stamp: bytes, data: bytes) -> None:
+        with self._lock:
+            self.conn.execute("INSERT OR REPLACE INTO parsed (path, stamp, data) VALUES (?, ?, ?)", (path, stamp, data))
 
     def forget(self, out_rel: str) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from labvault.workspace.index import Tracked, select, workspace_outputs
+from labvault.workspace.prefetch import Prefetch
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Scanner
 
@@ -30,7 +31,12 @@ class StatusReport:
 
 def status(repo: Repo, targets: list[str] | None = None) -> StatusReport:
     tracked = select(workspace_outputs(repo), repo, targets)
-    return StatusReport(tuple(output_status(repo, t) for t in tracked))
+    # With a cold cache a helper process reads inodes from the other end (workspace.prefetch).
+    helper = Prefetch([str(repo.abspath(t.rel)) for t in tracked if t.out.oid is not None]).start()
+    try:
+        return StatusReport(tuple(output_status(repo, t) for t in tracked))
+    finally:
+        helper.stop()
 
 
 def output_status(repo: Repo, t: Tracked) -> OutputStatus:
