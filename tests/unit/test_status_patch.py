@@ -125,21 +125,3 @@ def test_first_format_snapshots_are_read(tmp_path: Path) -> None:
     assert api.status(repo=root).clean
     again = open_repo(root).state.get("data")
     assert {n: again.entry(n) for n in again.names} == old  # not re-hashed: same entries
-
-
-def test_cold_path_of_the_walk_gives_the_same_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The threaded stat (taken when the disk is slow) returns each file with its own stat."""
-    from labvault.workspace import walk
-
-    root = tmp_path / "data"
-    for d in range(3):
-        (root / f"d{d}").mkdir(parents=True)
-        for i in range(150):
-            (root / f"d{d}" / f"{i:03d}.bin").write_bytes(b"x" * (d * 1000 + i))
-    api.init(tmp_path, no_scm=True)
-    checker = open_repo(tmp_path).ignore.checker_for("data")
-    warm = sorted(walk.walk_dir(str(root), checker))
-    monkeypatch.setattr(walk._Stater, "COLD_NS", -1)  # every folder looks cold
-    cold = sorted(walk.walk_dir(str(root), checker))
-    assert cold == warm and len(cold) == 450
-    assert all(f[4] == int(f[0][1]) * 1000 + int(f[0][3:6]) for f in cold)  # each file got its own stat

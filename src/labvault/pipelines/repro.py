@@ -22,6 +22,7 @@ from labvault.pipelines.spec import Stage, load_stages
 from labvault.pipelines.status import Inputs, StageStatus, stage_status
 from labvault.workspace.ignore import gitignore_add
 from labvault.workspace.index import workspace_outputs
+from labvault.workspace.prefetch import discard_listings
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Content, Scanner
 
@@ -205,6 +206,8 @@ class _Runner:
         return c
 
     def _clear_outs(self, stage: Stage) -> None:
+        # The workspace changes from here on: folders read ahead before this are out of date.
+        discard_listings()
         for o in stage.outs:
             if o.persist:
                 continue

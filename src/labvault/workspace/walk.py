@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import stat as statmod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from labvault.errors import PathError, from_os_error
 from labvault.fsutil import is_tmp_name
 from labvault.workspace.ignore import ALWAYS_IGNORED, DVCIGNORE, IgnoreChecker
+from labvault.workspace.prefetch import ENTRY, Listing, listing
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
@@ -42,6 +43,9 @@ def _walk_level(
     folder: str, rel: str, checker: IgnoreChecker, leftovers: list[str] | None, files: list[FileStat]
 ) -> list[tuple[str, str]]:
     """Append the files of one folder to ``files``; return its sub-folders to walk."""
+    got = listing(folder)
+    if got is not None:
+        return _walk_listing(got, folder, rel, checker, leftovers, files)
     try:
         # Listed through a descriptor: each stat then resolves one name, not the whole path.
         fd = os.open(folder, _DIR_FLAGS)
@@ -59,39 +63,70 @@ def _walk_fd(
     try:
         with os.scandir(fd) as it:
             entries = list(it)
-    except OSError as exc:
-        raise from_os_error(exc, "listing") from exc
-    base = folder + "/"
-    check = checker.active
-    subdirs: list[tuple[str, str]] = []
-    append = files.append
-    try:
-        for e in entries:
-            name = e.name
-            if name == DVCIGNORE:
-                raise PathError(f"{base + name} is inside a tracked folder", "move its patterns to a .dvcignore above the folder")
-            if e.is_dir(follow_symlinks=False):
-                if name in ALWAYS_IGNORED or (check and checker(rel + name, True, False)):
-                    continue
-                subdirs.append((base + name, rel + name + "/"))
-                continue
-            if name[0] == "." and is_tmp_name(name):
-                if leftovers is not None:
-                    leftovers.append(base + name)
-                continue
-            if check and checker(rel + name, False, False):
-                continue
-            st = e.stat(follow_symlinks=False)
-            mode = st.st_mode
-            if statmod.S_ISREG(mode):
-                append((rel + name, base + name, st.st_ino, st.st_mtime_ns, st.st_size, mode, st.st_nlink, False))
-            elif statmod.S_ISLNK(mode):
-                try:
-                    st = os.stat(name, dir_fd=fd)
-                except FileNotFoundError:
-                    raise PathError(f"{base + name} is a broken symlink", "fix or delete it") from None
-                if statmod.S_ISREG(st.st_mode):
-                    append((rel + name, base + name, st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode, st.st_nlink, True))
+        names = [e.name for e in entries]
+        subdirs, keep = _sort_names(names, [e.is_dir(follow_symlinks=False) for e in entries], folder, rel, checker, leftovers)
+        stats = []
+        for i in keep:
+            st = entries[i].stat(follow_symlinks=False)
+            stats.append((names[i], st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode, st.st_nlink))
+        _add_files(stats, folder, rel, files, fd)
     except OSError as exc:
         raise from_os_error(exc, "reading") from exc
     return subdirs
+
+
+def _walk_listing(
+    got: Listing, folder: str, rel: str, checker: IgnoreChecker, leftovers: list[str] | None, files: list[FileStat]
+) -> list[tuple[str, str]]:
+    """``_walk_fd`` on a folder the prefetch helper has already listed and stat-ed."""
+    names, kinds, packed = got
+    subdirs, keep = _sort_names(names, kinds, folder, rel, checker, leftovers)
+    stats = [(names[i], *ENTRY.unpack_from(packed, i * ENTRY.size)) for i in keep]
+    try:
+        _add_files(stats, folder, rel, files, None)
+    except OSError as exc:
+        raise from_os_error(exc, "reading") from exc
+    return subdirs
+
+
+def _sort_names(
+    names: list[str], is_dir: Sequence[object], folder: str, rel: str, checker: IgnoreChecker,
+    leftovers: list[str] | None,
+) -> tuple[list[tuple[str, str]], list[int]]:
+    """A folder's sub-folders to walk, and the positions of the names that may be files to track
+    (not ignored, not labvault's temp files: those go to ``leftovers``)."""
+    base = folder + "/"
+    check = checker.active
+    subdirs: list[tuple[str, str]] = []
+    keep: list[int] = []
+    for i, name in enumerate(names):
+        if name == DVCIGNORE:
+            raise PathError(f"{base + name} is inside a tracked folder", "move its patterns to a .dvcignore above the folder")
+        if is_dir[i]:
+            if not (name in ALWAYS_IGNORED or (check and checker(rel + name, True, False))):
+                subdirs.append((base + name, rel + name + "/"))
+        elif name[0] == "." and is_tmp_name(name):
+            if leftovers is not None:
+                leftovers.append(base + name)
+        elif not (check and checker(rel + name, False, False)):
+            keep.append(i)
+    return subdirs, keep
+
+
+def _add_files(
+    stats: list[tuple[str, int, int, int, int, int]], folder: str, rel: str, files: list[FileStat], fd: int | None
+) -> None:
+    """Append the regular files among ``stats`` (name, inode, mtime_ns, size, mode, links: an
+    lstat), and symlinks to regular files with their target's stat."""
+    base = folder + "/"
+    append = files.append
+    for name, ino, mtime, size, mode, nlink in stats:
+        if statmod.S_ISREG(mode):
+            append((rel + name, base + name, ino, mtime, size, mode, nlink, False))
+        elif statmod.S_ISLNK(mode):
+            try:
+                st = os.stat(name, dir_fd=fd) if fd is not None else os.stat(base + name)
+            except FileNotFoundError:
+                raise PathError(f"{base + name} is a broken symlink", "fix or delete it") from None
+            if statmod.S_ISREG(st.st_mode):
+                append((rel + name, base + name, st.st_ino, st.st_mtime_ns, st.st_size, st.st_mode, st.st_nlink, True))
