@@ -181,7 +181,7 @@ class _Runner:
             code, tail = self.executor.run(cmd, cwd, env)
             if code != 0:
                 return StageRun(address, "failed", reasons, f"`{cmd}` exited with {code}\n{tail}".rstrip()), None
-        self.inputs.forget([o.rel for o in stage.outs])
+        self.inputs.forget()
         outs: list[tuple[str, Content]] = []
         for o in stage.outs:
             content = Scanner(self.repo, store=o.cache).scan(o.rel)
@@ -206,8 +206,9 @@ class _Runner:
         return c
 
     def _clear_outs(self, stage: Stage) -> None:
-        # The workspace changes from here on: folders read ahead before this are out of date.
+        # The workspace changes from here on: what was read of it before is out of date.
         discard_listings()
+        self.inputs.forget()
         for o in stage.outs:
             if o.persist:
                 continue
@@ -222,7 +223,6 @@ class _Runner:
             except OSError as exc:
                 raise from_os_error(exc, "removing an old output") from exc
             self.repo.state.forget(o.rel)
-        self.inputs.forget([o.rel for o in stage.outs])
 
     def _restore(self, stage: Stage, outs: list[dict[str, Any]]) -> bool:
         from labvault.workspace.checkout import checkout_objects

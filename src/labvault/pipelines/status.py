@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from labvault.errors import PipelineError
-from labvault.pipelines.dag import paths_overlap
 from labvault.pipelines.params import get_key, is_missing, load_params_file
 from labvault.pipelines.spec import Stage
 from labvault.workspace.prefetch import Prefetch
@@ -28,7 +27,8 @@ class Inputs:
     """Reads the current state of deps, params and outs (stat cache backed; thread safe).
 
     A path is scanned once per command however many stages name it (a shared script, an
-    output that is the next stage's dep); a stage that writes outputs calls ``forget`` for them.
+    output that is the next stage's dep) until a stage runs: ``forget`` then drops everything
+    known, since a command may write more than its declared outputs.
     """
 
     def __init__(self, repo: Repo) -> None:
@@ -59,12 +59,10 @@ class Inputs:
             self._contents[key] = found
         return found
 
-    def forget(self, rels: list[str]) -> None:
-        """Drop what is known of ``rels`` and of any path inside or above them."""
+    def forget(self) -> None:
+        """Drop every path's content: the next ``content`` scans again."""
         with self._lock:
-            for key in list(self._contents):
-                if any(paths_overlap(key[0], r) for r in rels):
-                    del self._contents[key]
+            self._contents.clear()
 
     def params_file(self, rel: str) -> Any:
         with self._lock:

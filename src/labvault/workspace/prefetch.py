@@ -54,15 +54,15 @@ Listing = tuple[list[str], bytes, bytes]
 _lock = threading.Lock()
 _current: _Helper | None = None  # the helper whose listings scans may use
 _early: _Helper | None = None  # started by start_early, taken over by the first Prefetch.start
-_covered: set[str] = set()  # paths a helper of this process has gone over or is going over
-_scanned: list[str] = []  # every path handed to Prefetch in this process, in order
+_scanned: list[str] = []  # with a hint (a command line): every path handed to Prefetch, in order
 _hint: tuple[str, str] | None = None  # (hint file, its text when read) for the exit hook
 handed_out = 0  # listings given to scans by this process (the tests check the path is taken)
 
 
 class _Helper:
-    def __init__(self, pid: int, rfd: int, shared: mmap.mmap) -> None:
+    def __init__(self, pid: int, rfd: int, shared: mmap.mmap, paths: list[str]) -> None:
         self.pid, self.rfd, self.shared = pid, rfd, shared
+        self.covers = set(paths)
         self.listings: dict[str, tuple[int, int]] = {}  # folder -> offset, length of its listing
         self.pending = b""
         self.usable = True
@@ -119,13 +119,13 @@ class Prefetch:
     def start(self) -> Prefetch:
         global _early, _current
         with _lock:
-            _scanned.extend(self.paths)
+            if _hint is not None:
+                _scanned.extend(self.paths)
             if _early is not None:  # a helper already runs on the last run's paths: take it over
                 self._helper, _early = _early, None
                 return self
-            if not self.paths or _covered.issuperset(self.paths):
+            if not self.paths or (_current is not None and _current.covers.issuperset(self.paths)):
                 return self
-            _covered.update(self.paths)
             self._helper = _fork_helper(self.paths)
             if self._helper is not None:
                 if _current is not None:
@@ -206,7 +206,6 @@ def start_early(command: str, start_dir: str | None = None) -> None:
     paths = text.splitlines()
     if paths:
         with _lock:
-            _covered.update(paths)
             _early = _current = _fork_helper(paths)
 
 
@@ -270,7 +269,7 @@ def _fork_helper(paths: list[str]) -> _Helper | None:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
     os.close(wfd)
     os.set_blocking(rfd, False)
-    return _Helper(pid, rfd, shared)
+    return _Helper(pid, rfd, shared, paths)
 
 
 def _cpus() -> int:
