@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pathspec
@@ -34,7 +34,7 @@ class IgnoreRules:
                 if lines:
                     import pathspec
 
-                    self._specs[rel_dir] = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+                    self._specs[rel_dir] = pathspec.PathSpec.from_lines(_pattern_kind(), lines)
                 else:
                     self._specs[rel_dir] = None
         return self._specs[rel_dir]
@@ -109,3 +109,13 @@ def gitignore_remove(folder: Path, name: str) -> bool:
         return True
     atomic_write_text(f, "\n".join(kept) + "\n")
     return True
+
+
+def _pattern_kind() -> Any:
+    """pathspec's git wildmatch patterns, as DVC uses them: named ``GitIgnoreSpecPattern`` since
+    pathspec 1.0 (which deprecates the old name, an alias of it), ``"gitwildmatch"`` before."""
+    try:
+        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+    except ImportError:
+        return "gitwildmatch"
+    return GitIgnoreSpecPattern
