@@ -3,7 +3,8 @@
 The core issue asks that a million tracked files fit in well under 1 GB. This generates N files of
 1..64 bytes (1,000 per sub-folder), then measures, each as its own process under GNU time:
 ``add`` (fresh), ``status`` with nothing changed, ``status`` after changing one file, ``add``
-after that change. Files are tiny on purpose: the figure is memory per file, not bytes per file.
+after that change, ``checkout`` after deleting the workspace copy, ``status`` after that.
+Files are tiny on purpose: the figure is memory per file, not bytes per file.
 Only labvault runs here (dvc at a million files takes far longer than this benchmark is worth).
 
     .venv/bin/python bench/million_files.py                  # 1,000,000 files (several minutes)
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -82,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     os.utime(victim, (time.time() - 60, time.time() - 60))
     timed("status after changing one file", "status")
     timed("add after changing one file", "add", "data")
+    t0 = time.perf_counter()
+    shutil.rmtree(repo / "data")
+    print(f"  deleted the workspace copy in {time.perf_counter() - t0:.0f} s (untimed)", flush=True)
+    timed("checkout after deleting it", "checkout")
+    timed("status after the checkout", "status")
+    restored = sum(1 for d in (repo / "data").iterdir() for _ in d.iterdir())
+    if restored != a.files:
+        raise SystemExit(f"checkout restored {restored:,} files, not {a.files:,}")
     meta = {**machine.describe(repo, {"labvault_version": tool.version()}), **src_snapshot()}
     result = {"meta": meta, "files": a.files, "seed": a.seed, "rows": rows}
     write_json_atomic(a.out, result)

@@ -220,6 +220,10 @@ class ObjectStore:
         self._trees[key] = tree
         return tree
 
+    def forget_trees(self) -> None:
+        """Drop the manifests kept in memory (a million-file one holds some 150 MB)."""
+        self._trees.clear()
+
     def try_load_tree(self, oid: str, legacy: bool = False) -> Tree | None:
         try:
             return self.load_tree(oid, legacy)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any
 
 from labvault.core.hashing import md5_bytes
 from labvault.errors import ManifestError
@@ -93,7 +94,9 @@ class Tree:
     def parse(cls, data: bytes, where: str = "manifest") -> Tree:
         """Parse and validate manifest bytes: every relpath must stay inside the directory."""
         try:
-            raw = json.loads(data)
+            # Each entry becomes its (relpath, md5) pair as soon as it is parsed: a million-entry
+            # manifest never exists as a million dicts.
+            raw = json.loads(data, object_hook=_entry_pair)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ManifestError(f"{where} is not valid JSON ({exc})", "the object is corrupt; run `labvault verify`") from None
         if not isinstance(raw, list):
@@ -102,13 +105,9 @@ class Tree:
         append = pairs.append
         is_md5 = _MD5.match
         for item in raw:
-            try:
-                rel = item["relpath"]
-                oid = item["md5"]
-            except (TypeError, KeyError):
-                raise ManifestError(f"{where} has an entry without a relpath and md5") from None
-            if not isinstance(rel, str) or not isinstance(oid, str):
+            if item is _NO_PAIR or not isinstance(item, tuple):
                 raise ManifestError(f"{where} has an entry without a string relpath and md5")
+            rel, oid = item
             # fast acceptance of the ordinary case; anything unusual gets the precise check
             wrapped = f"/{rel}/"
             if not rel or "//" in wrapped or "/./" in wrapped or "/../" in wrapped or "\x00" in rel:
@@ -119,6 +118,18 @@ class Tree:
         tree = cls.from_pairs(pairs)
         _check_no_prefix_conflicts(tree, where)
         return tree
+
+
+# Stands for an object without a string relpath and md5; compared by identity (made at run time,
+# so no parsed entry can be this very tuple).
+_NO_PAIR: tuple[str, str] = tuple(["", ""])  # type: ignore[assignment]
+
+
+def _entry_pair(obj: dict[str, Any]) -> tuple[str, str]:
+    rel, oid = obj.get("relpath"), obj.get("md5")
+    if isinstance(rel, str) and isinstance(oid, str):
+        return (rel, oid)
+    return _NO_PAIR
 
 
 def _check_no_prefix_conflicts(tree: Tree, where: str) -> None:

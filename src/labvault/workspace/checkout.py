@@ -19,6 +19,7 @@ from labvault.fsutil import tmp_owner_alive
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Content, Scanner
+from labvault.workspace.state import RECORD
 
 BATCH = 256
 
@@ -33,24 +34,36 @@ class CheckoutResult:
     link_type: str | None = None
 
 
-@dataclass
-class _Write:
-    dst: str  # absolute
-    rel: str  # repo-relative
-    obj: str  # object path
-    oid: str
-    kind: str  # state kind
+@dataclass(slots=True)
+class _Writes:
+    """Files to write into one output, as parallel lists of paths inside it and oids (a
+    million planned files cost two list slots each; full paths are made when written)."""
+
+    base: str  # absolute path of the output
+    out_rel: str  # repo-relative path of the output
+    legacy: bool
     isexec: bool = False
-    out_rel: str = ""  # the output the file belongs to
+    inners: list[str] = field(default_factory=list)  # "" for a file output
+    oids: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:  # the stat cache's hash kind
+        return "legacy" if self.legacy else "md5"
+
+    def dst(self, inner: str) -> str:
+        return f"{self.base}/{inner}" if inner else self.base
 
 
 @dataclass
 class _Plan:
-    writes: list[_Write] = field(default_factory=list)
+    writes: list[_Writes] = field(default_factory=list)
     deletes: list[tuple[str, str]] = field(default_factory=list)  # (file, output folder it is in)
     rmtrees: list[str] = field(default_factory=list)  # folders to replace by a file
     at_risk: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # temp files of interrupted runs
+    # folder outputs planned whole (no object missing): out_rel -> (tree oid, its file count,
+    # files it deletes)
+    whole: dict[str, tuple[str, int, list[str]]] = field(default_factory=dict)
     result: CheckoutResult = field(default_factory=CheckoutResult)
 
 
@@ -84,7 +97,6 @@ def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool) -> None:
     assert out.oid is not None
     odb = repo.odb
     path = str(repo.abspath(t.rel))
-    kind = "legacy" if out.legacy else "md5"
     scanner = Scanner(repo, store=False, legacy=out.legacy)
     if not out.is_dir:
         _stale_siblings(path, plan)
@@ -103,7 +115,7 @@ def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool) -> None:
         if current is not None and current.oid != out.oid and not _in_cache(repo, t.rel):
             plan.at_risk.append(t.rel)
         (plan.result.added if current is None else plan.result.modified).append(t.rel)
-        plan.writes.append(_Write(path, t.rel, odb.oid_path(out.oid, out.legacy), out.oid, kind, out.isexec, t.rel))
+        plan.writes.append(_Writes(path, t.rel, out.legacy, out.isexec, [""], [out.oid]))
         return
     try:
         tree = odb.load_tree(out.oid, out.legacy)
@@ -117,7 +129,7 @@ def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool) -> None:
         current_files: dict[str, str] = {}
     else:
         current_files = _current_dir(repo, t.rel, path, scanner, plan) if os.path.isdir(path) else {}
-    _plan_tree(repo, t, tree, current_files, plan, relink, kind)
+    _plan_tree(repo, t, tree, current_files, plan, relink)
 
 
 def _stale_siblings(path: str, plan: _Plan) -> None:
@@ -157,24 +169,30 @@ def _risk_files(repo: Repo, plan: _Plan, files: dict[str, str], out_rel: str) ->
 
 
 def _plan_tree(
-    repo: Repo, t: Tracked, tree: Tree, current: dict[str, str], plan: _Plan, relink: bool, kind: str
+    repo: Repo, t: Tracked, tree: Tree, current: dict[str, str], plan: _Plan, relink: bool
 ) -> None:
     odb = repo.odb
     legacy = t.out.legacy
     base = str(repo.abspath(t.rel))
-    wanted = tree.as_dict()
-    wanted_dirs = {r.rsplit("/", 1)[0] for r in wanted if "/" in r}
-    prefixes: set[str] = set()
-    for d in wanted_dirs:
-        parts = d.split("/")
-        prefixes.update("/".join(parts[: i + 1]) for i in range(len(parts)))
-    for rel, oid in current.items():
-        if rel not in wanted or rel in prefixes:
-            if not odb.exists(oid) and not _legacy_present(repo, t.rel, rel):
-                plan.at_risk.append(f"{t.rel}/{rel}")
-            plan.deletes.append((f"{base}/{rel}", base))
-            plan.result.deleted.append(f"{t.rel}/{rel}")
-    for rel, oid in wanted.items():
+    failed_before = len(plan.result.failed)
+    removed: list[str] = []
+    todo = _Writes(base, t.rel, legacy)
+    if current:  # files to delete: not wanted, or where a wanted folder goes
+        wanted = tree.as_dict()
+        wanted_dirs = {r.rsplit("/", 1)[0] for r in wanted if "/" in r}
+        prefixes: set[str] = set()
+        for d in wanted_dirs:
+            parts = d.split("/")
+            prefixes.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+        for rel, oid in current.items():
+            if rel not in wanted or rel in prefixes:
+                if not odb.exists(oid) and not _legacy_present(repo, t.rel, rel):
+                    plan.at_risk.append(f"{t.rel}/{rel}")
+                plan.deletes.append((f"{base}/{rel}", base))
+                plan.result.deleted.append(f"{t.rel}/{rel}")
+                removed.append(rel)
+        del wanted, wanted_dirs, prefixes
+    for rel, oid in tree:
         have = current.get(rel)
         if have == oid and not relink:
             plan.result.unchanged += 1
@@ -188,7 +206,12 @@ def _plan_tree(
             plan.result.added.append(f"{t.rel}/{rel}")
         elif have != oid:
             plan.result.modified.append(f"{t.rel}/{rel}")
-        plan.writes.append(_Write(f"{base}/{rel}", f"{t.rel}/{rel}", odb.oid_path(oid, legacy), oid, kind, False, t.rel))
+        todo.inners.append(rel)
+        todo.oids.append(oid)
+    if todo.inners:
+        plan.writes.append(todo)
+    if len(plan.result.failed) == failed_before and t.out.oid is not None:
+        plan.whole[t.rel] = (t.out.oid, len(tree), removed)
 
 
 def _legacy_present(repo: Repo, out_rel: str, rel: str) -> bool:
@@ -220,64 +243,95 @@ def _execute(repo: Repo, plan: _Plan) -> None:
             raise from_os_error(exc, "deleting") from exc
         _prune_empty_parents(path, stop)
     if not plan.writes:
+        _record_state(repo, plan, {})
         return
     linker = repo.linker()
+    odb = repo.odb
     _ensure_parents(plan.writes)
-    written: dict[tuple[str, str], dict[str, tuple[int, int, int, str, bool]]] = {}
-    batches = [plan.writes[i : i + BATCH] for i in range(0, len(plan.writes), BATCH)]
-    task = repo.progress.task("checking out", total=len(plan.writes))
+    # What was written goes to the stat cache as it would be stored: names and packed records.
+    written: dict[tuple[str, str], tuple[list[str], bytearray]] = {}
+    batches = [(g, start) for g, todo in enumerate(plan.writes) for start in range(0, len(todo.inners), BATCH)]
+    task = repo.progress.task("checking out", total=sum(len(todo.inners) for todo in plan.writes))
+    pack = RECORD.pack
 
-    def run(batch: list[_Write]) -> list[tuple[_Write, os.stat_result]]:
-        done = []
-        for w in batch:
+    def run(batch: tuple[int, int]) -> tuple[_Writes, list[str], list[bytes]]:
+        todo, start = plan.writes[batch[0]], batch[1]
+        inners = todo.inners[start : start + BATCH]
+        recs = []
+        for inner, oid in zip(inners, todo.oids[start : start + BATCH], strict=True):
+            dst = todo.dst(inner)
+            obj = odb.oid_path(oid, todo.legacy)
             try:
                 try:
-                    linker.materialize(w.obj, w.dst)
+                    linker.materialize(obj, dst)
                 except IsADirectoryError:
                     # a folder where the file goes (rename refused; the temp is gone): replace it.
                     # Asking first would cost a stat per file for a rare case.
-                    _rmtree(w.dst)
-                    linker.materialize(w.obj, w.dst)
-                if w.isexec:
-                    os.chmod(w.dst, 0o755)
-                done.append((w, os.stat(w.dst)))
+                    _rmtree(dst)
+                    linker.materialize(obj, dst)
+                if todo.isexec:
+                    os.chmod(dst, 0o755)
+                st = os.stat(dst)
             except OSError as exc:
                 raise from_os_error(exc, "writing") from exc
-        return done
+            recs.append(pack(st.st_ino, st.st_mtime_ns, st.st_size, bytes.fromhex(oid), 1))
+        return todo, inners, recs
+
+    def record(done: tuple[_Writes, list[str], list[bytes]]) -> None:
+        todo, inners, recs = done
+        key = (todo.out_rel, todo.kind)
+        names, packed = written.get(key) or written.setdefault(key, ([], bytearray()))
+        names.extend(inners)
+        packed += b"".join(recs)
+        task.advance(len(inners))
 
     try:
         if len(batches) == 1:
-            results = [run(batches[0])]
+            record(run(batches[0]))
         else:
             with ThreadPoolExecutor(max_workers=repo.jobs) as pool:
-                results = []
-                for batch, res in zip(batches, pool.map(run, batches), strict=True):
-                    results.append(res)
-                    task.advance(len(batch))
+                for _ in map(record, pool.map(run, batches)):  # no batch outlives its recording
+                    pass
     finally:
         task.close()
-    for res in results:
-        for w, st in res:
-            inner = w.rel[len(w.out_rel) + 1 :] if w.rel != w.out_rel else ""
-            written.setdefault((w.out_rel, w.kind), {})[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, w.oid, True)
-    for (out_rel, kind), entries in written.items():
-        repo.state.update(out_rel, entries, kind)
+    # Written: the plan's file list and the manifests it came from are no longer needed, and a
+    # million of them would sit beside the stat cache snapshots about to be rewritten.
+    plan.writes.clear()
+    odb.forget_trees()
+    _record_state(repo, plan, written)
     plan.result.link_type = linker.used
 
 
-def _ensure_parents(writes: list[_Write]) -> None:
+def _record_state(repo: Repo, plan: _Plan, written: dict[tuple[str, str], tuple[list[str], bytearray]]) -> None:
+    """Tell the stat cache what checkout wrote and deleted; an output checked out whole keeps
+    its tree oid there, so the next status needs neither its manifest nor a new one."""
+    kinds = {w_out: kind for w_out, kind in written}
+    for out_rel, (tree_oid, nfiles, removed) in plan.whole.items():
+        if (out_rel, "md5") not in written and (out_rel, "legacy") not in written and not removed:
+            continue  # nothing changed in it
+        kind = kinds.get(out_rel, "md5")
+        names, recs = written.pop((out_rel, kind), ([], bytearray()))
+        repo.state.update_records(
+            out_rel, names, recs, kind, removed, tree_oid if kind == "md5" else None, complete=len(names) == nfiles
+        )
+    for (out_rel, kind), (names, recs) in written.items():
+        repo.state.update_records(out_rel, names, recs, kind)
+
+
+def _ensure_parents(writes: list[_Writes]) -> None:
     made: set[str] = set()
-    for w in writes:
-        parent = os.path.dirname(w.dst)
-        if parent in made:
-            continue
-        try:
-            if os.path.lexists(parent) and not os.path.isdir(parent):
-                os.unlink(parent)
-            os.makedirs(parent, exist_ok=True)
-        except OSError as exc:
-            raise from_os_error(exc, "creating folder") from exc
-        made.add(parent)
+    for todo in writes:
+        for inner in todo.inners:
+            parent = os.path.dirname(todo.dst(inner))
+            if parent in made:
+                continue
+            try:
+                if os.path.lexists(parent) and not os.path.isdir(parent):
+                    os.unlink(parent)
+                os.makedirs(parent, exist_ok=True)
+            except OSError as exc:
+                raise from_os_error(exc, "creating folder") from exc
+            made.add(parent)
 
 
 def _prune_empty_parents(path: str, stop: str) -> None:

@@ -126,6 +126,12 @@ class Snapshot:
         self.names.append(name)
         self.mutable().extend(RECORD.pack(e[0], e[1], e[2], bytes.fromhex(e[3]), 1 if e[4] else 0))
 
+    def extend(self, names: list[str], recs: bytes | bytearray) -> None:
+        """Append entries given as names and their packed records (names not already present)."""
+        self.names.extend(names)
+        self.mutable().extend(recs)
+        self._index = None
+
     def put_entry(self, name: str, e: Entry) -> None:
         i = self.index.get(name)
         if i is None:
@@ -251,6 +257,31 @@ class State:
                 snap = snap.without(set(removed))
             for name, e in written.items():
                 snap.put_entry(name, e)
+            snap.tree_oid = tree_oid
+            snap.patch = {}
+            self.put(out_rel, snap, kind)
+
+    def update_records(
+        self, out_rel: str, names: list[str], recs: bytes | bytearray, kind: str = "md5",
+        removed: list[str] | None = None, tree_oid: str | None = None, complete: bool = False,
+    ) -> None:
+        """Record files just written into an output (checkout): ``names`` and, in the same order,
+        one packed ``RECORD`` each; drop ``removed``. ``tree_oid``: the output now holds exactly
+        that tree, and the snapshot names every file of it. ``complete``: ``names`` are all the
+        output's files (what was recorded before is not even read). No per-file objects are made
+        beyond the snapshot itself."""
+        with self._lock:
+            old = Snapshot() if complete else self.get(out_rel, kind)
+            if old.names:
+                gone = set(names)
+                gone.update(removed or ())
+                keep = [i for i, n in enumerate(old.names) if n not in gone]
+                del gone
+                snap = old.keeping(keep) if len(keep) < len(old.names) else old
+                del old
+                snap.extend(names, recs)
+            else:
+                snap = Snapshot(list(names), bytes(recs))
             snap.tree_oid = tree_oid
             snap.patch = {}
             self.put(out_rel, snap, kind)
