@@ -92,7 +92,7 @@ def status(
                    f"{len(cs.to_pull)} only on remote {cs.remote} (pull them), {len(cs.lost)} in neither")
         return
     data_targets, stage_targets = _split_targets(targets)
-    # Stages first: their scan starts the cold-cache helper (workspace.walk.Prefetch) sooner.
+    # Stages first: their scan takes over the read-ahead helper the command line started (api.prefetch_for).
     stages = api.stage_status(stage_targets) if stage_targets or (not targets and api.has_stages()) else []
     if targets and not data_targets:
         report = api.StatusReport()

@@ -348,7 +348,7 @@ def pipeline_status(repo: Repo, targets: list[str] | None = None) -> list[StageS
     g = load_graph(repo)
     order = select_stages(repo, g, targets, ReproOptions())
     runner = _Runner(repo, g, ReproOptions(), LocalExecutor())
-    # One thread checks the stages in order; when the cache is cold a second one reads inodes ahead.
+    # The stages are checked in order; a helper process lists their deps and outs from the other end.
     runner.inputs.prefetch([g.stages[a] for a in order])
     try:
         return [runner.status(g.stages[a]) for a in order]

@@ -39,8 +39,8 @@ class Inputs:
         self._prefetch: Prefetch | None = None
 
     def prefetch(self, stages: list[Stage]) -> None:
-        """Start reading, in a helper process, the inodes of these stages' deps and outs, in
-        the order their status will be checked (see ``workspace.prefetch``)."""
+        """Start a helper process listing these stages' deps and outs from the far end of the
+        order their status will be checked in (see ``workspace.prefetch``)."""
         rels = [r for s in stages for r in (*(d.rel for d in s.deps), *(o.rel for o in s.outs))]
         paths = dict.fromkeys(str(self.repo.abspath(r)) for r in rels)
         self._prefetch = Prefetch(list(paths)).start()

@@ -61,9 +61,9 @@ class _Plan:
     rmtrees: list[str] = field(default_factory=list)  # folders to replace by a file
     at_risk: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # temp files of interrupted runs
-    # folder outputs planned whole (no object missing): out_rel -> (tree oid, its file count,
-    # files it deletes)
-    whole: dict[str, tuple[str, int, list[str]]] = field(default_factory=dict)
+    # folder outputs planned whole (no object missing): out_rel -> (hash kind, tree oid, its file
+    # count, files it deletes)
+    whole: dict[str, tuple[str, str, int, list[str]]] = field(default_factory=dict)
     result: CheckoutResult = field(default_factory=CheckoutResult)
 
 
@@ -211,7 +211,7 @@ def _plan_tree(
     if todo.inners:
         plan.writes.append(todo)
     if len(plan.result.failed) == failed_before and t.out.oid is not None:
-        plan.whole[t.rel] = (t.out.oid, len(tree), removed)
+        plan.whole[t.rel] = (todo.kind, t.out.oid, len(tree), removed)
 
 
 def _legacy_present(repo: Repo, out_rel: str, rel: str) -> bool:
@@ -252,7 +252,6 @@ def _execute(repo: Repo, plan: _Plan) -> None:
     written: dict[tuple[str, str], tuple[list[str], bytearray]] = {}
     batches = [(g, start) for g, todo in enumerate(plan.writes) for start in range(0, len(todo.inners), BATCH)]
     task = repo.progress.task("checking out", total=sum(len(todo.inners) for todo in plan.writes))
-    pack = RECORD.pack
 
     def run(batch: tuple[int, int]) -> tuple[_Writes, list[str], list[bytes]]:
         todo, start = plan.writes[batch[0]], batch[1]
@@ -274,7 +273,7 @@ def _execute(repo: Repo, plan: _Plan) -> None:
                 st = os.stat(dst)
             except OSError as exc:
                 raise from_os_error(exc, "writing") from exc
-            recs.append(pack(st.st_ino, st.st_mtime_ns, st.st_size, bytes.fromhex(oid), 1))
+            recs.append(_record(st, oid))
         return todo, inners, recs
 
     def record(done: tuple[_Writes, list[str], list[bytes]]) -> None:
@@ -305,15 +304,12 @@ def _execute(repo: Repo, plan: _Plan) -> None:
 def _record_state(repo: Repo, plan: _Plan, written: dict[tuple[str, str], tuple[list[str], bytearray]]) -> None:
     """Tell the stat cache what checkout wrote and deleted; an output checked out whole keeps
     its tree oid there, so the next status needs neither its manifest nor a new one."""
-    kinds = {w_out: kind for w_out, kind in written}
-    for out_rel, (tree_oid, nfiles, removed) in plan.whole.items():
-        if (out_rel, "md5") not in written and (out_rel, "legacy") not in written and not removed:
-            continue  # nothing changed in it
-        kind = kinds.get(out_rel, "md5")
+    for out_rel, (kind, tree_oid, nfiles, removed) in plan.whole.items():
         names, recs = written.pop((out_rel, kind), ([], bytearray()))
-        repo.state.update_records(
-            out_rel, names, recs, kind, removed, tree_oid if kind == "md5" else None, complete=len(names) == nfiles
-        )
+        if names or removed:  # else nothing changed in it
+            repo.state.update_records(
+                out_rel, names, recs, kind, removed, tree_oid if kind == "md5" else None, complete=len(names) == nfiles
+            )
     for (out_rel, kind), (names, recs) in written.items():
         repo.state.update_records(out_rel, names, recs, kind)
 
@@ -352,14 +348,21 @@ def _rmtree(path: str) -> None:
     shutil.rmtree(path, onerror=onerror)
 
 
+def _record(st: os.stat_result, oid: str) -> bytes:
+    """A just-written file as the stat cache stores it (its object is in the cache)."""
+    return RECORD.pack(st.st_ino, st.st_mtime_ns, st.st_size, bytes.fromhex(oid), 1)
+
+
 def relink_output(repo: Repo, rel: str, content: Content) -> None:
     """Replace the workspace copies of a just-stored output by links into the cache."""
     linker: Linker = repo.linker()
     odb = repo.odb
     base = str(repo.abspath(rel))
-    pairs = [(base, content.oid)] if not content.is_dir else [(f"{base}/{r}", o) for r, o in content.files().items()]
-    written: dict[str, tuple[int, int, int, str, bool]] = {}
-    for dst, oid in pairs:
+    pairs = [("", content.oid)] if not content.is_dir else list(content.files().items())
+    names: list[str] = []
+    recs = bytearray()
+    for inner, oid in pairs:
+        dst = f"{base}/{inner}" if inner else base
         obj = odb.oid_path(oid)
         try:
             if os.path.samefile(dst, obj):
@@ -367,10 +370,9 @@ def relink_output(repo: Repo, rel: str, content: Content) -> None:
         except OSError:
             pass
         linker.materialize(obj, dst)
-        st = os.stat(dst)
-        inner = dst[len(base) + 1 :] if dst != base else ""
-        written[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, oid, True)
-    repo.state.update(rel, written)
+        names.append(inner)
+        recs += _record(os.stat(dst), oid)
+    repo.state.update_records(rel, names, recs)
 
 
 def checkout_objects(repo: Repo, items: list[tuple[str, str]]) -> None:
@@ -379,17 +381,16 @@ def checkout_objects(repo: Repo, items: list[tuple[str, str]]) -> None:
     odb = repo.odb
     for rel, oid in items:
         base = str(repo.abspath(rel))
-        if oid.endswith(".dir"):
-            pairs = [(f"{base}/{r}", r, o) for r, o in odb.load_tree(oid)]
-        else:
-            pairs = [(base, "", oid)]
-        written: dict[str, tuple[int, int, int, str, bool]] = {}
-        for dst, inner, o in pairs:
+        pairs = list(odb.load_tree(oid)) if oid.endswith(".dir") else [("", oid)]
+        names: list[str] = []
+        recs = bytearray()
+        for inner, o in pairs:
+            dst = f"{base}/{inner}" if inner else base
             try:
                 os.makedirs(os.path.dirname(dst), exist_ok=True)
                 linker.materialize(odb.oid_path(o), dst)
-                st = os.stat(dst)
+                recs += _record(os.stat(dst), o)
             except OSError as exc:
                 raise from_os_error(exc, "restoring") from exc
-            written[inner] = (st.st_ino, st.st_mtime_ns, st.st_size, o, True)
-        repo.state.update(rel, written)
+            names.append(inner)
+        repo.state.update_records(rel, names, recs)

@@ -38,7 +38,7 @@ import struct
 import threading
 import time
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _HINT_LIMIT = 1 << 20  # bytes: a hint is a list of paths, never large
 _SHARED = 64 << 20  # bytes of shared memory for listings (pages are only used as written)
 # Where a folder's listing is in the shared memory: offset, length of the folder's path, then
@@ -291,7 +291,7 @@ def _read_backwards(paths: list[str], shared: mmap.mmap, wfd: int) -> None:
         while stack:
             folder = stack.pop()
             try:
-                fd = os.open(folder, _DIR_FLAGS)
+                fd = os.open(folder, DIR_FLAGS)
             except NotADirectoryError:
                 try:
                     os.stat(folder, follow_symlinks=False)

@@ -132,16 +132,6 @@ class Snapshot:
         self.mutable().extend(recs)
         self._index = None
 
-    def put_entry(self, name: str, e: Entry) -> None:
-        i = self.index.get(name)
-        if i is None:
-            self.append(name, e)
-        else:
-            RECORD.pack_into(self.mutable(), i * R, e[0], e[1], e[2], bytes.fromhex(e[3]), 1 if e[4] else 0)
-
-    def without(self, gone: set[str]) -> Snapshot:
-        return self.keeping([i for i, n in enumerate(self.names) if n not in gone])
-
     def keeping(self, keep: list[int]) -> Snapshot:
         """A snapshot of the entries at positions ``keep`` only."""
         recs = self.recs
@@ -246,26 +236,11 @@ class State:
                 (out_rel, kind, snap.tree_oid, snap.stored_gen, blob),
             )
 
-    def update(
-        self, out_rel: str, written: dict[str, Entry], kind: str = "md5", tree_oid: str | None = None,
-        removed: tuple[str, ...] = (),
-    ) -> None:
-        """Record files just written into an output (checkout, relink); the tree oid if known."""
-        with self._lock:
-            snap = self.get(out_rel, kind)
-            if removed:
-                snap = snap.without(set(removed))
-            for name, e in written.items():
-                snap.put_entry(name, e)
-            snap.tree_oid = tree_oid
-            snap.patch = {}
-            self.put(out_rel, snap, kind)
-
     def update_records(
         self, out_rel: str, names: list[str], recs: bytes | bytearray, kind: str = "md5",
         removed: list[str] | None = None, tree_oid: str | None = None, complete: bool = False,
     ) -> None:
-        """Record files just written into an output (checkout): ``names`` and, in the same order,
+        """Record files just written into an output (checkout, relink): ``names`` and, in the same order,
         one packed ``RECORD`` each; drop ``removed``. ``tree_oid``: the output now holds exactly
         that tree, and the snapshot names every file of it. ``complete``: ``names`` are all the
         output's files (what was recorded before is not even read). No per-file objects are made

@@ -31,7 +31,7 @@ class StatusReport:
 
 def status(repo: Repo, targets: list[str] | None = None) -> StatusReport:
     tracked = select(workspace_outputs(repo), repo, targets)
-    # With a cold cache a helper process reads inodes from the other end (workspace.prefetch).
+    # A helper process lists the outputs from the other end (workspace.prefetch).
     helper = Prefetch([str(repo.abspath(t.rel)) for t in tracked if t.out.oid is not None]).start()
     try:
         return StatusReport(tuple(output_status(repo, t) for t in tracked))

@@ -1,6 +1,7 @@
 """Walking an output's folder: its files with their stat, a folder at a time, like DVC's walk
 (symlinks to files followed, symlinked folders skipped, .dvcignore applied, labvault's own temp
-files set aside). With a cold cache, ``prefetch.Prefetch`` reads inodes ahead of it."""
+files set aside). A folder that the read-ahead helper (``prefetch``) already listed is taken
+from it instead of being read again."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from collections.abc import Iterator, Sequence
 from labvault.errors import PathError, from_os_error
 from labvault.fsutil import is_tmp_name
 from labvault.workspace.ignore import ALWAYS_IGNORED, DVCIGNORE, IgnoreChecker
-from labvault.workspace.prefetch import ENTRY, Listing, listing
-
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+from labvault.workspace.prefetch import DIR_FLAGS, ENTRY, Listing, listing
 
 # A file found by a walk: (rel, path, inode, mtime_ns, size, mode, nlink, is_symlink)
 FileStat = tuple[str, str, int, int, int, int, int, bool]
@@ -48,7 +47,7 @@ def _walk_level(
         return _walk_listing(got, folder, rel, checker, leftovers, files)
     try:
         # Listed through a descriptor: each stat then resolves one name, not the whole path.
-        fd = os.open(folder, _DIR_FLAGS)
+        fd = os.open(folder, DIR_FLAGS)
     except OSError as exc:
         raise from_os_error(exc, "listing") from exc
     try:
