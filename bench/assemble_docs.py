@@ -5,22 +5,36 @@ pipelines.md) and from the JSON of the others (catalog.json, million.json); the 
 top lists every floor of those sections with its result, read from their floor tables, so it
 cannot disagree with them. Nothing is measured here.
 
+Refusals (exit 1, nothing written): every results file records the source tree it was measured
+on (bench/provenance.py); the page is built only when all of them name the same commit, none was
+taken on a dirty tree, that commit is in this checkout's history, and no later commit touched
+src/ or the benchmark scripts. The page names that commit.
+
     .venv/bin/python bench/assemble_docs.py            # writes docs/benchmarks.md
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import provenance  # noqa: E402
+from sections import catalog_section, million_section  # noqa: E402
+
 RESULTS = BENCH / "results"
 OUT = BENCH.parent / "docs" / "benchmarks.md"
 
 # A floor row: | floor | result | labvault | reference | **PASS** |
 _ROW = re.compile(r"^\| (?P<floor>[^|]+) \| (?P<result>[^|]+) \|[^|]*\|[^|]*\| \*\*(?P<verdict>PASS|FAIL|NOT MEASURED)\*\* \|$")
+# results file -> where its provenance records are
+MARKDOWN = (("core", "core.md", "latest.json"), ("remotes", "remotes.md", "remotes.json"), ("pipelines", "pipelines.md", "pipelines.json"))
+OPTIONAL = (("memory", "million.json"), ("catalog", "catalog.json"))
 
 
 def floors(md: str) -> list[tuple[str, str, str]]:
@@ -32,85 +46,79 @@ def demote(md: str) -> str:
     return re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", md, flags=re.M)
 
 
-def catalog_section(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
+def provenances(path: Path) -> list[dict | None]:
+    """The provenance records of one results file (the core suite's: one per run it merged)."""
     data = json.loads(path.read_text())
-    w, res = data["workload"], data["results"]
-    names = {
-        "search": "search `{query}` ({matches} matches)",
-        "lineage_up_5": "lineage, upstream, 5 levels",
-        "lineage_both_5": "lineage, both directions, 5 levels",
-        "register_many": "`register_many` of {entities:,} versions",
-    }
-    lines = [
-        f"## Catalog at lab scale (`bench/catalog_bench.py`, run of {data['when'].replace('T', ' ')})",
-        "",
-        f"Workload per backend: {w['runs']:,} runs, {w['dataset_and_model_versions']:,} dataset and model versions, "
-        f"{w['metrics']:,} metrics, {w['params']:,} params, {w['tags']:,} tags, {w['edges']:,} lineage edges "
-        "(bulk-loaded, then ANALYZEd). Medians of repeated calls through `labvault.api`. Raw figures: "
-        "`bench/results/catalog.json`.",
-        "",
-        "| measurement | SQLite | PostgreSQL 15 | floor | |",
-        "|---|---|---|---|---|",
-    ]
-    rows = []
-    for key, label in names.items():
-        s, p = res["sqlite"][key], res["postgresql"][key]
-        text = label.format(**s)
-        ok = s.get("ok") and p.get("ok")
-        ms = lambda v: f"{v / 1000:.1f} s" if v >= 1000 else f"{v:.1f} ms"  # noqa: E731
-        lines.append(f"| {text} | {ms(s['ms'])} | {ms(p['ms'])} | {ms(s['floor_ms'])} | **{'PASS' if ok else 'FAIL'}** |")
-        rows.append((f"{text}: <= {ms(s['floor_ms'])}", f"{ms(s['ms'])} / {ms(p['ms'])}", "PASS" if ok else "FAIL"))
-    extra = [(k, v) for k, v in res["sqlite"].items() if k.startswith("search_runs")]
-    if extra:
-        lines += ["", "Not floors (SQLite / PostgreSQL):", ""]
-        for k, v in extra:
-            lines.append(f"- `{v['query']}` over the runs: {v['ms']:.0f} ms / {res['postgresql'][k]['ms']:.0f} ms")
-    return "\n".join(lines) + "\n", rows
+    if "runs" in data:  # bench/run_all.py: results merged from several runs
+        used = {r.get("run_id") for r in data.get("records", [])}
+        return [data["runs"].get(rid, {}).get("provenance") for rid in sorted(used, key=str)]
+    meta = data.get("meta", data)
+    return [meta.get("provenance") or data.get("provenance")]
 
 
-def million_section(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
-    data = json.loads(path.read_text())
-    n = data["files"]
-    lines = [
-        f"## Memory at {n:,} files (`bench/million_files.py`)",
-        "",
-        f"One folder of {n:,} files of 1..64 bytes (1,000 per sub-folder, seed {data['seed']}); each command a "
-        "fresh process, peak RSS from GNU time. The core issue asks that a million tracked files fit in well "
-        "under 1 GB. labvault only: dvc at this size takes far longer than the figure is worth. Run of "
-        f"{data['meta'].get('date', '?')}; {data['meta'].get('labvault_src', '')}.",
-        "",
-        "| command | time | peak RSS | per file |",
-        "|---|---|---|---|",
-    ]
-    worst = 0
-    for r in data["rows"]:
-        worst = max(worst, r["maxrss_kib"])
-        lines.append(f"| {r['op']} | {r['seconds']:.1f} s | {r['maxrss_kib'] / 1024:.0f} MiB | {r['bytes_per_file']:.0f} bytes |")
-    ok = worst * 1024 < 700 * (1 << 20) and n >= 1_000_000
-    verdict = ("PASS" if ok else "FAIL") if n >= 1_000_000 else "NOT MEASURED"
-    return "\n".join(lines) + "\n", [(f"{n:,} tracked files: peak memory well under 1 GB (here: < 700 MiB)",
-                                      f"{worst / 1024:.0f} MiB at most", verdict)]
+def problems(files: dict[str, Path], root: Path) -> tuple[list[str], str]:
+    """Why these results may not be assembled together ([] when they may), and their commit."""
+    out: list[str] = []
+    commits: dict[str, list[str]] = {}
+    for name, path in files.items():
+        for prov in provenances(path):
+            if not prov or not prov.get("commit"):
+                out.append(f"{name}: no source commit recorded: rerun it")
+                continue
+            if prov.get("dirty"):
+                out.append(f"{name}: measured on a dirty tree ({', '.join(prov.get('dirty_paths') or [])}): commit, then rerun")
+            commits.setdefault(str(prov["commit"]), []).append(name)
+    if len(commits) > 1:
+        mixed = "; ".join(f"{c[:12]}: {', '.join(sorted(set(n)))}" for c, n in commits.items())
+        out.append(f"results from different commits ({mixed}): rerun them on one")
+    if len(commits) == 1:
+        commit = next(iter(commits))
+        head = provenance._git("rev-parse", "HEAD", cwd=root).strip()
+        last, when = provenance.last_src_commit(root)
+        if not provenance.is_ancestor(commit, head, root):
+            out.append(f"results measured on {commit[:12]}, which is not in this checkout's history")
+        elif last and not provenance.is_ancestor(last, commit, root):
+            out.append(f"results of {commit[:12]} are stale: {last[:12]} ({when}) changed src/ or bench/ since: rerun")
+        return out, commit
+    return out, ""
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--results", type=Path, default=RESULTS)
+    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--root", type=Path, default=BENCH.parent, help="the git checkout the results belong to")
+    a = p.parse_args(argv)
+    files: dict[str, Path] = {}
+    for area, md_name, json_name in MARKDOWN:
+        for name in (md_name, json_name):
+            if not (a.results / name).exists():
+                print(f"missing {a.results / name}: run its benchmark first", file=sys.stderr)
+                return 1
+        files[area] = a.results / json_name
+    for area, json_name in OPTIONAL:
+        if (a.results / json_name).exists():
+            files[area] = a.results / json_name
+    wrong, commit = problems(files, a.root)
+    if wrong:
+        print("refusing to assemble docs/benchmarks.md:", file=sys.stderr)
+        for w in wrong:
+            print(f"  - {w}", file=sys.stderr)
+        return 1
+
     parts: list[tuple[str, str]] = []  # (area, markdown)
     summary: list[tuple[str, str, str, str]] = []
-    for area, name in (("core", "core.md"), ("remotes", "remotes.md"), ("pipelines", "pipelines.md")):
-        path = RESULTS / name
-        if not path.exists():
-            print(f"missing {path}: run its benchmark first", file=sys.stderr)
-            return 1
-        md = path.read_text()
+    for area, md_name, _ in MARKDOWN:
+        md = (a.results / md_name).read_text()
         if area == "core":
             md = md.replace("# Benchmarks", "# Core: versioning (W1, W2, scaling)", 1)
             parts.append((area, demote(md)))
         else:
             parts.append((area, md))
         summary += [(area, *f) for f in floors(md)]
-    for area, fn, name in (("memory", million_section, "million.json"), ("catalog", catalog_section, "catalog.json")):
-        path = RESULTS / name
-        if path.exists():
-            md, rows = fn(path)
+    for area, fn in (("memory", million_section), ("catalog", catalog_section)):
+        if area in files:
+            md, rows = fn(files[area])
             parts.append((area, md))
             summary += [(area, *r) for r in rows]
     passed = sum(1 for s in summary if s[3] == "PASS")
@@ -119,9 +127,10 @@ def main() -> int:
         "# Benchmarks",
         "",
         "labvault and dvc side by side, on one machine, on the same generated workloads; every figure below "
-        "comes from the benchmark scripts in `bench/` (`make bench` runs them all; raw results in "
-        "`bench/results/`), and each section names its machine, date and method. This page is assembled "
-        "by `bench/assemble_docs.py` from those results.",
+        "comes from the benchmark scripts in `bench/` (the runbook in `bench/README.md` reruns them all; raw "
+        "results in `bench/results/`), and each section names its machine, date and method. This page is "
+        f"assembled by `bench/assemble_docs.py` from those results, all measured on commit `{commit}` "
+        "(clean tree), and every timed command's output was checked before its time was kept.",
         "",
         f"## Summary: {passed} floors met, {len(failed)} not met",
         "",
@@ -134,8 +143,8 @@ def main() -> int:
     if failed and notes.exists():
         head += ["", notes.read_text().rstrip()]
     text = "\n".join(head) + "\n\n" + "\n".join(md.rstrip() + "\n" for _, md in parts)
-    OUT.write_text(text)
-    print(f"wrote {OUT}: {passed} floors met, {len(failed)} not met")
+    a.out.write_text(text)
+    print(f"wrote {a.out}: {passed} floors met, {len(failed)} not met (commit {commit[:12]})")
     return 0
 
 

@@ -41,6 +41,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "src"))
 
+import provenance  # noqa: E402
 from labvault import api  # noqa: E402
 from labvault.catalog import NewVersion, store  # noqa: E402
 
@@ -349,16 +350,25 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def _check_found(found: list[Any], kind: str, where: str, holds: Callable[[Any], bool]) -> None:
+    """A timed search must find something, and only what its condition selects."""
+    bad = [e.ref for e in found if not holds(e)]
+    if not found or bad:
+        raise SystemExit(f"wrong output: {kind} where {where}: {len(found)} found, not matching: {bad[:3]}")
+
+
 def measure(url: str, chain_models: list[int], n_register: int, repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     where = "metrics.accuracy > 0.9 and tag = production"
     ms, found = timed(
         lambda: api.catalog_search("models", where, limit=100, catalog_url=url), repeats
     )
+    _check_found(found, "models", where, lambda e: e.metrics.get("accuracy", 0) > 0.9 and "production" in e.tags)
     out["search"] = {"ms": round(ms, 2), "query": f"models where {where}", "matches": len(found)}
     ms, found = timed(
         lambda: api.catalog_search("runs", where, limit=100, catalog_url=url), repeats
     )
+    _check_found(found, "runs", where, lambda e: e.metrics.get("accuracy", 0) > 0.9 and "production" in e.tags)
     out["search_runs"] = {"ms": round(ms, 2), "query": f"runs where {where}", "matches": len(found)}
     where2 = "params.lr <= 1e-4 and metrics.accuracy > 0.99 and created > 2025-06-01"
     ms, found = timed(
@@ -382,6 +392,8 @@ def measure(url: str, chain_models: list[int], n_register: int, repeats: int) ->
             graph = api.catalog_lineage("model", ref, direction=direction, depth=5, catalog_url=url)
             times.append((time.perf_counter() - t) * 1000)
             sizes.append(len(graph.nodes))
+            if len(graph.nodes) < 2:
+                raise SystemExit(f"wrong output: lineage {direction} of model {ref} found {len(graph.nodes)} node(s)")
         out[key] = {
             "ms": round(statistics.median(times[1:]), 2),
             "nodes_median": statistics.median(sizes),
@@ -409,6 +421,8 @@ def measure(url: str, chain_models: list[int], n_register: int, repeats: int) ->
             )
     t = time.perf_counter()
     created = api.register_many(items, catalog_url=url)
+    if created != n_register:
+        raise SystemExit(f"wrong output: register_many created {created:,} of {n_register:,} new versions")
     out["register_many"] = {
         "ms": round((time.perf_counter() - t) * 1000, 1),
         "entities": n_register,
@@ -465,6 +479,7 @@ def main() -> None:
     )
     report: dict[str, Any] = {
         "when": datetime.now().isoformat(timespec="seconds"),
+        "provenance": provenance.current(),
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),

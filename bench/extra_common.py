@@ -23,7 +23,10 @@ def src_snapshot() -> dict[str, str]:
         h.update(f.as_posix().encode() + b"\0" + f.read_bytes())
     newest = max((f.stat().st_mtime for f in files), default=0.0)
     stamp = dt.datetime.fromtimestamp(newest).astimezone().isoformat(timespec="seconds")
+    import provenance
+
     return {
+        "provenance": provenance.current(),
         "labvault_src": f"md5 {h.hexdigest()[:12]} of {len(files)} files under src/labvault, newest modified {stamp}"
     }
 

@@ -33,6 +33,7 @@ class Measurement:
     maxrss_kib: int
     returncode: int
     writeback_seconds: float  # time of the `sync` right after the command (untimed)
+    output: str = ""  # what the command printed (stdout and stderr), for the output checks
 
 
 class CommandFailed(RuntimeError):
@@ -84,6 +85,7 @@ def run_timed(
     with open(log, "ab") as out:
         out.write(f"\n$ {' '.join(argv)}   (cwd={cwd})\n".encode())
         out.flush()
+        offset = out.tell()
         start = time.perf_counter()
         proc = subprocess.Popen(
             wrapped,
@@ -104,7 +106,10 @@ def run_timed(
     wb_start = time.perf_counter()
     os.sync()
     writeback = time.perf_counter() - wb_start
-    m = Measurement(seconds, maxrss, returncode, writeback)
+    with open(log, "rb") as f:
+        f.seek(offset)
+        output = f.read().decode(errors="replace")
+    m = Measurement(seconds, maxrss, returncode, writeback, output)
     if check and m.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
         raise CommandFailed(

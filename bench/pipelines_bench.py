@@ -31,6 +31,9 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import machine  # noqa: E402
+import notes  # noqa: E402
+import provenance  # noqa: E402
+from checks import OutputWrong, check_clean  # noqa: E402
 from extra_common import fmt_s, fresh_dir, src_snapshot, write_json_atomic  # noqa: E402
 from measure import CachePolicy, CommandFailed, Measurement, run_timed, run_untimed  # noqa: E402
 from tools import Tool, all_tools  # noqa: E402
@@ -259,6 +262,8 @@ def render(res: Results, quick: bool) -> str:
             lines.append(
                 f"| {OP_TITLES[op]} | {cell(lv)} | {cell(dv)} | {ratio} | {rss[0]} | {rss[1]} |"
             )
+    shown = [op for op in OP_TITLES if any(k[2] == op for k in meds)]
+    lines += ["", *notes.table(notes.PIPELINES, OP_TITLES, shown)]
     setup = [r for r in res.meta.get("setup", [])]
     if setup:
         lines += ["", "Untimed setup, once per tool: " + "; ".join(setup) + "."]
@@ -269,7 +274,10 @@ def render(res: Results, quick: bool) -> str:
             for f in res.failures
         ]
     lines += ["", "### Machine and method", ""]
-    lines += [f"- {k}: {v}" for k, v in meta.items() if k not in ("command", "setup")]
+    lines += [
+        f"- {k}: {v}" for k, v in meta.items() if k not in ("command", "setup", "provenance")
+    ]
+    lines.append(f"- source: {provenance.describe(meta.get('provenance'))}")
     lines += [
         "",
         "Method: each tool works in its own git repo holding a copy of the data, `dvc.yaml` and "
@@ -307,6 +315,14 @@ def make_repo(tool: Tool, repo: Path, yaml: str, log: Path, data: Path | None) -
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except OutputWrong as exc:
+        print(f"\nFAILED: wrong output, nothing recorded for it: {exc}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -404,11 +420,17 @@ def main(argv: list[str] | None = None) -> int:
                         m = run_timed(
                             [str(tool.exe), argv_op], repo, log, env, None if warm else caches
                         )
-                        res.add(wl, name, op, r, m)
                         if state_digest(repo) != digest:
-                            raise RuntimeError(
+                            raise OutputWrong(
                                 f"{name} {argv_op} changed dvc.lock or an output: not a no-op"
                             )
+                        if argv_op == "status":
+                            check_clean(m.output, f"{name} {wl} r{r} {op}")
+                        elif "running stage" in m.output.lower():
+                            raise OutputWrong(f"{name} {wl} r{r} repro ran a stage: not a no-op")
+                        res.add(wl, name, op, r, m)
+                except OutputWrong:
+                    raise  # a wrong result stops the run: main() reports it and exits 1
                 except (CommandFailed, RuntimeError) as exc:
                     msg = str(exc).strip().splitlines() or [repr(exc)]
                     print(f"    FAILED {wl} {name} r{r}: {msg[0]}", flush=True)
@@ -432,14 +454,22 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(1, a.repeats + 1):
             for jobs in (1, 2) if r % 2 else (2, 1):
                 try:
+                    before = time.time_ns()
                     m = run_timed(
                         [str(tool.exe), "repro", "-f", "-j", str(jobs)], repo, log, env, caches
                     )
-                    res.add(wl, "labvault", f"repro_j{jobs}", r, m)
+                    stale = [
+                        p.name for p in sorted((repo / "out").iterdir()) if p.stat().st_mtime_ns < before
+                    ]
+                    if stale or len(list((repo / "out").iterdir())) != a.sleepers:
+                        raise OutputWrong(f"repro -f -j {jobs} did not rewrite every output: {stale[:3]}")
                     if jobs == 1 and m.seconds < a.sleepers:
-                        raise RuntimeError(
+                        raise OutputWrong(
                             f"repro -f -j 1 took {m.seconds:.1f} s < {a.sleepers} sleeps: not run?"
                         )
+                    res.add(wl, "labvault", f"repro_j{jobs}", r, m)
+                except OutputWrong:
+                    raise
                 except (CommandFailed, RuntimeError) as exc:
                     msg = str(exc).strip().splitlines() or [repr(exc)]
                     print(f"    FAILED {wl} j{jobs} r{r}: {msg[0]}", flush=True)
@@ -464,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nfloors:")
     for f in check_floors(meds, res.workloads):
         print(f"  {f['status']:12} {f['floor']}  ({f['shown']})")
+    if res.failures:
+        print(f"\n{len(res.failures)} run(s) failed (see above)", file=sys.stderr)
+        return 1
     return 0
 
 

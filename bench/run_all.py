@@ -23,9 +23,12 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import machine  # noqa: E402
+import provenance  # noqa: E402
 import report  # noqa: E402
+from checks import OutputWrong  # noqa: E402
 from measure import CachePolicy, CommandFailed  # noqa: E402
 from scenarios import (  # noqa: E402
+    ALL_OPS,
     FILE_OPS,
     SCALING_OPS,
     TREE_OPS,
@@ -65,8 +68,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--ops",
-        default=",".join(TREE_OPS),
-        help=f"comma-separated subset of {','.join(TREE_OPS)} (add always runs; default: all)",
+        default=",".join(ALL_OPS),
+        help=f"comma-separated subset of {','.join(ALL_OPS)} (add always runs; add_warm is "
+        "W1's only; default: all)",
     )
     p.add_argument("--tools", default="labvault,dvc", help="comma-separated subset of labvault,dvc")
     p.add_argument(
@@ -131,7 +135,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if w not in ALL_WORKLOADS:
             p.error(f"unknown workload {w!r}")
     for o in a.ops:
-        if o not in TREE_OPS:
+        if o not in ALL_OPS:
             p.error(f"unknown op {o!r}")
     if a.repeats < 1:
         p.error("--repeats must be at least 1")
@@ -205,6 +209,14 @@ def render_only(a: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except OutputWrong as exc:
+        print(f"\nFAILED: wrong output, nothing recorded for it: {exc}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     if a.report_only:
         return render_only(a)
@@ -225,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "repeats": str(a.repeats),
         "seed": str(a.seed),
         "command": "python bench/run_all.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "provenance": provenance.current(),
     }
     run_id = time.strftime("%Y%m%dT%H%M%S")
     results = Results(a.out_json, run_id, meta, merge=not a.fresh)
@@ -266,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         elif scaling_only:
             ops = tuple(o for o in a.ops if o in SCALING_OPS)
         else:
-            ops = a.ops
+            ops = tuple(o for o in a.ops if o in TREE_OPS)
         names = [n for n in (a.scaling_tools if scaling_only else a.tools) if n in chosen]
         print(f"  tools: {', '.join(names) or 'none'}; ops: {', '.join(ops)}", flush=True)
         for r in range(1, a.repeats + 1):
@@ -279,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in order:
                 try:
                     run_tool(ctx, chosen[name], w, pristine, ops, r)
+                except OutputWrong:
+                    raise  # a wrong answer stops the run: main() reports it and exits 1
                 except (CommandFailed, RuntimeError) as exc:
                     msg = str(exc).strip().splitlines()
                     print(f"    FAILED {w.name} {name} r{r}: {msg[0] if msg else exc}", flush=True)
@@ -307,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  {f['status']:12} {f['floor']}"
             + (f"  ({f['shown']})" if f["ratio"] is not None else "")
         )
+    if results.failures:
+        print(f"\n{len(results.failures)} run(s) failed (see above)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -186,34 +186,45 @@ def test_waiter_proceeds_after_a_foreign_holder(repo: Path, lv, make_tree, tmp_p
     assert (repo / "data.dvc").exists()
 
 
-def test_waiter_names_a_real_labvault_holder(repo: Path, lv, make_tree, tmp_path: Path) -> None:
-    """The holder is a real ``labvault add``, frozen (SIGSTOP) while it holds the lock."""
-    make_tree(repo, {**_files(repo, "slow", 3000, big=30 << 20), "quick/x": "x"})
-    holder = _start(lv, "add", "slow", stderr_to=tmp_path / "holder.err")
+def _freeze_holder(repo: Path, lv, tmp_path: Path, name: str) -> subprocess.Popen | None:
+    """Start ``labvault add NAME`` and SIGSTOP it while it holds the lock (None: it finished first)."""
+    holder = _start(lv, "add", name, stderr_to=tmp_path / f"holder-{name}.err")
     note = repo / ".dvc" / "tmp" / "labvault-lock.json"
     lock_path = repo / ".dvc" / "tmp" / "lock"
-    stopped = False
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and holder.poll() is None:
+        if note.exists() and lock_path.exists() and str(holder.pid) in _read(note):
+            os.kill(holder.pid, signal.SIGSTOP)
+            return holder
+        time.sleep(0.001)
+    assert holder.wait(timeout=120) == 0
+    return None
+
+
+def test_waiter_names_a_real_labvault_holder(repo: Path, lv, make_tree, tmp_path: Path) -> None:
+    """The holder is a real ``labvault add``, frozen (SIGSTOP) while it holds the lock. When it
+    finishes before it can be frozen, the attempt is repeated with more data; then it fails."""
+    make_tree(repo, {"quick/x": "x"})
+    holder = None
+    for attempt, (n, big) in enumerate(((3000, 30 << 20), (12000, 120 << 20), (30000, 400 << 20))):
+        name = f"slow{attempt}"
+        make_tree(repo, _files(repo, name, n, big=big))
+        holder = _freeze_holder(repo, lv, tmp_path, name)
+        if holder is not None:
+            break
+    if holder is None:
+        pytest.fail("the holder finished before it could be frozen, even with 30,000 files and 400 MB")
+    err_file = tmp_path / "waiter.err"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and holder.poll() is None:
-            if note.exists() and lock_path.exists() and str(holder.pid) in _read(note):
-                os.kill(holder.pid, signal.SIGSTOP)
-                stopped = True
-                break
-            time.sleep(0.001)
-        if not stopped:
-            pytest.skip("the holder finished before it could be frozen")
-        err_file = tmp_path / "waiter.err"
         waiter = _start(lv, "add", "quick", stderr_to=err_file)
         line = _wait_for_line(err_file, timeout=10)
         assert waiter.poll() is None, line
-        assert str(holder.pid) in line and "add slow" in line, line
+        assert str(holder.pid) in line and f"add {name}" in line, line
     finally:
-        if stopped:
-            os.kill(holder.pid, signal.SIGCONT)
+        os.kill(holder.pid, signal.SIGCONT)
     assert holder.wait(timeout=120) == 0
     assert waiter.wait(timeout=120) == 0, err_file.read_text()
-    assert (repo / "slow.dvc").exists() and (repo / "quick.dvc").exists()
+    assert (repo / f"{name}.dvc").exists() and (repo / "quick.dvc").exists()
     assert json.loads(lv("status", "--json").stdout)["clean"]
 
 

@@ -159,34 +159,55 @@ def test_checkout_killed_then_rerun_matches(checkout_world: CheckoutWorld, point
         rmtree(repo)
 
 
-@pytest.mark.parametrize("attempt", range(3))
-def test_checkout_killed_with_a_file_in_flight(checkout_world: CheckoutWorld, attempt: int) -> None:
+def _bigger_target(w: CheckoutWorld, repo: Path, big_mb: int) -> dict[str, str]:
+    """Two more commits in ``repo`` (a copy of the template): a target version whose big file has
+    ``big_mb`` MiB, then a start version that rewrites part of it; the workspace is left at the
+    start version. Returns the target's digests (what a checkout of HEAD~1 must restore)."""
+    make_dataset(repo / "data", 0, big_mb, seed=big_mb)
+    lv(repo, w.env, "add", "data")
+    git(repo, w.env, "commit", "-q", "-am", f"target, {big_mb} MiB")
+    target = file_digests(repo)
+    with open(repo / "data" / "big.bin", "r+b") as f:
+        f.write(b"\xee" * (1 << 20))
+    lv(repo, w.env, "add", "data")
+    git(repo, w.env, "commit", "-q", "-am", "start")
+    return target
+
+
+def test_checkout_killed_with_a_file_in_flight(checkout_world: CheckoutWorld) -> None:
     """Kill while a file is being written (a name that is neither version's exists in the folder):
-    the leftover must not block the rerun nor end up in the data."""
+    the leftover must not block the rerun nor end up in the data. When no write is caught in
+    flight, the attempt is repeated with a bigger file (a longer write); never caught: a failure."""
     w = checkout_world
-    repo = w.base / f"inflight-{attempt}"
-    _copy_repo(w.template, repo)
-    known = set(w.v1) | set(w.v2)
-    known |= {rel.rsplit("/", i)[0] for rel in list(known) for i in range(1, rel.count("/") + 1)}
-    try:
-        _checkout_v1(repo, w.env)
+    contexts = []
+    for attempt, big_mb in enumerate((BIG_MB, BIG_MB, 4 * BIG_MB, 16 * BIG_MB)):
+        repo = w.base / f"inflight-{attempt}"
+        _copy_repo(w.template, repo)
+        try:
+            target = _bigger_target(w, repo, big_mb) if big_mb != BIG_MB else w.v1
+            known = set(w.v1) | set(w.v2) | set(target)
+            known |= {rel.rsplit("/", i)[0] for rel in list(known) for i in range(1, rel.count("/") + 1)}
+            _checkout_v1(repo, w.env)
 
-        def in_flight() -> float:
-            return (
-                1.0
-                if any(f"data/{rel}" not in known for rel, _ in entry_ids(repo / "data"))
-                else 0.0
+            def in_flight(repo: Path = repo, known: set[str] = known) -> float:
+                return (
+                    1.0
+                    if any(f"data/{rel}" not in known for rel, _ in entry_ids(repo / "data"))
+                    else 0.0
+                )
+
+            k, context = kill_at_point(
+                repo, w.env, ["checkout"], ("progress", 1.0), w.duration * big_mb / BIG_MB, in_flight
             )
-
-        k, context = kill_at_point(
-            repo, w.env, ["checkout"], ("progress", 1.0), w.duration, in_flight
-        )
-        if not k.killed:
-            pytest.skip(f"no file was caught in flight: {context}")
-        rerun = lv(repo, w.env, "checkout", check=False)
-        assert rerun.returncode == 0, f"{context}: rerun exited {rerun.returncode}\n{rerun.stderr}"
-        assert file_digests(repo) == w.v1, context
-        status = status_clean(repo, w.env)
-        assert status["clean"], f"{context}: {status}"
-    finally:
-        rmtree(repo)
+            contexts.append(f"{big_mb} MiB: {context}")
+            if not k.killed:
+                continue
+            rerun = lv(repo, w.env, "checkout", check=False)
+            assert rerun.returncode == 0, f"{context}: rerun exited {rerun.returncode}\n{rerun.stderr}"
+            assert file_digests(repo) == target, context
+            status = status_clean(repo, w.env)
+            assert status["clean"], f"{context}: {status}"
+            return
+        finally:
+            rmtree(repo)
+    pytest.fail("no file was caught in flight, even with a bigger file: " + "; ".join(contexts))

@@ -23,7 +23,7 @@ from tests.pipelines._support import (
     write_step_script,
 )
 
-distributed = pytest.importorskip("distributed")
+distributed = pytest.importorskip("distributed")  # a skip fails in CI (tests/conftest.py)
 
 pytestmark = pytest.mark.slow
 

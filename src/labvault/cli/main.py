@@ -106,11 +106,28 @@ def _state(ctx: click.Context) -> State:
     return obj
 
 
-def main(argv: list[str] | None = None) -> None:
+# The storage client libraries (and what they pull in) warn on stderr about their own settings,
+# deprecations of their dependencies and unclosed sockets: noise to a user, whose errors reach
+# them as one line anyway. Only those libraries' warnings, by category, are silenced; anything
+# else (labvault's own, Python's) is shown.
+STORAGE_LIBRARIES = (
+    r"(boto3|botocore|aiobotocore|s3fs|s3transfer|gcsfs|google|adlfs|azure|fsspec|aiohttp|urllib3|"
+    r"requests|dateutil)(\..*)?$"
+)
+STORAGE_NOISE = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, UserWarning, ResourceWarning)
+
+
+def quiet_storage_warnings() -> None:
+    """Ignore the storage libraries' noise by category and module (the command line only: a
+    library call leaves the caller's warning filters alone)."""
     import warnings
 
-    # Storage libraries warn on stderr about settings; errors reach the user as one line instead.
-    warnings.filterwarnings("ignore")
+    for category in STORAGE_NOISE:
+        warnings.filterwarnings("ignore", category=category, module=STORAGE_LIBRARIES)
+
+
+def main(argv: list[str] | None = None) -> None:
+    quiet_storage_warnings()
     try:
         rv = cli.main(args=argv, prog_name="labvault", standalone_mode=False)
         if isinstance(rv, int) and rv:
