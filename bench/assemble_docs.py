@@ -56,11 +56,22 @@ def provenances(path: Path) -> list[dict | None]:
     return [meta.get("provenance") or data.get("provenance")]
 
 
+def smoke_run(path: Path) -> bool:
+    """A quick (small) run: its figures are not the floors' sizes."""
+    data = json.loads(path.read_text())
+    commands = [str(r.get("command", "")) for r in data.get("runs", {}).values()]
+    commands.append(str(data.get("meta", {}).get("command", "")))
+    small = data.get("workload", {}).get("scale", 1) < 1 or data.get("files", 1_000_000) < 1_000_000
+    return small or any("--quick" in c for c in commands)
+
+
 def problems(files: dict[str, Path], root: Path) -> tuple[list[str], str]:
     """Why these results may not be assembled together ([] when they may), and their commit."""
     out: list[str] = []
     commits: dict[str, list[str]] = {}
     for name, path in files.items():
+        if smoke_run(path):
+            out.append(f"{name}: a quick (small) run, not the floors' sizes: rerun it in full")
         for prov in provenances(path):
             if not prov or not prov.get("commit"):
                 out.append(f"{name}: no source commit recorded: rerun it")

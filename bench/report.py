@@ -31,7 +31,7 @@ BASELINE_TITLES = {
     "cp_r": "`cp -r` of the folder",
     "bare_loop": "Python loop: read + md5 + write into `XX/rest` fan-out, 1 thread",
     "md5sum_tree": "`find | xargs md5sum` (C speed, hash only)",
-    "walk_stat": "Python walk + `stat` of every file (least work of a no-op status)",
+    "walk_stat": "Python walk + `stat` of every file, one thread (a no-op status's listing, done plainly)",
     "md5sum": "`md5sum` of the file",
     "md5sum_warm": "`md5sum` of the file, in the page cache",
     "cp": "`cp` of the file",

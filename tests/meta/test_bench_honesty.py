@@ -138,6 +138,7 @@ def test_assembles_results_of_one_clean_commit_and_names_it(repo: Path, tmp_path
         ("stale", "are stale"),
         ("unrecorded", "no source commit recorded"),
         ("foreign", "not in this checkout's history"),
+        ("quick", "a quick (small) run"),
     ],
 )
 def test_refuses_mixed_dirty_stale_or_unrecorded_results(
@@ -156,7 +157,11 @@ def test_refuses_mixed_dirty_stale_or_unrecorded_results(
         core = None  # type: ignore[assignment]
     elif case == "foreign":
         core = remotes = pipelines = _prov("0" * 40)
-    rc, err, out = _assemble(repo, _results(tmp_path / "res", core, remotes, pipelines), capsys)
+    results = _results(tmp_path / "res", core, remotes, pipelines)
+    if case == "quick":
+        meta = {"provenance": pipelines, "command": "python bench/pipelines_bench.py --quick"}
+        (results / "pipelines.json").write_text(json.dumps({"meta": meta}))
+    rc, err, out = _assemble(repo, results, capsys)
     assert rc == 1
     assert "refusing to assemble" in err and expect in err, err
     assert not out.exists()
