@@ -188,6 +188,55 @@ stages:
         - out-${item}.txt
 """,
     },
+    "outputs_as_keys_with_options": {
+        "params.yaml": "models: [cnn, rnn]\nsizes: {s: 1, m: 2}\n",
+        "dvc.yaml": """\
+stages:
+  train:
+    foreach: ${models}
+    do:
+      cmd: python train.py ${item}
+      outs:
+        - data/${item}/model.bin: {persist: true}
+        - data/${item}/pred.json:
+            cache: false
+      metrics:
+        - data/${item}/metrics.json: {cache: false}
+      plots:
+        - data/${item}/curve.csv: {x: step, y: loss}
+  grid:
+    matrix:
+      size: ${sizes}
+      model: ${models}
+    cmd: python grid.py ${item.size} ${item.model}
+    outs:
+      - grid/${item.size}-${item.model}.bin: {cache: false}
+""",
+    },
+    "one_item_with_output_key": {
+        "dvc.yaml": """\
+stages:
+  only:
+    foreach: [solo]
+    do:
+      cmd: echo ${item}
+      outs:
+        - out/${item}/pred.json: {cache: false}
+""",
+    },
+    "matrix_over_mapping_variables": {
+        "params.yaml": "models:\n  small: {size: 1}\n  big: {size: 2}\nlrs: [0.1, 0.2]\n",
+        "dvc.yaml": """\
+stages:
+  t:
+    matrix:
+      model: ${models}
+      lr: ${lrs}
+    cmd: echo ${item.model} ${item.lr} ${key}
+    outs:
+      - out-${item.model}-${item.lr}.txt
+""",
+    },
 }
 
 # dvc.yaml files dvc refuses to resolve; labvault must refuse them too, with one clear line.
@@ -208,6 +257,9 @@ ERROR_CASES: dict[str, dict[str, str]] = {
     "dict_into_a_path": {
         "params.yaml": "train:\n  lr: 1\n",
         "dvc.yaml": "stages:\n  s:\n    cmd: echo hi\n    outs:\n      - ${train}\n",
+    },
+    "matrix_with_an_inline_mapping": {
+        "dvc.yaml": "stages:\n  s:\n    matrix:\n      m: {a: 1, b: 2}\n    cmd: echo ${item.m}\n",
     },
     "foreach_over_a_number": {
         "params.yaml": "n: 3\n",
@@ -285,6 +337,12 @@ def test_generated_names_follow_dvcs_scheme(oracle_answers: dict[str, tuple[Path
     assert sorted(fd) == ["region@7", "region@eu-west", "region@us"]
     _, mx = oracle_answers["matrix"]
     assert "sweep@cnn-0.1-true" in mx and len(mx) == 8
+    _, mm = oracle_answers["matrix_over_mapping_variables"]
+    assert sorted(mm) == ["t@big-0.1", "t@big-0.2", "t@small-0.1", "t@small-0.2"]
+    _, keyed = oracle_answers["outputs_as_keys_with_options"]
+    assert keyed["train@rnn"]["outs"] == [
+        "data/rnn/model.bin", "data/rnn/pred.json", "data/rnn/metrics.json", "data/rnn/curve.csv"
+    ]
 
 
 @pytest.mark.parametrize("case", list(ERROR_CASES))

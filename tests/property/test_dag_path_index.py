@@ -28,3 +28,18 @@ def test_index_finds_an_overlapping_path_exactly_when_one_exists(held: list[str]
             assert found is not None and paths_overlap(q, found)
             # the first in insertion order, as the linear scan returned
             assert found == expected[0]
+
+
+@given(st.lists(paths, max_size=12), st.lists(paths, min_size=1, max_size=12))
+def test_index_finds_every_overlapping_path(held: list[str], queries: list[str]) -> None:
+    """A dependency on a folder needs every output inside it, not just one."""
+    index = _PathIndex()
+    kept: list[str] = []
+    for p in held:
+        if not any(paths_overlap(p, k) for k in kept):
+            index.add(p, p)
+            kept.append(p)
+    for q in queries:
+        found = index.all_overlapping(q)
+        assert len(found) == len(set(found))
+        assert set(found) == {k for k in kept if paths_overlap(q, k)}

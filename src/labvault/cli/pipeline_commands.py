@@ -61,6 +61,8 @@ def repro(
             click.echo(f"Stage '{run.address}' restored from the run cache")
         elif run.action == "would-run":
             click.echo(f"Would run stage '{run.address}': {'; '.join(run.reasons)}")
+        elif run.action == "frozen" and run.reasons != ("frozen",):
+            click.echo(f"Verified outputs of frozen stage '{run.address}': {'; '.join(run.reasons)}")
         elif run.action == "frozen":
             click.echo(f"Stage '{run.address}' is frozen, skipping")
         elif run.action == "skipped":
@@ -71,7 +73,8 @@ def repro(
     result = api.repro(list(targets), opts, executor, scheduler, progress=st.progress, on_event=show)
     if as_json:
         emit_json(result.runs)
-    elif not result.by("ran") and not result.by("restored") and not result.by("failed") and not dry:
+    elif not dry and not any(r.action in ("ran", "restored", "failed") or (r.action == "frozen" and r.reasons != ("frozen",))
+                             for r in result.runs):
         click.echo("Data and pipelines are up to date.")
     if not result.ok:
         ctx.exit(1)

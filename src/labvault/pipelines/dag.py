@@ -31,12 +31,12 @@ class _PathIndex:
 
     def __init__(self) -> None:
         self.exact: dict[str, str] = {}
-        self.below: dict[str, str] = {}  # a folder -> the first held path inside it
+        self.below: dict[str, list[str]] = {}  # a folder -> the held paths inside it, in insertion order
 
     def add(self, rel: str, value: str) -> None:
         self.exact[rel] = value
         for p in _parents(rel):
-            self.below.setdefault(p, rel)
+            self.below.setdefault(p, []).append(rel)
 
     def overlapping(self, rel: str) -> str | None:
         """A held path overlapping ``rel``: itself, a folder holding it, or one inside it."""
@@ -45,7 +45,15 @@ class _PathIndex:
         for p in _parents(rel):
             if p in self.exact:
                 return p
-        return self.below.get(rel)
+        inside = self.below.get(rel)
+        return inside[0] if inside else None
+
+    def all_overlapping(self, rel: str) -> list[str]:
+        """Every held path overlapping ``rel``: itself or the folders holding it (nearest first),
+        then the held paths inside it (in insertion order)."""
+        found = [rel] if rel in self.exact else []
+        found += [p for p in _parents(rel) if p in self.exact]
+        return found + self.below.get(rel, [])
 
 
 @dataclass
@@ -55,11 +63,19 @@ class Graph:
     upstream: dict[str, set[str]] = field(default_factory=dict)
     downstream: dict[str, set[str]] = field(default_factory=dict)
     outs: _PathIndex = field(default_factory=_PathIndex)
+    # ``.dvc`` files: pointer file -> its outputs, and -> the stages depending on (part of) them
+    pointers: dict[str, list[str]] = field(default_factory=dict)
+    pointer_users: dict[str, set[str]] = field(default_factory=dict)
 
     def producer_of(self, rel: str) -> str | None:
-        """The stage whose output is ``rel`` or contains it, or is inside it."""
+        """A stage whose output is ``rel`` or contains it, or is inside it."""
         out = self.outs.overlapping(rel)
         return None if out is None else self.producer[out]
+
+    def producers_of(self, rel: str) -> list[str]:
+        """Every stage whose output is ``rel``, contains it or is inside it (a dependency on a folder
+        needs each stage writing something in it), without repeats, nearest first."""
+        return list(dict.fromkeys(self.producer[o] for o in self.outs.all_overlapping(rel)))
 
     def order(self, subset: Iterable[str] | None = None) -> list[str]:
         """Stages of ``subset`` (default: all) in definition order, each right after what it needs
@@ -114,7 +130,9 @@ class Graph:
         return seen
 
 
-def build_graph(stages: list[Stage], tracked: Iterable[str] = ()) -> Graph:
+def build_graph(stages: list[Stage], tracked: Iterable[tuple[str, str]] = ()) -> Graph:
+    """The graph of ``stages``; ``tracked`` holds (output, ``.dvc`` file) of each output tracked by a
+    ``.dvc`` file, drawn as nodes by ``dag`` and never written by a stage."""
     g = Graph({})
     for s in stages:
         if s.address in g.stages:
@@ -123,8 +141,10 @@ def build_graph(stages: list[Stage], tracked: Iterable[str] = ()) -> Graph:
         g.upstream[s.address] = set()
         g.downstream[s.address] = set()
     known = _PathIndex()
-    for t in tracked:
-        known.add(t, t)
+    for out, pointer in tracked:
+        known.add(out, pointer)
+        g.pointers.setdefault(pointer, []).append(out)
+        g.pointer_users.setdefault(pointer, set())
     for s in stages:
         for o in s.outs:
             other = g.outs.overlapping(o.rel)
@@ -145,12 +165,13 @@ def build_graph(stages: list[Stage], tracked: Iterable[str] = ()) -> Graph:
             g.outs.add(o.rel, s.address)
     for s in stages:
         for d in s.deps:
-            p = g.producer_of(d.rel)
-            if p is not None and p != s.address:
+            for p in g.producers_of(d.rel):
+                if p == s.address:
+                    raise PipelineError(f"{s.dvcfile}: stage {s.address!r} depends on its own output {d.rel}")
                 g.upstream[s.address].add(p)
                 g.downstream[p].add(s.address)
-            elif p == s.address:
-                raise PipelineError(f"{s.dvcfile}: stage {s.address!r} depends on its own output {d.rel}")
+            for out in known.all_overlapping(d.rel):
+                g.pointer_users[known.exact[out]].add(s.address)
     _check_cycles(g)
     return g
 

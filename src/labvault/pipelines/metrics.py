@@ -179,6 +179,14 @@ def params_keys(snap: Snapshot, targets: list[str] | None) -> dict[str, tuple[st
         want(f, None)
     if snap.read_many([DEFAULT_PARAMS]):
         want(DEFAULT_PARAMS, None)
+    # values templating read from `vars` files, for files not already shown as params (as DVC does)
+    from_vars: dict[str, dict[str, None]] = {}
+    for s in p.stages:
+        for file, key in s.tracked_vars:
+            if file not in wanted:
+                from_vars.setdefault(file, {})[key] = None
+    for file, keys in from_vars.items():
+        want(file, tuple(keys))
     return wanted
 
 

@@ -31,25 +31,30 @@ class DagView:
 
 
 def stage_view(g: Graph) -> DagView:
-    order = list(g.stages)
+    """Stages and ``.dvc`` files (as DVC draws them: ``data/data.xml.dvc -> prepare``); the
+    ``.dvc`` files first, in path order, then the stages in definition order."""
+    pointers = sorted(g.pointers)
+    order = [*pointers, *g.stages]
     pos = {a: i for i, a in enumerate(order)}
-    edges = [(u, d) for u in order for d in sorted(g.downstream[u], key=pos.__getitem__)]
+    edges = [(p, d) for p in pointers for d in sorted(g.pointer_users[p], key=pos.__getitem__)]
+    edges += [(u, d) for u in g.stages for d in sorted(g.downstream[u], key=pos.__getitem__)]
     return DagView(tuple(order), tuple(edges))
 
 
 def outs_view(g: Graph) -> DagView:
-    """Outputs as nodes: ``x -> y`` when the stage writing ``y`` depends on output ``x``."""
-    nodes: list[str] = [o.rel for s in g.stages.values() for o in s.outs]
+    """Outputs as nodes (those of ``.dvc`` files too): ``x -> y`` when the stage writing ``y``
+    depends on (a path overlapping) output ``x``."""
+    tracked = [o for p in sorted(g.pointers) for o in g.pointers[p]]
+    nodes: list[str] = [*tracked, *(o.rel for s in g.stages.values() for o in s.outs)]
     pos = {n: i for i, n in enumerate(nodes)}
     edges: set[Edge] = set()
     for s in g.stages.values():
         for d in s.deps:
-            producer = g.producer_of(d.rel)
-            if producer is None or producer == s.address:
-                continue
-            for x in g.stages[producer].outs:
-                if paths_overlap(x.rel, d.rel):
-                    edges |= {(x.rel, y.rel) for y in s.outs}
+            sources = [x for x in tracked if paths_overlap(x, d.rel)]
+            for producer in g.producers_of(d.rel):
+                if producer != s.address:
+                    sources += [x.rel for x in g.stages[producer].outs if paths_overlap(x.rel, d.rel)]
+            edges |= {(x, y.rel) for x in sources for y in s.outs}
     return DagView(tuple(nodes), tuple(sorted(edges, key=lambda e: (pos[e[0]], pos[e[1]]))))
 
 

@@ -62,7 +62,7 @@ class ReproResult:
 
 
 def load_graph(repo: Repo) -> Graph:
-    tracked = [t.rel for t in workspace_outputs(repo)]
+    tracked = [(t.rel, t.pointer_rel) for t in workspace_outputs(repo)]
     return build_graph(load_stages(repo), tracked)
 
 
@@ -157,7 +157,7 @@ class _Runner:
         stage = self.g.stages[address]
         st = self.status(stage)
         if st.frozen:
-            return StageRun(address, "frozen", st.reasons), None
+            return self._verify_frozen(stage, st)
         if not st.changed and not self.opts.force:
             return StageRun(address, "unchanged"), None
         reasons = st.reasons if st.changed else ("forced",)
@@ -182,11 +182,21 @@ class _Runner:
             if code != 0:
                 return StageRun(address, "failed", reasons, f"`{cmd}` exited with {code}\n{tail}".rstrip()), None
         self.inputs.forget()
+        outs, missing = self._save_outs(stage)
+        if missing is not None:
+            return StageRun(address, "failed", reasons, f"the command did not produce output {missing}"), None
+        entry = make_entry(stage.cmd, deps, params, outs)
+        if cacheable:
+            self.run_cache.put(key, entry.get("outs", []))
+        return StageRun(address, "ran", reasons, seconds=time.monotonic() - start), entry
+
+    def _save_outs(self, stage: Stage) -> tuple[list[tuple[str, Content]], str | None]:
+        """Hash (and cache) the stage's outputs as they are now; the first missing one, if any."""
         outs: list[tuple[str, Content]] = []
         for o in stage.outs:
             content = Scanner(self.repo, store=o.cache).scan(o.rel)
             if content is None:
-                return StageRun(address, "failed", reasons, f"the command did not produce output {o.path}"), None
+                return outs, o.path
             outs.append((o.path, content))
             if o.cache and self.repo.linker().types[0] in ("symlink", "hardlink"):
                 from labvault.workspace.checkout import relink_output
@@ -194,10 +204,31 @@ class _Runner:
                 relink_output(self.repo, o.rel, content)
         if any(o.cache for o in stage.outs) and self.repo.fsync:
             self.repo.odb.sync()
+        return outs, None
+
+    def _verify_frozen(self, stage: Stage, st: StageStatus) -> tuple[StageRun, dict[str, Any] | None]:
+        """A frozen stage never runs. Unchanged (or changed only in deps and params, which a frozen
+        stage does not look at): skipped. Otherwise, as DVC does, its outputs must all be there:
+        they are then recorded in dvc.lock as they are; a missing one fails the stage."""
+        if not st.changed and not self.opts.force:
+            return StageRun(stage.address, "frozen", st.reasons), None
+        if self.opts.dry:
+            return StageRun(stage.address, "would-run", st.reasons), None
+        for o in stage.outs:
+            if self.inputs.content(o.rel) is None:
+                return StageRun(
+                    stage.address, "failed", st.reasons,
+                    f"output {o.path} of frozen stage is missing: restore it, or unfreeze the stage "
+                    "(`frozen: false` in dvc.yaml) to run it",
+                ), None
+        deps = [(d.path, self._content(d.rel, d.path, stage)) for d in stage.deps]
+        params = self.inputs.params(stage)
+        self.inputs.forget()
+        outs, missing = self._save_outs(stage)
+        if missing is not None:  # removed while being read
+            return StageRun(stage.address, "failed", st.reasons, f"output {missing} of frozen stage is missing"), None
         entry = make_entry(stage.cmd, deps, params, outs)
-        if cacheable:
-            self.run_cache.put(key, entry.get("outs", []))
-        return StageRun(address, "ran", reasons, seconds=time.monotonic() - start), entry
+        return StageRun(stage.address, "frozen", (*st.reasons, "outputs verified, dvc.lock updated")), entry
 
     def _content(self, rel: str, path: str, stage: Stage) -> Content:
         c = self.inputs.content(rel)

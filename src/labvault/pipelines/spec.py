@@ -60,6 +60,9 @@ class Stage:
     frozen: bool = False
     always_changed: bool = False
     desc: str | None = None
+    # (params file repo-relative, dotted key) of each value templating read from a file
+    # (``vars`` files, params.yaml): DVC shows them in ``params diff``
+    tracked_vars: tuple[tuple[str, str], ...] = ()
 
     @property
     def address(self) -> str:
@@ -104,7 +107,8 @@ def _list(value: Any, where: str) -> list[Any]:
     return value
 
 
-def _parse_stage(name: str, d: dict[str, Any], dvcfile: str, where: str) -> Stage:
+def _parse_stage(name: str, d: dict[str, Any], dvcfile: str, where: str,
+                 tracked: dict[str, dict[str, Any]] | None = None) -> Stage:
     unknown = set(d) - STAGE_KEYS
     if unknown:
         raise PipelineError(f"{where}: unknown key {sorted(unknown)[0]!r}", f"stage keys are {', '.join(sorted(STAGE_KEYS))}")
@@ -163,6 +167,7 @@ def _parse_stage(name: str, d: dict[str, Any], dvcfile: str, where: str) -> Stag
     return Stage(
         name=name, dvcfile=dvcfile, wdir=wdir, cmd=cmd_v, deps=tuple(deps), params=tuple(params), outs=tuple(outs),
         frozen=bool(d.get("frozen", False)), always_changed=bool(d.get("always_changed", False)), desc=d.get("desc"),
+        tracked_vars=tuple((_join(base, f), k) for f, keys in (tracked or {}).items() for k in keys),
     )
 
 
@@ -185,8 +190,8 @@ def load_pipeline_file(repo: Repo, path: Path) -> list[Stage]:
     for name, definition in stages_raw.items():
         if not isinstance(name, str) or "@" in name or ":" in name or "/" in name:
             raise PipelineError(f"{rel}: bad stage name {name!r}", "use letters, digits, '-' and '_'")
-        for full, resolved in expand_stage(name, definition, ctx, rel, base).items():
-            stages.append(_parse_stage(full, resolved, rel, f"{rel}: stage {full!r}"))
+        for full, (resolved, tracked) in expand_stage(name, definition, ctx, rel, base).items():
+            stages.append(_parse_stage(full, resolved, rel, f"{rel}: stage {full!r}", tracked))
     return stages
 
 

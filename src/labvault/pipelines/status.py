@@ -108,7 +108,7 @@ def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -> 
     reasons: list[str] = []
     params = inputs.params(stage)  # raises on missing keys even for frozen stages
     if stage.frozen:
-        return StageStatus(stage.address, False, ("frozen",), True)
+        return _frozen_status(stage, entry, inputs)
     if entry is None:
         return StageStatus(stage.address, True, ("never ran (no dvc.lock entry)",))
     if stage.always_changed:
@@ -147,6 +147,12 @@ def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -> 
     for file in locked_params:
         if file not in params:
             reasons.append(f"params file removed: {file}")
+    reasons += _out_reasons(stage, entry, inputs)
+    return StageStatus(stage.address, bool(reasons), tuple(reasons))
+
+
+def _out_reasons(stage: Stage, entry: dict[str, Any], inputs: Inputs) -> list[str]:
+    reasons: list[str] = []
     locked_outs: dict[str, Any] = {
         str(o.get("path")): o for o in entry.get("outs", []) or [] if isinstance(o, dict)
     }
@@ -162,7 +168,23 @@ def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -> 
             reasons.append(f"out modified: {o.path}")
     for p in sorted(set(locked_outs) - {o.path for o in stage.outs}):
         reasons.append(f"out removed: {p}")
-    return StageStatus(stage.address, bool(reasons), tuple(reasons))
+    return reasons
+
+
+def _frozen_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -> StageStatus:
+    """A frozen stage, as DVC sees it: its deps and params are not looked at, but its outputs and
+    its command are; changed when an output is missing or differs from dvc.lock (or was never
+    recorded), or the command changed. ``repro`` then verifies the outputs instead of running it."""
+    reasons: list[str] = []
+    if entry is None:
+        for o in stage.outs:
+            missing = inputs.content(o.rel) is None
+            reasons.append(f"out deleted: {o.path}" if missing else f"out not in dvc.lock: {o.path}")
+    else:
+        if _norm_cmd(entry.get("cmd")) != _norm_cmd(stage.cmd):
+            reasons.append("cmd changed")
+        reasons += _out_reasons(stage, entry, inputs)
+    return StageStatus(stage.address, bool(reasons), tuple(reasons) or ("frozen",), True)
 
 
 def lock_path(repo: Repo, stage: Stage) -> Path:
