@@ -124,11 +124,13 @@ def read_yaml(path: Path, state: State | None = None) -> Any:
 
 
 def dump_yaml(data: Any) -> str:
+    """``data`` as DVC writes dvc.lock: ruamel's round-trip dumper with its defaults (block style,
+    2-space indent, sequences not indented under their key, unicode kept) and its default line
+    width of 80, so a long plain or quoted scalar (a ``cmd``, a path) wraps where DVC's does."""
     from ruamel.yaml import YAML
 
     yaml = YAML()
     yaml.default_flow_style = False
-    yaml.width = 4096
     buf = io.StringIO()
     yaml.dump(_plain(data), buf)
     return buf.getvalue()
