@@ -27,9 +27,11 @@ CORE: dict[str, tuple[str, str, str]] = {
     ),
     "status_noop": (
         "lists and stats every file of each output and compares inode, mtime and size with its "
-        "stat-cache record; reads no file content; does not look into the cache for the objects",
-        "lists and stats every file, looks each up in its state database (SQLite), rebuilds the "
-        "folder's tree to compare its hash with the pointer's, and checks the cache for the objects",
+        "stat-cache record (filled by the add just before: a warm index); reads no file content; "
+        "does not look into the cache for the objects",
+        "lists and stats every file, looks each up in its state database (SQLite, filled by the add "
+        "just before), rebuilds the folder's tree to compare its hash with the pointer's, and "
+        "checks the cache for the objects",
         COLD,
     ),
     "status_noop_warm": ("as `status`, nothing changed", "as `status`, nothing changed", WARM),
@@ -46,9 +48,10 @@ CORE: dict[str, tuple[str, str, str]] = {
         COLD,
     ),
     "checkout": (
-        "plans from the pointer and the manifest, copies every object into the workspace (temp "
-        "name + rename), records the written files in the stat cache; the benchmark then compares "
-        "the md5 of every restored file with the source's",
+        "plans from the pointer and the manifest (the workspace folder is gone, so nothing to "
+        "compare), copies every object into the workspace (temp name + rename), records the "
+        "written files in the stat cache; the benchmark then compares the md5 of every restored "
+        "file with the source's",
         "the same result by its own copy (`reflink,copy`: a copy on ext4)",
         COLD,
     ),
@@ -63,14 +66,16 @@ REMOTES: dict[str, tuple[str, str, str]] = {
         COLD,
     ),
     "push_noop": (
-        "learns from its remote index (validated: every known `.dir` and 16 random objects checked) "
-        "that nothing is missing; sends nothing (benchmark checks the remote is unchanged)",
+        "learns from its remote index (written by the push just before: warm; validated by checking "
+        "every known `.dir` and 16 random objects on the remote) that nothing is missing; sends "
+        "nothing (the benchmark checks the remote is unchanged)",
         "queries the remote for every object's existence; sends nothing",
         COLD,
     ),
     "pull": (
-        "in a fresh clone: downloads every object, md5s every byte received before it enters the "
-        "cache, then checks out; the benchmark compares every restored byte with the source",
+        "in a fresh clone (no stat cache, no remote index: cold indexes): downloads every object, "
+        "md5s every byte received before it enters the cache, then checks out; the benchmark "
+        "compares every restored byte with the source",
         "downloads every object without hashing it (trusts the remote), then checks out",
         COLD,
     ),
