@@ -3,6 +3,8 @@ file inside a folder output), ``.dvc`` files as nodes, in every ``dag`` format."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.sidebyside.gen import W_PY
@@ -81,3 +83,18 @@ def test_dvc_files_are_nodes_of_the_dag(sbs: SideBySide) -> None:
     lv, dvc = sbs.run_ok("dag", "--dot", "prepare")
     assert dot_graph(lv.stdout) == dot_graph(dvc.stdout) == ({"prepare", "data/data.xml.dvc"},
                                                               {("data/data.xml.dvc", "prepare")})
+    for target in ("data/data.xml.dvc", "data/folder/a.txt"):  # a .dvc file, or a path it tracks
+        lv, dvc = sbs.run_ok("dag", "--dot", target)
+        assert dot_graph(lv.stdout) == dot_graph(dvc.stdout)
+        assert len(dot_graph(lv.stdout)[0]) == 1
+
+
+def test_a_folder_target_names_every_stage_writing_inside(sbs: SideBySide) -> None:
+    """dvc refuses a target that is neither a stage nor inside an output; labvault takes a folder
+    holding outputs as all the stages writing there (never just one of them)."""
+    sbs.write(folder_pipeline(["a", "b", "c"], consumer_first=False)).git_commit("pipeline")
+    lv, dvc = sbs.run("repro", "--dry", "data/output", lv_args=["repro", "--dry", "--json", "data/output"])
+    assert dvc.returncode != 0 and "not found" in dvc.stderr
+    assert lv.returncode == 0, lv.stderr
+    would = [r["address"] for r in json.loads(lv.stdout) if r["action"] == "would-run"]
+    assert would == ["train_a", "train_b", "train_c"]

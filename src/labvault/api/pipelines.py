@@ -123,6 +123,7 @@ def stage_status(targets: list[str] | None = None, repo: PathLike | None = None)
 # --- metrics, params, the graph ------------------------------------------------------------------
 DEFAULT_PRECISION = 5
 if TYPE_CHECKING:
+    from labvault.pipelines.dag import Graph
     from labvault.pipelines.metrics import Change, FileValues, RevisionValues
     from labvault.pipelines.render import DagView
 
@@ -282,8 +283,25 @@ def dag(target: str | None = None, outs: bool = False, repo: PathLike | None = N
     from labvault.pipelines import render as _render
 
     view = _render.outs_view(g) if outs else _render.stage_view(g)
+    pointer = _pointer_target(r, g, target) if target and target not in g.stages else None
+    if pointer is not None:  # a .dvc file, or a path it tracks: that node alone (it needs nothing)
+        return _render.upstream_of(view, g.pointers[pointer] if outs else [pointer])
     if target:
         chosen = _repro.select_stages(r, g, [target], _repro.ReproOptions(single_item=True))
         wanted = [o.rel for a in chosen for o in g.stages[a].outs] if outs else chosen
         view = _render.upstream_of(view, wanted)
     return view
+
+
+def _pointer_target(r: Repo, g: Graph, target: str) -> str | None:
+    """The ``.dvc`` file ``target`` names, or the one tracking it (or a folder holding it)."""
+    try:
+        rel = r.rel(Path(target))
+    except LabvaultError:
+        return None
+    if rel in g.pointers:
+        return rel
+    for pointer, tracked in g.pointers.items():
+        if any(rel == t or rel.startswith(t + "/") for t in tracked):
+            return pointer
+    return None

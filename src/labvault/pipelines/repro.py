@@ -109,9 +109,9 @@ def _resolve_target(repo: Repo, g: Graph, target: str, recursive: bool) -> set[s
         hits = {a for a, s in g.stages.items() if s.dvcfile.startswith(prefix)}
         if hits:
             return hits
-    producer = g.producer_of(path)
-    if producer:
-        return {producer}
+    producers = g.producers_of(path)  # a folder holding several stages' outputs names them all
+    if producers:
+        return set(producers)
     known = ", ".join(sorted(g.stages)[:10])
     raise PipelineError(f"unknown stage or output {target!r}", f"stages: {known}" if known else "dvc.yaml has no stages")
 
