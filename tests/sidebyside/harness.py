@@ -10,6 +10,14 @@ one by the real dvc, with their answers compared as data.
 Both copies are git repositories initialised as ``dvc init`` leaves them (written directly: the
 files are fixed and ``dvc init`` costs a second). Stage commands run ``python`` from the test
 interpreter's folder. Only what must differ between two runs is normalised (see ``normalise``).
+
+Building (both copies): ``write(files)``, ``remove(*rels)``, ``git(*args)``, ``git_commit(msg)``.
+Running: ``run(*args, cwd=, lv_args=)`` both at once -> (labvault, dvc) ``CompletedProcess``;
+``run_ok`` the same, failing unless both exit 0; ``json(*args)`` both ``--json`` outputs parsed;
+``assert_same_json(*args, transform=)``; ``repro(*targets)`` -> the stages each ran, in order;
+``stage_status()`` -> the stages each reports changed; ``lv(*args)`` / ``dvc(*args)`` one side only.
+Reading: ``read(rel)`` -> both copies' bytes; ``assert_same_lock(rel)``. Parsing: ``dot_graph``,
+``mermaid_graph``, ``ascii_labels`` (``dag`` drawings as node and edge sets), ``dvc_ran``.
 """
 
 from __future__ import annotations
@@ -52,9 +60,10 @@ def oracle() -> Path:
 
 
 def normalise(data: Any) -> Any:
-    """What may differ between two tools' runs and is not behaviour: nothing yet but float noise in
-    numbers parsed from text (1e-05 vs 1e-5 are the same number after json.loads). Kept as one place
-    to add to, so every comparison normalises the same way."""
+    """The default transform before comparing: none. Nothing in the outputs compared so far differs
+    between two runs but their spelling (``1e-05`` and ``1e-5`` are one number once parsed), so
+    ``--json`` outputs are compared as parsed data, unchanged. A test comparing something that must
+    differ (timestamps, absolute paths) passes its own ``transform``."""
     return data
 
 
@@ -128,6 +137,17 @@ class SideBySide:
             stdout, stderr = p.communicate(timeout=timeout)
             out.append(subprocess.CompletedProcess(argv, p.returncode, stdout, stderr))
         return out[0], out[1]
+
+    def lv(self, *args: str, cwd: str = "") -> Proc:
+        """``labvault ARGS`` in labvault's copy only (exit code not checked)."""
+        return self._one(self.lv_cmd, self.lv_root / cwd, args)
+
+    def dvc(self, *args: str, cwd: str = "") -> Proc:
+        """``dvc ARGS`` in dvc's copy only (exit code not checked)."""
+        return self._one(self.dvc_cmd, self.dvc_root / cwd, args)
+
+    def _one(self, argv0: list[str], cwd: Path, args: tuple[str, ...]) -> Proc:
+        return subprocess.run([*argv0, *args], cwd=cwd, env=self.env, capture_output=True, text=True, timeout=300)
 
     def run_ok(self, *args: str, cwd: str = "", lv_args: Iterable[str] | None = None) -> tuple[Proc, Proc]:
         """``run``, failing the test (with both outputs) unless both tools exit 0."""
