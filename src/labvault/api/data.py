@@ -158,9 +158,21 @@ def list_outputs(repo: PathLike | None = None) -> list[Listed]:
 
 
 def diff(a_rev: str | None = None, b_rev: str | None = None, repo: PathLike | None = None) -> DiffReport:
+    """Outputs of ``.dvc`` files and of pipelines (``dvc.lock``) compared between two revisions,
+    or a revision and the workspace, as ``dvc diff`` compares them."""
+    from labvault.pipelines.revision import Snapshot
     from labvault.workspace import diff as _diff
 
-    return _diff.diff(_open(repo, NULL_PROGRESS), a_rev, b_rev)
+    r = _open(repo, NULL_PROGRESS)
+
+    def pipeline_outputs(sha: str | None) -> list[_diff.Recorded]:
+        p = Snapshot(r, sha).pipelines()
+        if sha is not None:
+            return [_diff.Recorded(o.rel, o.oid, o.legacy) for o in p.lock_outs if o.cache]
+        legacy = {o.rel: o.legacy for o in p.lock_outs}
+        return [_diff.Recorded(o.rel, None, legacy.get(o.rel, False)) for s in p.stages for o in s.outs if o.cache]
+
+    return _diff.diff(r, a_rev, b_rev, pipeline_outputs)
 
 
 def unprotect(targets: list[str], repo: PathLike | None = None) -> list[str]:

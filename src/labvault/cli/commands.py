@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from labvault import api
@@ -246,9 +248,11 @@ def list_cmd(as_json: bool) -> None:
 @click.argument("b_rev", required=False)
 @json_option
 def diff(a_rev: str | None, b_rev: str | None, as_json: bool) -> None:
-    """Show files added, deleted and modified between two git revisions.
+    """Show outputs and files added, deleted, renamed and modified between two git revisions.
 
-    A_REV defaults to HEAD and B_REV to the workspace.
+    A_REV defaults to HEAD and B_REV to the workspace. Outputs of .dvc files and of pipeline
+    stages (dvc.lock) are compared; a folder output is listed as PATH/ beside its files. Against
+    the workspace, entries of A_REV whose objects are missing from the cache are listed too.
 
     \b
     Example:
@@ -256,21 +260,34 @@ def diff(a_rev: str | None, b_rev: str | None, as_json: bool) -> None:
       labvault diff v1.0 v2.0
     """
     report = api.diff(a_rev, b_rev)
+    sections: list[tuple[str, list[Any]]] = [
+        ("added", list(report.added)),
+        ("deleted", list(report.deleted)),
+        ("renamed", [{"old": old, "new": new} for old, new in report.renamed]),
+        ("modified", list(report.modified)),
+    ]
+    if report.not_in_cache is not None:
+        sections.append(("not in cache", list(report.not_in_cache)))
     if as_json:
-        emit_json(
-            {
-                "added": [{"path": p} for p in report.added],
-                "deleted": [{"path": p} for p in report.deleted],
-                "modified": [{"path": p} for p in report.modified],
-            }
-        )
+        order = ("added", "deleted", "modified", "renamed", "not in cache")
+        doc = {k: [{"path": p} for p in v] for k, v in sorted(sections, key=lambda kv: order.index(kv[0]))}
+        emit_json({} if report.empty else doc)
         return
-    for label, items in (("Added", report.added), ("Deleted", report.deleted), ("Modified", report.modified)):
+    summary = []
+    for label, items in sections:
+        if not items:
+            continue
+        click.echo(f"{label.capitalize()}:")
+        files = 0
         for p in items:
-            click.echo(f"{label}: {p}")
-    click.echo(
-        f"files summary: {len(report.added)} added, {len(report.deleted)} deleted, {len(report.modified)} modified"
-    )
+            text = f"{p['old']} -> {p['new']}" if isinstance(p, dict) else p
+            files += 0 if text.endswith("/") else 1
+            click.echo(f"    {text}")
+        click.echo()
+        if files:
+            summary.append(f"{files} {label}")
+    if summary:
+        click.echo(f"files summary: {', '.join(summary)}")
 
 
 @cli.command()

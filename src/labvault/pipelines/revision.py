@@ -26,6 +26,24 @@ from labvault.workspace.repo import DVC_DIR, Repo
 WORKSPACE = "workspace"
 
 
+@dataclass(frozen=True)
+class LockedOut:
+    """One stage output as a ``dvc.lock`` records it; ``rel`` is repo-relative."""
+
+    rel: str
+    oid: str
+    size: int | None
+    nfiles: int | None
+    legacy: bool  # recorded without `hash: md5` (a DVC 2.x lock)
+    cache: bool
+    stage: str
+    lockfile: str  # repo-relative
+
+    @property
+    def is_dir(self) -> bool:
+        return self.oid.endswith(".dir")
+
+
 @dataclass
 class Pipelines:
     """What the ``dvc.yaml`` files of one revision declare."""
@@ -34,6 +52,7 @@ class Pipelines:
     top_metrics: list[str] = field(default_factory=list)  # repo-relative, from top-level `metrics:`
     top_params: list[str] = field(default_factory=list)  # repo-relative, from top-level `params:`
     locked: dict[str, str] = field(default_factory=dict)  # cached output rel -> md5 from dvc.lock
+    lock_outs: list[LockedOut] = field(default_factory=list)  # every output with a lock entry
 
 
 def _top_level(text: str, rel: str, into: Pipelines) -> None:
@@ -63,10 +82,19 @@ def _record_locks(root: Path, into: Pipelines) -> None:
             locks[s.lockfile] = LockFile(root / s.lockfile)
         entry = locks[s.lockfile].get(s.name) or {}
         outs = entry.get("outs") or []
-        cached = {o.path for o in s.outs if o.cache}
+        declared = {o.path: o for o in s.outs}
         for o in outs if isinstance(outs, list) else []:
-            if isinstance(o, dict) and o.get("path") in cached and isinstance(o.get("md5"), str):
-                into.locked[_join(s.wdir, o["path"]) if s.wdir else posixpath.normpath(o["path"])] = o["md5"]
+            if not isinstance(o, dict) or not isinstance(o.get("md5"), str) or o.get("path") not in declared:
+                continue
+            rel = _join(s.wdir, o["path"]) if s.wdir else posixpath.normpath(o["path"])
+            cache = declared[o["path"]].cache
+            if cache:
+                into.locked[rel] = o["md5"]
+            size, nfiles = o.get("size"), o.get("nfiles")
+            into.lock_outs.append(LockedOut(
+                rel, o["md5"], size if isinstance(size, int) else None, nfiles if isinstance(nfiles, int) else None,
+                "hash" not in o, cache, s.name, s.lockfile,
+            ))
 
 
 class Snapshot:
@@ -76,6 +104,7 @@ class Snapshot:
         self.repo = repo
         self.rev = rev
         self._pipelines: Pipelines | None = None
+        self._trees: dict[str, dict[str, str] | None] = {}  # .dir oid -> relpath -> oid
         if rev is not None:
             self.git = repo.require_scm()
             self.sha = self.git.resolve(rev)
@@ -112,7 +141,7 @@ class Snapshot:
         got = self.read_many([rel]).get(rel)
         if got is not None:
             return got
-        oid = self.pipelines().locked.get(rel)
+        oid = self._cached_oid(rel)
         if oid is None or oid.endswith(".dir"):
             return None
         try:
@@ -120,6 +149,28 @@ class Snapshot:
                 return f.read()
         except OSError:
             return None
+
+    def _cached_oid(self, rel: str) -> str | None:
+        """The object a revision's dvc.lock names for ``rel``: its own entry, or the entry of the
+        cached folder output holding it (looked up in that folder's ``.dir`` manifest)."""
+        locked = self.pipelines().locked
+        oid = locked.get(rel)
+        if oid is not None:
+            return oid
+        parts = rel.split("/")
+        for i in range(len(parts) - 1, 0, -1):
+            folder = "/".join(parts[:i])
+            folder_oid = locked.get(folder)
+            if folder_oid is None:
+                continue
+            if not folder_oid.endswith(".dir"):
+                return None
+            if folder_oid not in self._trees:
+                tree = self.repo.odb.try_load_tree(folder_oid)
+                self._trees[folder_oid] = None if tree is None else dict(tree)
+            files = self._trees[folder_oid]
+            return None if files is None else files.get("/".join(parts[i:]))
+        return None
 
     def expand(self, rel: str) -> list[str]:
         """``rel`` itself, or the files inside it when it is a folder (in git, the workspace or the cache)."""
