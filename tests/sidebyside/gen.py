@@ -45,7 +45,7 @@ def _dump(data: Any) -> str:
 
 
 def templated(seed: int) -> dict[str, str]:
-    """A generated templated pipeline: ``foreach`` over a list or a mapping (from params.yaml, a
+    """A generated templated pipeline: ``foreach`` over a list (of values or of mappings) or a mapping (from params.yaml, a
     ``vars`` file or inline ``vars``), a ``matrix`` (over lists, or a variable holding a mapping),
     outputs written plainly or as mapping keys with options (cache, persist; metrics, plots), an
     optional ``wdir``, params read from params.yaml and another file, and a last stage depending on
@@ -53,7 +53,7 @@ def templated(seed: int) -> dict[str, str]:
 in dvc.lock, a separate concern. Deterministic for a seed."""
     rng = random.Random(seed)
     names = rng.sample(["a", "b", "cnn", "rnn", "x1", "big-one", "small_2"], rng.randint(1, 3))
-    source = rng.choice(["params-list", "params-map", "vars-file", "vars-inline", "vars-key"])
+    source = rng.choice(["params-list", "params-map", "params-dicts", "vars-file", "vars-inline", "vars-key"])
     params: dict[str, Any] = {"lr": rng.choice([0.1, 1e-05, 3]), "train": {"epochs": rng.randint(1, 9)}}
     extra = {"opt": {"momentum": rng.choice([0.5, 0.9]), "nesterov": rng.choice([True, False])}, "unused": 1}
     top_vars: list[Any] = []
@@ -63,6 +63,9 @@ in dvc.lock, a separate concern. Deterministic for a seed."""
         iterable = "${models}"
     elif source == "params-map":
         params["models"] = {n: {"size": i + 1} for i, n in enumerate(names)}
+        iterable = "${models}"
+    elif source == "params-dicts":
+        params["models"] = [{"name": n, "size": i + 1} for i, n in enumerate(names)]
         iterable = "${models}"
     elif source == "vars-file":
         files["config/grid.yaml"] = _dump({"grid": {"models": names}})
@@ -78,7 +81,7 @@ in dvc.lock, a separate concern. Deterministic for a seed."""
     files["params.yaml"] = _dump(params)
     files["config/train.yaml"] = _dump(extra)
     out_form = rng.choice(["plain", "cache-false", "persist"])
-    item = "${key}" if source == "params-map" else "${item}"
+    item = {"params-map": "${key}", "params-dicts": "${item.name}"}.get(source, "${item}")
     pred = f"out/{item}/p.txt"
     pred_entry: Any = {pred: {"cache": False}} if out_form == "cache-false" else (
         {pred: {"persist": True}} if out_form == "persist" else pred)
