@@ -73,7 +73,8 @@ def status(
 ) -> None:
     """Show what changed in tracked outputs, down to the files inside folders.
 
-    With --cloud: what the remote lacks and what the cache lacks.
+    With --cloud: what the remote lacks (or holds with another size than the cache's: push
+    replaces it) and what the cache lacks.
 
     \b
     Example:
@@ -85,13 +86,15 @@ def status(
         cs = api.status_cloud(list(targets), remote, jobs)
         if as_json:
             emit_json({"remote": cs.remote, "in_sync": cs.in_sync, "to_push": cs.to_push, "to_pull": cs.to_pull,
-                       "lost": cs.lost})
+                       "lost": cs.lost, "wrong_size": cs.wrong_size})
             return
         if cs.in_sync:
             click.echo(f"Cache and remote {cs.remote} are in sync.")
             return
         click.echo(f"{len(cs.to_push)} objects only in the cache (push them), "
                    f"{len(cs.to_pull)} only on remote {cs.remote} (pull them), {len(cs.lost)} in neither")
+        for oid in cs.wrong_size[:50]:
+            click.echo(f"wrong size on remote {cs.remote}: {oid} (push replaces it)")
         return
     data_targets, stage_targets = _split_targets(targets)
     # Stages first: their scan takes over the read-ahead helper the command line started (api.prefetch_for).

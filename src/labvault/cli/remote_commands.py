@@ -161,11 +161,15 @@ def _report(verb: str, r: TransferResult, as_json: bool) -> int:
             {
                 "transferred": len(r.transferred), "bytes": r.transferred_bytes, "skipped": r.skipped,
                 "missing_local": r.missing_local, "missing_remote": r.missing_remote, "corrupt": r.corrupt,
-                "failed": r.failed,
+                "failed": r.failed, "replaced": r.replaced, "leftovers_removed": r.leftovers_removed,
             }
         )
     else:
         click.echo(f"{len(r.transferred)} objects {verb} ({human_size(r.transferred_bytes)}), {r.skipped} already there")
+        if r.replaced:
+            click.echo(f"{len(r.replaced)} of them replaced a remote copy of the wrong size")
+    for oid in r.replaced[:20]:
+        click.echo(f"warning: the remote's copy of {oid} had another size than the cache's; sent again", err=True)
     for oid in r.corrupt:
         click.echo(f"error: object {oid} from the remote is corrupt (its content does not match its name); rejected", err=True)
     for oid in r.missing_remote[:20]:

@@ -5,6 +5,5 @@ Glossary:
               ``azure://``): list, exists, put, get, delete; every put is atomic
     remote    a named backend from the config (``['remote "name"']``) holding objects in DVC's
               layout: ``<url>/files/md5/XX/YYYY...``
-    index     the local record of which objects a remote is known to hold
     transfer  moving a set of objects between the cache and a remote, in parallel, verified
 """

@@ -25,6 +25,8 @@ class Backend(ABC):
     """Keys are '/'-separated paths relative to the backend's root URL."""
 
     scheme: str = ""
+    # Asking about one object costs a system call (a folder), not a request: no listing ever pays.
+    cheap_lookups: bool = False
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
@@ -37,7 +39,8 @@ class Backend(ABC):
 
     @abstractmethod
     def size(self, key: str) -> int:
-        """Size in bytes; raises FileNotFoundError when absent."""
+        """Size in bytes of the object ``key``; FileNotFoundError when there is none (a folder or
+        prefix is no object)."""
 
     @abstractmethod
     def walk(self, prefix: str = "") -> Iterator[tuple[str, int]]:
@@ -70,8 +73,19 @@ class Backend(ABC):
     def delete(self, key: str) -> None: ...
 
     def check_writable_root(self) -> None:
-        """Raise a clear error when the root (bucket, container, folder) does not exist."""
+        """Raise a clear error when the root (bucket, container, folder) cannot receive objects;
+        a folder whose parent exists is created."""
         return None
+
+    def check_readable_root(self) -> None:
+        """Raise a clear error when the root cannot be read; changes nothing (a missing folder
+        whose parent exists is an empty remote)."""
+        self.check_writable_root()
+
+    def clean_leftovers(self, prefixes: list[str], now: float) -> int:
+        """Remove what killed uploads left under ``prefixes`` (the folders about to be written)
+        and no live writer owns (see ``remotes/leftovers.py``); returns how many went."""
+        return 0
 
     def close(self) -> None:
         return None

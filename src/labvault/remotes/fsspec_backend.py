@@ -90,6 +90,34 @@ class FsspecBackend(Backend):
                 f"bucket {self.scheme}://{bucket} does not exist", "create it first, or fix the remote's url"
             ) from None
 
+    def clean_leftovers(self, prefixes: list[str], now: float) -> int:
+        """S3: abort the multipart uploads under the remote's root begun more than
+        ``MULTIPART_AGE`` ago (one listing request, one per abort). GCS resumable uploads and
+        Azure uncommitted blocks expire by themselves within a week, and neither is an object."""
+        if self.scheme != "s3":
+            return 0
+        from labvault.remotes.leftovers import MULTIPART_AGE
+        from labvault.remotes.store import ref_of
+
+        bucket, _, path = self.root.partition("/")
+        prefix = f"{path}/" if path else ""
+        aborted = 0
+        marker: dict[str, str] = {}
+        for _page in range(100):
+            out = self.fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix, **marker)
+            for upload in out.get("Uploads", []) or []:
+                started = upload.get("Initiated")
+                if started is None or now - started.timestamp() <= MULTIPART_AGE:
+                    continue
+                if ref_of(str(upload["Key"])[len(prefix) :]) is None:
+                    continue  # not an object of this remote's layout: not ours to judge
+                self.fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                aborted += 1
+            if not out.get("IsTruncated"):
+                break
+            marker = {"KeyMarker": out.get("NextKeyMarker", ""), "UploadIdMarker": out.get("NextUploadIdMarker", "")}
+        return aborted
+
     def invalidate(self) -> None:
         try:
             self.fs.invalidate_cache()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Iterator
 
 from labvault.core.copyhash import SourceChanged, buffered_copy_and_hash, copy_and_hash
 from labvault.core.hashing import md5_bytes, md5_fd
 from labvault.core.links import copy_file
 from labvault.errors import RemoteError
-from labvault.fsutil import is_tmp_name, tmp_name
+from labvault.fsutil import is_tmp_name
 from labvault.remotes.base import OBJECT_MODE, READ_BLOCK, Backend, ByteCallback, Entry
+from labvault.remotes.leftovers import remove_stale, tmp_name
 
 SMALL = 8 << 20  # read whole, hash, write; larger objects are copied in the kernel while hashed
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
@@ -19,6 +21,7 @@ _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 class LocalBackend(Backend):
     scheme = "file"
+    cheap_lookups = True
 
     def __init__(self, url: str, link_objects: bool = False) -> None:
         """``link_objects``: share read-only objects with the cache by hard links instead of
@@ -37,7 +40,14 @@ class LocalBackend(Backend):
         return os.path.exists(self._p(key))
 
     def size(self, key: str) -> int:
-        return os.stat(self._p(key)).st_size
+        path = self._p(key)
+        try:
+            st = os.stat(path)
+        except NotADirectoryError:
+            raise FileNotFoundError(errno.ENOENT, "no such object", path) from None
+        if not stat.S_ISREG(st.st_mode):
+            raise FileNotFoundError(errno.ENOENT, "not a file", path)
+        return st.st_size
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, int]]:
         top = self._p(prefix)
@@ -142,19 +152,42 @@ class LocalBackend(Backend):
         except FileNotFoundError:
             pass
 
-    def check_writable_root(self) -> None:
+    def _root_problem(self) -> RemoteError | None:
+        """Why the root cannot be (or become) the remote's folder; None when it can."""
+        if os.path.isdir(self.root):
+            return None
+        fix = "point the remote at a folder with `labvault remote modify NAME url PATH`"
+        if os.path.lexists(self.root):
+            return RemoteError(f"remote url {self.root} names a file, not a folder", fix)
         parent = os.path.dirname(self.root)
-        if not os.path.isdir(self.root) and not os.path.isdir(parent):
-            raise RemoteError(
-                f"remote folder {self.root} does not exist and neither does its parent",
-                "create it, or fix the remote's url with `labvault remote modify`",
-            )
+        if os.path.isdir(parent):
+            return None
+        if os.path.lexists(parent):
+            return RemoteError(f"remote url {self.root} lies inside {parent}, which is a file", fix)
+        return RemoteError(
+            f"remote folder {self.root} does not exist and neither does its parent",
+            "create it, or fix the remote's url with `labvault remote modify`",
+        )
+
+    def check_readable_root(self) -> None:
+        problem = self._root_problem()
+        if problem is not None:
+            raise problem
+
+    def check_writable_root(self) -> None:
+        self.check_readable_root()
         try:
             os.makedirs(self.root, exist_ok=True)
         except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise RemoteError(f"cannot write to remote folder {self.root}: {exc.strerror}") from None
-            raise
+            raise RemoteError(f"cannot create remote folder {self.root}: {exc.strerror or exc}") from None
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise RemoteError(
+                f"cannot write to remote folder {self.root}: permission denied",
+                "check its owner and mode, or use a remote you may write to",
+            )
+
+    def clean_leftovers(self, prefixes: list[str], now: float) -> int:
+        return sum(remove_stale(self._p(prefix), now) for prefix in prefixes)
 
 
 def _read_small(fd: int, size: int) -> bytes:
@@ -183,8 +216,6 @@ def _same_version(a: os.stat_result, b: os.stat_result) -> bool:
 
 def _linkable(st: os.stat_result) -> bool:
     """Only a read-only regular file may be shared with the cache as is."""
-    import stat
-
     return stat.S_ISREG(st.st_mode) and not st.st_mode & 0o222
 
 

@@ -72,6 +72,7 @@ class RetryingBackend(Backend):
         super().__init__(inner.url)
         self.inner = inner
         self.scheme = inner.scheme
+        self.cheap_lookups = inner.cheap_lookups
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -130,6 +131,12 @@ class RetryingBackend(Backend):
 
     def check_writable_root(self) -> None:
         self._call("checking the bucket", self.inner.check_writable_root)
+
+    def check_readable_root(self) -> None:
+        self._call("checking the bucket", self.inner.check_readable_root)
+
+    def clean_leftovers(self, prefixes: list[str], now: float) -> int:
+        return self._call("removing what killed uploads left", lambda: self.inner.clean_leftovers(prefixes, now))
 
     def close(self) -> None:
         self.inner.close()

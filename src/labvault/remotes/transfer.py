@@ -11,18 +11,19 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from labvault.core.hashing import legacy_md5_bytes, md5_file
-from labvault.core.odb import HEX, OBJ_MODE, ObjectStore
+from labvault.core.odb import HEX, OBJ_MODE, ObjectStore, StoredObject
 from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
 from labvault.errors import LabvaultError, ManifestError
 from labvault.fsutil import TMP_SUFFIX
 from labvault.progress import NULL_PROGRESS, Progress, Task
-from labvault.remotes.index import RemoteIndex
-from labvault.remotes.store import RemoteStore, key_of
+from labvault.remotes.compare import compare
+from labvault.remotes.store import RemoteStore, key_of, prefix_of
 
 Ref = tuple[str, bool]
 
@@ -33,6 +34,8 @@ class TransferResult:
     transferred_bytes: int = 0
     skipped: int = 0
     missing_local: list[str] = field(default_factory=list)  # push: not in the cache
+    replaced: list[str] = field(default_factory=list)  # push: the remote's copy had another size; sent again
+    leftovers_removed: int = 0  # push: temp files / incomplete uploads of killed pushes removed
     missing_remote: list[str] = field(default_factory=list)  # fetch: not on the remote
     corrupt: list[str] = field(default_factory=list)  # fetch: content differs from its name
     failed: list[str] = field(default_factory=list)  # errors other than the above
@@ -109,75 +112,54 @@ def push(
     odb: ObjectStore,
     remote: RemoteStore,
     refs: set[Ref],
-    index: RemoteIndex,
     progress: Progress = NULL_PROGRESS,
     optional: set[Ref] | None = None,
 ) -> TransferResult:
-    """``optional`` refs may be absent from the cache without being an error."""
+    """Send what the remote lacks, or holds with another size than the cache's (replaced whole,
+    atomically, once the cache's copy is shown to match its name). ``optional`` refs may be
+    absent from the cache without being an error."""
     result = TransferResult()
-    optional = optional or set()
-    # What the remote is known to hold needs no upload, so no look at the local cache either.
-    known = trusted_known(index, remote, list(refs))
-    present_local = [r for r in refs if r not in known and odb.exists(*r)]
-    present_set = set(present_local)
-    result.missing_local = sorted(
-        r[0] for r in refs if r not in known and r not in present_set and r not in optional
-    )
+    c = compare(odb, remote, refs)
+    result.missing_local = [r[0] for r in c.nowhere(optional or set())]
     missing_local = set(result.missing_local)
-    unknown = present_local
-    on_remote = remote.existing(unknown) if unknown else set()
-    index.add(on_remote)
-    todo = [r for r in unknown if r not in on_remote]
-    result.skipped = len(known) + len(present_local) - len(todo)
+    todo = c.to_send
+    wrong = c.wrong_size
+    if wrong:
+        bad = {r for r in wrong if not odb.check(StoredObject(r[0], odb.oid_path(*r), r[1], c.local[r]))}
+        for ref in sorted(bad):
+            result.failed.append(
+                f"{ref[0]}: the remote's copy has another size than the cache's, and the cache's copy does not "
+                "match its name either; neither was changed (run `labvault verify`)"
+            )
+        todo = [r for r in todo if r not in bad]
+        wrong = [r for r in wrong if r not in bad]
+    result.skipped = sum(1 for r in c.remote if r not in c.local or c.local[r] == c.remote[r])
+    if todo:
+        result.leftovers_removed = remote.backend.clean_leftovers(sorted({prefix_of(r) for r in todo}), time.time())
     files = [r for r in todo if not is_dir_oid(r[0])]
     dirs = [r for r in todo if is_dir_oid(r[0])]
-    total_bytes = sum(os.path.getsize(odb.oid_path(*r)) for r in todo)
-    task = progress.task(f"pushing to {remote.name}", total=len(todo), total_bytes=total_bytes)
+    task = progress.task(f"pushing to {remote.name}", total=len(todo), total_bytes=sum(c.local[r] for r in todo))
 
     def upload(ref: Ref) -> int:
-        path = odb.oid_path(*ref)
-        remote.backend.put_file(path, key_of(*ref))
-        return os.path.getsize(path)
+        remote.backend.put_file(odb.oid_path(*ref), key_of(*ref))
+        return c.local[ref]
 
     try:
         ok_files = _run_parallel(files, upload, remote.jobs, task, result)
-        index.add(ok_files)
         failed_files = {r[0] for r in files} - {r[0] for r in ok_files}
         ready_dirs = []
         for ref in dirs:
             tree = odb.try_load_tree(*ref)
-            if tree is not None and not any(child in failed_files for _, child in tree):
-                missing_children = [c for _, c in tree if c in missing_local]
-                if not missing_children:
-                    ready_dirs.append(ref)
-                    continue
+            if tree is not None and not any(child in failed_files or child in missing_local for _, child in tree):
+                ready_dirs.append(ref)
+                continue
             result.failed.append(f"{ref[0]}: not uploaded because some of its files are missing or failed")
         ok_dirs = _run_parallel(ready_dirs, upload, remote.jobs, task, result)
-        index.add(ok_dirs)
     finally:
         task.close()
+    sent = {r[0] for r in ok_files + ok_dirs}
+    result.replaced = [r[0] for r in wrong if r[0] in sent]
     return result
-
-
-SAMPLE = 16
-
-
-def trusted_known(index: RemoteIndex, remote: RemoteStore, refs: list[Ref]) -> set[Ref]:
-    """The refs the index says the remote holds, after spot-checking it: every directory
-    manifest and a random sample of the rest must really be there, else the index is dropped
-    (someone emptied or replaced the remote) and everything is checked again."""
-    import random
-
-    known = index.known(refs)
-    if not known:
-        return known
-    dirs = [r for r in known if is_dir_oid(r[0])][:SAMPLE]
-    others = [r for r in known if not is_dir_oid(r[0])]
-    sample = dirs + random.sample(others, min(SAMPLE, len(others)))
-    if remote.existing(sample) != set(sample):
-        index.clear()
-        return set()
-    return known
 
 
 class _Downloader:
@@ -295,7 +277,6 @@ def fetch(
     odb: ObjectStore,
     remote: RemoteStore,
     refs: set[Ref],
-    index: RemoteIndex,
     progress: Progress = NULL_PROGRESS,
     optional: set[Ref] | None = None,
 ) -> TransferResult:
@@ -309,8 +290,7 @@ def fetch(
     need_dirs = [r for r in dirs if not odb.exists(*r)]
     task = progress.task(f"fetching from {remote.name}", total=None)
     try:
-        got_dirs = _run_parallel(need_dirs, download, remote.jobs, task, result)
-        index.add(got_dirs)
+        _run_parallel(need_dirs, download, remote.jobs, task, result)
         files = {r for r in refs if not is_dir_oid(r[0])}
         for ref in dirs:
             tree = odb.try_load_tree(*ref)
@@ -318,25 +298,9 @@ def fetch(
                 files.update((child, ref[1]) for _, child in tree)
         need = _absent(odb, files)
         result.skipped = len(files) + len(dirs) - len(need) - len(need_dirs)
-        got = _run_parallel(need, download, remote.jobs, task, result)
-        index.add(got)
+        _run_parallel(need, download, remote.jobs, task, result)
     finally:
         task.close()
     if optional:
         result.missing_remote = [oid for oid in result.missing_remote if (oid, False) not in optional and (oid, True) not in optional]
     return result
-
-
-def cloud_status(
-    odb: ObjectStore, remote: RemoteStore, refs: set[Ref], index: RemoteIndex, optional: set[Ref] | None = None
-) -> tuple[list[str], list[str], list[str]]:
-    """(only in the cache: to push, only on the remote: to pull, in neither: lost) for ``refs``."""
-    local = {r for r in refs if odb.exists(*r)}
-    known = trusted_known(index, remote, list(refs))
-    unknown = [r for r in refs if r not in known]
-    on_remote = known | remote.existing(unknown)
-    index.add(on_remote - known)
-    to_push = sorted(r[0] for r in local - on_remote)
-    to_pull = sorted(r[0] for r in on_remote - local)
-    lost = sorted(r[0] for r in refs - local - on_remote - (optional or set()))
-    return to_push, to_pull, lost

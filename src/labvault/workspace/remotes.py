@@ -52,17 +52,22 @@ def _check_name(name: str) -> None:
 
 
 def _normalize_url(url: str, dvc_dir: Path) -> str:
-    """Relative local paths are stored relative to the config file's folder, as DVC does."""
+    """Relative local paths are stored relative to the config file's folder, as DVC does; a path
+    starting with ``~`` or ``~user`` (one that expands) is stored as written, as DVC does, and
+    expanded each time it is used."""
     kind, _ = split_url(url)
-    if kind == "file" and "://" not in url and not os.path.isabs(url):
+    if kind == "file" and "://" not in url and not os.path.isabs(url) and os.path.expanduser(url) == url:
         return os.path.relpath(os.path.abspath(url), dvc_dir)
     return url
 
 
 def _resolve_url(url: str, dvc_dir: Path) -> str:
     kind, _ = split_url(url)
-    if kind == "file" and "://" not in url and not os.path.isabs(url):
-        return os.path.normpath(os.path.join(dvc_dir, os.path.expanduser(url)))
+    if kind == "file" and "://" not in url:
+        expanded = os.path.expanduser(url)
+        if os.path.isabs(expanded):
+            return expanded
+        return os.path.normpath(os.path.join(dvc_dir, url))
     return url
 
 

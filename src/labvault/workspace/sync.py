@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from labvault.remotes.index import RemoteIndex
-from labvault.remotes.transfer import TransferResult, cloud_status, fetch, push
+from labvault.remotes.compare import cloud_status
+from labvault.remotes.transfer import TransferResult, fetch, push
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.remotes import open_remote
 from labvault.workspace.repo import Repo
@@ -56,19 +56,17 @@ def push_objects(
     store = open_remote(repo, remote, jobs)
     store.backend.check_writable_root()
     refs, optional = _refs(repo, targets, revs, for_push=True)
-    return push(repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), repo.progress, optional)
+    return push(repo.odb, store, refs, repo.progress, optional)
 
 
 def fetch_objects(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions
 ) -> TransferResult:
     store = open_remote(repo, remote, jobs)
-    store.backend.check_writable_root()
+    store.backend.check_readable_root()
     refs, optional = _refs(repo, targets, revs, for_push=False)
     with repo.locked():
-        return fetch(
-            repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), repo.progress, optional=optional
-        )
+        return fetch(repo.odb, store, refs, repo.progress, optional=optional)
 
 
 @dataclass(frozen=True)
@@ -91,9 +89,10 @@ def pull(
 @dataclass(frozen=True)
 class CloudStatus:
     remote: str
-    to_push: tuple[str, ...]
+    to_push: tuple[str, ...]  # only in the cache, or on the remote with another size
     to_pull: tuple[str, ...]
     lost: tuple[str, ...]
+    wrong_size: tuple[str, ...] = ()  # on the remote with another size than the cache's (in to_push too)
 
     @property
     def in_sync(self) -> bool:
@@ -104,9 +103,7 @@ def status_cloud(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions
 ) -> CloudStatus:
     store = open_remote(repo, remote, jobs)
-    store.backend.check_writable_root()
+    store.backend.check_readable_root()
     refs, optional = _refs(repo, targets, revs, for_push=False)
-    to_push, to_pull, lost = cloud_status(
-        repo.odb, store, refs, RemoteIndex(repo.tmp_dir, store.backend.url), optional
-    )
-    return CloudStatus(store.name, tuple(to_push), tuple(to_pull), tuple(lost))
+    d = cloud_status(repo.odb, store, refs, optional)
+    return CloudStatus(store.name, tuple(d.to_push), tuple(d.to_pull), tuple(d.lost), tuple(d.wrong_size))
