@@ -100,3 +100,43 @@ def test_same_remote_both_ways(
     lv("pull", cwd=clone)
     assert (clone / "data" / "a.txt").read_text() == "one\n"
     assert not (clone / "data" / "c.txt").exists()
+
+
+@pytest.mark.parametrize("url", ["~/store", "~/remotes/lab"])
+def test_tilde_url_as_dvc(
+    url: str, git_repo: Path, git: Runner, lv: Runner, dvc: Runner, env: dict[str, str], make_tree, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """A remote url starting with ``~``: stored as written in .dvc/config (dvc does not make it
+    relative to .dvc/), expanded to $HOME when used; each tool reads what the other pushed there."""
+    home = Path(env["HOME"])
+    (home / url[2:]).parent.mkdir(parents=True, exist_ok=True)  # labvault creates the last folder only
+    make_tree(git_repo, {"data/a.txt": "one\n", "data/sub/b.txt": "two\n", "model.bin": "weights\n"})
+    dvc("init", "-q")
+    dvc("remote", "add", "-d", "r", url)
+    by_dvc = (git_repo / ".dvc" / "config").read_text()
+    dvc("remote", "remove", "r")
+    lv("remote", "add", "-d", "r", url)
+    mine = (git_repo / ".dvc" / "config").read_text()
+    assert f"url = {url}\n" in by_dvc and f"url = {url}\n" in mine, (by_dvc, mine)
+    lv("add", "data", "model.bin")
+    commit_all(git, "data")
+    pushed = json.loads(lv("push", "--json").stdout)
+    assert pushed["transferred"] == 4 and pushed["failed"] == [], pushed  # 3 files, 1 manifest
+    store = home / url[2:]
+    assert len([p for p in (store / "files" / "md5").rglob("*") if p.is_file()]) == 4
+    assert not any(p.name == "~" for p in git_repo.rglob("~"))  # no literal '~' folder anywhere
+    assert json.loads(dvc("status", "--cloud", "--json").stdout) == {}  # dvc finds it all there
+
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(git_repo), str(clone))
+    dvc("pull", cwd=clone)
+    assert (clone / "data" / "sub" / "b.txt").read_text() == "two\n"
+    (clone / "extra.txt").write_text("dvc adds this\n")
+    dvc("add", "-q", "extra.txt", cwd=clone)
+    dvc("push", "-q", cwd=clone)
+    commit_all(git, "extra", cwd=clone)
+    git("pull", "-q", str(clone), "main")
+    got = json.loads(lv("pull", "--json").stdout)
+    assert got["transferred"] == 1 and got["failed"] == [], got
+    assert (git_repo / "extra.txt").read_text() == "dvc adds this\n"
+    assert json.loads(lv("status", "--cloud", "--json").stdout)["in_sync"] is True

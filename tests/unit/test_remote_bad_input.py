@@ -109,6 +109,23 @@ def test_local_remote_parent_missing(repo: Path, lv: Runner, tmp_path: Path) -> 
     assert not (tmp_path / "no").exists()
 
 
+@pytest.mark.parametrize("cmd", TRANSFERS)
+@pytest.mark.parametrize("where", ["/dev/null", "a-file", "a-file/store"])
+def test_local_remote_url_names_a_file(repo: Path, lv: Runner, tmp_path: Path, cmd: list[str], where: str) -> None:
+    """A folder remote whose url is an existing file (or lies below one): exit 8, one line, nothing
+    changed (no traceback from trying to create the folder)."""
+    (tmp_path / "a-file").write_bytes(b"not a folder\n")
+    url = where if where.startswith("/") else str(tmp_path / where)
+    lv("remote", "add", "-d", "r", url)
+    _needs_fetch(repo)
+    before = _state(repo)
+    proc = lv(*cmd, check=False)
+    _one_error_line(proc, "file")
+    assert proc.returncode == 8, proc.stderr
+    assert _state(repo) == before
+    assert (tmp_path / "a-file").read_bytes() == b"not a folder\n"
+
+
 WRONG_KEY = "V3Jvbmcga2V5IGZvciB0ZXN0cywgbm90IHRoZSBkZXZlbG9wbWVudCBrZXkgb2YgQXp1cml0ZSE="
 
 
