@@ -66,14 +66,14 @@ REMOTES: dict[str, tuple[str, str, str]] = {
         COLD,
     ),
     "push_noop": (
-        "learns from its remote index (written by the push just before: warm; validated by checking "
-        "every known `.dir` and 16 random objects on the remote) that nothing is missing; sends "
-        "nothing (the benchmark checks the remote is unchanged)",
+        "asks the remote about every object (no index of remote contents: one stat per object on a "
+        "folder remote, plus one stat per object in the cache, sizes compared) and finds nothing "
+        "missing or of the wrong size; sends nothing (the benchmark checks the remote is unchanged)",
         "queries the remote for every object's existence; sends nothing",
         COLD,
     ),
     "pull": (
-        "in a fresh clone (no stat cache, no remote index: cold indexes): downloads every object, "
+        "in a fresh clone (no stat cache: cold indexes): downloads every object, "
         "md5s every byte received before it enters the cache, then checks out; the benchmark "
         "compares every restored byte with the source",
         "downloads every object without hashing it (trusts the remote), then checks out",
