@@ -258,6 +258,9 @@ ERROR_CASES: dict[str, dict[str, str]] = {
         "params.yaml": "train:\n  lr: 1\n",
         "dvc.yaml": "stages:\n  s:\n    cmd: echo hi\n    outs:\n      - ${train}\n",
     },
+    "dependency_written_as_a_key_with_options": {
+        "dvc.yaml": "stages:\n  s:\n    foreach: [a]\n    do:\n      cmd: echo\n      deps:\n        - in/${item}.txt: {hash: md5}\n",
+    },
     "matrix_with_an_inline_mapping": {
         "dvc.yaml": "stages:\n  s:\n    matrix:\n      m: {a: 1, b: 2}\n    cmd: echo ${item.m}\n",
     },
