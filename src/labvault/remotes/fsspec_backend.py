@@ -103,19 +103,24 @@ class FsspecBackend(Backend):
         prefix = f"{path}/" if path else ""
         aborted = 0
         marker: dict[str, str] = {}
-        for _page in range(100):
-            out = self.fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix, **marker)
-            for upload in out.get("Uploads", []) or []:
-                started = upload.get("Initiated")
-                if started is None or now - started.timestamp() <= MULTIPART_AGE:
-                    continue
-                if ref_of(str(upload["Key"])[len(prefix) :]) is None:
-                    continue  # not an object of this remote's layout: not ours to judge
-                self.fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-                aborted += 1
-            if not out.get("IsTruncated"):
-                break
-            marker = {"KeyMarker": out.get("NextKeyMarker", ""), "UploadIdMarker": out.get("NextUploadIdMarker", "")}
+        try:
+            for _page in range(100):
+                out = self.fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix, **marker)
+                for upload in out.get("Uploads", []) or []:
+                    started = upload.get("Initiated")
+                    if started is None or now - started.timestamp() <= MULTIPART_AGE:
+                        continue
+                    if ref_of(str(upload["Key"])[len(prefix) :]) is None:
+                        continue  # not an object of this remote's layout: not ours to judge
+                    self.fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                    aborted += 1
+                if not out.get("IsTruncated"):
+                    break
+                marker = {"KeyMarker": out.get("NextKeyMarker", ""), "UploadIdMarker": out.get("NextUploadIdMarker", "")}
+        except Exception:
+            # Housekeeping only: a server without multipart listing, or credentials without the
+            # right to list or abort uploads, must not stop a push.
+            pass
         return aborted
 
     def invalidate(self) -> None:

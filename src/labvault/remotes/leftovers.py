@@ -82,8 +82,8 @@ def remove_stale(folder: str, now: float, foreign_age: float = FOREIGN_AGE) -> i
     removed = 0
     try:
         it = os.scandir(folder)
-    except (FileNotFoundError, NotADirectoryError):
-        return 0
+    except OSError:
+        return 0  # no such folder yet, or not ours to list: the upload itself will say so
     with it:
         temps = [e for e in it if is_tmp_name(e.name)]
     for e in temps:
