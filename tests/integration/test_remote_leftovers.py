@@ -167,3 +167,49 @@ def test_killed_multipart_push_to_s3(
     assert backend.clean_leftovers([], started + 2 * 86400) == int(not old)  # a day later: abandoned
     assert [u["Key"] for u in uploads()] == ["store/notes/draft.txt"]
     backend.close()
+
+
+def test_push_without_rights_to_list_uploads(
+    git_repo: Path, git: Runner, lv: Runner, env: dict[str, str],
+    make_tree: Callable[[Path, dict[str, bytes | str]], None],
+) -> None:  # fmt: skip
+    """Credentials that may put and read objects but not list or abort multipart uploads: the
+    cleanup is skipped, the push succeeds."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from tests.services import S3_KEY, S3_SECRET, _start, _venv_tool, free_port, unavailable
+
+    exe = _venv_tool("moto_server")
+    if exe is None:
+        unavailable("moto_server not found: install the dev extra (`make venv`, moto[server])")
+    port = free_port()
+    server_env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
+    server_env.pop("AWS_ENDPOINT_URL", None)
+    server_env.pop("AWS_ENDPOINT_URL_S3", None)
+    server = _start("moto-limited", [exe, "-H", "127.0.0.1", "-p", str(port)], port, None, server_env)
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET)  # fmt: skip
+        iam.create_user(UserName="pusher")
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": ["s3:ListBucketMultipartUploads", "s3:AbortMultipartUpload"], "Resource": "*"},
+        ]}  # fmt: skip
+        iam.put_user_policy(UserName="pusher", PolicyName="s3", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName="pusher")["AccessKey"]
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])  # fmt: skip
+        client.create_bucket(Bucket="lv-limited")
+        with pytest.raises(ClientError):
+            client.list_multipart_uploads(Bucket="lv-limited")  # the server does enforce the denial
+        env.update({"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+                    "AWS_DEFAULT_REGION": "us-east-1", "NO_PROXY": "127.0.0.1,localhost"})  # fmt: skip
+        files: dict[str, bytes | str] = {f"data/f{i}.txt": f"{i}\n" for i in range(5)}
+        _repo_with(git_repo, git, lv, make_tree, files, "s3://lv-limited/store", [("endpointurl", endpoint)])
+        pushed = json.loads(lv("push", "--json").stdout)
+        assert pushed["failed"] == [] and pushed["transferred"] == 6 and pushed["leftovers_removed"] == 0, pushed
+        assert json.loads(lv("status", "--cloud", "--json").stdout)["in_sync"] is True
+    finally:
+        server.stop()
