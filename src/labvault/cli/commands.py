@@ -121,7 +121,9 @@ def status(
         if o.status == "clean":
             continue
         click.echo(f"{o.path}: {o.status.replace('_', ' ')}  ({o.pointer})")
-        for label, items in (("added", o.added), ("modified", o.modified), ("deleted", o.deleted)):
+        for label, items in (
+            ("added", o.added), ("modified", o.modified), ("deleted", o.deleted), ("not in cache", o.missing)
+        ):
             for item in items[:50]:
                 click.echo(f"    {label}: {o.path}/{item}")
             if len(items) > 50:

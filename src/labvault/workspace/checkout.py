@@ -19,7 +19,7 @@ from labvault.fsutil import tmp_owner_alive
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Content, Scanner
-from labvault.workspace.state import RECORD
+from labvault.workspace.snapshot import pack_record
 
 BATCH = 256
 
@@ -349,8 +349,9 @@ def _rmtree(path: str) -> None:
 
 
 def _record(st: os.stat_result, oid: str) -> bytes:
-    """A just-written file as the stat cache stores it (its object is in the cache)."""
-    return RECORD.pack(st.st_ino, st.st_mtime_ns, st.st_size, bytes.fromhex(oid), 1)
+    """A just-written file as the stat cache stores it (its object was in the cache; files written
+    too recently to be trusted are left out by ``State.update_records``)."""
+    return pack_record(st.st_ino, st.st_mtime_ns, st.st_size, oid, True)
 
 
 def relink_output(repo: Repo, rel: str, content: Content) -> None:

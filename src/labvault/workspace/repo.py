@@ -52,7 +52,7 @@ class Repo:
 
     @cached_property
     def state(self) -> State:
-        return State(self.tmp_dir)
+        return State(self.tmp_dir, warn=self.progress.message)
 
     @cached_property
     def ignore(self) -> IgnoreRules:

@@ -8,19 +8,20 @@ Hashing runs on a thread pool in batches; the GIL is released during reads, hash
 
 from __future__ import annotations
 
-import heapq
 import os
 import stat as statmod
 import time
 from collections.abc import Callable, Iterator
 
+from labvault.core.fanout import FOLDERS, absent, forget, take_stamp, unchanged
 from labvault.core.hashing import md5_bytes, md5_file
 from labvault.core.odb import ObjectStore
 from labvault.core.tree import DIR_SUFFIX, Tree, manifest_bytes
-from labvault.errors import PathError, from_os_error
+from labvault.errors import CacheError, PathError, from_os_error
 from labvault.progress import Task
 from labvault.workspace.repo import Repo
-from labvault.workspace.state import KEY, RACY_NS, RECORD, R, Snapshot
+from labvault.workspace.snapshot import Entry, Snapshot
+from labvault.workspace.state import RACY_NS
 from labvault.workspace.walk import FileStat, iter_walk
 
 BATCH = 128
@@ -40,11 +41,12 @@ class Content:
     last recorded for it, when that is known; status uses it instead of comparing whole manifests.
     """
 
-    __slots__ = ("_make", "_tree", "delta", "delta_base", "isexec", "nfiles", "oid", "size")
+    __slots__ = ("_make", "_tree", "delta", "delta_base", "isexec", "missing", "nfiles", "oid", "size")
 
     def __init__(
         self, oid: str, size: int, nfiles: int | None, isexec: bool, tree: Tree | None = None,
         make: Callable[[], Pairs] | None = None, delta: Delta | None = None, delta_base: str | None = None,
+        missing: list[str] | None = None,
     ) -> None:
         self.oid = oid
         self.size = size
@@ -54,6 +56,9 @@ class Content:
         self._make = make
         self.delta = delta
         self.delta_base = delta_base
+        # files (relpaths, "" for a file output) whose objects are not in the cache; known only
+        # after a scan with ``check_cache`` (``add`` stores them again instead)
+        self.missing = missing or []
 
     @property
     def is_dir(self) -> bool:
@@ -106,23 +111,18 @@ def hash_files(
     return results
 
 
-def _sorted_pairs(snap: Snapshot, extra: Pairs) -> Iterator[tuple[str, str]]:
-    """(relpath, oid) of the snapshot's files and ``extra``, in relpath order, made one at a
-    time from the packed records."""
-    names, recs = snap.names, snap.recs
-    order = sorted(range(len(names)), key=names.__getitem__)
-    mine = ((names[i], recs[i * R + 24 : i * R + 40].hex()) for i in order)
-    return heapq.merge(mine, sorted(extra)) if extra else mine
-
-
 class Scanner:
     """Scans outputs of one repo, sharing its state, object store and thread pool settings."""
 
     def __init__(
-        self, repo: Repo, store: bool, legacy: bool = False, adopt: str = "copy", need_oid: bool = True
+        self, repo: Repo, store: bool, legacy: bool = False, adopt: str = "copy", need_oid: bool = True,
+        check_cache: bool = False,
     ) -> None:
         """``need_oid=False``: a changed folder's tree oid is not computed (its oid reads as "");
-        status compares file by file with the recorded manifest instead."""
+        status compares file by file with the recorded manifest instead. ``check_cache``: find
+        out which files' objects are missing from the cache (``Content.missing``)."""
+        self.check_cache = check_cache
+        self._rel = ""
         self.repo = repo
         self.need_oid = need_oid
         self.store = store
@@ -156,6 +156,7 @@ class Scanner:
         ``recorded`` is the oid its pointer holds, used to notice edits made through links.
         """
         self._recorded = recorded
+        self._rel = rel
         path = str(self.repo.abspath(rel))
         try:
             st = os.stat(path)
@@ -176,17 +177,17 @@ class Scanner:
     def _content(self, rel: str, walk: Iterator[list[FileStat]], is_dir: bool, task: Task | None) -> Content:
         """Compare the files found with the stat cache, a folder at a time; read (hash, and with
         ``store`` put in the cache) those that differ, in batches as the walk goes; update the
-        snapshot in place. Memory: the snapshot plus one batch, whatever the output's size."""
+        snapshot in place. Memory: the snapshot plus one batch, whatever the output's size.
+        With ``store`` (or ``check_cache``) the objects of every file are then confirmed present
+        (``_confirm``)."""
         state = self.repo.state
         snap = state.get(rel, self.kind)
         gen = state.generation()
         trust_gen = snap.stored_gen == gen
         store = self.store
-        trust_store = store and trust_gen and snap.all_stored()
         odb = self.odb
         names, index = snap.names, snap.index
         old_n, old_tree, old_patch, old_gen = len(names), snap.tree_oid, snap.patch, snap.stored_gen
-        pack = KEY.pack
         # status of a folder whose last full tree is known: changes are kept as a patch against it
         want_delta = is_dir and not store and not self.need_oid and old_tree is not None
         patch = dict(old_patch) if want_delta else {}
@@ -232,42 +233,25 @@ class Scanner:
                     if old and i is not None:
                         seen[i] = 3
                 elif old and i is not None:
-                    RECORD.pack_into(snap.mutable(), i * R, f[2], f[3], f[4], bytes.fromhex(oid), 1 if store else 0)
+                    snap.set_record(i, f[2], f[3], f[4], oid, store)
                 else:
                     snap.append(name, (f[2], f[3], f[4], oid, store))
             pending.clear()
 
         for files in walk:
             counts[0] += len(files)
-            recs = snap.recs
-            for f in files:
-                counts[1] += f[4]
-                i = index.get(f[0])
-                if i is not None and i < old_n:
-                    o = i * R
-                    if recs[o : o + 24] == pack(f[2], f[3], f[4]) and (
-                        not store or (trust_gen and recs[o + 40]) or odb.exists(recs[o + 24 : o + 40].hex())
-                    ):
-                        seen[i] = 1
-                        if not is_dir:
-                            file_oid = recs[o + 24 : o + 40].hex()
-                        continue
-                    seen[i] = 2
-                pending.append(f)
+            counts[1] += sum(f[4] for f in files)
+            snap.compare(files, old_n, seen, pending)
             if not is_dir:
                 isexec = bool(files[0][5] & 0o100)
+                if not pending:
+                    file_oid = snap.oid_at(index[files[0][0]])
             if len(pending) >= FLUSH:
                 flush()
         if pending:
             flush()
         nfiles, size, nread, _ = counts
         changed = nread > 0 or nfiles != old_n
-        if is_dir and not changed and old_tree is not None and not old_patch and (not store or trust_store):
-            # Every file matches its entry and none was added or removed: the recorded tree
-            # stands, and nothing needs writing back. (The common case of status and re-add.)
-            if store and not odb.exists(old_tree):
-                odb.store_bytes(manifest_bytes(_sorted_pairs(snap, [])), old_tree)
-            return Content(old_tree, size, nfiles, False, make=snap.pairs, delta=((), (), ()), delta_base=old_tree)
         delta: Delta | None = None
         if want_delta:
             for i in range(old_n):
@@ -290,37 +274,48 @@ class Scanner:
                 tuple(sorted(n for n, b in patch.items() if b is not None and present(n))),
                 tuple(sorted(n for n, b in patch.items() if b is not None and not present(n))),
             )
-        # Flags stay meaningful for the generation they were taken in: a store scan vouches now;
-        # a hashing-only scan keeps the old generation, its new entries flagged as not stored.
-        new_gen = gen if (store or trust_gen) else -1
-        if store:
-            snap.set_all_flags(True)
-        elif not trust_gen and old_n:
-            snap.set_all_flags(False)
         gone = seen.count(0)
         if gone or seen.count(3):
             snap = snap.keeping([i for i in range(len(snap.names)) if i >= old_n or seen[i] in (1, 2)])
         names, index, seen = [], {}, bytearray()  # the old snapshot's list and index can go
-        snap.stored_gen = new_gen
+        if store or self.check_cache:
+            missing, confirmed = self._confirm(snap, racy, trust_gen, gen)
+        else:
+            # Flags stay meaningful for the generation they were taken in: a hashing-only scan
+            # keeps the old generation, its new entries flagged as not stored.
+            missing, confirmed = [], False
+            if not trust_gen:
+                snap.set_all_flags(False)
+                snap.stored_gen = -1
+        if is_dir and not changed and old_tree is not None and not old_patch and not racy:
+            # Every file matches its entry and none was added or removed: the recorded tree
+            # stands. (The common case of status and re-add.)
+            if store and not odb.exists(old_tree):
+                odb.store_bytes(manifest_bytes(snap.sorted_pairs([])), old_tree)
+            if confirmed:
+                state.put(rel, snap, self.kind)
+            return Content(
+                old_tree, size, nfiles, False, make=snap.pairs, delta=((), (), ()), delta_base=old_tree, missing=missing
+            )
 
         def pairs() -> Pairs:
             return snap.pairs() + racy
 
         if not is_dir:
-            content = Content(file_oid, size, None, isexec)
+            content = Content(file_oid, size, None, isexec, missing=missing)
             tree_oid: str | None = None
         elif not changed and old_tree is not None and not old_patch:
             tree_oid = old_tree
-            content = Content(old_tree, size, nfiles, False, make=pairs)
-            if store and not (trust_store and odb.exists(old_tree)):
-                odb.store_bytes(manifest_bytes(_sorted_pairs(snap, racy)), old_tree)
+            content = Content(old_tree, size, nfiles, False, make=pairs, missing=missing)
+            if store and not odb.exists(old_tree):
+                odb.store_bytes(manifest_bytes(snap.sorted_pairs(racy)), old_tree)
         elif not self.need_oid and not store:
             tree_oid = old_tree if want_delta else None
-            content = Content("", size, nfiles, False, make=pairs, delta=delta, delta_base=tree_oid)
+            content = Content("", size, nfiles, False, make=pairs, delta=delta, delta_base=tree_oid, missing=missing)
         else:
-            data = manifest_bytes(_sorted_pairs(snap, racy))
+            data = manifest_bytes(snap.sorted_pairs(racy))
             tree_oid = md5_bytes(data) + DIR_SUFFIX
-            content = Content(tree_oid, size, nfiles, False, make=pairs)
+            content = Content(tree_oid, size, nfiles, False, make=pairs, missing=missing)
             if store:
                 odb.store_bytes(data, tree_oid)
             del data
@@ -328,12 +323,60 @@ class Scanner:
         # A status that found a few small edits leaves the stat cache as it was: reading those
         # files again next time costs less than rewriting the whole snapshot now.
         few = not store and nread + gone <= FEW_FILES and counts[3] <= FEW_BYTES and old_n > 4 * FEW_FILES
-        if not few and (
-            changed or racy or new_gen != old_gen or snap.tree_oid != old_tree or snap.patch != old_patch
-            or (store and not trust_store)
-        ):
+        if confirmed or (not few and (
+            changed or racy or snap.stored_gen != old_gen or snap.tree_oid != old_tree or snap.patch != old_patch
+        )):
             state.put(rel, snap, self.kind)
         return content
+
+    def _confirm(self, snap: Snapshot, racy: Pairs, trust_gen: bool, gen: int) -> tuple[list[str], bool]:
+        """Make sure the object of every file is in the cache, without trusting the stat cache
+        beyond what can be checked: a ``stored`` flag counts only while the fan-out folder of its
+        object is unchanged since the flags were confirmed (``core.fanout``); every other object
+        is looked up. With ``store``, a missing object is stored again from the file; otherwise
+        the files whose objects are missing are returned. Second value: the snapshot's flags or
+        stamp changed (worth writing back)."""
+        odb = self.odb
+        base = odb.cache_dir if self.legacy else odb.root
+        # The stamp comes first: whatever is confirmed after it is vouched for as long as it holds.
+        stamp = take_stamp(base, RACY_NS)
+        trusted = unchanged(snap.fanout, stamp) if trust_gen else bytearray(FOLDERS)
+        todo = snap.unconfirmed(trusted)
+        lost = absent(base, {snap.oid_at(i) for i in todo} | {oid for _, oid in racy})
+        missing: list[str] = []
+        if lost:
+            where = str(self.repo.abspath(self._rel))
+            for i in todo:
+                if snap.oid_at(i) in lost:
+                    missing.append(snap.names[i])
+            missing.extend(n for n, oid in racy if oid in lost)
+            if self.store:
+                recent = dict(racy)
+                for name in missing:
+                    self._restore(f"{where}/{name}" if name else where, snap.entry(name), recent.get(name))
+                stamp = forget(stamp, {int(oid[:2], 16) for oid in lost})
+                missing = []
+        flips = any(not snap.stored_at(i) for i in todo)
+        if self.store or not lost:
+            snap.set_all_flags(True)
+        else:
+            bad = set(missing)
+            for i in todo:
+                snap.set_flag(i, snap.names[i] not in bad)
+        dirty = flips or stamp != snap.fanout or snap.stored_gen != gen
+        snap.fanout, snap.stored_gen = stamp, gen
+        return sorted(missing), dirty
+
+    def _restore(self, path: str, entry: Entry | None, racy_oid: str | None) -> None:
+        """Store again a file whose object went missing; it must still hold what was recorded."""
+        want = racy_oid if entry is None else entry[3]
+        oid, _ = self.odb.store_file(path, "copy")
+        if oid != want:
+            raise CacheError(
+                f"{path} changed while it was being added", "wait until it is written completely, then add it again"
+            )
+        if entry is not None and entry[4]:  # it had been stored: someone deleted it since
+            self.repo.progress.message(f"{path}: its object {want} had been deleted from the cache; stored it again")
 
     # --- links into the cache --------------------------------------------------------------
     def _linked_objects(self, files: list[FileStat], known: Snapshot) -> dict[str, tuple[str, str]]:

@@ -18,6 +18,7 @@ class OutputStatus:
     added: tuple[str, ...] = ()
     modified: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()  # files of a folder whose objects are not in the cache
 
 
 @dataclass(frozen=True)
@@ -45,20 +46,29 @@ def output_status(repo: Repo, t: Tracked) -> OutputStatus:
         return OutputStatus(t.rel, t.pointer_rel, "not_committed")
     # A folder that changed is compared file by file with its manifest: its new tree oid (a JSON
     # document of every file, hashed) is never needed to say what changed.
-    scanner = Scanner(repo, store=False, legacy=out.legacy, need_oid=not out.is_dir)
+    scanner = Scanner(repo, store=False, legacy=out.legacy, need_oid=not out.is_dir, check_cache=out.use_cache)
     current = scanner.scan(t.rel, recorded=None if out.legacy else out.oid)
     if current is None:
         return OutputStatus(t.rel, t.pointer_rel, "deleted")
-    in_cache = not out.use_cache or repo.odb.exists(out.oid, out.legacy)
+    # Content as recorded: every object it names (the manifest and each file inside) must be in
+    # the cache, else the output is "not in cache", as dvc says.
+    missing = tuple(current.missing)
+    in_cache = not out.use_cache or (not missing and repo.odb.exists(out.oid, out.legacy))
+
+    def unchanged() -> OutputStatus:
+        if in_cache:
+            return OutputStatus(t.rel, t.pointer_rel, "clean")
+        return OutputStatus(t.rel, t.pointer_rel, "not_in_cache", missing=missing if out.is_dir else ())
+
     if current.oid == out.oid:
-        return OutputStatus(t.rel, t.pointer_rel, "clean" if in_cache else "not_in_cache")
+        return unchanged()
     if not out.is_dir or not current.is_dir:
         return OutputStatus(t.rel, t.pointer_rel, "modified")
     if current.delta is not None and current.delta_base == out.oid:
         # The stat cache last saw exactly the recorded tree: what changed since is what differs.
         added, modified, deleted = current.delta
         if not (added or modified or deleted):  # touched, not changed
-            return OutputStatus(t.rel, t.pointer_rel, "clean" if in_cache else "not_in_cache")
+            return unchanged()
         return OutputStatus(t.rel, t.pointer_rel, "modified", added, modified, deleted)
     old = repo.odb.try_load_tree(out.oid, out.legacy)
     if old is None:
@@ -66,7 +76,7 @@ def output_status(repo: Repo, t: Tracked) -> OutputStatus:
     before = old.as_dict()
     now = current.files()
     if now == before:  # touched, not changed
-        return OutputStatus(t.rel, t.pointer_rel, "clean" if in_cache else "not_in_cache")
+        return unchanged()
     added = tuple(sorted(r for r in now if r not in before))
     deleted = tuple(sorted(r for r in before if r not in now))
     modified = tuple(sorted(r for r, o in now.items() if r in before and before[r] != o))

@@ -1,0 +1,231 @@
+"""One output's entry in the stat cache: its files' names and packed records.
+
+This module alone knows the record layout; everything else goes through the accessors below.
+A record is ``RECORD``: inode u64, mtime_ns i64, size u64 (together the *key*, compared with a
+fresh stat), the 16-byte md5 digest, and a ``stored`` flag: the object was in the cache when the
+snapshot's fan-out stamp (``fanout``, see ``core.fanout``) was taken.
+"""
+
+from __future__ import annotations
+
+import heapq
+import marshal
+import struct
+from collections.abc import Iterator, Sequence
+
+from labvault.workspace.walk import FileStat
+
+KEY = struct.Struct("<QqQ")  # inode, mtime_ns, size: the part compared with a fresh stat
+RECORD = struct.Struct("<QqQ16sB")  # ... then the md5 digest and the "stored" flag
+R = RECORD.size
+_K = KEY.size  # end of the key
+_D = _K + 16  # end of the digest
+_MTIME = struct.Struct("<q")
+_FORMAT = 3  # (3, names, recs, patch, fanout); 2 had no fanout
+
+# (inode, mtime_ns, size, oid, stored)
+Entry = tuple[int, int, int, str, bool]
+
+
+def pack_record(ino: int, mtime_ns: int, size: int, oid: str, stored: bool) -> bytes:
+    return RECORD.pack(ino, mtime_ns, size, bytes.fromhex(oid), 1 if stored else 0)
+
+
+def record_mtime(recs: bytes | bytearray, i: int) -> int:
+    """mtime_ns of the ``i``-th record of a packed buffer."""
+    return int(_MTIME.unpack_from(recs, i * R + 8)[0])
+
+
+def record_oid(recs: bytes | bytearray, i: int) -> str:
+    return recs[i * R + _K : i * R + _D].hex()
+
+
+def without_recent(names: list[str], recs: bytes | bytearray, horizon: int) -> tuple[list[str], bytearray, dict[str, str]]:
+    """Split packed records into those modified before ``horizon`` and the others (name -> oid):
+    a file modified since may change again within the clock's resolution without its stat changing."""
+    kept_names: list[str] = []
+    kept = bytearray()
+    recent: dict[str, str] = {}
+    for i, name in enumerate(names):
+        if record_mtime(recs, i) >= horizon:
+            recent[name] = record_oid(recs, i)
+        else:
+            kept_names.append(name)
+            kept += recs[i * R : (i + 1) * R]
+    return kept_names, kept, recent
+
+
+class Snapshot:
+    """One output's files: names (paths inside the output, "" for a file output) and, in the same
+    order, fixed-size records packed in one buffer. About 180 bytes a file in memory, names
+    included, so that a million-file output fits."""
+
+    __slots__ = ("_index", "fanout", "names", "patch", "recs", "stored_gen", "tree_oid")
+
+    def __init__(
+        self, names: list[str] | None = None, recs: bytes | bytearray | None = None, tree_oid: str | None = None,
+        stored_gen: int = -1,
+    ) -> None:
+        self.names: list[str] = names if names is not None else []
+        # bytes as loaded (no copy); a bytearray once something is changed
+        self.recs: bytes | bytearray = recs if recs is not None else bytearray()
+        self.tree_oid = tree_oid
+        self.stored_gen = stored_gen
+        # tree_oid names the tree these files had when last hashed in full; ``patch`` lists what
+        # changed since (relpath -> its oid in that tree, None for a file the tree lacks), so that
+        # status can say what differs from the tree without reading it.
+        self.patch: dict[str, str | None] = {}
+        # the cache's fan-out folders when the ``stored`` flags were last confirmed (core.fanout);
+        # b"" when never
+        self.fanout = b""
+        self._index: dict[str, int] | None = None
+
+    @classmethod
+    def from_entries(cls, entries: dict[str, Entry], tree_oid: str | None = None, stored_gen: int = -1) -> Snapshot:
+        snap = cls(tree_oid=tree_oid, stored_gen=stored_gen)
+        for name, e in entries.items():
+            snap.append(name, e)
+        return snap
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def index(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = dict(zip(self.names, range(len(self.names)), strict=True))
+        return self._index
+
+    # --- reading one record ----------------------------------------------------------------
+    def key_at(self, i: int) -> bytes:
+        return bytes(self.recs[i * R : i * R + _K])
+
+    def mtime_at(self, i: int) -> int:
+        return record_mtime(self.recs, i)
+
+    def oid_at(self, i: int) -> str:
+        return self.recs[i * R + _K : i * R + _D].hex()
+
+    def fanout_at(self, i: int) -> int:
+        """The cache fan-out folder (0-255, the digest's first byte) of the ``i``-th object."""
+        return self.recs[i * R + _K]
+
+    def stored_at(self, i: int) -> bool:
+        return bool(self.recs[i * R + R - 1])
+
+    def entry(self, name: str) -> Entry | None:
+        i = self.index.get(name)
+        if i is None:
+            return None
+        ino, mtime, size, digest, stored = RECORD.unpack_from(self.recs, i * R)
+        return (ino, mtime, size, digest.hex(), bool(stored))
+
+    # --- comparing with a walk ---------------------------------------------------------------
+    def compare(self, files: list[FileStat], old_n: int, seen: bytearray, changed: list[FileStat]) -> None:
+        """For each file found, mark its record among the first ``old_n`` unchanged (``seen`` 1)
+        when its stat matches, or changed (2); files without a matching record go to ``changed``."""
+        recs, index, pack = self.recs, self.index, KEY.pack
+        for f in files:
+            i = index.get(f[0])
+            if i is not None and i < old_n:
+                o = i * R
+                if recs[o : o + _K] == pack(f[2], f[3], f[4]):
+                    seen[i] = 1
+                    continue
+                seen[i] = 2
+            changed.append(f)
+
+    # --- the stored flags --------------------------------------------------------------------
+    def all_stored(self) -> bool:
+        return all(self.recs[R - 1 :: R])
+
+    def mutable(self) -> bytearray:
+        if not isinstance(self.recs, bytearray):
+            self.recs = bytearray(self.recs)
+        return self.recs
+
+    def set_all_flags(self, stored: bool) -> None:
+        recs = self.mutable()
+        recs[R - 1 :: R] = (b"\x01" if stored else b"\x00") * len(self.names)
+
+    def set_flag(self, i: int, stored: bool) -> None:
+        self.mutable()[i * R + R - 1] = 1 if stored else 0
+
+    def unconfirmed(self, trusted: bytes | bytearray) -> list[int]:
+        """Positions whose object is not vouched for: flag unset, or its fan-out folder not in
+        ``trusted`` (256 bytes, nonzero where the folder is unchanged since the flags were taken)."""
+        recs = self.recs
+        if self.all_stored() and all(trusted):
+            return []
+        flags = recs[R - 1 :: R]
+        heads = recs[_K::R]
+        return [i for i in range(len(self.names)) if not (flags[i] and trusted[heads[i]])]
+
+    # --- changing records --------------------------------------------------------------------
+    def set_record(self, i: int, ino: int, mtime_ns: int, size: int, oid: str, stored: bool) -> None:
+        RECORD.pack_into(self.mutable(), i * R, ino, mtime_ns, size, bytes.fromhex(oid), 1 if stored else 0)
+
+    def append(self, name: str, e: Entry) -> None:
+        if self._index is not None:
+            self._index[name] = len(self.names)
+        self.names.append(name)
+        self.mutable().extend(pack_record(*e))
+
+    def extend(self, names: list[str], recs: bytes | bytearray) -> None:
+        """Append entries given as names and their packed records (names not already present)."""
+        self.names.extend(names)
+        self.mutable().extend(recs)
+        self._index = None
+
+    def keeping(self, keep: Sequence[int]) -> Snapshot:
+        """A snapshot of the entries at positions ``keep`` only."""
+        recs = self.recs
+        snap = Snapshot(
+            [self.names[i] for i in keep], bytearray().join([recs[i * R : (i + 1) * R] for i in keep]),
+            self.tree_oid, self.stored_gen,
+        )
+        snap.patch = self.patch
+        snap.fanout = self.fanout
+        return snap
+
+    # --- (relpath, oid) pairs ----------------------------------------------------------------
+    def pairs(self) -> list[tuple[str, str]]:
+        recs = self.recs
+        return [(n, recs[i * R + _K : i * R + _D].hex()) for i, n in enumerate(self.names)]
+
+    def sorted_pairs(self, extra: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+        """(relpath, oid) of the files and ``extra``, in relpath order, made one at a time."""
+        names, recs = self.names, self.recs
+        order = sorted(range(len(names)), key=names.__getitem__)
+        mine = ((names[i], recs[i * R + _K : i * R + _D].hex()) for i in order)
+        return heapq.merge(mine, sorted(extra)) if extra else mine
+
+    # --- the stored form ---------------------------------------------------------------------
+    def to_blob(self) -> bytes:
+        return marshal.dumps((_FORMAT, self.names, self.recs, self.patch, self.fanout))
+
+    @classmethod
+    def from_blob(cls, blob: bytes, tree_oid: str | None, stored_gen: int) -> Snapshot:
+        try:
+            data = marshal.loads(blob)
+        except (ValueError, EOFError, TypeError):
+            return cls()
+        if isinstance(data, dict):  # the first format: {name: (ino, mtime, size, oid[, stored])}
+            try:
+                return cls.from_entries(
+                    {k: (v[0], v[1], v[2], v[3], len(v) > 4 and bool(v[4])) for k, v in data.items()},
+                    tree_oid, stored_gen,
+                )
+            except (TypeError, ValueError, IndexError, struct.error):
+                return cls()
+        if not (isinstance(data, tuple) and len(data) in (4, 5) and data[0] in (2, _FORMAT)):
+            return cls()
+        names, recs, patch = data[1], data[2], data[3]
+        if not isinstance(names, list) or not isinstance(recs, bytes) or len(recs) != R * len(names):
+            return cls()
+        snap = cls(names, recs, tree_oid, stored_gen)
+        if isinstance(patch, dict):
+            snap.patch = patch
+        if len(data) == 5 and isinstance(data[4], bytes):
+            snap.fanout = data[4]
+        return snap
