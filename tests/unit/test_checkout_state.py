@@ -72,3 +72,77 @@ def test_files_checkout_deletes_leave_the_stat_cache(tmp_path: Path) -> None:
     assert "extra.txt" not in snap.names and len(snap.names) == 10
     assert snap.tree_oid == _tree_oid(tmp_path)
     assert api.status(repo=tmp_path).clean
+
+
+def _same_size_edit_keeping_stat(path: Path, text: str) -> None:
+    """An edit the stat cannot see: same size, same inode, mtime set back to what it was (as an
+    edit within the file system's timestamp granularity leaves it)."""
+    st = os.stat(path)
+    assert len(text.encode()) == st.st_size
+    os.chmod(path, 0o644)
+    with open(path, "r+") as f:
+        f.write(text)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(path).st_ino == st.st_ino
+
+
+def test_an_edit_right_after_checkout_is_seen(tmp_path: Path) -> None:
+    """checkout does not vouch for a file it wrote within the racy window: a same-size edit that
+    keeps the stat is still seen by status and stored by add."""
+    api.init(tmp_path, no_scm=True)
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(6):
+        (data / f"{i}.txt").write_text(f"v{i}")
+    (tmp_path / "one.txt").write_text("single")
+    _age(tmp_path)
+    api.add(["data", "one.txt"], repo=tmp_path)
+    (data / "3.txt").unlink()
+    (tmp_path / "one.txt").unlink()
+    api.checkout(repo=tmp_path)
+    _same_size_edit_keeping_stat(data / "3.txt", "X3")
+    _same_size_edit_keeping_stat(tmp_path / "one.txt", "SINGLE")
+    outs = {o.path: o for o in api.status(repo=tmp_path).outputs}
+    assert (outs["data"].status, outs["data"].modified) == ("modified", ("3.txt",))
+    assert outs["one.txt"].status == "modified"
+    recs = {r.path: r for r in api.add(["data", "one.txt"], repo=tmp_path)}
+    assert recs["data"].changed and recs["one.txt"].changed
+    assert api.status(repo=tmp_path).clean
+
+
+def test_a_real_quick_edit_after_checkout_is_seen(tmp_path: Path) -> None:
+    api.init(tmp_path, no_scm=True)
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(6):
+        (data / f"{i}.txt").write_text(f"v{i}")
+    _age(tmp_path)
+    api.add(["data"], repo=tmp_path)
+    for round_ in range(3):
+        (data / "2.txt").unlink()
+        api.checkout(repo=tmp_path)
+        os.chmod(data / "2.txt", 0o644)
+        (data / "2.txt").write_text(f"e{round_}")  # at once, same size
+        (out,) = api.status(repo=tmp_path).outputs
+        assert (out.status, out.modified) == ("modified", ("2.txt",)), round_
+        api.checkout(repo=tmp_path, force=True)
+        assert api.status(repo=tmp_path).clean
+
+
+def test_recorders_leave_out_files_written_just_now(tmp_path: Path) -> None:
+    """update_records (checkout, relink, run-cache restores) keeps only files older than the
+    racy window; under a whole tree the others go to the patch."""
+    from labvault.workspace.snapshot import pack_record
+    from labvault.workspace.state import RACY_NS
+
+    api.init(tmp_path, no_scm=True)
+    state = open_repo(tmp_path).state
+    now = time.time_ns()
+    old, new = now - 10 * RACY_NS, now + 1000 * RACY_NS  # (a file dated ahead is no better)
+    recs = pack_record(1, old, 3, "a" * 32, True) + pack_record(2, new, 3, "b" * 32, True)
+    state.update_records("out", ["old", "new"], recs, tree_oid="c" * 32 + ".dir", complete=True)
+    snap = state.get("out")
+    assert snap.names == ["old"] and snap.patch == {"new": "b" * 32} and snap.tree_oid == "c" * 32 + ".dir"
+    state.update_records("plain", ["old", "new"], recs)
+    snap = state.get("plain")
+    assert snap.names == ["old"] and snap.patch == {} and snap.tree_oid is None
