@@ -7,7 +7,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from labvault.workspace.snapshot import KEY, Snapshot, pack_record, record_mtime, record_oid, without_recent
+from labvault.workspace.snapshot import (
+    KEY,
+    Snapshot,
+    pack_record,
+    record_mtime,
+    record_oid,
+    without_recent,
+)
 
 Entry = tuple[int, int, int, str, bool]
 

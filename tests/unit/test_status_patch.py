@@ -13,9 +13,12 @@ import marshal
 import os
 import random
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from labvault import api
 from labvault.workspace.repo import open_repo
@@ -125,3 +128,104 @@ def test_first_format_snapshots_are_read(tmp_path: Path) -> None:
     assert api.status(repo=root).clean
     again = open_repo(root).state.get("data")
     assert {n: again.entry(n) for n in again.names} == old  # not re-hashed: same entries
+
+
+# --- a Hypothesis model: status (patch against the last tree, stat cache, cache checks) against a
+# full comparison of the recorded manifest with the files on disk, after any sequence of steps.
+
+_ACTIONS = ("edit", "revert", "delete", "create", "recreate", "status", "add", "checkout", "drop_object", "touch")
+
+
+def _model(root: Path, manifests: dict[str, bytes]) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(status, added, modified, deleted, missing), computed from scratch: the pointer's manifest
+    (kept aside when it was written), every file's md5, and the objects in the cache."""
+    oid = (root / "data.dvc").read_text().split("md5: ")[1].split()[0]
+    recorded = {e["relpath"]: e["md5"] for e in json.loads(manifests[oid])}
+    now = {
+        p.relative_to(root / "data").as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
+        for p in (root / "data").rglob("*")
+        if p.is_file()
+    }
+    added = tuple(sorted(r for r in now if r not in recorded))
+    deleted = tuple(sorted(r for r in recorded if r not in now))
+    modified = tuple(sorted(r for r in now if r in recorded and recorded[r] != now[r]))
+    if added or modified or deleted:
+        return "modified", added, modified, deleted, ()
+    cache = root / ".dvc" / "cache" / "files" / "md5"
+    missing = tuple(sorted(r for r, o in recorded.items() if not (cache / o[:2] / o[2:]).exists()))
+    if missing or not (cache / oid[:2] / oid[2:]).exists():
+        return "not_in_cache", (), (), (), missing
+    return "clean", (), (), (), ()
+
+
+def _full_status(root: Path) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    (out,) = api.status(repo=root).outputs
+    return out.status, out.added, out.modified, out.deleted, out.missing
+
+
+def _keep_manifest(root: Path, manifests: dict[str, bytes]) -> None:
+    oid = (root / "data.dvc").read_text().split("md5: ")[1].split()[0]
+    manifests[oid] = (root / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]).read_bytes()
+
+
+step_strategy = st.tuples(st.sampled_from(_ACTIONS), st.integers(0, 10_000), st.booleans())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(step_strategy, min_size=1, max_size=12), width=st.sampled_from([6, 300]))
+def test_status_model(steps: list[tuple[str, int, bool]], width: int) -> None:
+    """``dated``: the write is dated in the past (the stat cache records it and the patch carries
+    the change); otherwise it is left at now, inside the racy window (read again every time)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "repo"
+        (root / "data" / "sub").mkdir(parents=True)
+        names = [f"f{i}.txt" for i in range(width)] + ["sub/g0.txt", "sub/g1.txt"]
+        for n in names:
+            _write(root / "data" / n, f"v0 {n}\n")
+        api.init(root, no_scm=True)
+        api.add(["data"], repo=root)
+        manifests: dict[str, bytes] = {}
+        _keep_manifest(root, manifests)
+        originals = {n: f"v0 {n}\n" for n in names}
+        for k, (action, pick, dated) in enumerate(steps):
+            data = root / "data"
+            files = sorted(p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file())
+
+            def put(rel: str, text: str) -> None:
+                if dated:
+                    _write(data / rel, text)
+                else:
+                    (data / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (data / rel).write_text(text)
+
+            if action == "edit" and files:
+                put(files[pick % len(files)], f"edit {k} {pick}\n")
+            elif action == "revert" and files:
+                n = files[pick % len(files)]
+                if n in originals:
+                    put(n, originals[n])
+            elif action == "delete" and files:
+                (data / files[pick % len(files)]).unlink()
+            elif action == "create":
+                put(f"new{k}.txt", f"new {k}\n")
+            elif action == "recreate":
+                gone = [n for n in originals if not (data / n).exists()]
+                if gone:
+                    n = gone[pick % len(gone)]
+                    put(n, originals[n] if pick % 2 else "different\n")
+            elif action == "touch" and files:
+                p = data / files[pick % len(files)]
+                os.utime(p, (1_600_000_000 + pick, 1_600_000_000 + pick))
+            elif action == "add":
+                api.add(["data"], repo=root)
+                _keep_manifest(root, manifests)
+                originals = {p.relative_to(data).as_posix(): p.read_text() for p in data.rglob("*") if p.is_file()}
+            elif action == "checkout":
+                api.checkout(force=True, repo=root)
+            elif action == "drop_object" and originals:
+                text = sorted(originals.values())[pick % len(originals)]
+                o = hashlib.md5(text.encode()).hexdigest()
+                (root / ".dvc" / "cache" / "files" / "md5" / o[:2] / o[2:]).unlink(missing_ok=True)
+            expected = _model(root, manifests)
+            assert _full_status(root) == expected, (k, action)
+            assert _full_status(root) == expected, (k, action, "again")
