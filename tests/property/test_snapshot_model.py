@@ -124,7 +124,7 @@ class SnapshotModel(RuleBasedStateMachine):
         assert snap.pairs() == [(n, e[3]) for n, e in ref.items()]
         assert list(snap.sorted_pairs([])) == sorted((n, e[3]) for n, e in ref.items())
         assert snap.all_stored() == all(e[4] for e in ref.values())
-        for i, (n, e) in enumerate(ref.items()):
+        for i, e in enumerate(ref.values()):
             assert snap.oid_at(i) == e[3] and snap.mtime_at(i) == e[1] and snap.stored_at(i) == e[4]
             assert snap.fanout_at(i) == int(e[3][:2], 16)
             assert snap.key_at(i) == KEY.pack(e[0], e[1], e[2])

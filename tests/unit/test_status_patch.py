@@ -136,7 +136,10 @@ def test_first_format_snapshots_are_read(tmp_path: Path) -> None:
 _ACTIONS = ("edit", "revert", "delete", "create", "recreate", "status", "add", "checkout", "drop_object", "touch")
 
 
-def _model(root: Path, manifests: dict[str, bytes]) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+Full = tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _model(root: Path, manifests: dict[str, bytes]) -> Full:
     """(status, added, modified, deleted, missing), computed from scratch: the pointer's manifest
     (kept aside when it was written), every file's md5, and the objects in the cache."""
     oid = (root / "data.dvc").read_text().split("md5: ")[1].split()[0]
@@ -158,7 +161,7 @@ def _model(root: Path, manifests: dict[str, bytes]) -> tuple[str, tuple[str, ...
     return "clean", (), (), (), ()
 
 
-def _full_status(root: Path) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _full_status(root: Path) -> Full:
     (out,) = api.status(repo=root).outputs
     return out.status, out.added, out.modified, out.deleted, out.missing
 
@@ -191,7 +194,7 @@ def test_status_model(steps: list[tuple[str, int, bool]], width: int) -> None:
             data = root / "data"
             files = sorted(p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file())
 
-            def put(rel: str, text: str) -> None:
+            def put(rel: str, text: str, data: Path = data, dated: bool = dated) -> None:
                 if dated:
                     _write(data / rel, text)
                 else:
