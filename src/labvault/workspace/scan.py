@@ -13,14 +13,14 @@ import stat as statmod
 import time
 from collections.abc import Callable, Iterator
 
-from labvault.core.fanout import FOLDERS, absent, forget, take_stamp, unchanged
 from labvault.core.hashing import md5_bytes, md5_file
 from labvault.core.odb import ObjectStore
 from labvault.core.tree import DIR_SUFFIX, Tree, manifest_bytes
-from labvault.errors import CacheError, PathError, from_os_error
+from labvault.errors import PathError, from_os_error
 from labvault.progress import Task
+from labvault.workspace.presence import confirm_present
 from labvault.workspace.repo import Repo
-from labvault.workspace.snapshot import Entry, Snapshot
+from labvault.workspace.snapshot import Snapshot
 from labvault.workspace.state import RACY_NS
 from labvault.workspace.walk import FileStat, iter_walk
 
@@ -179,7 +179,7 @@ class Scanner:
         ``store`` put in the cache) those that differ, in batches as the walk goes; update the
         snapshot in place. Memory: the snapshot plus one batch, whatever the output's size.
         With ``store`` (or ``check_cache``) the objects of every file are then confirmed present
-        (``_confirm``)."""
+        (``workspace.presence``)."""
         state = self.repo.state
         snap = state.get(rel, self.kind)
         gen = state.generation()
@@ -279,7 +279,9 @@ class Scanner:
             snap = snap.keeping([i for i in range(len(snap.names)) if i >= old_n or seen[i] in (1, 2)])
         names, index, seen = [], {}, bytearray()  # the old snapshot's list and index can go
         if store or self.check_cache:
-            missing, confirmed = self._confirm(snap, racy, trust_gen, gen)
+            missing, confirmed = confirm_present(
+                self.repo, self._rel, snap, racy, trust_gen, gen, store=store, legacy=self.legacy
+            )
         else:
             # Flags stay meaningful for the generation they were taken in: a hashing-only scan
             # keeps the old generation, its new entries flagged as not stored.
@@ -328,55 +330,6 @@ class Scanner:
         )):
             state.put(rel, snap, self.kind)
         return content
-
-    def _confirm(self, snap: Snapshot, racy: Pairs, trust_gen: bool, gen: int) -> tuple[list[str], bool]:
-        """Make sure the object of every file is in the cache, without trusting the stat cache
-        beyond what can be checked: a ``stored`` flag counts only while the fan-out folder of its
-        object is unchanged since the flags were confirmed (``core.fanout``); every other object
-        is looked up. With ``store``, a missing object is stored again from the file; otherwise
-        the files whose objects are missing are returned. Second value: the snapshot's flags or
-        stamp changed (worth writing back)."""
-        odb = self.odb
-        base = odb.cache_dir if self.legacy else odb.root
-        # The stamp comes first: whatever is confirmed after it is vouched for as long as it holds.
-        stamp = take_stamp(base, RACY_NS)
-        trusted = unchanged(snap.fanout, stamp) if trust_gen else bytearray(FOLDERS)
-        todo = snap.unconfirmed(trusted)
-        lost = absent(base, {snap.oid_at(i) for i in todo} | {oid for _, oid in racy})
-        missing: list[str] = []
-        if lost:
-            where = str(self.repo.abspath(self._rel))
-            for i in todo:
-                if snap.oid_at(i) in lost:
-                    missing.append(snap.names[i])
-            missing.extend(n for n, oid in racy if oid in lost)
-            if self.store:
-                recent = dict(racy)
-                for name in missing:
-                    self._restore(f"{where}/{name}" if name else where, snap.entry(name), recent.get(name))
-                stamp = forget(stamp, {int(oid[:2], 16) for oid in lost})
-                missing = []
-        flips = any(not snap.stored_at(i) for i in todo)
-        if self.store or not lost:
-            snap.set_all_flags(True)
-        else:
-            bad = set(missing)
-            for i in todo:
-                snap.set_flag(i, snap.names[i] not in bad)
-        dirty = flips or stamp != snap.fanout or snap.stored_gen != gen
-        snap.fanout, snap.stored_gen = stamp, gen
-        return sorted(missing), dirty
-
-    def _restore(self, path: str, entry: Entry | None, racy_oid: str | None) -> None:
-        """Store again a file whose object went missing; it must still hold what was recorded."""
-        want = racy_oid if entry is None else entry[3]
-        oid, _ = self.odb.store_file(path, "copy")
-        if oid != want:
-            raise CacheError(
-                f"{path} changed while it was being added", "wait until it is written completely, then add it again"
-            )
-        if entry is not None and entry[4]:  # it had been stored: someone deleted it since
-            self.repo.progress.message(f"{path}: its object {want} had been deleted from the cache; stored it again")
 
     # --- links into the cache --------------------------------------------------------------
     def _linked_objects(self, files: list[FileStat], known: Snapshot) -> dict[str, tuple[str, str]]:

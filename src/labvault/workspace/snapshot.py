@@ -154,12 +154,20 @@ class Snapshot:
     def unconfirmed(self, trusted: bytes | bytearray) -> list[int]:
         """Positions whose object is not vouched for: flag unset, or its fan-out folder not in
         ``trusted`` (256 bytes, nonzero where the folder is unchanged since the flags were taken)."""
-        recs = self.recs
-        if self.all_stored() and all(trusted):
-            return []
-        flags = recs[R - 1 :: R]
-        heads = recs[_K::R]
-        return [i for i in range(len(self.names)) if not (flags[i] and trusted[heads[i]])]
+        recs, n = self.recs, len(self.names)
+        flags = bytes(recs[R - 1 :: R])
+        if all(trusted):
+            ok = flags
+        else:  # per record: its folder trusted (1/0), and'ed with its flag, bytewise as one integer
+            heads = bytes(recs[_K::R]).translate(bytes(1 if t else 0 for t in trusted))
+            both = int.from_bytes(heads, "little") & int.from_bytes(flags, "little")
+            ok = both.to_bytes(n, "little")
+        out: list[int] = []
+        i = ok.find(0)
+        while i != -1:
+            out.append(i)
+            i = ok.find(0, i + 1)
+        return out
 
     # --- changing records --------------------------------------------------------------------
     def set_record(self, i: int, ino: int, mtime_ns: int, size: int, oid: str, stored: bool) -> None:
