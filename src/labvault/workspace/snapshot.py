@@ -43,16 +43,13 @@ def record_oid(recs: bytes | bytearray, i: int) -> str:
 def without_recent(names: list[str], recs: bytes | bytearray, horizon: int) -> tuple[list[str], bytearray, dict[str, str]]:
     """Split packed records into those modified before ``horizon`` and the others (name -> oid):
     a file modified since may change again within the clock's resolution without its stat changing."""
-    kept_names: list[str] = []
-    kept = bytearray()
-    recent: dict[str, str] = {}
-    for i, name in enumerate(names):
-        if record_mtime(recs, i) >= horizon:
-            recent[name] = record_oid(recs, i)
-        else:
-            kept_names.append(name)
-            kept += recs[i * R : (i + 1) * R]
-    return kept_names, kept, recent
+    late = [i for i, rec in enumerate(RECORD.iter_unpack(recs)) if rec[1] >= horizon]
+    if not late:
+        return names, bytearray(recs), {}
+    recent = {names[i]: record_oid(recs, i) for i in late}
+    drop = set(late)
+    keep = [i for i in range(len(names)) if i not in drop]
+    return [names[i] for i in keep], bytearray().join([recs[i * R : (i + 1) * R] for i in keep]), recent
 
 
 class Snapshot:
