@@ -178,3 +178,28 @@ def test_dvc_gc_in_a_clone_sharing_the_cache(tmp_path: Path, git_repo: Path, git
     assert _obj(cache, _md5(b"content 1\n")).is_file()
     assert json.loads(lv("status", "--json").stdout)["clean"]
     assert dvc("status", "--json").stdout.strip() == "{}"
+
+
+def test_a_modified_output_with_missing_objects_is_not_in_cache(git_repo: Path, lv: Runner, dvc: Runner) -> None:
+    """dvc reports "not in cache" before "modified"; labvault too, still listing what changed."""
+    lv("init")
+    _folder(git_repo)
+    _write(git_repo / "s.txt", "single\n", PAST)
+    lv("add", "d", "s.txt")
+    _obj(_cache(git_repo), _md5(b"content 1\n")).unlink()
+    _obj(_cache(git_repo), _md5(b"content 3\n")).unlink()
+    _obj(_cache(git_repo), _md5(b"single\n")).unlink()
+    _write(git_repo / "d" / "f2", "edited 2\n", PAST + 20)
+    _write(git_repo / "d" / "f3", "edited 3\n", PAST + 21)
+    _write(git_repo / "s.txt", "SINGLE\n", PAST + 22)
+    assert json.loads(dvc("status", "--json").stdout) == {
+        "d.dvc": [{"changed outs": {"d": "not in cache"}}],
+        "s.txt.dvc": [{"changed outs": {"s.txt": "not in cache"}}],
+    }
+    for _ in range(2):  # the second one reads the patch the first left
+        by_path = {o["path"]: o for o in json.loads(lv("status", "--json").stdout)["outputs"]}
+        assert by_path["d"]["status"] == "not_in_cache"
+        assert (by_path["d"]["modified"], by_path["d"]["missing"]) == (["f2", "f3"], ["f1", "f3"])
+        assert by_path["s.txt"]["status"] == "not_in_cache"
+    lv("add", "d", "s.txt")
+    assert json.loads(lv("status", "--json").stdout)["clean"]

@@ -45,7 +45,7 @@ def _status(root: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
     (out,) = api.status(repo=root).outputs
     if out.status == "clean":
         return (), (), ()
-    assert out.status == "modified"
+    assert out.status in ("modified", "not_in_cache")
     return tuple(f"{x[len('data/'):]}" if x.startswith("data/") else x for x in out.added), \
         tuple(x[len("data/"):] if x.startswith("data/") else x for x in out.modified), \
         tuple(x[len("data/"):] if x.startswith("data/") else x for x in out.deleted)
@@ -152,12 +152,12 @@ def _model(root: Path, manifests: dict[str, bytes]) -> Full:
     added = tuple(sorted(r for r in now if r not in recorded))
     deleted = tuple(sorted(r for r in recorded if r not in now))
     modified = tuple(sorted(r for r in now if r in recorded and recorded[r] != now[r]))
-    if added or modified or deleted:
-        return "modified", added, modified, deleted, ()
     cache = root / ".dvc" / "cache" / "files" / "md5"
     missing = tuple(sorted(r for r, o in recorded.items() if not (cache / o[:2] / o[2:]).exists()))
-    if missing or not (cache / oid[:2] / oid[2:]).exists():
-        return "not_in_cache", (), (), (), missing
+    if missing or not (cache / oid[:2] / oid[2:]).exists():  # as dvc: before "modified"
+        return "not_in_cache", added, modified, deleted, missing
+    if added or modified or deleted:
+        return "modified", added, modified, deleted, ()
     return "clean", (), (), (), ()
 
 

@@ -41,7 +41,7 @@ class Content:
     last recorded for it, when that is known; status uses it instead of comparing whole manifests.
     """
 
-    __slots__ = ("_make", "_tree", "delta", "delta_base", "isexec", "missing", "nfiles", "oid", "size")
+    __slots__ = ("_make", "_tree", "bases", "delta", "delta_base", "isexec", "missing", "nfiles", "oid", "size")
 
     def __init__(
         self, oid: str, size: int, nfiles: int | None, isexec: bool, tree: Tree | None = None,
@@ -59,6 +59,8 @@ class Content:
         # files (relpaths, "" for a file output) whose objects are not in the cache; known only
         # after a scan with ``check_cache`` (``add`` stores them again instead)
         self.missing = missing or []
+        # with ``delta``: the oid in ``delta_base`` of each modified or deleted file
+        self.bases: dict[str, str] = {}
 
     @property
     def is_dir(self) -> bool:
@@ -314,6 +316,7 @@ class Scanner:
         elif not self.need_oid and not store:
             tree_oid = old_tree if want_delta else None
             content = Content("", size, nfiles, False, make=pairs, delta=delta, delta_base=tree_oid, missing=missing)
+            content.bases = {n: b for n, b in patch.items() if b is not None}
         else:
             data = manifest_bytes(snap.sorted_pairs(racy))
             tree_oid = md5_bytes(data) + DIR_SUFFIX

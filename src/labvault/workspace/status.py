@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from labvault.core.fanout import absent
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.prefetch import Prefetch
 from labvault.workspace.repo import Repo
@@ -18,7 +19,7 @@ class OutputStatus:
     added: tuple[str, ...] = ()
     modified: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()  # files of a folder whose objects are not in the cache
+    missing: tuple[str, ...] = ()  # files of the recorded folder whose objects are not in the cache
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ def status(repo: Repo, targets: list[str] | None = None) -> StatusReport:
 
 
 def output_status(repo: Repo, t: Tracked) -> OutputStatus:
+    """As dvc: "not in cache" when an object of the recorded version (a file, a folder's manifest
+    or any file inside it) is missing from the cache, whether or not the workspace changed (the
+    files that changed are listed all the same); else "modified" or "clean"."""
     out = t.out
     if out.oid is None:
         return OutputStatus(t.rel, t.pointer_rel, "not_committed")
@@ -50,34 +54,40 @@ def output_status(repo: Repo, t: Tracked) -> OutputStatus:
     current = scanner.scan(t.rel, recorded=None if out.legacy else out.oid)
     if current is None:
         return OutputStatus(t.rel, t.pointer_rel, "deleted")
-    # Content as recorded: every object it names (the manifest and each file inside) must be in
-    # the cache, else the output is "not in cache", as dvc says.
-    missing = tuple(current.missing)
-    in_cache = not out.use_cache or (not missing and repo.odb.exists(out.oid, out.legacy))
+    odb = repo.odb
+    base = odb.cache_dir if out.legacy else odb.root
 
-    def unchanged() -> OutputStatus:
-        if in_cache:
-            return OutputStatus(t.rel, t.pointer_rel, "clean")
-        return OutputStatus(t.rel, t.pointer_rel, "not_in_cache", missing=missing if out.is_dir else ())
+    def verdict(
+        changed: bool, added: tuple[str, ...] = (), modified: tuple[str, ...] = (), deleted: tuple[str, ...] = (),
+        missing: tuple[str, ...] = (),
+    ) -> OutputStatus:
+        if out.use_cache and (missing or not odb.exists(out.oid or "", out.legacy)):
+            return OutputStatus(t.rel, t.pointer_rel, "not_in_cache", added, modified, deleted, missing)
+        return OutputStatus(t.rel, t.pointer_rel, "modified" if changed else "clean", added, modified, deleted)
 
     if current.oid == out.oid:
-        return unchanged()
+        return verdict(False, missing=tuple(current.missing) if out.is_dir else ())
     if not out.is_dir or not current.is_dir:
-        return OutputStatus(t.rel, t.pointer_rel, "modified")
+        return verdict(True)
     if current.delta is not None and current.delta_base == out.oid:
         # The stat cache last saw exactly the recorded tree: what changed since is what differs.
         added, modified, deleted = current.delta
-        if not (added or modified or deleted):  # touched, not changed
-            return unchanged()
-        return OutputStatus(t.rel, t.pointer_rel, "modified", added, modified, deleted)
-    old = repo.odb.try_load_tree(out.oid, out.legacy)
-    if old is None:
-        return OutputStatus(t.rel, t.pointer_rel, "modified")
+        changed = set(added) | set(modified)
+        # Objects of the recorded tree: the scan confirmed those of the unchanged files; those of
+        # the files that changed or went are looked up here.
+        bases = {current.bases[n] for n in (*modified, *deleted) if n in current.bases}
+        gone = absent(base, bases) if out.use_cache else set()
+        missing = [n for n in current.missing if n not in changed]
+        missing += [n for n in (*modified, *deleted) if current.bases.get(n) in gone]
+        return verdict(bool(added or modified or deleted), added, modified, deleted, tuple(sorted(missing)))
+    old = odb.try_load_tree(out.oid, out.legacy)
+    if old is None:  # the recorded manifest is not in the cache (or unreadable)
+        return verdict(True)
     before = old.as_dict()
     now = current.files()
-    if now == before:  # touched, not changed
-        return unchanged()
     added = tuple(sorted(r for r in now if r not in before))
     deleted = tuple(sorted(r for r in before if r not in now))
     modified = tuple(sorted(r for r, o in now.items() if r in before and before[r] != o))
-    return OutputStatus(t.rel, t.pointer_rel, "modified", added, modified, deleted)
+    gone = absent(base, set(before.values())) if out.use_cache else set()
+    lost = tuple(sorted(r for r, o in before.items() if o in gone))
+    return verdict(bool(added or modified or deleted), added, modified, deleted, lost)
