@@ -110,11 +110,15 @@ def _card_of(r: Repo, rel: str) -> dict[str, object] | None:
 
 
 def status(
-    targets: list[str] | None = None, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS
+    targets: list[str] | None = None, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS,
+    read_ahead: bool = False,
 ) -> StatusReport:
+    """What differs between the workspace and the pointers. ``read_ahead=True`` lets a helper
+    process (a fresh interpreter, never a fork) list the outputs on a second core; off by
+    default, so a library call starts no process."""
     from labvault.workspace import status as _status
 
-    return _status.status(_open(repo, progress), targets or None)
+    return _status.status(_open(repo, progress), targets or None, read_ahead)
 
 
 def has_stages(repo: PathLike | None = None) -> bool:

@@ -115,9 +115,12 @@ def _capture_runs(r: Repo, result: ReproResult) -> None:
         r.progress.message(f"warning: the catalog was not updated ({exc.line()}); it will be at the next catalog command")
 
 
-def stage_status(targets: list[str] | None = None, repo: PathLike | None = None) -> list[StageStatus]:
-    """Every stage (or the targets and what they need) with whether it changed, and why."""
-    return _repro.pipeline_status(open_repo(Path(repo) if repo is not None else None), targets or None)
+def stage_status(
+    targets: list[str] | None = None, repo: PathLike | None = None, read_ahead: bool = False
+) -> list[StageStatus]:
+    """Every stage (or the targets and what they need) with whether it changed, and why.
+    ``read_ahead=True``: see ``status``; off by default (no process is started)."""
+    return _repro.pipeline_status(open_repo(Path(repo) if repo is not None else None), targets or None, read_ahead)
 
 
 # --- metrics, params, the graph ------------------------------------------------------------------

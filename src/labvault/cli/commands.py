@@ -98,11 +98,12 @@ def status(
         return
     data_targets, stage_targets = _split_targets(targets)
     # Stages first: their scan takes over the read-ahead helper the command line started (api.prefetch_for).
-    stages = api.stage_status(stage_targets) if stage_targets or (not targets and api.has_stages()) else []
+    has = stage_targets or (not targets and api.has_stages())
+    stages = api.stage_status(stage_targets, read_ahead=True) if has else []
     if targets and not data_targets:
         report = api.StatusReport()
     else:
-        report = api.status(data_targets, progress=_state(ctx).progress)
+        report = api.status(data_targets, progress=_state(ctx).progress, read_ahead=True)
     changed_stages = [s for s in stages if s.changed]
     if as_json:
         emit_json({"clean": report.clean and not changed_stages, "outputs": report.outputs, "stages": stages})

@@ -1,7 +1,7 @@
 """The ``labvault`` console script.
 
 Before the command line's own imports (a tenth of a second with a cold cache) it lets a
-scanning command start its read-ahead helper (``api.prefetch_for``), then runs the command.
+reading command (status) start its read-ahead helper (``api.prefetch_for``), then runs the command.
 """
 
 from __future__ import annotations

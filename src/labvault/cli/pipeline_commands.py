@@ -48,7 +48,7 @@ def repro(
     """
     st = _state(ctx)
     opts = api.ReproOptions(force, single_item, dry, downstream, recursive, pipeline, keep_going, jobs,
-                            not no_run_cache)
+                            not no_run_cache, read_ahead=True)
 
     def show(run: StageRun) -> None:
         if as_json or st.quiet:

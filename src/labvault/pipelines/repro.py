@@ -38,6 +38,8 @@ class ReproOptions:
     keep_going: bool = False
     jobs: int = 1
     run_cache: bool = True
+    # a helper process lists deps and outs ahead of the checks (workspace.prefetch); opt-in
+    read_ahead: bool = False
 
 
 @dataclass
@@ -322,7 +324,10 @@ def repro(
     result = ReproResult()
     chosen = set(order)
     with repo.locked():
-        runner.inputs.prefetch([g.stages[a] for a in order])
+        # Read before the lock was ours: params files may have changed while we waited (listings
+        # taken before then are dropped by the lock itself, workspace.prefetch.lock_taken).
+        runner.inputs.forget_params()
+        runner.inputs.prefetch([g.stages[a] for a in order], opts.read_ahead)
         pending = list(order)
         finished: set[str] = set()
         broken: set[str] = set()
@@ -375,12 +380,13 @@ def repro(
     return result
 
 
-def pipeline_status(repo: Repo, targets: list[str] | None = None) -> list[StageStatus]:
+def pipeline_status(repo: Repo, targets: list[str] | None = None, read_ahead: bool = False) -> list[StageStatus]:
     g = load_graph(repo)
     order = select_stages(repo, g, targets, ReproOptions())
     runner = _Runner(repo, g, ReproOptions(), LocalExecutor())
-    # The stages are checked in order; a helper process lists their deps and outs from the other end.
-    runner.inputs.prefetch([g.stages[a] for a in order])
+    # The stages are checked in order; with read_ahead a helper process lists their deps and
+    # outs from the other end.
+    runner.inputs.prefetch([g.stages[a] for a in order], read_ahead)
     try:
         return [runner.status(g.stages[a]) for a in order]
     finally:

@@ -38,12 +38,14 @@ class Inputs:
         self._lock = threading.Lock()
         self._prefetch: Prefetch | None = None
 
-    def prefetch(self, stages: list[Stage]) -> None:
-        """Start a helper process listing these stages' deps and outs from the far end of the
-        order their status will be checked in (see ``workspace.prefetch``)."""
+    def prefetch(self, stages: list[Stage], read_ahead: bool) -> None:
+        """With ``read_ahead``, start a helper process listing these stages' deps and outs from
+        the far end of the order their status will be checked in (see ``workspace.prefetch``)."""
+        if not read_ahead:
+            return
         rels = [r for s in stages for r in (*(d.rel for d in s.deps), *(o.rel for o in s.outs))]
         paths = dict.fromkeys(str(self.repo.abspath(r)) for r in rels)
-        self._prefetch = Prefetch(list(paths)).start()
+        self._prefetch = Prefetch(list(paths), read_ahead).start()
 
     def close(self) -> None:
         if self._prefetch is not None:

@@ -15,6 +15,7 @@ from labvault.core.odb import ObjectStore, cache_dir_for
 from labvault.errors import ConfigError, NotARepoError, PathError, ScmError
 from labvault.fsutil import atomic_write_text
 from labvault.progress import NULL_PROGRESS, Progress
+from labvault.workspace import prefetch
 from labvault.workspace.ignore import DVCIGNORE, IgnoreRules
 from labvault.workspace.lock import repo_lock
 from labvault.workspace.scm import Git
@@ -104,6 +105,8 @@ class Repo:
     def locked(self) -> Iterator[None]:
         timeout = self.config.get_float("labvault", "lock_timeout", 600.0)
         with repo_lock(self.tmp_dir, timeout, self.progress):
+            # What read-ahead helpers listed before the lock was ours may have changed since.
+            prefetch.lock_taken()
             yield
 
     # --- paths -------------------------------------------------------------------------------

@@ -31,10 +31,12 @@ class StatusReport:
         return all(o.status == "clean" for o in self.outputs)
 
 
-def status(repo: Repo, targets: list[str] | None = None) -> StatusReport:
+def status(repo: Repo, targets: list[str] | None = None, read_ahead: bool = False) -> StatusReport:
+    """What differs; with ``read_ahead`` a helper process lists the outputs from the other end
+    (``workspace.prefetch``: the command line asks for it, a library caller must opt in)."""
     tracked = select(workspace_outputs(repo), repo, targets)
-    # A helper process lists the outputs from the other end (workspace.prefetch).
-    helper = Prefetch([str(repo.abspath(t.rel)) for t in tracked if t.out.oid is not None]).start()
+    paths = [str(repo.abspath(t.rel)) for t in tracked if t.out.oid is not None]
+    helper = Prefetch(paths, read_ahead).start()
     try:
         return StatusReport(tuple(output_status(repo, t) for t in tracked))
     finally:
