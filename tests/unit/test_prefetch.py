@@ -150,3 +150,23 @@ def test_status_remembers_what_it_scanned_for_the_next_run(tmp_path: Path) -> No
     hint = (tmp_path / ".dvc" / "tmp" / "labvault" / "prefetch-status").read_text().splitlines()
     assert hint == [str(tmp_path / p) for i in range(3) for p in (f"in{i}", f"out{i}.txt")]
     assert not (tmp_path / ".dvc" / "tmp" / "labvault" / "prefetch-repro").exists()  # repro starts none early
+
+
+def test_a_hint_naming_paths_outside_the_repository_is_not_followed(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    api.init(repo, no_scm=True)
+    (repo / "data").mkdir()
+    hint = repo / ".dvc" / "tmp" / "labvault" / "prefetch-status"
+    hint.parent.mkdir(parents=True, exist_ok=True)
+    hint.write_text(f"{tmp_path}\n/\n{repo}/../elsewhere\n")  # a hostile or stale hint
+    started = prefetch.started
+    prefetch.start_early("status", str(repo))
+    try:
+        assert prefetch.started == started and prefetch._early is None
+        hint.write_text(f"{repo}/data\n")
+        prefetch.start_early("status", str(repo))
+        assert prefetch.started == started + 1
+    finally:
+        prefetch._stop_all()
+        prefetch._hint = None

@@ -27,17 +27,23 @@ pytestmark = pytest.mark.skipif(cpus() < 2 and os.environ.get("CI") != "true", r
 # the pipe blocks in a write, mid-walk, until it is killed or the pipe breaks.
 MANY = 5000
 
+_STARTS = frozenset(("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "subprocess.Popen", "os.system"))
 _events: list[str] = []
 _forks: list[int] = []
 
 
 def _audit(event: str, args: object) -> None:
-    if event in ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "subprocess.Popen", "os.system"):
+    if event in _STARTS:
         _events.append(event)
 
 
-sys.addaudithook(_audit)  # hooks cannot be removed: they only append to a list
-os.register_at_fork(before=lambda: _forks.append(1))
+def _watch_process_starts() -> None:
+    """Record every process start of this process from now on: audit events for every way
+    Python starts one, and an at-fork hook. Neither can be removed, so they are set up once."""
+    if not getattr(_watch_process_starts, "done", False):
+        sys.addaudithook(_audit)
+        os.register_at_fork(before=lambda: _forks.append(1))
+        setattr(_watch_process_starts, "done", True)  # noqa: B010
 
 
 def _many_folders(root: Path) -> None:
@@ -78,6 +84,7 @@ def pipeline_repo(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_library_calls_start_no_process_unless_asked(pipeline_repo: Path) -> None:
+    _watch_process_starts()
     started = prefetch.started
     del _events[:], _forks[:]
     assert api.status(repo=pipeline_repo).clean

@@ -132,6 +132,10 @@ def lock_taken() -> None:
     """The repo lock was just acquired: every helper started before then may have listed files
     that changed while the command waited, so all of them are stopped and their listings
     dropped; a ``Prefetch`` started from now on starts a fresh helper."""
+    _stop_all()
+
+
+def _stop_all() -> None:
     global _early, _current
     with _lock:
         for helper in {id(h): h for h in (_early, _current) if h is not None}.values():
@@ -161,7 +165,9 @@ def start_early(command: str, start_dir: str | None = None) -> None:
         text = ""
     _hint = (hint, text)
     atexit.register(_at_exit)
-    paths = text.splitlines()
+    # The hint is read from the repository: only paths inside it are listed.
+    inside = tuple({folder + "/", os.path.realpath(folder) + "/"})
+    paths = [p for p in text.splitlines() if p.startswith(inside) and "/../" not in p + "/"]
     if paths:
         with _lock:
             _early = _current = spawn(paths, SHARED)
@@ -170,7 +176,7 @@ def start_early(command: str, start_dir: str | None = None) -> None:
 
 
 def _at_exit() -> None:
-    lock_taken()  # stops every helper
+    _stop_all()
     if _hint is None or not _scanned:
         return
     hint, old = _hint
