@@ -253,10 +253,9 @@ def generate(n_runs: int, n_versions: int, seed: int = 1) -> tuple[Rows, list[in
         runs_made += 1
         vid = rows.version(rng.choice(exp_eids), "run", at, status="completed", stage="train")
         metric(vid, "run", round(rng.random(), 4))
-        rows.params.append(
-            (vid, "lr", repr(10 ** -rng.randrange(2, 6)), 10.0 ** -rng.randrange(2, 6))
-        )
-        rows.params.append((vid, "batch_size", "32", 32.0))
+        lr = 10.0 ** -rng.randrange(2, 6)  # one draw: the text and the number agree
+        rows.params.append((vid, "lr", repr(lr), lr, "run"))
+        rows.params.append((vid, "batch_size", "32", 32.0, "run"))
         if rng.random() < 0.01:
             rows.tags.append((vid, "production", at))
         rows.edges.extend((i, vid, "input") for i in dict.fromkeys(inputs))
@@ -294,7 +293,7 @@ def load(url: str, rows: Rows) -> float:
         ("entities", ("id", "kind", "name", "created_at"), rows.entities),
         ("versions", VERSION_COLUMNS, rows.versions),
         ("metrics", ("version_id", "key", "value", "kind"), rows.metrics),
-        ("params", ("version_id", "key", "value_text", "value_num"), rows.params),
+        ("params", ("version_id", "key", "value_text", "value_num", "kind"), rows.params),
         ("tags", ("version_id", "tag", "created_at"), rows.tags),
         ("edges", ("src_id", "dst_id", "relation"), rows.edges),
     ]

@@ -1,31 +1,40 @@
-"""Automatic capture into the catalog, through a journal.
+"""Automatic capture into the catalog: what ``add``, ``commit``, ``push`` and ``repro`` did.
 
-``add``, ``commit``, ``push`` and ``repro`` append one JSON line per event to
-``.dvc/tmp/labvault/catalog-journal.jsonl`` (microseconds, no database on the hot path, works with
-the lab's database down). The journal is applied to the catalog by every ``labvault catalog``
-command run in the repo, at the end of a ``repro`` that ran stages, and by ``labvault catalog sync``.
-Applying is idempotent: an event applied twice (after a crash) records nothing twice.
-Turn capture off with ``labvault config labvault.catalog_capture false``.
+Commands append one event a line to ``.dvc/tmp/labvault/catalog-journal.jsonl`` (microseconds, no
+database on the hot path, works with the lab's database down); the catalog layer
+(``labvault.catalog.journal``) applies it: every ``labvault catalog`` command run in the repo does,
+as do the end of a ``repro`` that ran stages and ``labvault catalog sync``. Turn capture off with
+``labvault config labvault.catalog_capture false``.
+
+This module composes what the catalog cannot see: the names outputs get (``capture_names``), the
+times and outcome of each stage that ran, the git revision.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from labvault.progress import NULL_PROGRESS, Progress
+from labvault.api.capture_names import output_artifacts
+from labvault.catalog import events, journal
+from labvault.catalog.events import Event, EventError, RunEvent, VersionEvent
+from labvault.errors import LabvaultError
+from labvault.progress import Progress
 from labvault.workspace.repo import Repo
 
-JOURNAL = "catalog-journal.jsonl"
+if TYPE_CHECKING:
+    from labvault.pipelines.repro import ReproResult
+    from labvault.workspace.add import Recorded
+
+JOURNAL = journal.JOURNAL
+MODEL_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors", ".ckpt", ".h5", ".onnx", ".pkl", ".joblib", ".pb")
 
 
-def _dir(repo: Repo) -> Path:
+def journal_dir(repo: Repo) -> Path:
     return repo.tmp_dir / "labvault"
 
 
@@ -33,79 +42,120 @@ def enabled(repo: Repo) -> bool:
     return repo.config.get_bool("labvault", "catalog_capture", True)
 
 
-def note(repo: Repo, event: dict[str, Any]) -> None:
-    """Append one event; never fails the command that produced it."""
+def note(repo: Repo, event: Event | Mapping[str, Any]) -> None:
+    """Append one event; never fails the command that produced it (a mapping is checked first)."""
     if not enabled(repo):
         return
     try:
-        _dir(repo).mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(event, sort_keys=True, default=str) + "\n").encode()
-        fd = os.open(_dir(repo) / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            os.write(fd, line)  # one write of one line: appends never interleave
-        finally:
-            os.close(fd)
-    except OSError as exc:
+        checked = event if not isinstance(event, Mapping) else events.parse_event(dict(event))
+        journal.append(journal_dir(repo), checked)
+    except (OSError, EventError) as exc:
         repo.progress.message(f"warning: could not record to the catalog journal: {exc}")
 
 
-@contextmanager
-def _flush_lock(repo: Repo) -> Iterator[None]:
-    _dir(repo).mkdir(parents=True, exist_ok=True)
-    fd = os.open(_dir(repo) / (JOURNAL + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+def flush(repo: Repo, catalog_url: str | None = None, progress: Progress | None = None) -> journal.JournalResult:
+    """Apply pending events to the catalog (``catalog_url``, else the repo's configured one)."""
+    folder = journal_dir(repo)
+    if not journal.pending(folder):
+        return journal.JournalResult(0)
+    from labvault.catalog.store import open_catalog
+
+    url = catalog_url or repo.config.get("labvault", "catalog_url") or None
+    return journal.apply_journal(open_catalog(url), folder, progress or repo.progress)
+
+
+def capture_datasets(r: Repo, results: Iterable[Recorded]) -> None:
+    """Each new content of a tracked output becomes a version in the catalog (via the journal),
+    named by its annotations, the lab's naming convention, or its path."""
+    changed = [x for x in results if x.changed]
+    if not changed or not enabled(r):
+        return
+    named = output_artifacts(r, [(x.path, x.oid, x.size, x.nfiles) for x in changed], pointers={
+        x.path: x.pointer for x in changed})
+    for x, artifact in zip(changed, named, strict=True):
+        card = _card_of(r, x.path)
+        if card is not None and artifact.description is None:
+            artifact = replace(artifact, description=str(card.get("description") or "") or None)
+        note(r, VersionEvent(artifact, card=card))
+
+
+def _card_of(r: Repo, rel: str) -> dict[str, Any] | None:
+    """The provenance card (README.md with front matter) inside a tracked folder, if any."""
+    folder = r.abspath(rel)
+    if not (folder / "README.md").is_file():
+        return None
+    from labvault.data.cards import read_card
+
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        return read_card(folder).as_dict()
+    except (LabvaultError, OSError, ValueError):
+        return None
 
 
-def flush(repo: Repo, catalog_url: str | None = None, progress: Progress = NULL_PROGRESS) -> int:
-    """Apply pending events to the catalog; returns how many were applied."""
-    folder = _dir(repo)
-    journal = folder / JOURNAL
-    if not folder.exists() or (not journal.exists() and not any(folder.glob(JOURNAL + ".applying-*"))):
-        return 0
-    from labvault.api import catalog as cat
-
-    applied = 0
-    with _flush_lock(repo):
-        if journal.exists():
-            os.replace(journal, folder / f"{JOURNAL}.applying-{os.getpid()}")
-        for pending in sorted(folder.glob(JOURNAL + ".applying-*")):
-            for raw in pending.read_text(encoding="utf-8").splitlines():
-                try:
-                    event = json.loads(raw)
-                except ValueError:
-                    continue  # a line cut by a crash: the command it came from did not finish
-                _apply(cat, event, catalog_url, repo)
-                applied += 1
-            pending.unlink()
-    return applied
+def _git_rev(r: Repo) -> str | None:
+    if r.scm is None:
+        return None
+    try:
+        return r.scm.resolve("HEAD")
+    except Exception:  # no commit yet, or git unusable: the run is recorded without a revision
+        return None
 
 
-def _time(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
+def _utc(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(tzinfo=None)
 
 
-def _apply(cat: Any, e: dict[str, Any], url: str | None, repo: Repo) -> None:
-    kind = e.get("type")
-    where = {"catalog_url": url, "repo": repo.root}
-    if kind == "dataset":
-        cat.record_dataset_version(
-            e["name"], e["hash"], e.get("path"), e.get("size"), e.get("nfiles"), e.get("git_rev"),
-            description=e.get("description"), card=e.get("card"), **where,
+def capture_runs(r: Repo, result: ReproResult) -> None:
+    """Each stage that ran (or was restored from the run cache) becomes a run in the catalog, with
+    its real start and end times, params, metrics and lineage from its deps to its outputs; the
+    journal is applied right away (repro is not a hot path)."""
+    from labvault.pipelines import repro as _repro
+    from labvault.pipelines.lock import LockFile
+    from labvault.pipelines.metrics import flatten, parse_metrics
+
+    runs = [x for x in result.runs if x.action in ("ran", "restored")]
+    if not runs or not enabled(r):
+        return
+    graph = _repro.load_graph(r)
+    experiment = r.config.get("labvault", "project") or r.root.name
+    git_rev = _git_rev(r)
+    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    for run in runs:
+        stage = graph.stages[run.address]
+        entry = LockFile(r.abspath(stage.lockfile), r.state).get(stage.name) or {}
+        params: dict[str, Any] = {}
+        for file, values in (entry.get("params") or {}).items():
+            for key, value in values.items():
+                params[key if file == "params.yaml" else f"{file}:{key}"] = value
+        metrics: dict[str, float] = {}
+        for o in stage.outs:
+            if o.kind != "metric":
+                continue
+            try:
+                data = parse_metrics(r.abspath(o.rel).read_text(encoding="utf-8"), o.rel)
+            except (OSError, LabvaultError):
+                continue
+            if isinstance(data, dict):
+                metrics.update({k: float(v) for k, v in flatten(data).items()
+                                if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)})
+        locked = {o.get("path"): o for o in entry.get("outs", []) or [] if isinstance(o, dict)}
+        outs = [(o, locked[o.path]) for o in stage.outs if o.kind == "out" and isinstance(locked.get(o.path), dict)
+                and locked[o.path].get("md5")]
+        outputs = output_artifacts(
+            r, [(o.rel, str(lk["md5"]), lk.get("size"), lk.get("nfiles")) for o, lk in outs],
+            stage_flags={o.rel: o.flags for o, _ in outs},
+            guess_kind=lambda rel: "model" if rel.startswith("models/") or rel.endswith(MODEL_SUFFIXES) else "dataset",
         )
-    elif kind == "run":
-        cat.record_run(
-            e["experiment"], e.get("stage"), e.get("params", {}), e.get("metrics", {}), e.get("status", "completed"),
-            _time(e.get("started")), _time(e.get("ended")), e.get("git_rev"), list(e.get("inputs", [])),
-            [tuple(o) for o in e.get("outputs", [])], **where,
-        )
-    elif kind == "location":
-        cat.record_location(e["hash"], e["remote"], e["url"], e.get("tier"), **where)
-    elif kind == "card":
-        from labvault.catalog.record import index_card
+        inputs = [d["md5"] for d in entry.get("deps", []) or [] if isinstance(d, dict) and isinstance(d.get("md5"), str)]
+        ended = run.ended if run.ended is not None else now
+        started = run.started if run.started is not None else ended - run.seconds
+        note(r, RunEvent(
+            experiment=experiment, stage=run.address, status="restored" if run.action == "restored" else "completed",
+            started=_utc(started), ended=_utc(ended), git_rev=git_rev, params=params, metrics=metrics,
+            inputs=tuple(inputs), outputs=tuple(outputs),
+        ))
+    try:
+        flush(r)
+    except LabvaultError as exc:
+        r.progress.message(f"warning: the catalog was not updated ({exc.line()}); it will be at the next catalog command")
 
-        index_card(cat.catalog_open(url, repo.root), e["name"], e["card"], e.get("description") or None)

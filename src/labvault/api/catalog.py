@@ -24,19 +24,22 @@ from pathlib import Path
 from typing import Any
 
 from labvault.catalog import bulk, delete, export, labels, lineage, queries, record
+from labvault.catalog.journal import JournalResult, Rejected
 from labvault.catalog.store import Catalog, open_catalog
 from labvault.catalog.types import DeletePlan, Entry, ExperimentInfo, Lineage, Location, NewVersion
 from labvault.config import Config
 from labvault.errors import LabvaultError
+from labvault.progress import NULL_PROGRESS, Progress
 from labvault.workspace.repo import find_root
 
 PathLike = str | os.PathLike[str]
 
 CatalogEntry = Entry
 CatalogLocation = Location
+SyncResult = JournalResult
 
 __all__ = [
-    "CatalogEntry", "CatalogLocation", "DeletePlan", "ExperimentInfo", "Lineage", "NewVersion",
+    "CatalogEntry", "CatalogLocation", "DeletePlan", "ExperimentInfo", "Lineage", "NewVersion", "Rejected", "SyncResult",
     "catalog_alias", "catalog_capture_enabled", "catalog_delete", "catalog_experiments", "catalog_export",
     "catalog_get", "catalog_lineage", "catalog_list", "catalog_open", "catalog_register_dataset",
     "catalog_register_experiment", "catalog_register_model", "catalog_register_run", "catalog_render_lineage",
@@ -258,21 +261,25 @@ def catalog_export(
     return export.export(catalog_open(catalog_url, repo), fmt, list(kinds))
 
 
-def catalog_sync(catalog_url: str | None = None, repo: PathLike | None = None, quiet: bool = False) -> int:
+def catalog_sync(
+    catalog_url: str | None = None, repo: PathLike | None = None, quiet: bool = False,
+    progress: Progress = NULL_PROGRESS,
+) -> SyncResult:
     """Apply the repo's capture journal (events from add, commit, push, repro) to the catalog.
 
-    Outside a repo there is nothing to apply. With ``quiet``, a failure to reach the catalog is
-    left for the command that follows to report."""
+    Lines that cannot be applied are set aside (``.dvc/tmp/labvault/catalog-journal.rejected.jsonl``)
+    with one warning through ``progress``. Outside a repo there is nothing to apply. With ``quiet``,
+    a failure to reach the catalog is left for the command that follows to report."""
     from labvault.api.capture import flush
     from labvault.workspace.repo import open_repo
 
     try:
-        r = open_repo(Path(repo) if repo is not None else None)
+        r = open_repo(Path(repo) if repo is not None else None, progress)
     except LabvaultError:
-        return 0
+        return SyncResult(0)
     try:
-        return flush(r, catalog_url or catalog_url_for(r.root))
+        return flush(r, catalog_url or catalog_url_for(r.root), progress)
     except LabvaultError:
         if quiet:
-            return 0
+            return SyncResult(0)
         raise

@@ -81,32 +81,9 @@ def commit(
 
 
 def _capture_datasets(r: Repo, results: list[Recorded]) -> None:
-    """Each new content of an output becomes a dataset version in the catalog (via the journal)."""
-    from labvault.api.capture import note
+    from labvault.api.capture import capture_datasets
 
-    for x in results:
-        if x.changed:
-            event: dict[str, object] = {"type": "dataset", "name": x.path, "hash": x.oid, "path": x.path,
-                                        "size": x.size, "nfiles": x.nfiles}
-            card = _card_of(r, x.path)
-            if card is not None:
-                event["card"] = card
-                event["description"] = card.get("description") or None
-            note(r, event)
-
-
-def _card_of(r: Repo, rel: str) -> dict[str, object] | None:
-    """The provenance card (README.md with front matter) inside a tracked folder, if any."""
-    folder = r.abspath(rel)
-    if not (folder / "README.md").is_file():
-        return None
-    from labvault.data.cards import read_card
-    from labvault.errors import LabvaultError
-
-    try:
-        return read_card(folder).as_dict()
-    except (LabvaultError, OSError, ValueError):
-        return None
+    capture_datasets(r, results)
 
 
 def status(

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labvault.errors import LabvaultError
 from labvault.pipelines import repro as _repro
 from labvault.pipelines.executors import DaskExecutor, Executor, LocalExecutor
 from labvault.pipelines.status import StageStatus
@@ -54,65 +53,10 @@ def repro(
     return result
 
 
-MODEL_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors", ".ckpt", ".h5", ".onnx", ".pkl", ".joblib", ".pb")
-
-
 def _capture_runs(r: Repo, result: ReproResult) -> None:
-    """Each stage that ran becomes a run in the catalog, with params, metrics and lineage from its
-    deps to its outputs; the journal is applied right away (repro is not a hot path)."""
-    import datetime as dt
+    from labvault.api.capture import capture_runs
 
-    from labvault.api import capture
-    from labvault.pipelines.lock import LockFile
-    from labvault.pipelines.metrics import flatten, parse_metrics
-
-    runs = [x for x in result.runs if x.action in ("ran", "restored")]
-    if not runs or not capture.enabled(r):
-        return
-    graph = _repro.load_graph(r)
-    experiment = r.config.get("labvault", "project") or r.root.name
-    git_rev = None
-    if r.scm is not None:
-        try:
-            git_rev = r.scm.resolve("HEAD")
-        except Exception:
-            git_rev = None
-    now = dt.datetime.now(dt.timezone.utc)
-    for run in runs:
-        stage = graph.stages[run.address]
-        entry = LockFile(r.abspath(stage.lockfile), r.state).get(stage.name) or {}
-        params: dict[str, Any] = {}
-        for file, values in (entry.get("params") or {}).items():
-            for key, value in values.items():
-                params[key if file == "params.yaml" else f"{file}:{key}"] = value
-        metrics: dict[str, Any] = {}
-        for o in stage.outs:
-            if o.kind == "metric":
-                try:
-                    text = r.abspath(o.rel).read_text(encoding="utf-8")
-                    data = parse_metrics(text, o.rel)
-                except (OSError, LabvaultError):
-                    continue
-                if isinstance(data, dict):
-                    metrics.update(
-                        {k: v for k, v in flatten(data).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-                    )
-        locked = {o.get("path"): o.get("md5") for o in entry.get("outs", []) or [] if isinstance(o, dict)}
-        outputs = [
-            (o.rel, locked[o.path], "model" if o.rel.startswith("models/") or o.rel.endswith(MODEL_SUFFIXES) else "dataset")
-            for o in stage.outs
-            if o.kind == "out" and locked.get(o.path)
-        ]
-        inputs = [d.get("md5") for d in entry.get("deps", []) or [] if isinstance(d, dict) and d.get("md5")]
-        capture.note(r, {
-            "type": "run", "experiment": experiment, "stage": run.address, "params": params, "metrics": metrics,
-            "status": "completed", "started": (now - dt.timedelta(seconds=run.seconds)).isoformat(),
-            "ended": now.isoformat(), "git_rev": git_rev, "inputs": inputs, "outputs": outputs,
-        })
-    try:
-        capture.flush(r)
-    except LabvaultError as exc:
-        r.progress.message(f"warning: the catalog was not updated ({exc.line()}); it will be at the next catalog command")
+    capture_runs(r, result)
 
 
 def stage_status(

@@ -146,10 +146,10 @@ def register_many(cat: Catalog, items: Sequence[NewVersion]) -> int:
         tag_rows: list[tuple[Any, ...]] = []
         for vid, item in zip(new_ids, extras, strict=True):
             metric_rows.extend((vid, k, v, item.kind) for k, v in _check_metrics(item.metrics or {}).items())
-            param_rows.extend(tuple(param_row(vid, k, v).values()) for k, v in (item.params or {}).items())
+            param_rows.extend(tuple(param_row(vid, k, v, item.kind).values()) for k, v in (item.params or {}).items())
             tag_rows.extend((vid, t, stamp) for t in dict.fromkeys(item.tags))
         _copy(conn, "metrics", ("version_id", "key", "value", "kind"), metric_rows)
-        _copy(conn, "params", ("version_id", "key", "value_text", "value_num"), param_rows)
+        _copy(conn, "params", ("version_id", "key", "value_text", "value_num", "kind"), param_rows)
         _copy(conn, "tags", ("version_id", "tag", "created_at"), tag_rows)
         return len(rows)
 

@@ -250,18 +250,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _compile(node: Node, vkind: str) -> Any:
-    if isinstance(node, BoolOp):
-        parts = (_compile(node.left, vkind), _compile(node.right, vkind))
-        return sa.and_(*parts) if node.op == "and" else sa.or_(*parts)
-    if isinstance(node, Not):
-        return sa.not_(_compile(node.operand, vkind))
+Part = tuple[sa.Table, Any]  # (table with a version_id column, condition on its rows)
+
+
+def id_parts(node: Node, vkind: str) -> list[Part] | None:
+    """For a condition met by the versions some index rows name (``metrics.KEY``, ``params.KEY``,
+    a tag or an alias that is present), those rows: ``versions.id`` must be among their
+    ``version_id`` (any part). None for conditions on the version itself, and for negations."""
+    if not isinstance(node, Compare):
+        return None
     f, op, value = node.field, node.op, node.value
     if f.startswith("metrics."):
         key = f.split(".", 1)[1]
-        # IN (subquery) rather than EXISTS: the database can start from the (kind, key, value) index.
-        return versions.c.id.in_(sa.select(metrics.c.version_id).where(
-            metrics.c.kind == vkind, metrics.c.key == key, _cmp(metrics.c.value, op, value)))
+        return [(metrics, sa.and_(metrics.c.kind == vkind, metrics.c.key == key, _cmp(metrics.c.value, op, value)))]
     if f.startswith("params."):
         key = f.split(".", 1)[1]
         cond: Any
@@ -271,22 +272,58 @@ def _compile(node: Node, vkind: str) -> Any:
             cond = _text_cond(params.c.value_text, "=" if op == "!=" else op, _text(value))
             if op == "!=":
                 cond = sa.not_(cond)
-        return versions.c.id.in_(sa.select(params.c.version_id).where(params.c.key == key, cond))
-    if f in ("tag", "alias"):
-        positive = op not in ("!=", "!~")
-        label_op = {"!=": "=", "!~": "~"}.get(op, op)
-        found: Any = versions.c.id.in_(sa.select(aliases.c.version_id).where(
-            _text_cond(aliases.c.alias, label_op, _text(value))))
+        return [(params, sa.and_(params.c.kind == vkind, params.c.key == key, cond))]
+    if f in ("tag", "alias") and op not in ("!=", "!~"):
+        parts: list[Part] = [(aliases, _text_cond(aliases.c.alias, op, _text(value)))]
         if f == "tag":
-            found = sa.or_(versions.c.id.in_(sa.select(tags.c.version_id).where(
-                _text_cond(tags.c.tag, label_op, _text(value)))), found)
-        return found if positive else sa.not_(found)
+            parts.insert(0, (tags, _text_cond(tags.c.tag, op, _text(value))))
+        return parts
+    return None
+
+
+def ids_in(parts: list[Part]) -> Any:
+    """``versions.id`` among the parts' rows: IN (subquery), which the database can read first."""
+    found = [versions.c.id.in_(sa.select(t.c.version_id).where(cond)) for t, cond in parts]
+    return found[0] if len(found) == 1 else sa.or_(*found)
+
+
+def probe(parts: list[Part]) -> Any:
+    """The same condition checked for one version at a time (a primary-key lookup per part)."""
+    found = [sa.exists(sa.select(sa.literal(1)).select_from(t).where(t.c.version_id == versions.c.id, cond))
+             for t, cond in parts]
+    return found[0] if len(found) == 1 else sa.or_(*found)
+
+
+def _compile(node: Node, vkind: str) -> Any:
+    if isinstance(node, BoolOp):
+        parts = (_compile(node.left, vkind), _compile(node.right, vkind))
+        return sa.and_(*parts) if node.op == "and" else sa.or_(*parts)
+    if isinstance(node, Not):
+        return sa.not_(_compile(node.operand, vkind))
+    found = id_parts(node, vkind)
+    if found is not None:
+        return ids_in(found)
+    f, op, value = node.field, node.op, node.value
+    if f in ("tag", "alias"):
+        return sa.not_(ids_in(id_parts(Compare(f, {"!=": "=", "!~": "~"}[op], value, node.value_kind, node.pos),
+                                       vkind) or []))
     if f in NUMBER_FIELDS:
         return _cmp(NUMBER_FIELDS[f], op, value)
     if f in DATE_FIELDS:
         when = value if value.tzinfo is None else value.astimezone(timezone.utc).replace(tzinfo=None)
         return _cmp(DATE_FIELDS[f], op, when)
     return _text_cond(TEXT_FIELDS[f], op, _text(value))
+
+
+def conjuncts(node: Node) -> list[Node]:
+    """The conditions of a top-level ``and`` (one condition otherwise)."""
+    if isinstance(node, BoolOp) and node.op == "and":
+        return conjuncts(node.left) + conjuncts(node.right)
+    return [node]
+
+
+def compile_node(node: Node, vkind: str) -> Any:
+    return _compile(node, vkind)
 
 
 def compile_filter(expr: str, vkind: str) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from labvault.catalog.filters import compile_filter
+from labvault.catalog.filters import parse
 from labvault.catalog.refs import kinds, resolve
 from labvault.catalog.schema import (
     aliases,
@@ -19,9 +19,11 @@ from labvault.catalog.schema import (
     locations,
     metrics,
     params,
+    splits,
     tags,
     versions,
 )
+from labvault.catalog.search_plan import plan_condition
 from labvault.catalog.store import Catalog
 from labvault.catalog.types import Entry, ExperimentInfo, Location
 from labvault.errors import CatalogError
@@ -57,6 +59,8 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
     aliasmap: dict[int, list[str]] = defaultdict(list)
     ins: dict[int, list[str]] = defaultdict(list)
     outs: dict[int, list[str]] = defaultdict(list)
+    parts: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    part_hashes: dict[int, list[str]] = defaultdict(list)
     hashes: set[str] = set()
     other = sa.alias(versions, "other")
     other_entity = sa.alias(entities, "other_entity")
@@ -68,6 +72,13 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
             rows[int(r.id)] = r
             if r.content_hash:
                 hashes.add(r.content_hash)
+        for vid, split, h, path, size, nfiles in conn.execute(
+            sa.select(splits.c.version_id, splits.c.split, splits.c.content_hash, splits.c.path, splits.c.size,
+                      splits.c.nfiles).where(splits.c.version_id.in_(chunk)).order_by(splits.c.split)
+        ):
+            parts[vid][split] = {"path": path, "content_hash": h, "size": size, "nfiles": nfiles}
+            part_hashes[vid].append(h)
+            hashes.add(h)
         for vid, key, value in conn.execute(
             sa.select(metrics.c.version_id, metrics.c.key, metrics.c.value).where(metrics.c.version_id.in_(chunk))
         ):
@@ -107,6 +118,7 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
         if vid not in rows:
             continue
         r = rows[vid]
+        stored = [loc for h in dict.fromkeys([r.content_hash or "", *part_hashes[vid]]) for loc in locs.get(h, ())]
         out.append(Entry(
             kind=r.kind, name=r.name, version=r.version, id=vid, created=iso(r.created_at) or "",
             content_hash=r.content_hash, path=r.path, size=r.size, nfiles=r.nfiles, nsamples=r.nsamples,
@@ -114,8 +126,9 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
             framework=r.framework, status=r.status, stage=r.stage, git_rev=r.git_rev,
             started=iso(r.started_at), ended=iso(r.ended_at), metrics=dict(sorted(mets[vid].items())),
             params=dict(sorted(pars[vid].items())), tags=tuple(sorted(tagmap[vid])),
-            aliases=tuple(sorted(aliasmap[vid])), locations=tuple(locs.get(r.content_hash or "", ())),
-            inputs=tuple(sorted(ins[vid])), outputs=tuple(sorted(outs[vid])),
+            aliases=tuple(sorted(aliasmap[vid])), locations=tuple(dict.fromkeys(stored)),
+            inputs=tuple(sorted(ins[vid])), outputs=tuple(sorted(outs[vid])), splits=parts.get(vid, {}),
+            meta=dict(r.meta or {}),
         ))
     return out
 
@@ -157,13 +170,13 @@ def list_versions(
 def search(cat: Catalog, kind: str, where: str, *, limit: int | None = None) -> list[Entry]:
     """Versions of one kind matching ``where`` (see ``labvault.catalog.filters``), newest first."""
     vkind = kinds(kind)[1]
-    condition = compile_filter(where, vkind)
-    query = (sa.select(versions.c.id).join(entities, entities.c.id == versions.c.entity_id)
-             .where(versions.c.kind == vkind, condition)
-             .order_by(versions.c.created_at.desc(), versions.c.id.desc()))
-    if limit is not None:
-        query = query.limit(limit)
+    tree = parse(where)
     with cat.read() as conn:
+        query = (sa.select(versions.c.id).join(entities, entities.c.id == versions.c.entity_id)
+                 .where(versions.c.kind == vkind, plan_condition(conn, tree, vkind, limit))
+                 .order_by(versions.c.created_at.desc(), versions.c.id.desc()))
+        if limit is not None:
+            query = query.limit(limit)
         return load_entries(conn, [int(i) for i in conn.execute(query).scalars()])
 
 

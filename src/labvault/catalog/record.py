@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -16,8 +17,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from labvault.catalog import queries
+from labvault.catalog.events import Artifact, RunEvent
 from labvault.catalog.refs import entity_kind_of, resolve
-from labvault.catalog.schema import edges, entities, locations, metrics, params, tags, versions
+from labvault.catalog.schema import (
+    edges,
+    entities,
+    locations,
+    metrics,
+    params,
+    splits,
+    tags,
+    versions,
+)
 from labvault.catalog.schema import metrics as metrics_table
 from labvault.catalog.store import Catalog, now
 from labvault.catalog.types import Entry, ExperimentInfo, Location
@@ -39,10 +50,11 @@ def ensure_entity(conn: sa.Connection, ekind: str, name: str, description: str |
     return int(row[0])
 
 
-def param_row(version_id: int, key: str, value: Any) -> dict[str, Any]:
+def param_row(version_id: int, key: str, value: Any, kind: str) -> dict[str, Any]:
+    """One params row; ``kind`` is the version's (runs and models have params)."""
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     num = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-    return {"version_id": version_id, "key": key, "value_text": text, "value_num": num}
+    return {"version_id": version_id, "key": key, "value_text": text, "value_num": num, "kind": kind}
 
 
 def _check_metrics(values: Mapping[str, Any]) -> dict[str, float]:
@@ -105,7 +117,7 @@ def insert_version(
             {"version_id": vid, "key": k, "value": v, "kind": vkind} for k, v in checked.items()
         ])
     if param_values:
-        conn.execute(sa.insert(params), [param_row(vid, k, v) for k, v in param_values.items()])
+        conn.execute(sa.insert(params), [param_row(vid, k, v, vkind) for k, v in param_values.items()])
     add_tags(conn, vid, tag_names)
     return vid, True
 
@@ -240,11 +252,82 @@ def _resolve_any(conn: sa.Connection, ref: str) -> int:
 
 def run_fingerprint(
     experiment: str, stage: str | None, params: Mapping[str, Any], git_rev: str | None,
-    inputs: Iterable[str], outputs: Iterable[tuple[str, str, str]],
+    inputs: Iterable[str], outputs: Iterable[tuple[str, str, str]], status: str = "completed",
+    started: datetime | None = None,
 ) -> str:
-    doc = {"experiment": experiment, "stage": stage, "params": params, "git_rev": git_rev,
-           "inputs": sorted(inputs), "outputs": sorted([list(o) for o in outputs])}
+    """What makes a run the same run: its inputs, and (when known) when it started and whether it
+    ran or was restored. Runs recorded without a start time keep the fingerprint they always had."""
+    doc: dict[str, Any] = {"experiment": experiment, "stage": stage, "params": params, "git_rev": git_rev,
+                           "inputs": sorted(inputs), "outputs": sorted([list(o) for o in outputs])}
+    if status != "completed":
+        doc["status"] = status
+    if started is not None:
+        doc["started"] = started.isoformat()
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _split_version(conn: sa.Connection, a: Artifact, fields: dict[str, Any]) -> int:
+    """File ``a`` as split ``a.split`` of version ``a.version`` (created if new). The same content
+    again changes nothing; other content under a split already recorded is refused."""
+    name, version, split = a.entity_name, a.version or "", a.split or ""
+    eid = ensure_entity(conn, entity_kind_of(a.kind), name)
+    row = conn.execute(sa.select(versions.c.id).where(versions.c.entity_id == eid, versions.c.version == version)).first()
+    if row is None:
+        vid, _ = insert_version(conn, a.kind, name, version=version,
+                                fields={**fields, "path": posixpath.dirname(a.path) or a.path, "size": None,
+                                        "nfiles": None})
+    else:
+        vid = int(row[0])
+    held = conn.execute(sa.select(splits.c.content_hash, splits.c.path).where(
+        splits.c.version_id == vid, splits.c.split == split)).first()
+    if held is not None:
+        if held[0] != a.content_hash:
+            raise CatalogError(
+                f"{entity_kind_of(a.kind)} {name}@{version} already holds other content as split {split!r}"
+                f" ({held[1]})", "name the new content with a new version (e.g. v1.1)",
+            )
+        return vid
+    conn.execute(sa.insert(splits).values(version_id=vid, split=split, content_hash=a.content_hash, path=a.path,
+                                          size=a.size, nfiles=a.nfiles, recorded_at=now()))
+    total = conn.execute(sa.select(sa.func.count(), sa.func.count(splits.c.size), sa.func.sum(splits.c.size),
+                                   sa.func.count(splits.c.nfiles), sa.func.sum(splits.c.nfiles))
+                         .where(splits.c.version_id == vid)).one()
+    conn.execute(sa.update(versions).where(versions.c.id == vid).values(
+        size=total[2] if total[1] == total[0] else None, nfiles=total[4] if total[3] == total[0] else None))
+    return vid
+
+
+def artifact_version(conn: sa.Connection, a: Artifact, git_rev: str | None,
+                     card: Mapping[str, Any] | None = None) -> int:
+    """The version holding ``a`` (recorded if new; idempotent); its tags are added either way."""
+    if a.kind not in OUTPUT_KINDS:
+        raise CatalogError(f"output {a.path!r} has kind {a.kind!r}", "use 'dataset' or 'model'")
+    fields = {"path": a.path, "size": a.size, "nfiles": a.nfiles, "git_rev": git_rev, "description": a.description,
+              "card": dict(card) if card else None, "meta": dict(a.meta) if a.meta else None}
+    if a.split and a.version:
+        vid = _split_version(conn, a, fields)
+    else:
+        vid, _ = insert_version(conn, a.kind, a.entity_name, version=a.version, content_hash=a.content_hash,
+                                fields=fields)
+    add_tags(conn, vid, a.tags)
+    return vid
+
+
+def record_artifact(cat: Catalog, a: Artifact, git_rev: str | None = None,
+                    card: Mapping[str, Any] | None = None) -> Entry:
+    """Record a tracked output under its name (see ``Artifact``)."""
+    return queries.entry(cat, cat.write(lambda conn: artifact_version(conn, a, git_rev, card)))
+
+
+def versions_holding(conn: sa.Connection, hashes: Iterable[str]) -> list[int]:
+    """Dataset and model versions whose content (or one of whose splits) has one of ``hashes``."""
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return []
+    found = set(conn.execute(sa.select(versions.c.id).where(
+        versions.c.content_hash.in_(wanted), versions.c.kind.in_(OUTPUT_KINDS))).scalars())
+    found.update(conn.execute(sa.select(splits.c.version_id).where(splits.c.content_hash.in_(wanted))).scalars())
+    return sorted(int(i) for i in found)
 
 
 def record_run(
@@ -261,41 +344,43 @@ def record_run(
     outputs: list[tuple[str, str, str]],
 ) -> Entry:
     """Record a run that read the versions with content hashes ``inputs`` and wrote ``outputs``
-    ``(path, content_hash, kind)`` (kind ``dataset`` or ``model``; the path is the output's name).
-    Outputs become versions if new; edges go input -> run -> output. A run with the same
-    experiment, stage, params, git revision, inputs and outputs is recorded once."""
-    for path, _h, kind in outputs:
-        if kind not in OUTPUT_KINDS:
-            raise CatalogError(f"output {path!r} has kind {kind!r}", "use 'dataset' or 'model'")
-    fingerprint = run_fingerprint(experiment, stage, params, git_rev, inputs, outputs)
+    ``(path, content_hash, kind)`` (kind ``dataset`` or ``model``; the path is the output's name)."""
+    return record_run_event(cat, RunEvent(
+        experiment, stage, status or "completed", started, ended, git_rev, dict(params), dict(metrics),
+        tuple(inputs), tuple(Artifact(path, h, kind) for path, h, kind in outputs),
+    ))
+
+
+def record_run_event(cat: Catalog, e: RunEvent) -> Entry:
+    """Record a run that read the versions with content hashes ``e.inputs`` and wrote ``e.outputs``.
+    Outputs become versions if new; edges go input -> run -> output. The same run (same
+    experiment, stage, params, git revision, inputs, outputs, start time and status) is recorded
+    once. A run restored from the run cache has status ``restored``."""
+    for a in e.outputs:
+        if a.kind not in OUTPUT_KINDS:
+            raise CatalogError(f"output {a.path!r} has kind {a.kind!r}", "use 'dataset' or 'model'")
+    fingerprint = run_fingerprint(e.experiment, e.stage, e.params, e.git_rev, e.inputs,
+                                  [(a.path, a.content_hash, a.kind) for a in e.outputs], e.status, e.started)
 
     def run(conn: sa.Connection) -> int:
-        vid, created = insert_version(conn, "run", experiment, content_hash=fingerprint,
-                                      fields=_run_fields(stage, status, started, ended, git_rev),
-                                      metric_values=metrics, param_values=params)
+        vid, created = insert_version(conn, "run", e.experiment, content_hash=fingerprint,
+                                      fields=_run_fields(e.stage, e.status, e.started, e.ended, e.git_rev),
+                                      metric_values=e.metrics, param_values=e.params)
         if not created:
             return vid
-        sources: list[int] = []
-        if inputs:
-            sources = [int(i) for i in conn.execute(
-                sa.select(versions.c.id).where(versions.c.content_hash.in_(sorted(set(inputs))),
-                                               versions.c.kind.in_(OUTPUT_KINDS))).scalars()]
-        targets = []
-        for path, content_hash, kind in outputs:
-            out_id, _ = insert_version(conn, kind, path, content_hash=content_hash,
-                                       fields={"path": path, "git_rev": git_rev})
-            targets.append(out_id)
+        sources = versions_holding(conn, e.inputs)
+        targets = [artifact_version(conn, a, e.git_rev) for a in e.outputs]
         add_edges(conn, ((s, vid) for s in sources), "input")
         add_edges(conn, ((vid, t) for t in targets), "output")
         # A model's scores are those of the runs that trained it (its outputs) and that evaluated
         # it (a run reading the model), so that `search models --where "metrics.accuracy > 0.9"`
         # finds models by how good they are.
-        scored = [t for t, (_p, _h, k) in zip(targets, outputs, strict=True) if k == "model"]
+        scored = [t for t, a in zip(targets, e.outputs, strict=True) if a.kind == "model"]
         if sources:
             scored += [int(i) for i in conn.execute(
                 sa.select(versions.c.id).where(versions.c.id.in_(sources), versions.c.kind == "model")).scalars()]
         for model_id in scored:
-            for key, value in _check_metrics(metrics or {}).items():
+            for key, value in _check_metrics(e.metrics or {}).items():
                 upsert(conn, metrics_table, {"version_id": model_id, "key": key, "value": value, "kind": "model"},
                        ("version_id", "key"), ("value", "kind"))
         return vid

@@ -51,6 +51,8 @@ versions = sa.Table(
     sa.Column("started_at", sa.DateTime(), nullable=True),
     sa.Column("ended_at", sa.DateTime(), nullable=True),
     sa.Column("created_at", sa.DateTime(), nullable=False),
+    # Revision 0003: free metadata from the annotations that named the version (DVC's ``meta``).
+    sa.Column("meta", sa.JSON(), nullable=True),
     sa.UniqueConstraint("entity_id", "version", name="uq_versions_entity_version"),
     sa.UniqueConstraint("entity_id", "seq", name="uq_versions_entity_seq"),
     sa.UniqueConstraint("entity_id", "content_hash", name="uq_versions_entity_hash"),
@@ -77,8 +79,10 @@ params = sa.Table(
     sa.Column("key", sa.String(256), primary_key=True),
     sa.Column("value_text", sa.Text(), nullable=False),
     sa.Column("value_num", sa.Float(), nullable=True),
-    sa.Index("ix_params_key_num", "key", "value_num", "version_id"),
-    sa.Index("ix_params_key_text", "key", "value_text"),
+    # Added by revision 0003 (as metrics.kind by 0002): a search on one kind reads only its range.
+    sa.Column("kind", sa.String(16), nullable=True),
+    sa.Index("ix_params_kind_key_num", "kind", "key", "value_num", "version_id"),
+    sa.Index("ix_params_kind_key_text", "kind", "key", "value_text"),
 )
 
 tags = sa.Table(
@@ -108,6 +112,22 @@ edges = sa.Table(
     sa.Column("dst_id", BigId, sa.ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("relation", sa.String(32), nullable=False),
     sa.Index("ix_edges_dst_src", "dst_id", "src_id"),
+)
+
+# Revision 0003: the splits of a dataset version named by the lab's convention
+# (``sentiment_imdb_v1.0_train.csv`` and ``..._test.csv`` are splits train and test of
+# ``sentiment_imdb@v1.0``); each split is its own content, found by hash for lineage.
+splits = sa.Table(
+    "splits",
+    metadata,
+    sa.Column("version_id", BigId, sa.ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("split", sa.String(32), primary_key=True),
+    sa.Column("content_hash", sa.String(128), nullable=False),
+    sa.Column("path", sa.Text(), nullable=True),
+    sa.Column("size", sa.BigInteger(), nullable=True),
+    sa.Column("nfiles", sa.BigInteger(), nullable=True),
+    sa.Column("recorded_at", sa.DateTime(), nullable=False),
+    sa.Index("ix_splits_content_hash", "content_hash"),
 )
 
 locations = sa.Table(

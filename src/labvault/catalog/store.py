@@ -30,6 +30,11 @@ _CACHE: dict[str, Catalog] = {}
 _CACHE_LOCK = threading.Lock()
 
 
+class CatalogUnavailable(CatalogError):
+    """The database could not be reached or used (connection, lock, disk): the same change may
+    succeed later, unlike a change the database refused."""
+
+
 def default_url() -> str:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return "sqlite:///" + os.path.join(base, "labvault", "catalog.sqlite")
@@ -142,7 +147,7 @@ class Catalog:
             ensure_schema(self.engine, self.sqlite_path)
         except exc.OperationalError as e:
             self.engine.dispose()
-            raise CatalogError(
+            raise CatalogUnavailable(
                 f"cannot reach the catalog database {masked(url)}",
                 f"{_first_line(e)}; check LABVAULT_CATALOG_URL or labvault.catalog_url",
             ) from e
@@ -153,7 +158,7 @@ class Catalog:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
         except exc.OperationalError as e:
-            raise CatalogError(f"catalog database error: {_first_line(e)}") from e
+            raise CatalogUnavailable(f"catalog database error: {_first_line(e)}") from e
 
     def write(self, fn: Callable[[sa.Connection], T]) -> T:
         """Run ``fn`` in one write transaction; retry it when the database reports a transient clash."""
@@ -167,8 +172,12 @@ class Catalog:
                 if attempt == 7 or not _transient(e):
                     if isinstance(e, exc.IntegrityError):
                         raise CatalogError(f"conflicting catalog change: {_first_line(e)}") from e
-                    raise CatalogError(f"catalog database error: {_first_line(e)}") from e
+                    if _refused(e):
+                        raise CatalogError(f"the catalog database refused a value: {_first_line(e)}") from e
+                    raise CatalogUnavailable(f"catalog database error: {_first_line(e)}") from e
                 time.sleep(0.02 * (attempt + 1))
+            except exc.DataError as e:
+                raise CatalogError(f"the catalog database refused a value: {_first_line(e)}") from e
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -178,6 +187,13 @@ class Catalog:
 def _first_line(e: BaseException) -> str:
     text = str(getattr(e, "orig", None) or e).strip()
     return text.splitlines()[0] if text else type(e).__name__
+
+
+def _refused(e: exc.DBAPIError) -> bool:
+    """PostgreSQL refused the data itself (data exception, a value over a limit): retrying the
+    same change later cannot succeed, unlike a lost connection."""
+    code = getattr(e.orig, "sqlstate", None) or ""
+    return code[:2] in ("22", "54")
 
 
 def _transient(e: exc.DBAPIError) -> bool:

@@ -43,6 +43,9 @@ class Entry:
     locations: tuple[Location, ...] = ()
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    # A dataset version named by the lab's convention: split -> {path, content_hash, size, nfiles}.
+    splits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)  # from the annotations that named it
 
     @property
     def ref(self) -> str:

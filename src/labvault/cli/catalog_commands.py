@@ -14,6 +14,7 @@ from labvault import api
 from labvault.cli.catalog_render import print_entries, show_entry, table
 from labvault.cli.main import cli, emit_json
 from labvault.errors import CatalogError
+from labvault.progress import NULL_PROGRESS
 
 if TYPE_CHECKING:
     pass
@@ -78,20 +79,33 @@ def catalog(ctx: click.Context, catalog_url: str | None) -> None:
     """
     if catalog_url:
         ctx.meta["labvault.catalog_url"] = catalog_url
-    api.catalog_sync(catalog_url=catalog_url, quiet=True)
+    if ctx.invoked_subcommand != "sync":  # `catalog sync` applies the journal itself, and says what it did
+        api.catalog_sync(catalog_url=catalog_url, quiet=True, progress=_progress(ctx))
+
+
+def _progress(ctx: click.Context) -> Any:
+    state = ctx.find_root().obj
+    return getattr(state, "progress", None) or NULL_PROGRESS
 
 
 @catalog.command("sync")
+@json_option
 @click.pass_context
-def catalog_sync(ctx: click.Context) -> None:
+def catalog_sync(ctx: click.Context, as_json: bool) -> None:
     """Apply what add, commit, push and repro recorded in this repo's journal (done by every
-    catalog command anyway).
+    catalog command anyway). Lines that cannot be applied are set aside in
+    .dvc/tmp/labvault/catalog-journal.rejected.jsonl, with the reason.
 
     \b
     Example:
-      labvault catalog sync
+      labvault catalog sync --json
     """
-    click.echo(f"{api.catalog_sync(catalog_url=_url(ctx))} event(s) applied")
+    result = api.catalog_sync(catalog_url=_url(ctx), progress=_progress(ctx))
+    if as_json:
+        emit_json(result)
+        return
+    aside = f", {len(result.rejected)} line(s) set aside" if result.rejected else ""
+    click.echo(f"{result.applied} event(s) applied{aside}")
 
 
 def _list_command(word: str, example: str) -> None:

@@ -56,7 +56,11 @@ def show_entry(e: CatalogEntry) -> None:
     for label, value in fields:
         if value not in (None, ""):
             click.echo(f"  {label + ':':14} {value}")
-    for title, mapping in (("metrics", e.metrics), ("params", e.params), ("card", e.card)):
+    if e.splits:
+        click.echo("  splits:")
+        for split, part in e.splits.items():
+            click.echo(f"    {split}: {part.get('path') or '-'}  {part.get('content_hash')}  {human_size(part.get('size'))}")
+    for title, mapping in (("metrics", e.metrics), ("params", e.params), ("card", e.card), ("meta", e.meta)):
         if mapping:
             click.echo(f"  {title}:")
             for k, v in mapping.items():

@@ -49,6 +49,9 @@ class StageRun:
     reasons: tuple[str, ...] = ()
     message: str = ""
     seconds: float = 0.0
+    # Wall-clock start and end (epoch seconds) of a stage that ran or was restored, for the catalog.
+    started: float | None = None
+    ended: float | None = None
 
 
 @dataclass
@@ -156,6 +159,7 @@ class _Runner:
         import time
 
         start = time.monotonic()
+        wall_start = time.time()
         stage = self.g.stages[address]
         st = self.status(stage)
         if st.frozen:
@@ -174,7 +178,8 @@ class _Runner:
             hit = self.run_cache.get(key)
             if hit is not None and self._restore(stage, hit):
                 entry = make_entry(stage.cmd, deps, params, self._out_contents(stage, hit))
-                return StageRun(address, "restored", reasons, seconds=time.monotonic() - start), entry
+                return StageRun(address, "restored", reasons, seconds=time.monotonic() - start,
+                                started=wall_start, ended=time.time()), entry
         self._clear_outs(stage)
         cwd = str(self.repo.abspath(stage.wdir)) if stage.wdir else str(self.repo.root)
         env = dict(os.environ)
@@ -190,7 +195,8 @@ class _Runner:
         entry = make_entry(stage.cmd, deps, params, outs)
         if cacheable:
             self.run_cache.put(key, entry.get("outs", []))
-        return StageRun(address, "ran", reasons, seconds=time.monotonic() - start), entry
+        return StageRun(address, "ran", reasons, seconds=time.monotonic() - start,
+                        started=wall_start, ended=time.time()), entry
 
     def _save_outs(self, stage: Stage) -> tuple[list[tuple[str, Content]], str | None]:
         """Hash (and cache) the stage's outputs as they are now; the first missing one, if any."""
