@@ -287,10 +287,22 @@ def ids_in(parts: list[Part]) -> Any:
     return found[0] if len(found) == 1 else sa.or_(*found)
 
 
-def probe(parts: list[Part]) -> Any:
-    """The same condition checked for one version at a time (a primary-key lookup per part)."""
-    found = [sa.exists(sa.select(sa.literal(1)).select_from(t).where(t.c.version_id == versions.c.id, cond))
-             for t, cond in parts]
+def ids_in_one(parts: list[Part]) -> Any:
+    """``versions.id IN (one subquery)``, a union for several parts: a set a database can start
+    from (PostgreSQL cannot start from an ``or`` of two IN lists)."""
+    selects = [sa.select(t.c.version_id).where(cond) for t, cond in parts]
+    return versions.c.id.in_(selects[0] if len(selects) == 1 else sa.union(*selects))
+
+
+def probe(parts: list[Part], fence: bool = False) -> Any:
+    """The same condition checked for one version at a time (a primary-key lookup per part).
+
+    ``fence`` adds ``OFFSET 0``, which keeps PostgreSQL from turning the ``EXISTS`` into a join
+    it would plan on its own (and then often read the whole range of a common value)."""
+    found = []
+    for t, cond in parts:
+        sub = sa.select(sa.literal(1)).select_from(t).where(t.c.version_id == versions.c.id, cond)
+        found.append(sa.exists(sub.offset(0) if fence else sub))
     return found[0] if len(found) == 1 else sa.or_(*found)
 
 

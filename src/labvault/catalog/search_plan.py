@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from labvault.catalog.filters import Node, compile_node, conjuncts, id_parts, ids_in, probe
+from labvault.catalog.filters import Node, compile_node, conjuncts, id_parts, ids_in_one, probe
 
 CAP = 50_000
 
@@ -49,12 +49,13 @@ def plan_condition(conn: sa.Connection, tree: Node, vkind: str, limit: int | Non
     driver: int | None = min(counts, key=lambda i: counts[i])
     if limit is not None and driver is not None and counts[driver] >= cap:
         driver = None
+    fence = conn.dialect.name == "postgresql"
     conds = []
     for i, node in enumerate(items):
         if i not in sets:
             conds.append(compile_node(node, vkind))
         elif i == driver:
-            conds.append(ids_in(sets[i]))
+            conds.append(ids_in_one(sets[i]))
         else:
-            conds.append(probe(sets[i]))
+            conds.append(probe(sets[i], fence))
     return sa.and_(*conds)
