@@ -50,3 +50,67 @@ def test_add_commit_push_repro_and_cards_are_captured(
     again = _catalog_json(lv, "datasets", "--all")
     assert isinstance(again, list)
     assert len([d for d in again if d["name"] == "data/raw/reviews"]) == 3
+
+
+def test_convention_names_real_run_times_and_restores(
+    git_repo: Path, lv: Runner, env: dict[str, str], catalog_url: str, make_tree  # type: ignore[no-untyped-def]
+) -> None:
+    import datetime as dt
+
+    env["LABVAULT_CATALOG_URL"] = catalog_url
+    lv("init")
+    train, test = "data/raw/sentiment_imdb_v1.0_train.csv", "data/raw/sentiment_imdb_v1.0_test.csv"
+    make_tree(git_repo, {train: "good,1\n", test: "bad,0\n", "data/raw/notes.csv": "x\n"})
+    lv("add", train, test, "data/raw/notes.csv")
+    entry = _catalog_json(lv, "show", "dataset", "sentiment_imdb@v1.0")
+    assert isinstance(entry, dict)
+    assert {k: v["path"] for k, v in entry["splits"].items()} == {"test": test, "train": train}
+    names = _catalog_json(lv, "datasets")
+    assert isinstance(names, list) and sorted(d["name"] for d in names) == ["data/raw/notes.csv", "sentiment_imdb"]
+    lv("catalog", "register", "model", "clf", "--dataset", "sentiment_imdb@v1.0")
+    assert "sentiment_imdb@v1.0" in lv("catalog", "lineage", "model", "clf", "--up").stdout
+
+    # Other content under the same version name is set aside with a warning; later events apply.
+    (git_repo / train).write_text("changed,1\n")
+    lv("add", train)
+    (git_repo / "data/raw/notes.csv").write_text("y\n")
+    lv("add", "data/raw/notes.csv")
+    shown = lv("catalog", "datasets", "--all")
+    assert "warning: set aside catalog journal line 1" in shown.stderr and "already holds other content" in shown.stderr
+    assert shown.stdout.count("data/raw/notes.csv") == 2
+    assert (git_repo / ".dvc/tmp/labvault/catalog-journal.rejected.jsonl").is_file()
+    (git_repo / train).write_text("good,1\n")
+    lv("add", train)
+
+    # Runs: real start and end times, in run order; a stage restored from the run cache is a restore.
+    (git_repo / "params.yaml").write_text("lr: 1\n")
+    (git_repo / "dvc.yaml").write_text(
+        "stages:\n"
+        "  prep:\n    cmd: sleep 1.2 && cp params.yaml data/prep.txt\n"
+        f"    deps:\n    - {train}\n    params:\n    - lr\n    outs:\n    - data/prep.txt\n"
+        "  train:\n    cmd: sleep 1.2 && mkdir -p models && cp data/prep.txt models/model.bin\n"
+        "    deps:\n    - data/prep.txt\n    outs:\n    - models/model.bin\n"
+    )
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    lv("repro")
+    after = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    (git_repo / "params.yaml").write_text("lr: 2\n")
+    lv("repro")
+    (git_repo / "params.yaml").write_text("lr: 1\n")
+    restored = lv("repro")
+    assert "restored" in restored.stdout + restored.stderr
+
+    def when(text: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(text.rstrip("Z"))
+
+    runs = _catalog_json(lv, "runs")
+    assert isinstance(runs, list)
+    first = sorted((r for r in runs if r["status"] == "completed"), key=lambda r: r["started"])[:2]
+    assert [(r["stage"], r["params"]) for r in first] == [("prep", {"lr": 1}), ("train", {})]
+    for r in first:
+        assert before <= when(r["started"]) <= when(r["ended"]) <= after
+        assert (when(r["ended"]) - when(r["started"])).total_seconds() >= 1
+    assert when(first[0]["ended"]) <= when(first[1]["started"])
+    assert sorted((r["stage"], r["status"]) for r in runs if r["status"] == "restored") == [
+        ("prep", "restored"), ("train", "restored")]
+    assert len(runs) == 6
