@@ -58,4 +58,47 @@ def test_migrated_schema_equals_the_declared_tables(catalog_url: str) -> None:
     engine.dispose()
     assert [d for d in diffs if not (isinstance(d, tuple) and d[0] == "remove_table"
                                      and d[1].name == "alembic_version")] == []
-    assert migrate.HEAD == migrate._script()[1].get_current_head() == "0002"
+    assert migrate.HEAD == migrate._script()[1].get_current_head() == "0003"
+
+
+def test_second_revision_upgrades_with_its_rows(catalog_url: str) -> None:
+    """0002 -> 0003: params get their version's kind, versions a meta column, datasets splits."""
+    engine = _engine(catalog_url)
+    with engine.connect() as conn:
+        migrate.upgrade(conn.execution_options(lv_write=True), "0002")
+    with engine.begin() as conn:
+        assert migrate.current_revision(conn) == "0002"
+        now = datetime(2026, 1, 1)
+        conn.execute(sa.text("INSERT INTO entities (id, kind, name, created_at) VALUES "
+                             "(1, 'experiment', 'exp', :t), (2, 'model', 'clf', :t), (3, 'dataset', 'imdb', :t)"),
+                     {"t": now})
+        conn.execute(sa.text(
+            "INSERT INTO versions (id, entity_id, kind, version, seq, content_hash, created_at) VALUES "
+            "(1, 1, 'run', '1', 1, 'f1', :t), (2, 2, 'model', '1', 1, 'm1', :t), (3, 3, 'dataset', 'v1', 1, 'd1', :t)"
+        ), {"t": now})
+        conn.execute(sa.text("INSERT INTO params (version_id, key, value_text, value_num) VALUES "
+                             "(1, 'lr', '0.001', 0.001), (2, 'lr', '0.01', 0.01), (1, 'opt', 'adam', NULL)"))
+        conn.execute(sa.text("INSERT INTO metrics (version_id, key, value, kind) VALUES (1, 'acc', 0.9, 'run')"))
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            for table in ("entities", "versions"):
+                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 10)"))
+    engine.dispose()
+
+    found = api.catalog_search("runs", "params.lr < 0.005 and params.opt = adam", catalog_url=catalog_url)
+    assert [(e.name, e.params) for e in found] == [("exp", {"lr": 0.001, "opt": "adam"})]
+    assert [e.name for e in api.catalog_search("models", "params.lr = 0.01", catalog_url=catalog_url)] == ["clf"]
+    engine = _engine(catalog_url)
+    with engine.connect() as conn:
+        assert migrate.current_revision(conn) == "0003"
+        kinds = conn.execute(sa.text("SELECT version_id, key, kind FROM params ORDER BY version_id, key")).all()
+        assert [tuple(k) for k in kinds] == [(1, "lr", "run"), (1, "opt", "run"), (2, "lr", "model")]
+        assert conn.execute(sa.text("SELECT meta FROM versions WHERE id = 3")).scalar_one() is None
+    engine.dispose()
+    from labvault.catalog.events import Artifact
+    from labvault.catalog.record import record_artifact
+
+    record_artifact(store.open_catalog(catalog_url), Artifact("data/imdb_v1_train.csv", "t1", name="imdb",
+                                                              version="v1", split="train", meta={"src": "x"}))
+    entry = api.catalog_get("dataset", "imdb@v1", catalog_url=catalog_url)
+    assert entry.content_hash == "d1" and list(entry.splits) == ["train"]
