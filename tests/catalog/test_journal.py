@@ -14,7 +14,14 @@ import pytest
 
 from labvault import api
 from labvault.catalog import journal
-from labvault.catalog.events import Artifact, EventError, RunEvent, VersionEvent, dump_event, parse_event
+from labvault.catalog.events import (
+    Artifact,
+    EventError,
+    RunEvent,
+    VersionEvent,
+    dump_event,
+    parse_event,
+)
 from labvault.catalog.store import Catalog
 
 H1, H2, H3 = "a" * 32, "b" * 32, "c" * 32

@@ -62,7 +62,7 @@ def _ids(cat: Catalog, where: str, vkind: str, limit: int | None, cap: int | Non
 expressions = st.lists(st.sampled_from(LEAVES), min_size=1, max_size=4).flatmap(
     lambda leaves: st.sampled_from([
         " and ".join(leaves),
-        " and ".join(leaves[:-1] + [f"(not {leaves[-1]} or {leaves[0]})"]) if len(leaves) > 1 else leaves[0],
+        " and ".join([*leaves[:-1], f"(not {leaves[-1]} or {leaves[0]})"]) if len(leaves) > 1 else leaves[0],
     ]))
 
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from labvault.catalog import bulk, delete, export, labels, lineage, queries, record
+from labvault.catalog import bulk, delete, export, labels, lineage, queries, record, runs
 from labvault.catalog.journal import JournalResult, Rejected
 from labvault.catalog.store import Catalog, open_catalog
 from labvault.catalog.types import DeletePlan, Entry, ExperimentInfo, Lineage, Location, NewVersion
@@ -115,7 +115,7 @@ def record_run(
     """Record a run: ``inputs`` are content hashes of versions it read, ``outputs`` are
     ``(path, content_hash, kind)`` with kind ``dataset`` or ``model`` (named by path). Lineage
     edges go input -> run -> output. Recording the same run again returns the first record."""
-    return record.record_run(catalog_open(catalog_url, repo), experiment, stage, params, metrics, status,
+    return runs.record_run(catalog_open(catalog_url, repo), experiment, stage, params, metrics, status,
                              started, ended, git_rev, inputs, outputs)
 
 
@@ -169,7 +169,7 @@ def catalog_register_run(
     tags: Iterable[str] = (), catalog_url: str | None = None, repo: PathLike | None = None,
 ) -> Entry:
     """A run of ``experiment``; ``inputs`` are refs (``x@1`` or ``model:x@1``), ``outputs`` (kind, ref)."""
-    return record.register_run(
+    return runs.register_run(
         catalog_open(catalog_url, repo), experiment, stage=stage, params=params, metrics=metrics,
         status=status, started=started, ended=ended, git_rev=git_rev, inputs=inputs, outputs=outputs,
         version=version, tags=tags,

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from labvault.catalog import events, record
+from labvault.catalog import events, record, runs
 from labvault.catalog.events import (
     CardEvent,
     Event,
@@ -174,7 +174,7 @@ def apply_event(cat: Catalog, event: Event) -> None:
     if isinstance(event, VersionEvent):
         record.record_artifact(cat, event.artifact, event.git_rev, event.card)
     elif isinstance(event, RunEvent):
-        record.record_run_event(cat, event)
+        runs.record_run_event(cat, event)
     elif isinstance(event, LocationEvent):
         record.record_location(cat, event.content_hash, event.remote, event.url, event.tier)
     elif isinstance(event, CardEvent):
