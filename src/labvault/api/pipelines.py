@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labvault.errors import LabvaultError
 from labvault.pipelines import repro as _repro
 from labvault.pipelines.executors import DaskExecutor, Executor, LocalExecutor
 from labvault.pipelines.status import StageStatus
