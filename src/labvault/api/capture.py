@@ -42,13 +42,14 @@ def enabled(repo: Repo) -> bool:
     return repo.config.get_bool("labvault", "catalog_capture", True)
 
 
-def note(repo: Repo, event: Event | Mapping[str, Any]) -> None:
-    """Append one event; never fails the command that produced it (a mapping is checked first)."""
-    if not enabled(repo):
+def note(repo: Repo, *items: Event | Mapping[str, Any]) -> None:
+    """Append events (one write); never fails the command that produced them (a mapping is
+    checked first)."""
+    if not enabled(repo) or not items:
         return
     try:
-        checked = event if not isinstance(event, Mapping) else events.parse_event(dict(event))
-        journal.append(journal_dir(repo), checked)
+        checked = [e if not isinstance(e, Mapping) else events.parse_event(dict(e)) for e in items]
+        journal.append(journal_dir(repo), *checked)
     except (OSError, EventError) as exc:
         repo.progress.message(f"warning: could not record to the catalog journal: {exc}")
 
@@ -72,11 +73,13 @@ def capture_datasets(r: Repo, results: Iterable[Recorded]) -> None:
         return
     named = output_artifacts(r, [(x.path, x.oid, x.size, x.nfiles) for x in changed], pointers={
         x.path: x.pointer for x in changed})
+    found: list[Event] = []
     for x, artifact in zip(changed, named, strict=True):
         card = _card_of(r, x.path)
         if card is not None and artifact.description is None:
             artifact = replace(artifact, description=str(card.get("description") or "") or None)
-        note(r, VersionEvent(artifact, card=card))
+        found.append(VersionEvent(artifact, card=card))
+    note(r, *found)
 
 
 def _card_of(r: Repo, rel: str) -> dict[str, Any] | None:

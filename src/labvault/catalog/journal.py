@@ -75,14 +75,18 @@ def _flock(path: Path, mode: int) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def append(folder: Path, event: Event) -> None:
-    """Add one event to the journal in ``folder`` (created if missing). Raises OSError."""
+def append(folder: Path, *items: Event) -> None:
+    """Add events to the journal in ``folder`` (created if missing). Raises OSError."""
+    if not items:
+        return
     folder.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(events.dump_event(event), sort_keys=True, default=str) + "\n").encode()
+    data = b"".join((json.dumps(events.dump_event(e), sort_keys=True, default=str) + "\n").encode() for e in items)
     with _flock(folder / _APPEND_LOCK, fcntl.LOCK_SH):
         fd = os.open(folder / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            os.write(fd, line)  # one write of one line: appends never interleave
+            written = 0
+            while written < len(data):  # whole lines in one write; appends never interleave
+                written += os.write(fd, data[written:])
         finally:
             os.close(fd)
 
@@ -126,6 +130,7 @@ def _apply_batch(cat: Catalog, batch: Path) -> tuple[int, list[Rejected]]:
         numbered.append((len(lines) + 1, cut, True))
     applied = 0
     rejected: list[Rejected] = []
+    seen = _already_aside(batch)
     for number, raw, truncated in numbered:
         if not raw.strip():
             continue
@@ -133,31 +138,41 @@ def _apply_batch(cat: Catalog, batch: Path) -> tuple[int, list[Rejected]]:
             event = events.parse_line(raw)
         except EventError as exc:
             reason = f"cut short by an interrupted command: {exc}" if truncated else str(exc)
-            rejected.append(_set_aside(batch, number, raw, reason))
+            rejected.append(_set_aside(batch, number, raw, reason, seen))
             continue
         try:
             apply_event(cat, event)
         except CatalogUnavailable:
             raise  # the database, not the line: the batch waits for the next command
         except CatalogError as exc:
-            rejected.append(_set_aside(batch, number, raw, exc.line()))
+            rejected.append(_set_aside(batch, number, raw, exc.line(), seen))
             continue
         applied += 1
     return applied, rejected
 
 
-def _set_aside(batch: Path, number: int, raw: bytes, reason: str) -> Rejected:
-    """Append the line to the rejected file (once, even when a crash makes a batch apply twice)."""
+def _already_aside(batch: Path) -> set[int]:
+    """Lines of ``batch`` already in the rejected file (a crash made the batch apply twice)."""
     target = batch.parent / REJECTED
-    source = batch.name
+    seen: set[int] = set()
     if target.exists():
         for old in target.read_bytes().splitlines():
             try:
-                seen = json.loads(old)
+                entry = json.loads(old)
             except ValueError:
                 continue
-            if isinstance(seen, dict) and seen.get("source") == source and seen.get("line") == number:
-                return Rejected(source, number, reason)
+            if isinstance(entry, dict) and entry.get("source") == batch.name and isinstance(entry.get("line"), int):
+                seen.add(entry["line"])
+    return seen
+
+
+def _set_aside(batch: Path, number: int, raw: bytes, reason: str, seen: set[int]) -> Rejected:
+    """Append the line to the rejected file, once."""
+    target = batch.parent / REJECTED
+    source = batch.name
+    if number in seen:
+        return Rejected(source, number, reason)
+    seen.add(number)
     entry = {"at": now().isoformat(timespec="seconds") + "Z", "reason": reason, "source": source, "line": number,
              "text": raw.decode("utf-8", "backslashreplace")}
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)

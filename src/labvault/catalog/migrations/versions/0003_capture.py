@@ -36,9 +36,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_splits_content_hash", "splits", ["content_hash"])
     op.add_column("params", sa.Column("kind", sa.String(16), nullable=True))
-    op.execute(
-        "UPDATE params SET kind = (SELECT versions.kind FROM versions WHERE versions.id = params.version_id)"
-    )
+    if op.get_bind().dialect.name == "postgresql":  # a join: minutes faster on millions of rows
+        op.execute("UPDATE params SET kind = versions.kind FROM versions WHERE versions.id = params.version_id")
+    else:
+        op.execute(
+            "UPDATE params SET kind = (SELECT versions.kind FROM versions WHERE versions.id = params.version_id)"
+        )
     op.drop_index("ix_params_key_num", table_name="params")
     op.drop_index("ix_params_key_text", table_name="params")
     op.create_index("ix_params_kind_key_num", "params", ["kind", "key", "value_num", "version_id"])
