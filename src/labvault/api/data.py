@@ -120,10 +120,14 @@ def checkout(
     return _checkout.checkout(r, targets or None, force=force, relink=relink, extra=locked_outputs(r))
 
 
-def remove(targets: list[str], outs: bool = False, repo: PathLike | None = None) -> list[Removed]:
+def remove(
+    targets: list[str], outs: bool = False, repo: PathLike | None = None, force: bool = False
+) -> list[Removed]:
+    """Stop tracking ``targets``; ``outs`` also deletes their data, but never a file whose
+    content is not in the cache unless ``force`` (WorkspaceConflictError, nothing changed)."""
     from labvault.workspace import remove as _remove
 
-    return _remove.remove(_open(repo, NULL_PROGRESS), targets, outs=outs)
+    return _remove.remove(_open(repo, NULL_PROGRESS), targets, outs=outs, force=force)
 
 
 def move(src: str, dst: str, repo: PathLike | None = None) -> Moved:

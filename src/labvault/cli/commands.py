@@ -194,16 +194,24 @@ def checkout(ctx: click.Context, targets: tuple[str, ...], force: bool, relink: 
 @cli.command()
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--outs", is_flag=True, help="Also delete the data from the workspace.")
+@click.option(
+    "-f", "--force", is_flag=True,
+    help="With --outs, also delete files whose current content is not in the cache (it is lost).",
+)
 @json_option
-def remove(targets: tuple[str, ...], outs: bool, as_json: bool) -> None:
+def remove(targets: tuple[str, ...], outs: bool, force: bool, as_json: bool) -> None:
     """Stop tracking outputs: delete their .dvc files and .gitignore entries.
+
+    With --outs the data goes too; a file whose current content is not in the cache (an
+    uncommitted edit) is the only copy, so the command refuses (exit 4, nothing changed) unless
+    --force is given.
 
     \b
     Example:
       labvault remove data/images.dvc
       labvault remove data/old.csv --outs
     """
-    results = api.remove(list(targets), outs=outs)
+    results = api.remove(list(targets), outs=outs, force=force)
     if as_json:
         emit_json(results)
         return

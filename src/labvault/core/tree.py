@@ -31,12 +31,23 @@ def check_relpath(relpath: str) -> None:
         raise ManifestError(f"manifest entry {relpath!r} is empty or holds a NUL byte")
     if relpath.startswith("/"):
         raise ManifestError(f"manifest entry {relpath!r} is an absolute path", "the manifest is corrupt or hostile")
-    for part in relpath.split("/"):
+    parts = relpath.split("/")
+    for part in parts:
         if part in ("", ".", ".."):
             raise ManifestError(
                 f"manifest entry {relpath!r} escapes its directory or is not normalized",
                 "the manifest is corrupt or hostile; it will not be checked out",
             )
+        if part in (".git", ".dvc"):
+            raise ManifestError(
+                f"manifest entry {relpath!r} lies in a {part} folder (or is one), which no walk records",
+                "the manifest is corrupt or hostile; it will not be checked out",
+            )
+    if parts[-1] == ".dvcignore":
+        raise ManifestError(
+            f"manifest entry {relpath!r} is a .dvcignore, which a tracked folder may not hold",
+            "the manifest is corrupt or hostile; it will not be checked out",
+        )
 
 
 def manifest_bytes(pairs: Iterable[tuple[str, str]]) -> bytes:
@@ -110,7 +121,10 @@ class Tree:
             rel, oid = item
             # fast acceptance of the ordinary case; anything unusual gets the precise check
             wrapped = f"/{rel}/"
-            if not rel or "//" in wrapped or "/./" in wrapped or "/../" in wrapped or "\x00" in rel:
+            if (
+                not rel or "//" in wrapped or "/./" in wrapped or "/../" in wrapped or "\x00" in rel
+                or "/.git/" in wrapped or "/.dvc/" in wrapped or wrapped.endswith("/.dvcignore/")
+            ):
                 check_relpath(rel)
             if not is_md5(oid):
                 raise ManifestError(f"{where}: entry {rel!r} has a malformed md5 {oid!r}")

@@ -20,10 +20,12 @@ from labvault.pipelines.lock import LockFile, content_dict, make_entry
 from labvault.pipelines.runcache import RunCache, run_key
 from labvault.pipelines.spec import Stage, load_stages
 from labvault.pipelines.status import Inputs, StageStatus, stage_status
+from labvault.workspace.atrisk import save_uncached
 from labvault.workspace.ignore import gitignore_add
 from labvault.workspace.index import workspace_outputs
 from labvault.workspace.prefetch import discard_listings
 from labvault.workspace.repo import Repo
+from labvault.workspace.safepath import guard_for
 from labvault.workspace.scan import Content, Scanner
 
 
@@ -248,6 +250,19 @@ class _Runner:
         # The workspace changes from here on: what was read of it before is out of date.
         discard_listings()
         self.inputs.forget()
+        guard = guard_for(self.repo)
+        for o in stage.outs:  # every output checked before any is deleted
+            p = str(self.repo.abspath(o.rel))
+            guard.check_output(o.rel, os.path.isdir(p) and not os.path.islink(p))
+        # A cached output's current content that is not in the cache is the only copy (an edit,
+        # a lost object, what a failed run left): it is stored before the output is deleted.
+        doomed = [o.rel for o in stage.outs if o.cache and not o.persist]
+        for rel, oid in save_uncached(self.repo, doomed):
+            where = self.repo.odb.oid_path(oid)
+            self.repo.progress.message(
+                f"warning: {rel} held content that was in no cache; saved as {oid} ({where}) before "
+                "the stage replaces it"
+            )
         for o in stage.outs:
             if o.persist:
                 continue
@@ -264,7 +279,7 @@ class _Runner:
             self.repo.state.forget(o.rel)
 
     def _restore(self, stage: Stage, outs: list[dict[str, Any]]) -> bool:
-        from labvault.workspace.checkout import checkout_objects
+        from labvault.workspace.checkout import check_objects, checkout_objects
 
         recorded = {o.get("path"): o for o in outs if isinstance(o, dict)}
         wanted = []
@@ -280,6 +295,7 @@ class _Runner:
                 if tree is None or not all(self.repo.odb.exists(c) for _, c in tree):
                     return False
             wanted.append((o.rel, oid))
+        check_objects(self.repo, wanted)
         self._clear_outs(stage)
         checkout_objects(self.repo, wanted)
         return True

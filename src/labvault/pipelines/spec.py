@@ -14,6 +14,7 @@ from labvault.pipelines.template import default_context, expand_stage, load_vars
 from labvault.pipelines.yamlio import read_yaml
 from labvault.workspace.index import find_control_files
 from labvault.workspace.repo import Repo
+from labvault.workspace.safepath import output_problem
 
 PIPELINE_FILE = "dvc.yaml"
 LOCK_FILE = "dvc.lock"
@@ -164,6 +165,9 @@ def _parse_stage(name: str, d: dict[str, Any], dvcfile: str, where: str,
     for o in outs:
         if not o.rel or o.rel.startswith("../"):
             raise PipelineError(f"{where}: output {o.path!r} leaves the repository")
+        why = output_problem(o.rel)
+        if why is not None:
+            raise PipelineError(f"{where}: output {o.path!r} {why}", "outputs must be data files or folders")
     return Stage(
         name=name, dvcfile=dvcfile, wdir=wdir, cmd=cmd_v, deps=tuple(deps), params=tuple(params), outs=tuple(outs),
         frozen=bool(d.get("frozen", False)), always_changed=bool(d.get("always_changed", False)), desc=d.get("desc"),

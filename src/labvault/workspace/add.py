@@ -26,6 +26,7 @@ from labvault.workspace.pointer import (
     write_pointer,
 )
 from labvault.workspace.repo import Repo
+from labvault.workspace.safepath import guard_for
 from labvault.workspace.scan import Content, Scanner
 
 
@@ -91,6 +92,7 @@ def add(repo: Repo, targets: list[str]) -> list[Recorded]:
                 f"{in_git[0]} is already tracked by git", f"stop that first with `git rm -r --cached {in_git[0]}`"
             )
     with repo.locked():
+        _check_places(repo, rels)
         results = [_record(repo, rel, None) for rel in rels]
         _finish(repo, [r.pointer for r in results], [r.path for r in results])
     return results
@@ -99,9 +101,18 @@ def add(repo: Repo, targets: list[str]) -> list[Recorded]:
 def commit(repo: Repo, targets: list[str] | None) -> list[Recorded]:
     tracked = [t for t in select(workspace_outputs(repo), repo, targets) if t.out.use_cache]
     with repo.locked():
+        _check_places(repo, [t.rel for t in tracked])
         results = [_record(repo, t.rel, t) for t in tracked]
         _finish(repo, [r.pointer for r in results if r.changed], [])
     return results
+
+
+def _check_places(repo: Repo, rels: list[str]) -> None:
+    """add and commit write the pointer and .gitignore beside each output and, with link caches,
+    links into it: every output must really lie inside the repo (checked before any is stored)."""
+    guard = guard_for(repo)
+    for rel in rels:
+        guard.check_output(rel, os.path.isdir(repo.abspath(rel)))
 
 
 def _adopt_mode(repo: Repo) -> str:

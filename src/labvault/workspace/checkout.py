@@ -18,6 +18,7 @@ from labvault.errors import CacheError, WorkspaceConflictError, from_os_error
 from labvault.fsutil import tmp_owner_alive
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.repo import Repo
+from labvault.workspace.safepath import Guard, guard_for
 from labvault.workspace.scan import Content, Scanner
 from labvault.workspace.snapshot import pack_record
 
@@ -75,8 +76,9 @@ def checkout(
     tracked = [t for t in select(candidates, repo, targets) if t.out.use_cache and t.out.oid]
     with repo.locked():
         plan = _Plan()
+        guard = guard_for(repo)
         for t in tracked:
-            _plan_output(repo, t, plan, relink)
+            _plan_output(repo, t, plan, relink, guard)
         if plan.at_risk and not force:
             first = plan.at_risk[0]
             more = f" (and {len(plan.at_risk) - 1} more)" if len(plan.at_risk) > 1 else ""
@@ -92,9 +94,10 @@ def _is_dir_on_disk(path: str) -> bool:
     return os.path.isdir(path) and not os.path.islink(path)
 
 
-def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool) -> None:
+def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool, guard: Guard) -> None:
     out = t.out
     assert out.oid is not None
+    guard.check_output(t.rel, out.is_dir)
     odb = repo.odb
     path = str(repo.abspath(t.rel))
     scanner = Scanner(repo, store=False, legacy=out.legacy)
@@ -130,6 +133,27 @@ def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool) -> None:
     else:
         current_files = _current_dir(repo, t.rel, path, scanner, plan) if os.path.isdir(path) else {}
     _plan_tree(repo, t, tree, current_files, plan, relink)
+    _check_folders(guard, plan.writes[-1] if plan.writes and plan.writes[-1].out_rel == t.rel else None)
+
+
+def _check_pairs(guard: Guard, rel: str, base: str, is_dir: bool, pairs: list[tuple[str, str]]) -> None:
+    guard.check_output(rel, is_dir)
+    if is_dir:
+        _check_folders(guard, _Writes(base, rel, False, False, [inner for inner, _ in pairs]))
+
+
+def _check_folders(guard: Guard, todo: _Writes | None) -> None:
+    """Every folder a folder output's files go into must really be inside it: a sub-folder that
+    is a symlink (committed in git) must not receive files through it."""
+    if todo is None:
+        return
+    seen: set[str] = {""}
+    for inner in todo.inners:
+        cut = inner.rfind("/")
+        folder = inner[:cut] if cut > 0 else ""
+        if folder not in seen:
+            seen.add(folder)
+            guard.check_folder(f"{todo.base}/{folder}", f"{todo.out_rel}/{inner}")
 
 
 def _stale_siblings(path: str, plan: _Plan) -> None:
@@ -360,6 +384,7 @@ def relink_output(repo: Repo, rel: str, content: Content) -> None:
     odb = repo.odb
     base = str(repo.abspath(rel))
     pairs = [("", content.oid)] if not content.is_dir else list(content.files().items())
+    _check_pairs(guard_for(repo), rel, base, content.is_dir, pairs)
     names: list[str] = []
     recs = bytearray()
     for inner, oid in pairs:
@@ -376,13 +401,25 @@ def relink_output(repo: Repo, rel: str, content: Content) -> None:
     repo.state.update_records(rel, names, recs)
 
 
+def check_objects(repo: Repo, items: list[tuple[str, str]]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """Refuse (PathError) any of ``items`` (repo-relative path, oid) that would be written outside
+    the repo's data; returns (path, absolute path, (inner path, oid) pairs) for each."""
+    odb = repo.odb
+    guard = guard_for(repo)
+    planned = []
+    for rel, oid in items:
+        base = str(repo.abspath(rel))
+        pairs = list(odb.load_tree(oid)) if oid.endswith(".dir") else [("", oid)]
+        _check_pairs(guard, rel, base, oid.endswith(".dir"), pairs)
+        planned.append((rel, base, pairs))
+    return planned
+
+
 def checkout_objects(repo: Repo, items: list[tuple[str, str]]) -> None:
     """Write the objects ``(repo-relative path, oid)`` into the workspace (paths must be free)."""
     linker = repo.linker()
     odb = repo.odb
-    for rel, oid in items:
-        base = str(repo.abspath(rel))
-        pairs = list(odb.load_tree(oid)) if oid.endswith(".dir") else [("", oid)]
+    for rel, base, pairs in check_objects(repo, items):
         names: list[str] = []
         recs = bytearray()
         for inner, o in pairs:

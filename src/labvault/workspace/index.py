@@ -11,6 +11,7 @@ from typing import Any
 from labvault.errors import OverlapError, PathError, PointerError
 from labvault.workspace.pointer import POINTER_SUFFIX, Out, Pointer, load_pointer, parse_pointer
 from labvault.workspace.repo import DVC_DIR, Repo
+from labvault.workspace.safepath import output_problem
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ def outputs_of(pointer: Pointer, pointer_rel_dir: str) -> list[Tracked]:
         rel = posixpath.normpath(posixpath.join(pointer_rel_dir, out.path)) if pointer_rel_dir else out.path
         if rel.startswith("../") or rel == "..":
             raise PointerError(f"{pointer.file}: output {out.path!r} leaves the repository")
+        why = output_problem(rel)
+        if why is not None:
+            raise PointerError(f"{pointer.file}: output {rel!r} {why}", "the pointer is corrupt or hostile; fix or delete it")
         prel = posixpath.join(pointer_rel_dir, pointer.file.name) if pointer_rel_dir else pointer.file.name
         result.append(Tracked(pointer, i, rel, prel))
     return result

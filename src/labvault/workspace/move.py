@@ -11,6 +11,7 @@ from labvault.workspace.ignore import gitignore_add, gitignore_remove
 from labvault.workspace.index import check_no_overlap, select, workspace_outputs
 from labvault.workspace.pointer import Pointer, pointer_for, write_pointer
 from labvault.workspace.repo import Repo
+from labvault.workspace.safepath import guard_for
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ def move(repo: Repo, src: str, dst: str) -> Moved:
     if new_pointer_file.exists():
         raise PathError(f"{new_pointer_file} already exists", "choose another destination")
     with repo.locked():
+        guard = guard_for(repo)
+        is_dir = os.path.isdir(src_abs) and not os.path.islink(src_abs)
+        guard.check_output(t.rel, is_dir)  # the rename leaves from there ...
+        guard.check_output(dst_rel, is_dir)  # ... and lands there, with the new pointer beside it
         try:
             dst_abs.parent.mkdir(parents=True, exist_ok=True)
             if os.path.lexists(src_abs):

@@ -16,6 +16,7 @@ from typing import Any
 
 from labvault.errors import PointerError
 from labvault.fsutil import atomic_write_text
+from labvault.workspace.safepath import output_problem
 
 POINTER_SUFFIX = ".dvc"
 _HASH_KEYS = ("md5", "size", "nfiles", "isexec", "hash", "path")
@@ -160,6 +161,9 @@ def parse_pointer(text: str, where: str) -> Pointer:
         norm = posixpath.normpath(path)
         if posixpath.isabs(norm) or norm.startswith("../") or norm == "..":
             raise PointerError(f"{where}: output path {path!r} leaves the repository", "outputs must be inside the repo")
+        why = output_problem(norm)
+        if why is not None:
+            raise PointerError(f"{where}: output path {path!r} {why}", "the pointer is corrupt or hostile; fix or delete it")
         md5 = item.get("md5")
         if md5 is not None and (not isinstance(md5, str) or not _is_oid(md5)):
             raise PointerError(f"{where}: output {path!r} has a malformed md5 {md5!r}")

@@ -7,9 +7,11 @@ import shutil
 from dataclasses import dataclass
 
 from labvault.errors import from_os_error
+from labvault.workspace.atrisk import refuse_if_uncached
 from labvault.workspace.ignore import gitignore_remove
 from labvault.workspace.index import select, workspace_outputs
 from labvault.workspace.repo import Repo
+from labvault.workspace.safepath import guard_for
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,9 @@ class Removed:
     data_deleted: bool
 
 
-def remove(repo: Repo, targets: list[str], outs: bool = False) -> list[Removed]:
+def remove(repo: Repo, targets: list[str], outs: bool = False, force: bool = False) -> list[Removed]:
+    """Stop tracking ``targets``; with ``outs`` also delete their data, refusing (exit 4,
+    nothing changed) when a file's current content is not in the cache, unless ``force``."""
     chosen = select(workspace_outputs(repo), repo, targets)
     by_pointer: dict[str, list[str]] = {}
     files = {}
@@ -28,6 +32,17 @@ def remove(repo: Repo, targets: list[str], outs: bool = False) -> list[Removed]:
         files[t.pointer_rel] = t.pointer
     results = []
     with repo.locked():
+        guard = guard_for(repo)
+        doomed: list[str] = []
+        for prel in by_pointer:  # check everything before changing anything
+            pointer = files[prel]
+            for out in pointer.outs:
+                rel = pointer.out_abspath(out).relative_to(repo.root).as_posix()
+                path = str(repo.abspath(rel))
+                guard.check_output(rel, os.path.isdir(path) and not os.path.islink(path))
+                doomed.append(rel)
+        if outs and not force:
+            refuse_if_uncached(repo, doomed, "remove --outs")
         for prel, rels in by_pointer.items():
             pointer = files[prel]
             for out in pointer.outs:

@@ -9,6 +9,7 @@ from labvault.errors import from_os_error
 from labvault.fsutil import tmp_name
 from labvault.workspace.index import select, workspace_outputs
 from labvault.workspace.repo import Repo
+from labvault.workspace.safepath import guard_for
 
 
 def _unprotect_file(path: str) -> bool:
@@ -25,7 +26,12 @@ def _unprotect_file(path: str) -> bool:
 def unprotect(repo: Repo, targets: list[str]) -> list[str]:
     changed: list[str] = []
     with repo.locked():
-        for t in select(workspace_outputs(repo), repo, targets):
+        guard = guard_for(repo)
+        chosen = select(workspace_outputs(repo), repo, targets)
+        for t in chosen:  # every output checked before any file is replaced
+            base = str(repo.abspath(t.rel))
+            guard.check_output(t.rel, os.path.isdir(base) and not os.path.islink(base))
+        for t in chosen:
             base = str(repo.abspath(t.rel))
             paths = [base]
             if os.path.isdir(base) and not os.path.islink(base):
