@@ -6,9 +6,11 @@
     ├── UsageError                     exit 2   bad arguments
     ├── NotARepoError                  exit 2   no .dvc/ found
     ├── ConfigError                    exit 2   bad or unknown configuration key / value
-    ├── PathError                      exit 2   missing path, outside the repo, inside .dvc/
+    ├── PathError                      exit 2   missing path, outside the repo, inside .dvc/,
+    │                                           an output behind a symlink leaving the repo
     ├── OverlapError                   exit 2   an output inside a tracked directory, or the reverse
-    ├── PointerError                   exit 2   a malformed .dvc file
+    ├── PointerError                   exit 2   a malformed .dvc file, or one naming .git/.dvc
+    │                                           or a control file
     ├── ManifestError                  exit 3   a malformed or unsafe .dir manifest
     ├── CacheError                     exit 3   a missing or corrupt cache object
     │   └── CorruptObjectError         exit 3
@@ -16,12 +18,17 @@
     ├── LockTimeoutError               exit 5   another process held the repo lock for too long
     ├── StorageError                   exit 6   permission denied, disk full, other OS failures
     ├── ScmError                       exit 7   git failed or a revision is unknown
-    ├── RemoteError                    exit 8   a remote is unreachable, refuses access, lacks a bucket
+    ├── RemoteError                    exit 8   a remote or url is unreachable after the retries,
+    │   │                                       refuses the credentials, lacks its bucket/container
+    │   │                                       or folder (push, pull, fetch, status -c, cp, ls)
     │   └── MissingBackendError        exit 8   the package for a storage kind is not installed
     ├── PipelineError                  exit 2   a bad dvc.yaml / params file (points at file, stage, key)
     │   └── StageFailedError           exit 1   a stage's command failed
     └── CatalogError                   exit 2   unknown entity, malformed filter, duplicate version,
                                                 unreachable catalog database
+
+The command line maps each error to its exit code (``exit_code``) and prints ``error: <line()>``;
+Ctrl-C exits 130. docs/design.md and docs/cli-contract.md hold the same table.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ A crash at any instant leaves either the old content or the new one, never a mix
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from labvault.errors import from_os_error
@@ -20,12 +21,27 @@ def tmp_name(path: str | os.PathLike[str]) -> str:
     return os.path.join(head, f".{tail}.{os.getpid()}-{os.urandom(4).hex()}{TMP_SUFFIX}")
 
 
+# exactly what tmp_name makes: "." name "." pid "-" 8 hex digits ".lvtmp"
+_TMP_EXACT = re.compile(r"\..+\.([1-9][0-9]{0,9})-[0-9a-f]{8}" + re.escape(TMP_SUFFIX), re.DOTALL)
+
+
 def is_tmp_name(name: str) -> bool:
     return name.startswith(".") and name.endswith(TMP_SUFFIX)
 
 
-def tmp_owner_alive(name: str) -> bool:
-    """Whether the process that made temp file ``name`` still runs (unknown owner: False)."""
+def is_exact_tmp_name(name: str) -> bool:
+    """Whether ``name`` has exactly the form :func:`tmp_name` gives (a user's own file named
+    ``.x.lvtmp`` does not)."""
+    return _TMP_EXACT.fullmatch(name) is not None
+
+
+def tmp_owner_alive(name: str, path: str | None = None) -> bool:
+    """Whether the process that made temp file ``name`` may still run (unknown owner: False).
+
+    With ``path`` (the temp file itself), a process that started after the file's ctime (a
+    rename, link or write sets it) cannot have made it: its pid was reused, and the writer is
+    gone. Start times are read from ``/proc`` (whole seconds of boot time, hence a 2 s margin).
+    """
     try:
         pid = int(name.rsplit(".", 2)[-2].split("-")[0])
     except (ValueError, IndexError):
@@ -35,8 +51,29 @@ def tmp_owner_alive(name: str) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
+    if path is not None:
+        started = _process_start(pid)
+        if started is not None:
+            try:
+                made = os.lstat(path).st_ctime
+            except OSError:
+                return True
+            if started > made + 2.0:
+                return False
     return True
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), from /proc; None if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        with open("/proc/stat", "rb") as f:
+            btime = next(int(ln.split()[1]) for ln in f if ln.startswith(b"btime "))
+        return btime + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:

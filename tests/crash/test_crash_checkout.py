@@ -211,3 +211,39 @@ def test_checkout_killed_with_a_file_in_flight(checkout_world: CheckoutWorld) ->
         finally:
             rmtree(repo)
     pytest.fail("no file was caught in flight, even with a bigger file: " + "; ".join(contexts))
+
+
+def test_status_after_a_killed_checkout_removes_its_temp_files(checkout_world: CheckoutWorld) -> None:
+    """Kill checkout with a file in flight, then run only ``status``: the killed writer's temp
+    files are gone (no later command may leave them for dvc to report as data), the output is
+    reported as it is (not clean), and the rerun of checkout still restores the target. When no
+    write is caught in flight, the attempt is repeated with a bigger file; never caught: a failure."""
+    w = checkout_world
+    contexts = []
+    for attempt, big_mb in enumerate((BIG_MB, BIG_MB, 4 * BIG_MB, 16 * BIG_MB)):
+        repo = w.base / f"leftover-{attempt}"
+        _copy_repo(w.template, repo)
+        try:
+            target = _bigger_target(w, repo, big_mb) if big_mb != BIG_MB else w.v1
+            _checkout_v1(repo, w.env)
+
+            def temps(repo: Path = repo) -> list[str]:
+                return [rel for rel, _ in entry_ids(repo / "data") if rel.endswith(".lvtmp")]
+
+            k, context = kill_at_point(
+                repo, w.env, ["checkout"], ("progress", 1.0), w.duration * big_mb / BIG_MB,
+                lambda: 1.0 if temps() else 0.0,
+            )
+            contexts.append(f"{big_mb} MiB: {context}")
+            if not (k.killed and temps()):
+                continue
+            status = status_clean(repo, w.env)
+            assert temps() == [], f"{context}: status left {temps()}"
+            assert not status["clean"], context  # the checkout did not finish
+            rerun = lv(repo, w.env, "checkout", check=False)
+            assert rerun.returncode == 0, f"{context}: {rerun.stderr}"
+            assert file_digests(repo) == target, context
+            return
+        finally:
+            rmtree(repo)
+    pytest.fail("no temp file was caught in flight, even with a bigger file: " + "; ".join(contexts))

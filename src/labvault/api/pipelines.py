@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labvault.errors import LabvaultError
+from labvault.errors import LabvaultError, PipelineError
 from labvault.pipelines import repro as _repro
 from labvault.pipelines.executors import DaskExecutor, Executor, LocalExecutor
 from labvault.pipelines.status import StageStatus
@@ -194,11 +194,25 @@ def _values_diff(kind: str, a_rev: str, b_rev: str, targets: list[str] | None, a
     from labvault.pipelines import metrics as _metrics
 
     a, b, changes = _metrics.diff_values(r, a_rev, b_rev, _targets(r, targets), all, kind)
+    if kind == "params":
+        _refuse_unreadable_params(a, b)
     failed = tuple(v.rev for v in (a, b) if v.error or any(f.error for f in v.files))
     from labvault.pipelines.metrics import Change
 
     moved = tuple(Change(_cwd_relative(r, c.path), c.key, c.old, c.new, c.diff) for c in changes)
     return ValuesDiff(kind, a_rev, b_rev, moved, failed)
+
+
+def _refuse_unreadable_params(*sides: RevisionValues) -> None:
+    """A params file that cannot be read makes the diff meaningless (every key would read as
+    removed): one error naming the file, the revision and the problem (DVC only warns)."""
+    for side in sides:
+        where = "the workspace" if side.rev == "workspace" else f"revision {side.rev}"
+        if side.error:
+            raise PipelineError(f"cannot read the params in {where}: {side.error}")
+        for f in side.files:
+            if f.error:
+                raise PipelineError(f"cannot read {f.path} in {where}: {f.error}")
 
 
 def metrics_diff(

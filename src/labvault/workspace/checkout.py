@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from labvault.core.links import Linker
 from labvault.core.tree import Tree
 from labvault.errors import CacheError, WorkspaceConflictError, from_os_error
-from labvault.fsutil import tmp_owner_alive
+from labvault.fsutil import is_exact_tmp_name, tmp_owner_alive
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.repo import Repo
 from labvault.workspace.safepath import Guard, guard_for
@@ -162,14 +162,14 @@ def _stale_siblings(path: str, plan: _Plan) -> None:
 
     folder, name = os.path.split(path)
     for p in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.*.lvtmp")):
-        if not tmp_owner_alive(os.path.basename(p)):
+        if is_exact_tmp_name(os.path.basename(p)) and not tmp_owner_alive(os.path.basename(p), p):
             plan.stale.append(p)
 
 
 def _current_dir(repo: Repo, rel: str, path: str, scanner: Scanner, plan: _Plan | None = None) -> dict[str, str]:
     content = scanner.scan(rel)
     if plan is not None:
-        plan.stale.extend(p for p in scanner.leftovers if not tmp_owner_alive(os.path.basename(p)))
+        plan.stale.extend(p for p in scanner.leftovers if not tmp_owner_alive(os.path.basename(p), p))
     if content is None:
         return {}
     return content.files()

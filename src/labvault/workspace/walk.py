@@ -1,6 +1,6 @@
 """Walking an output's folder: its files with their stat, a folder at a time, like DVC's walk
 (symlinks to files followed, symlinked folders skipped, .dvcignore applied, labvault's own temp
-files set aside). A folder that the read-ahead helper (``prefetch``) already listed is taken
+files set aside, or deleted when their writer was killed). A folder that the read-ahead helper (``prefetch``) already listed is taken
 from it instead of being read again."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import stat as statmod
 from collections.abc import Iterator, Sequence
 
 from labvault.errors import PathError, from_os_error
-from labvault.fsutil import is_tmp_name
+from labvault.fsutil import is_exact_tmp_name, tmp_owner_alive
 from labvault.workspace.ignore import ALWAYS_IGNORED, DVCIGNORE, IgnoreChecker
 from labvault.workspace.prefetch import DIR_FLAGS, ENTRY, Listing, listing
 
@@ -22,7 +22,10 @@ def iter_walk(top: str, checker: IgnoreChecker, leftovers: list[str] | None = No
     """The files under ``top``, a folder at a time (symlinks to files followed, symlinked folders
     skipped, like DVC). Only one folder's entries are held at once.
 
-    Temp files that an interrupted labvault left behind are not data: they go to ``leftovers``.
+    labvault's temp files (exactly ``.<name>.<pid>-<8 hex>.lvtmp``) are never data: one whose
+    writer is gone (killed mid-write) is deleted as the walk meets it, whatever the command, so
+    no folder is called clean while it holds one; one whose writer still runs belongs to that
+    command (it will rename or delete it) and goes to ``leftovers``.
     """
     stack = [(top, "")]
     while stack:
@@ -36,6 +39,19 @@ def iter_walk(top: str, checker: IgnoreChecker, leftovers: list[str] | None = No
 def walk_dir(top: str, checker: IgnoreChecker, leftovers: list[str] | None = None) -> list[FileStat]:
     """Every file under ``top`` in one list (see :func:`iter_walk`)."""
     return [f for files in iter_walk(top, checker, leftovers) for f in files]
+
+
+def drop_if_stale(path: str) -> bool:
+    """Delete the temp file ``path`` if the process that wrote it is gone; whether it is gone."""
+    if tmp_owner_alive(os.path.basename(path), path):
+        return False
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False  # not ours to delete (permissions): left alone, and still not data
+    return True
 
 
 def _walk_level(
@@ -104,8 +120,8 @@ def _sort_names(
         if is_dir[i]:
             if not (name in ALWAYS_IGNORED or (check and checker(rel + name, True, False))):
                 subdirs.append((base + name, rel + name + "/"))
-        elif name[0] == "." and is_tmp_name(name):
-            if leftovers is not None:
+        elif name[0] == "." and is_exact_tmp_name(name):
+            if not drop_if_stale(base + name) and leftovers is not None:
                 leftovers.append(base + name)
         elif not (check and checker(rel + name, False, False)):
             keep.append(i)
