@@ -5,7 +5,6 @@ still running, and treats anything not of labvault's exact temp form as data."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
