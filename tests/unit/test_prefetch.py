@@ -33,7 +33,8 @@ def _tree(root: Path) -> None:
     (root / "ignored.log").write_text("ignored file")
     (root / "target.txt").write_text("the target")
     os.symlink(root / "target.txt", root / "link.txt")
-    (root / ".target.txt.999999-0a0b0c0d.lvtmp").write_text("an interrupted write")  # not data
+    # a write in progress (its writer, this process, runs): not data, set aside by both walks
+    (root / f".target.txt.{os.getpid()}-0a0b0c0d.lvtmp").write_text("a write in progress")
 
 
 def _walk(root: Path, repo_root: Path) -> tuple[list[walk.FileStat], list[str]]:
