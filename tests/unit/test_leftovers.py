@@ -37,7 +37,7 @@ def _status(lv: Runner) -> dict[str, object]:
     return result
 
 
-@pytest.mark.parametrize("command", [["status", "--json"], ["add", "data"], ["checkout"], ["diff"]])
+@pytest.mark.parametrize("command", [["status", "--json"], ["add", "data"], ["checkout"], ["commit"]])
 def test_a_dead_writers_temp_file_is_removed_by_the_next_command(data_repo: Path, lv: Runner, command: list[str]) -> None:
     leftover = data_repo / "data" / "sub" / f".b.txt.{_dead_pid()}-0123abcd.lvtmp"
     leftover.write_bytes(b"half a file")
