@@ -137,9 +137,28 @@ def move(src: str, dst: str, repo: PathLike | None = None) -> Moved:
 
 
 def list_outputs(repo: PathLike | None = None) -> list[Listed]:
+    """Outputs of ``.dvc`` files and cached outputs of pipeline stages, as ``dvc list --dvc-only``
+    shows them: recorded hash, size and file count (none for a stage that never ran)."""
+    from labvault.pipelines.revision import Snapshot
     from labvault.workspace import listing as _listing
 
-    return _listing.list_outputs(_open(repo, NULL_PROGRESS))
+    r = _open(repo, NULL_PROGRESS)
+    p = Snapshot(r, None).pipelines()
+    recorded = {o.rel: o for o in p.lock_outs}
+    staged = []
+    for stage in p.stages:
+        for out in stage.outs:
+            if not out.cache:
+                continue
+            lo = recorded.get(out.rel)
+            if lo is None:  # declared, never run
+                staged.append(_listing.Listed(out.rel, stage.lockfile, None, None, None, False, False, stage.address))
+                continue
+            staged.append(_listing.Listed(
+                out.rel, lo.lockfile, lo.oid, lo.size, lo.nfiles if lo.is_dir else None, lo.is_dir,
+                r.odb.exists(lo.oid, lo.legacy), stage.address,
+            ))
+    return _listing.list_outputs(r, staged)
 
 
 def diff(a_rev: str | None = None, b_rev: str | None = None, repo: PathLike | None = None) -> DiffReport:

@@ -36,7 +36,7 @@ class LockedOut:
     nfiles: int | None
     legacy: bool  # recorded without `hash: md5` (a DVC 2.x lock)
     cache: bool
-    stage: str
+    stage: str  # its address (`name`, or `sub/dvc.yaml:name`)
     lockfile: str  # repo-relative
 
     @property
@@ -93,7 +93,7 @@ def _record_locks(root: Path, into: Pipelines) -> None:
             size, nfiles = o.get("size"), o.get("nfiles")
             into.lock_outs.append(LockedOut(
                 rel, o["md5"], size if isinstance(size, int) else None, nfiles if isinstance(nfiles, int) else None,
-                "hash" not in o, cache, s.name, s.lockfile,
+                "hash" not in o, cache, s.address, s.lockfile,
             ))
 
 
