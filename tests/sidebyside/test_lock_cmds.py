@@ -9,12 +9,9 @@ spaces. A second round changes one stage's input, so the lock is updated in plac
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import Runner
+from tests.sidebyside.harness import SideBySide
 
 pytestmark = pytest.mark.interop
 
@@ -66,31 +63,14 @@ stages:
 """
 
 
-def _lock(root: Path) -> bytes:
-    return (root / "dvc.lock").read_bytes()
-
-
 @pytest.mark.slow
-def test_lock_bytes_for_long_and_odd_cmds(
-    git_repo: Path, lv: Runner, dvc: Runner, git: Runner, tmp_path: Path
-) -> None:
-    lv("init")
-    (git_repo / "dvc.yaml").write_text(DVC_YAML, encoding="utf-8")
-    (git_repo / "in.txt").write_text("one\n")
-    git("add", "-A")
-    git("commit", "-q", "-m", "pipeline")
-    theirs = tmp_path / "theirs"
-    shutil.copytree(git_repo, theirs, symlinks=True)
-
-    lv("repro")
-    dvc("repro", cwd=theirs)
-    assert _lock(git_repo).decode() == _lock(theirs).decode()
-    first = next(line for line in _lock(theirs).decode().splitlines() if line.startswith("    cmd: true 'word00"))
+def test_lock_bytes_for_long_and_odd_cmds(sbs: SideBySide) -> None:
+    sbs.write({"dvc.yaml": DVC_YAML, "in.txt": "one\n"}).git_commit("pipeline")
+    sbs.repro()
+    text = sbs.assert_same_lock().decode()
+    first = next(line for line in text.splitlines() if line.startswith("    cmd: true 'word00"))
     assert "word39" not in first  # dvc did wrap the long command
 
-    for root in (git_repo, theirs):
-        (root / "in.txt").write_text("two\n")
-    lv("repro")
-    dvc("repro", cwd=theirs)
-    assert _lock(git_repo).decode() == _lock(theirs).decode()
-    assert _lock(git_repo) == _lock(theirs)
+    sbs.write({"in.txt": "two\n"})
+    sbs.repro()
+    sbs.assert_same_lock()
