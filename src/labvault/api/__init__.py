@@ -49,6 +49,13 @@ if TYPE_CHECKING:
         record_run,
         register_many,
     )
+    from labvault.api.checksums import (
+        ChecksumEntry,
+        ChecksumsChecked,
+        ChecksumsWritten,
+        checksums_check,
+        checksums_write,
+    )
     from labvault.api.config import config_get, config_list, config_set, config_unset
     from labvault.api.data import (
         GcResult,
@@ -115,6 +122,11 @@ _WHERE = {
     "CardReport": "labvault.api.project",
     "CatalogEntry": "labvault.api.catalog",
     "CatalogLocation": "labvault.api.catalog",
+    "ChecksumEntry": "labvault.api.checksums",
+    "ChecksumsChecked": "labvault.api.checksums",
+    "ChecksumsWritten": "labvault.api.checksums",
+    "checksums_check": "labvault.api.checksums",
+    "checksums_write": "labvault.api.checksums",
     "CopyResult": "labvault.api.storage",
     "DagView": "labvault.api.pipelines",
     "DeletePlan": "labvault.api.catalog",
@@ -213,6 +225,9 @@ __all__ = [
     "CardReport",
     "CatalogEntry",
     "CatalogLocation",
+    "ChecksumEntry",
+    "ChecksumsChecked",
+    "ChecksumsWritten",
     "CopyResult",
     "DagView",
     "DeletePlan",
@@ -251,6 +266,8 @@ __all__ = [
     "catalog_unalias",
     "catalog_url_for",
     "checkout",
+    "checksums_check",
+    "checksums_write",
     "commit",
     "config_get",
     "config_list",

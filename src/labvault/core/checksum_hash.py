@@ -1,0 +1,160 @@
+"""md5 of many files at once, for checksum files: threads over files, pipelined reads for big ones.
+
+``hashlib`` releases the GIL while hashing more than 2 KiB and ``os.read``/``os.readv`` release it
+while reading, so a small pool of threads keeps both cores busy on a tree of small files. The pool
+lives inside :func:`md5_many` and is shut down before it returns (no thread outlives the call).
+A big file is one md5 stream: a reader thread fills the next buffer while the calling thread
+hashes the current one, so reading and hashing overlap instead of alternating.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from labvault.core.hashing import md5
+
+BIG_FILE = 64 << 20
+BUFFER = 4 << 20
+SMALL_READ = 1 << 20
+BATCH = 64
+
+
+@dataclass(frozen=True)
+class Hashed:
+    """md5 and size of a file, or the OS error that kept it from being read."""
+
+    md5: str | None
+    size: int
+    error: OSError | None
+
+
+def _md5_small(path: str) -> Hashed:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        h = md5()
+        size = 0
+        while chunk := os.read(fd, SMALL_READ):
+            size += len(chunk)
+            h.update(chunk)
+            if size >= BIG_FILE:
+                return _md5_pipelined(fd, h, size)
+        return Hashed(h.hexdigest(), size, None)
+    finally:
+        os.close(fd)
+
+
+def _md5_pipelined(fd: int, h: object, done: int) -> Hashed:
+    """Finish hashing ``fd`` (``done`` bytes already in ``h``) with a reader thread one buffer ahead."""
+    hasher = h  # hashlib object; typed loosely to keep hashlib's private type out of the signature
+    bufs = [bytearray(BUFFER), bytearray(BUFFER)]
+    filled: list[int] = [0, 0]
+    ready = [threading.Semaphore(0), threading.Semaphore(0)]
+    free = [threading.Semaphore(1), threading.Semaphore(1)]
+    failure: list[OSError] = []
+
+    def reader() -> None:
+        k = 0
+        while True:
+            free[k].acquire()
+            try:
+                n = os.readv(fd, [bufs[k]])
+            except OSError as exc:
+                failure.append(exc)
+                n = 0
+            filled[k] = n
+            ready[k].release()
+            if n == 0:
+                return
+            k ^= 1
+
+    with _posix_sequential(fd):
+        t = threading.Thread(target=reader, name="labvault-md5-reader", daemon=True)
+        t.start()
+        k = 0
+        size = done
+        while True:
+            ready[k].acquire()
+            n = filled[k]
+            if n == 0:
+                break
+            hasher.update(memoryview(bufs[k])[:n])  # type: ignore[attr-defined]
+            size += n
+            free[k].release()
+            k ^= 1
+        t.join()
+    if failure:
+        raise failure[0]
+    return Hashed(hasher.hexdigest(), size, None)  # type: ignore[attr-defined]
+
+
+class _posix_sequential:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __enter__(self) -> None:
+        if hasattr(os, "posix_fadvise"):
+            try:
+                os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            except OSError:
+                pass
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def md5_one(path: str) -> Hashed:
+    """md5 of one file (an unreadable file gives its error, not an exception)."""
+    try:
+        return _md5_small(path)
+    except OSError as exc:
+        return Hashed(None, 0, exc)
+
+
+def _batch(paths: Sequence[str], start: int, stop: int, out: list[Hashed | None]) -> int:
+    nbytes = 0
+    for i in range(start, stop):
+        r = md5_one(paths[i])
+        out[i] = r
+        nbytes += r.size
+    return nbytes
+
+
+def md5_many(
+    paths: Sequence[str], jobs: int | None = None, on_progress: Callable[[int, int], None] | None = None
+) -> list[Hashed]:
+    """md5 of every path, in order; ``on_progress(files, bytes)`` is called from this thread."""
+    out: list[Hashed | None] = [None] * len(paths)
+    if jobs is None:
+        jobs = default_jobs()
+    if jobs <= 1 or len(paths) <= 1:
+        for i, p in enumerate(paths):
+            r = out[i] = md5_one(p)
+            if on_progress is not None:
+                on_progress(1, r.size)
+        return [r for r in out if r is not None]
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="labvault-md5") as pool:
+        pending: dict[Future[int], int] = {}
+        for start in range(0, len(paths), BATCH):
+            stop = min(start + BATCH, len(paths))
+            pending[pool.submit(_batch, paths, start, stop, out)] = stop - start
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                nfiles = pending.pop(fut)
+                nbytes = fut.result()
+                if on_progress is not None:
+                    on_progress(nfiles, nbytes)
+    return [r for r in out if r is not None]
+
+
+def default_jobs() -> int:
+    """Threads for hashing: ``LABVAULT_JOBS`` if set, else four per core (small files wait on
+    the disk as much as on the CPU), at most 16."""
+    env = os.environ.get("LABVAULT_JOBS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(2, min(16, 4 * (os.cpu_count() or 1)))
