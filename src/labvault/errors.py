@@ -24,8 +24,10 @@
     │   └── MissingBackendError        exit 8   the package for a storage kind is not installed
     ├── PipelineError                  exit 2   a bad dvc.yaml / params file (points at file, stage, key)
     │   └── StageFailedError           exit 1   a stage's command failed
-    └── CatalogError                   exit 2   unknown entity, malformed filter, duplicate version,
-                                                unreachable catalog database
+    ├── CatalogError                   exit 2   unknown entity, malformed filter, duplicate version,
+    │                                           unreachable catalog database
+    └── LoaderError                    exit 2   a dataset file a loader cannot read as asked (missing
+                                                HDF5 key, sidecar that does not match its file)
 
 The command line maps each error to its exit code (``exit_code``) and prints ``error: <line()>``;
 Ctrl-C exits 130. docs/design.md and docs/cli-contract.md hold the same table.
@@ -120,6 +122,10 @@ class StageFailedError(PipelineError):
 
 
 class CatalogError(LabvaultError):
+    exit_code = 2
+
+
+class LoaderError(LabvaultError):
     exit_code = 2
 
 
