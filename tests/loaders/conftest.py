@@ -8,7 +8,6 @@ import h5py
 import numpy as np
 import pytest
 
-
 N_SAMPLES = 300
 CHUNK_ROWS = 16
 
