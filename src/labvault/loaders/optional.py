@@ -37,3 +37,25 @@ def worker_info() -> tuple[int, int]:
     if info is None:
         return 0, 1
     return int(info.id), int(info.num_workers)
+
+
+_registered: set[type] = set()
+
+
+def register_iterable_dataset(cls: type) -> None:
+    """Make ``isinstance(x, torch.utils.data.IterableDataset)`` true for ``cls``, when torch is installed.
+
+    DataLoader treats a dataset as iterable only if it is an IterableDataset. That class is an ABC,
+    so registering keeps torch out of the class's bases (and out of ``import labvault.loaders``);
+    torch is imported here, at the first construction, only when it is installed.
+    """
+    import importlib.util
+    import sys
+
+    if cls in _registered:
+        return
+    if "torch.utils.data" not in sys.modules and importlib.util.find_spec("torch") is None:
+        return
+    torch_data = importlib.import_module("torch.utils.data")
+    torch_data.IterableDataset.register(cls)
+    _registered.add(cls)

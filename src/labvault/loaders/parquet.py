@@ -11,7 +11,9 @@ workers; a reader gets no unit when there are fewer units than readers.
 Each unit is read with only the ``columns`` asked for, the ``filter`` applied to its rows, and
 yielded in batches of at most ``batch_size`` rows: as ``pyarrow.RecordBatch`` (``output="arrow"``)
 or as a dict of column name to numpy array (``output="numpy"``). With a DataLoader, pass
-``batch_size=None`` to the DataLoader: the dataset makes the batches.
+``batch_size=None`` to the DataLoader: the dataset makes the batches. When torch is installed the
+class is registered as a ``torch.utils.data.IterableDataset`` (an ABC registration, so torch is
+imported at the first construction, never by ``import labvault.loaders``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from labvault.errors import LoaderError, PathError, UsageError
-from labvault.loaders.optional import require, worker_info
+from labvault.loaders.optional import register_iterable_dataset, require, worker_info
 
 
 def assign_units(n_units: int, *, rank: int, world_size: int, worker: int, num_workers: int) -> range:
@@ -66,6 +68,7 @@ class ParquetDataset:
             raise LoaderError(f"no column {', '.join(map(repr, missing))} in {self.path}",
                               f"columns there: {', '.join(schema.names)}")
         self.schema = schema
+        register_iterable_dataset(type(self))
 
     def _dataset(self) -> Any:
         ds = require("pyarrow.dataset")
