@@ -116,4 +116,5 @@ class ParquetDataset:
 
 
 def _to_numpy(batch: Any) -> dict[str, Any]:
-    return {name: col.to_numpy(zero_copy_only=False) for name, col in zip(batch.schema.names, batch.columns, strict=True)}
+    """Writable arrays (one copy): torch warns on, and must not write through, read-only ones."""
+    return {name: col.to_numpy(zero_copy_only=False, writable=True) for name, col in zip(batch.schema.names, batch.columns, strict=True)}
