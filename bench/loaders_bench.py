@@ -8,6 +8,8 @@ Rows (samples/s, medians of --repeats passes, warm page cache: the files are wri
   wrapper hides ``__getitems__``), same DataLoader and shuffling.
 * ``h5-labvault``: ``H5Dataset`` with ``__getitems__`` and ``BlockShuffleSampler`` (blocks of the
   chunk rows), same DataLoader. Floor 5x ``h5-guide``, goal 20x.
+* ``h5-labvault-w0``: the same as ``h5-labvault`` with ``num_workers=0`` (no worker processes):
+  shows what moving batches between processes costs, for reference (no floor).
 * ``h5-open-item``: a kept-open h5py dataset read item by item in random order, one process.
 * ``memmap``: ``MemmapDataset.__getitems__`` on random batches of 32, one process. Floor 3x
   ``h5-open-item``.
@@ -100,11 +102,11 @@ def check(first: np.ndarray, labels: list[np.ndarray], xs: list[np.ndarray], who
         raise OutputWrong(f"{who}: a sample differs from the stored array")
 
 
-def through_loader(ds: Any, sampler: Any, first: np.ndarray, who: str) -> float:
+def through_loader(ds: Any, sampler: Any, first: np.ndarray, who: str, workers: int = 2) -> float:
     from torch.utils.data import DataLoader
 
-    loader = DataLoader(ds, batch_size=BATCH, num_workers=2, sampler=sampler,
-                        shuffle=sampler is None, multiprocessing_context="fork")
+    loader = DataLoader(ds, batch_size=BATCH, num_workers=workers, sampler=sampler,
+                        shuffle=sampler is None, multiprocessing_context="fork" if workers else None)
     labels, xs = [], []
     t0 = time.perf_counter()
     for x, y in loader:
@@ -155,6 +157,8 @@ def main() -> int:
             "h5-labvault-item": lambda: through_loader(PerItem(ours), None, first, "h5-labvault-item"),
             "h5-labvault": lambda: through_loader(ours, BlockShuffleSampler(ours, seed=int(time.time())),
                                                   first, "h5-labvault"),
+            "h5-labvault-w0": lambda: through_loader(ours, BlockShuffleSampler(ours, seed=int(time.time())),
+                                                     first, "h5-labvault-w0", workers=0),
             "h5-open-item": lambda: one_process(h5_item, n, first, "h5-open-item"),
             "memmap": lambda: one_process(mm_batch, n, first, "memmap"),
         }
@@ -166,6 +170,7 @@ def main() -> int:
     ratios = {
         "h5-labvault / h5-guide (floor 5, goal 20)": rate["h5-labvault"] / rate["h5-guide"],
         "h5-labvault-item / h5-guide": rate["h5-labvault-item"] / rate["h5-guide"],
+        "h5-labvault-w0 / h5-guide": rate["h5-labvault-w0"] / rate["h5-guide"],
         "memmap / h5-open-item (floor 3)": rate["memmap"] / rate["h5-open-item"],
     }
     out = {"provenance": current(), "quick": quick, "caches": "warm (files written just before)",
