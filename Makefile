@@ -54,12 +54,12 @@ node_modules/.stamp: package.json package-lock.json
 	@test -x node_modules/.bin/azurite-blob
 	@touch $@
 
-# PostgreSQL server binaries for the catalog tests (they start their own throwaway cluster).
-# Installed only when no /usr/lib/postgresql/*/bin/initdb exists; needs root (or sudo).
+# PostgreSQL server binaries for the catalog tests (they start their own throwaway cluster) and
+# restic (the retention oracle of tests/backup). Installed only when missing; needs root (or sudo).
 postgres:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	@{ ls /usr/lib/postgresql/*/bin/initdb && command -v restic; } >/dev/null 2>&1 || { \
 	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; }
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql restic; }
 
 lint: venv
 	$(VENV)/bin/ruff check $(LINT_DIRS)
