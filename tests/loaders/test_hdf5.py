@@ -144,3 +144,19 @@ def test_not_hdf5_refused(tmp_path: Path) -> None:
     with pytest.raises(LabvaultError) as err:
         H5Dataset(bad, "images")
     assert "bad.h5" in err.value.line()
+
+
+def test_ranks_times_workers_times_epochs_every_sample_once(h5_file: Path) -> None:
+    """Two ranks, two fork workers each, two epochs: every sample exactly once per epoch."""
+    _, labels = _truth(h5_file)
+    ds = H5Dataset(h5_file, "images", labels_key="labels")
+    samplers = [BlockShuffleSampler(ds, seed=5, rank=r, world_size=2) for r in range(2)]
+    orders = []
+    for epoch in range(2):
+        seen: list[int] = []
+        for s in samplers:
+            s.set_epoch(epoch)
+            seen.extend(int(y) for _, y in _loader_samples(ds, 2, "fork", s))
+        assert sorted(seen) == sorted(labels.tolist())
+        orders.append(seen)
+    assert orders[0] != orders[1]  # a new order each epoch
