@@ -58,7 +58,7 @@ def test_migrated_schema_equals_the_declared_tables(catalog_url: str) -> None:
     engine.dispose()
     assert [d for d in diffs if not (isinstance(d, tuple) and d[0] == "remove_table"
                                      and d[1].name == "alembic_version")] == []
-    assert migrate.HEAD == migrate._script()[1].get_current_head() == "0003"
+    assert migrate.HEAD == migrate._script()[1].get_current_head() == "0004"
 
 
 def test_second_revision_upgrades_with_its_rows(catalog_url: str) -> None:
@@ -90,7 +90,7 @@ def test_second_revision_upgrades_with_its_rows(catalog_url: str) -> None:
     assert [e.name for e in api.catalog_search("models", "params.lr = 0.01", catalog_url=catalog_url)] == ["clf"]
     engine = _engine(catalog_url)
     with engine.connect() as conn:
-        assert migrate.current_revision(conn) == "0003"
+        assert migrate.current_revision(conn) == migrate.HEAD
         kinds = conn.execute(sa.text("SELECT version_id, key, kind FROM params ORDER BY version_id, key")).all()
         assert [tuple(k) for k in kinds] == [(1, "lr", "run"), (1, "opt", "run"), (2, "lr", "model")]
         assert conn.execute(sa.text("SELECT meta FROM versions WHERE id = 3")).scalar_one() is None

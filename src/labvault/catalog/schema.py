@@ -141,3 +141,7 @@ locations = sa.Table(
     sa.Column("recorded_at", sa.DateTime(), nullable=False),
     sa.UniqueConstraint("content_hash", "remote", name="uq_locations_hash_remote"),
 )
+
+# The lab's tables (placements, access log, usage history, move journal) live in their own module
+# on the same metadata; importing it here makes ``metadata`` the whole schema.
+from labvault.catalog import lab_schema as _lab_schema  # noqa: E402,F401

@@ -62,6 +62,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("cp", "ls"), "storage_commands"),
     "catalog": "catalog_commands",
     "checksums": "checksum_commands",
+    **dict.fromkeys(("lab", "tier", "where"), "lab_commands"),
 }
 
 

@@ -1,0 +1,193 @@
+"""``lab scan``: register the units found in the tiers' areas, hashing each file's content once.
+
+A unit is an entry directly in an area folder (``datasets/``, ``models/``, ``experiments/``,
+``checkpoints/``, ``archive/``) of a folder tier: a file, or a folder taken whole. Its content hash
+is DVC's: a file's md5, or a folder's ``.dir`` oid (the md5 of its manifest plus ``.dir``), so a
+unit added to a repo has the same hash. Symlinks are not followed (the mover leaves one at a
+moved unit's old path); hidden entries and labvault temp files are skipped.
+
+The stat cache (``lab_file_stats``): a file whose inode, size and mtime match its row is not read
+again. A file modified less than 50 ms before the scan is not cached (an edit within the same
+timestamp tick could go unseen). Placements under a scanned area that are gone become ``missing``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from labvault.catalog.store import Catalog
+from labvault.core.hashing import md5_file
+from labvault.core.tree import Tree
+from labvault.errors import from_os_error
+from labvault.fsutil import is_tmp_name
+from labvault.tiers.lab import LabConfig, Tier
+from labvault.tiers.types import ScanResult, UnitName
+from labvault.tiers.units import (
+    FileStat,
+    Found,
+    file_stats,
+    mark_missing,
+    record_found,
+    tier_placements,
+)
+
+Namer = Callable[[str, str, bool], UnitName]
+AREA_KINDS = {"datasets": "dataset", "models": "model", "experiments": "experiment",
+              "checkpoints": "checkpoint", "archive": "dataset"}
+RACY_NS = 50_000_000
+BATCH = 200
+
+
+def folder_namer(area: str, entry: str, is_dir: bool) -> UnitName:
+    """The plain naming: the area tells the kind, the entry's name is the unit's name."""
+    return UnitName(AREA_KINDS.get(area, "dataset"), entry)
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.hashed = 0
+        self.hashed_bytes = 0
+        self.cached = 0
+
+
+def scan_lab(cat: Catalog, lab: LabConfig, namer: Namer = folder_namer, tiers: list[str] | None = None) -> ScanResult:
+    """Scan every folder tier (or those named) and record what it holds in the catalog."""
+    counts = _Counts()
+    outcomes: dict[str, int] = {}
+    skipped: list[str] = []
+    missing = 0
+    started_ns = time.time_ns()
+    for tier in lab.tiers:
+        if tier.path is None or (tiers is not None and tier.name not in tiers):
+            continue
+        known = tier_placements(cat, tier.name)
+        seen: set[str] = set()
+        batch: list[Found] = []
+        scanned_areas: list[str] = []
+        for area in tier.areas:
+            folder = tier.path / area
+            if not folder.is_dir():
+                continue
+            scanned_areas.append(str(folder) + os.sep)
+            for entry in sorted(_entries(folder, skipped), key=lambda e: e.name):
+                location = os.path.join(str(folder), entry.name)
+                seen.add(location)
+                prior = known.get(location)
+                found = _measure(entry, namer(area, entry.name, entry.is_dir(follow_symlinks=False)), tier, location,
+                                 file_stats(cat, prior[0]) if prior else {}, counts, started_ns, skipped)
+                if found is not None:
+                    batch.append(found)
+                if len(batch) >= BATCH:
+                    _flush(cat, batch, outcomes, skipped)
+        _flush(cat, batch, outcomes, skipped)
+        gone = [pid for loc, (pid, _uid, state) in known.items()
+                if loc not in seen and state != "missing" and any(loc.startswith(a) for a in scanned_areas)]
+        if gone:
+            _mark(cat, gone)
+            missing += len(gone)
+    return ScanResult(
+        units=sum(outcomes.values()), new_units=outcomes.get("new", 0), changed_units=outcomes.get("changed", 0),
+        new_placements=outcomes.get("placed", 0) + outcomes.get("new", 0), missing_placements=missing,
+        hashed_files=counts.hashed, hashed_bytes=counts.hashed_bytes, cached_files=counts.cached,
+        skipped=tuple(skipped))
+
+
+def _mark(cat: Catalog, ids: list[int]) -> None:
+    def write(conn: sa.Connection) -> None:
+        mark_missing(conn, ids)
+
+    cat.write(write)
+
+
+def _entries(folder: Path, skipped: list[str]) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            out = []
+            for e in it:
+                if e.name.startswith(".") or is_tmp_name(e.name):
+                    continue
+                if e.is_symlink():
+                    continue  # a moved unit's forwarding link, or something outside the lab
+                out.append(e)
+            return out
+    except OSError as e:
+        raise from_os_error(e, "listing") from e
+
+
+def _flush(cat: Catalog, batch: list[Found], outcomes: dict[str, int], skipped: list[str]) -> None:
+    if not batch:
+        return
+
+    def write(conn: sa.Connection) -> list[str]:
+        return [record_found(conn, f) for f in batch]
+
+    for f, outcome in zip(batch, cat.write(write), strict=False):
+        if outcome.startswith("conflict"):
+            skipped.append(f"{f.location}: {outcome}")
+        else:
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    batch.clear()
+
+
+def _measure(entry: os.DirEntry[str], name: UnitName, tier: Tier, location: str, cached: dict[str, FileStat],
+             counts: _Counts, started_ns: int, skipped: list[str]) -> Found | None:
+    is_dir = entry.is_dir(follow_symlinks=False)
+    try:
+        files = _list_files(location, skipped) if is_dir else [("", entry.stat(follow_symlinks=False))]
+    except OSError as e:
+        skipped.append(f"{location}: cannot read ({e.strerror})")
+        return None
+    oids: dict[str, str] = {}
+    stats: dict[str, FileStat] = {}
+    changed = set(cached) != {rel for rel, _ in files}
+    for rel, st in files:
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        hit = cached.get(rel)
+        if hit is not None and hit[:3] == sig:
+            oids[rel] = hit[3]
+            counts.cached += 1
+        else:
+            path = os.path.join(location, rel) if rel else location
+            try:
+                oids[rel] = md5_file(path)
+            except OSError as e:
+                skipped.append(f"{path}: cannot read ({e.strerror})")
+                return None
+            counts.hashed += 1
+            counts.hashed_bytes += st.st_size
+            changed = True
+        if st.st_mtime_ns < started_ns - RACY_NS:
+            stats[rel] = (*sig, oids[rel])
+        else:
+            changed = True  # not cached: hashed again next time
+    content_hash = Tree.from_pairs(oids.items()).oid() if is_dir else oids[""]
+    newest = max((st.st_mtime_ns for _, st in files), default=time.time_ns())
+    return Found(name, tier.name, location, content_hash, sum(st.st_size for _, st in files), len(files),
+                 datetime.fromtimestamp(newest / 1e9, timezone.utc).replace(tzinfo=None),
+                 stats if changed else None)
+
+
+def _list_files(root: str, skipped: list[str]) -> list[tuple[str, os.stat_result]]:
+    """Every regular file under ``root`` as (posix relpath, lstat), symlinks and specials skipped."""
+    out: list[tuple[str, os.stat_result]] = []
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        with os.scandir(os.path.join(root, rel_dir) if rel_dir else root) as it:
+            for e in it:
+                rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
+                st = e.stat(follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):
+                    stack.append(rel)
+                elif stat.S_ISREG(st.st_mode):
+                    out.append((rel, st))
+                elif stat.S_ISLNK(st.st_mode):
+                    skipped.append(f"{os.path.join(root, rel)}: a symlink inside a unit, not followed")
+    return out
