@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -134,3 +136,12 @@ def check_md5sum_lines(text: str, expect: dict[str, str], who: str) -> None:
             got[name.removeprefix("./").lstrip("/")] = digest
     if got != expect:
         raise OutputWrong(f"{who}: {len(got):,} digests printed, {sum(got.get(k) == v for k, v in expect.items()):,} of {len(expect):,} right")
+
+
+def run_checked(main: Callable[[list[str] | None], int], argv: list[str] | None) -> int:
+    """Run a benchmark's ``main``; a wrong output ends it with exit 1 and nothing recorded for it."""
+    try:
+        return main(argv)
+    except OutputWrong as exc:
+        print(f"\nFAILED: wrong output, nothing recorded for it: {exc}", file=sys.stderr)
+        return 1

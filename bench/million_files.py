@@ -28,9 +28,9 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+import checks  # noqa: E402
 import machine  # noqa: E402
 from checks import (  # noqa: E402
-    OutputWrong,
     check_clean,
     check_pointer,
     check_reports_change,
@@ -65,11 +65,7 @@ def generate(folder: Path, n: int, seed: int) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except OutputWrong as exc:
-        print(f"\nFAILED: wrong output, nothing recorded for it: {exc}", file=sys.stderr)
-        return 1
+    return checks.run_checked(_main, argv)
 
 
 def _main(argv: list[str] | None = None) -> int:

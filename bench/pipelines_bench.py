@@ -30,6 +30,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+import checks  # noqa: E402
 import machine  # noqa: E402
 import notes  # noqa: E402
 import provenance  # noqa: E402
@@ -315,11 +316,7 @@ def make_repo(tool: Tool, repo: Path, yaml: str, log: Path, data: Path | None) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except OutputWrong as exc:
-        print(f"\nFAILED: wrong output, nothing recorded for it: {exc}", file=sys.stderr)
-        return 1
+    return checks.run_checked(_main, argv)
 
 
 def _main(argv: list[str] | None = None) -> int:

@@ -50,6 +50,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+import checks  # noqa: E402
 import machine  # noqa: E402
 import notes  # noqa: E402
 import provenance  # noqa: E402
@@ -768,11 +769,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except OutputWrong as exc:
-        print(f"\nFAILED: wrong output, nothing recorded for it: {exc}", file=sys.stderr)
-        return 1
+    return checks.run_checked(_main, argv)
 
 
 def _main(argv: list[str] | None = None) -> int:

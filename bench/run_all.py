@@ -22,6 +22,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+import checks  # noqa: E402
 import machine  # noqa: E402
 import provenance  # noqa: E402
 import report  # noqa: E402
@@ -209,11 +210,7 @@ def render_only(a: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except OutputWrong as exc:
-        print(f"\nFAILED: wrong output, nothing recorded for it: {exc}", file=sys.stderr)
-        return 1
+    return checks.run_checked(_main, argv)
 
 
 def _main(argv: list[str] | None = None) -> int:
