@@ -332,7 +332,8 @@ def _record_state(repo: Repo, plan: _Plan, written: dict[tuple[str, str], tuple[
         names, recs = written.pop((out_rel, kind), ([], bytearray()))
         if names or removed:  # else nothing changed in it
             repo.state.update_records(
-                out_rel, names, recs, kind, removed, tree_oid if kind == "md5" else None, complete=len(names) == nfiles
+                out_rel, names, recs, kind, removed, tree_oid if kind == "md5" else None,
+                complete=len(names) == nfiles, nfiles=nfiles,
             )
     for (out_rel, kind), (names, recs) in written.items():
         repo.state.update_records(out_rel, names, recs, kind)

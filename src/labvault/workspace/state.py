@@ -180,12 +180,17 @@ class State:
     def update_records(
         self, out_rel: str, names: list[str], recs: bytes | bytearray, kind: str = "md5",
         removed: list[str] | None = None, tree_oid: str | None = None, complete: bool = False,
+        nfiles: int | None = None,
     ) -> None:
         """Record files just written into an output (checkout, relink, run-cache restores): ``names``
         and, in the same order, one packed record each (``snapshot.pack_record``); drop ``removed``.
-        ``tree_oid``: the output now holds exactly that tree, and ``names`` plus what was recorded
-        before name every file of it. ``complete``: ``names`` are all the output's files (what was
-        recorded before is not even read). No per-file objects are made beyond the snapshot itself.
+        ``tree_oid``: the output now holds exactly that tree of ``nfiles`` files. It is kept only when
+        ``names`` plus what was recorded before count ``nfiles`` together: a file checkout left alone
+        because it matched may never have been recorded (it was too recent when last read), and a
+        tree kept over a snapshot that lacks it would report that file as added. Otherwise the tree
+        is dropped and the next status compares in full. ``complete``: ``names`` are all the output's
+        files (what was recorded before is not even read). No per-file objects are made beyond the
+        snapshot itself.
 
         A file written less than ``RACY_NS`` ago is not recorded (an edit in the same timestamp
         tick would keep its stat): the next scan reads it again. Under ``tree_oid`` it goes to the
@@ -205,6 +210,8 @@ class State:
                 snap.extend(names, recs)
             else:
                 snap = Snapshot(list(names), bytes(recs))
+            if tree_oid is not None and not complete and (nfiles is None or len(snap.names) + len(recent) != nfiles):
+                tree_oid = None
             snap.tree_oid = tree_oid
             snap.patch = dict(recent) if tree_oid is not None else {}
             snap.stored_gen = -1  # flags of files just written are confirmed by the next add
