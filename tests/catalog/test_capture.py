@@ -114,3 +114,21 @@ def test_convention_names_real_run_times_and_restores(
     assert sorted((r["stage"], r["status"]) for r in runs if r["status"] == "restored") == [
         ("prep", "restored"), ("train", "restored")]
     assert len(runs) == 6
+
+
+def test_noop_repro_does_not_load_the_catalog(git_repo: Path, lv: Runner, env: dict[str, str]) -> None:
+    """A repro that ran nothing captures nothing, so it must not pay for loading the catalog's
+    database layer either (it once cost a no-op repro of 100 stages 0.7 s of its 1.1 s)."""
+    import subprocess
+    import sys
+
+    lv("init")
+    (git_repo / "dvc.yaml").write_text("stages:\n  s:\n    cmd: echo 1 > out.txt\n    outs:\n    - out.txt\n")
+    lv("repro")
+    probe = (
+        "import sys; from labvault import api; r = api.repro(repo=sys.argv[1]);"
+        "assert all(x.action != 'ran' for x in r.runs), r.runs;"
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'labvault.catalog') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(git_repo)], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

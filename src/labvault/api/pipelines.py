@@ -55,6 +55,9 @@ def repro(
 
 
 def _capture_runs(r: Repo, result: ReproResult) -> None:
+    # Nothing ran: the catalog (SQLAlchemy, Alembic: about 0.7 s of imports) is not even loaded.
+    if not any(x.action in ("ran", "restored") for x in result.runs):
+        return
     from labvault.api.capture import capture_runs
 
     capture_runs(r, result)
