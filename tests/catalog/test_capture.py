@@ -132,3 +132,23 @@ def test_noop_repro_does_not_load_the_catalog(git_repo: Path, lv: Runner, env: d
     )
     out = subprocess.run([sys.executable, "-c", probe, str(git_repo)], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_add_journals_without_loading_the_database_layer(git_repo: Path, lv: Runner, env: dict[str, str]) -> None:
+    """add records its new version in the journal; only applying the journal needs SQLAlchemy."""
+    import subprocess
+    import sys
+
+    lv("init")
+    (git_repo / "data").mkdir()
+    (git_repo / "data" / "a.txt").write_text("a\n")
+    probe = (
+        "import sys; from labvault import api; api.add(['data'], repo=sys.argv[1]);"
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'labvault.catalog.store') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(git_repo)], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+    journal = list(git_repo.glob(".dvc/**/catalog-journal.jsonl"))
+    assert journal and '"data"' in journal[0].read_text(), journal
+    datasets = _catalog_json(lv, "datasets")  # applying the journal loads it, and finds the version
+    assert isinstance(datasets, list) and [d["name"] for d in datasets] == ["data"], datasets

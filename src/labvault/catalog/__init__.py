@@ -16,17 +16,33 @@ created and upgraded by the Alembic migrations in ``labvault.catalog.migrations`
 
 from __future__ import annotations
 
-from labvault.catalog.store import Catalog, default_url, open_catalog
-from labvault.catalog.types import (
-    DeletePlan,
-    Entry,
-    ExperimentInfo,
-    Lineage,
-    LineageEdge,
-    LineageNode,
-    Location,
-    NewVersion,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from labvault.catalog.store import Catalog, default_url, open_catalog
+    from labvault.catalog.types import (
+        DeletePlan,
+        Entry,
+        ExperimentInfo,
+        Lineage,
+        LineageEdge,
+        LineageNode,
+        Location,
+        NewVersion,
+    )
+
+# Loaded on first use: the journal and event modules, which every capturing command uses, must
+# not pull in SQLAlchemy through this package.
+_FROM = {"Catalog": "store", "default_url": "store", "open_catalog": "store"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM or name in __all__:
+        import importlib
+
+        return getattr(importlib.import_module(f"labvault.catalog.{_FROM.get(name, 'types')}"), name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "Catalog",

@@ -31,8 +31,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from labvault.catalog import events, record, runs
+from labvault.catalog import events
 from labvault.catalog.events import (
     CardEvent,
     Event,
@@ -41,9 +42,14 @@ from labvault.catalog.events import (
     RunEvent,
     VersionEvent,
 )
-from labvault.catalog.store import Catalog, CatalogUnavailable, now
 from labvault.errors import CatalogError
 from labvault.progress import NULL_PROGRESS, Progress
+
+if TYPE_CHECKING:
+    from labvault.catalog.store import Catalog
+
+# Appending (every add, commit, push and repro that ran a stage) needs no database layer: the
+# modules that apply events (SQLAlchemy, about 0.6 s to import) are loaded only to apply them.
 
 JOURNAL = "catalog-journal.jsonl"
 REJECTED = "catalog-journal.rejected.jsonl"
@@ -122,6 +128,8 @@ def apply_journal(cat: Catalog, folder: Path, progress: Progress = NULL_PROGRESS
 
 
 def _apply_batch(cat: Catalog, batch: Path) -> tuple[int, list[Rejected]]:
+    from labvault.catalog.store import CatalogUnavailable
+
     data = batch.read_bytes()
     lines = data.split(b"\n")
     cut = lines.pop()  # b"" when the file ends with a newline, else a line a crash cut short
@@ -173,6 +181,8 @@ def _set_aside(batch: Path, number: int, raw: bytes, reason: str, seen: set[int]
     if number in seen:
         return Rejected(source, number, reason)
     seen.add(number)
+    from labvault.catalog.store import now
+
     entry = {"at": now().isoformat(timespec="seconds") + "Z", "reason": reason, "source": source, "line": number,
              "text": raw.decode("utf-8", "backslashreplace")}
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -186,6 +196,8 @@ def _set_aside(batch: Path, number: int, raw: bytes, reason: str, seen: set[int]
 
 def apply_event(cat: Catalog, event: Event) -> None:
     """Record one event (idempotent)."""
+    from labvault.catalog import record, runs
+
     if isinstance(event, VersionEvent):
         record.record_artifact(cat, event.artifact, event.git_rev, event.card)
     elif isinstance(event, RunEvent):
