@@ -58,6 +58,10 @@ versions = sa.Table(
     sa.UniqueConstraint("entity_id", "content_hash", name="uq_versions_entity_hash"),
     sa.Index("ix_versions_kind_created", "kind", "created_at"),
     sa.Index("ix_versions_content_hash", "content_hash"),
+    # Revision 0005, PostgreSQL only: a search checks kind and date with an index-only scan.
+    sa.Index("ix_versions_search", "id", postgresql_include=["kind", "created_at", "entity_id"]).ddl_if(
+        dialect="postgresql"
+    ),
 )
 
 metrics = sa.Table(
@@ -83,6 +87,10 @@ params = sa.Table(
     sa.Column("kind", sa.String(16), nullable=True),
     sa.Index("ix_params_kind_key_num", "kind", "key", "value_num", "version_id"),
     sa.Index("ix_params_kind_key_text", "kind", "key", "value_text"),
+    # Revision 0005, PostgreSQL only: a search checks a version's param with an index-only scan.
+    sa.Index("ix_params_version_cover", "version_id", "key", postgresql_include=["kind", "value_num"]).ddl_if(
+        dialect="postgresql"
+    ),
 )
 
 tags = sa.Table(
