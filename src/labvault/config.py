@@ -188,10 +188,13 @@ class Config:
     """The merged view of every level, plus environment overrides."""
 
     values: Mapping[str, Mapping[str, str]]
+    # (section, option) -> the level that set the value in force ("env" for an environment override)
+    origins: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, dvc_dir: Path | None) -> Config:
         merged: dict[str, dict[str, str]] = {}
+        origins: dict[tuple[str, str], str] = {}
         for level in LEVELS:
             if level in ("repo", "local") and dvc_dir is None:
                 continue
@@ -199,10 +202,17 @@ class Config:
                 path = level_file(level, dvc_dir, "labvault" if section_kind == "labvault" else "core")
                 for section, values in ConfigFile.load(path).sections.items():
                     merged.setdefault(section, {}).update(values)
+                    origins.update(((section, option), level) for option in values)
         for (section, option), env in _ENV_OVERRIDES.items():
             if env in os.environ:
                 merged.setdefault(section, {})[option] = os.environ[env]
-        return cls(merged)
+                origins[(section, option)] = "env"
+        return cls(merged, origins)
+
+    def origin(self, section: str, option: str) -> str | None:
+        """The level whose value is in force: system, global, repo (the committed ``.dvc/config``,
+        as cloned), local, env; None when unset."""
+        return self.origins.get((section, option))
 
     def get(self, section: str, option: str, default: str | None = None) -> str | None:
         return self.values.get(section, {}).get(option, default)

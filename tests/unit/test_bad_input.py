@@ -141,6 +141,7 @@ def test_disk_full(git_repo: Path, lv: Runner, tmp_path: Path) -> None:
         pytest.skip("needs root to mount a small tmpfs")
     try:
         lv("init")
+        (mnt / "cache").mkdir()  # a cache.dir outside the repo, set in .dvc/config, must exist
         lv("config", "cache.dir", str(mnt / "cache"))
         (git_repo / "big.bin").write_bytes(os.urandom(1 << 20))
         before = _state(git_repo)

@@ -147,6 +147,7 @@ def test_dvc_gc_in_a_clone_sharing_the_cache(tmp_path: Path, git_repo: Path, git
     """A second clone sharing ``cache.dir`` re-adds d with another f1 and runs ``dvc gc -w``:
     the first clone's f1 object and manifest are gone; labvault notices and stores them again."""
     shared = tmp_path / "shared-cache"
+    shared.mkdir()  # a cache.dir outside the repo, set in .dvc/config, must exist
     lv("init")
     lv("config", "cache.dir", str(shared))
     _folder(git_repo)

@@ -131,6 +131,34 @@ def test_output_inside_a_cache_dir_kept_in_the_repo_is_refused(world: World) -> 
     world.refused(["checkout", "--force"], 2, "store")
 
 
+@pytest.mark.parametrize("where", ["missing", "home-like"])
+def test_committed_cache_dir_outside_the_repo_must_already_be_a_cache(world: World, where: str) -> None:
+    """A clone's .dvc/config may point cache.dir at a lab's shared cache, but not make labvault
+    create folders (or a files/ tree) anywhere it likes."""
+    target = world.victim / "nowhere" if where == "missing" else world.victim
+    config = world.repo / ".dvc" / "config"
+    config.write_text(config.read_text() + f"[cache]\n    dir = {target}\n")
+    (world.repo / "more").write_bytes(b"more data\n")
+    for args in (["add", "more"], ["checkout", "--force"], ["status"], ["gc", "-w"]):
+        world.refused(args, 2, "cache.dir", "outside the repository")
+    assert not (world.victim / "nowhere").exists() and not (world.victim / "files").exists()
+    # the same folder set in config.local (not committed) is the user's own choice
+    config.write_text(config.read_text().replace(f"[cache]\n    dir = {target}\n", ""))
+    (world.repo / ".dvc" / "config.local").write_text(f"[cache]\n    dir = {target}\n")
+    world.lv("add", "more")
+    assert (target / "files" / "md5").is_dir()
+
+
+def test_committed_cache_dir_naming_an_existing_shared_cache_is_used(world: World, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()  # an empty folder made for the purpose
+    world.lv("config", "cache.dir", str(shared))
+    (world.repo / "more").write_bytes(b"more data\n")
+    world.lv("add", "more")
+    assert (shared / "files" / "md5").is_dir()
+    world.lv("add", "more")  # now it holds a cache: still used
+
+
 @pytest.mark.parametrize("relpath", [".git/hooks/pre-commit", "a/.git/config", ".dvc/config", ".git", "x/.dvcignore"])
 def test_manifest_naming_a_control_path_is_refused(world: World, relpath: str) -> None:
     manifest = json.dumps([{"md5": OID, "relpath": relpath}], sort_keys=True).encode()

@@ -49,7 +49,10 @@ class Repo:
 
     @cached_property
     def odb(self) -> ObjectStore:
-        return ObjectStore(cache_dir_for(self.dvc_dir, self.config.get("cache", "dir")))
+        path = cache_dir_for(self.dvc_dir, self.config.get("cache", "dir"))
+        if self.config.origin("cache", "dir") == "repo":
+            _check_committed_cache_dir(self.root, path)
+        return ObjectStore(path)
 
     @cached_property
     def state(self) -> State:
@@ -178,3 +181,28 @@ def init_repo(root: Path, no_scm: bool = False, force: bool = False) -> Repo:
         git = Git(git_root)
         git.add([str(config_file), str(dvc_dir / ".gitignore"), str(root / DVCIGNORE)])
     return repo
+
+
+def _check_committed_cache_dir(root: Path, path: Path) -> None:
+    """A ``cache.dir`` set in the committed ``.dvc/config`` comes with the clone: it may name a
+    lab's shared cache, but it must not make labvault create folders anywhere. Outside the
+    repository it is used only if it already exists and is empty or holds a cache (``files/``);
+    inside the repository the path guards of ``workspace.safepath`` apply as usual."""
+    real = Path(os.path.realpath(path))
+    real_root = Path(os.path.realpath(root))
+    if real == real_root or real_root in real.parents:
+        return
+    try:
+        entries = set(os.listdir(real))
+    except FileNotFoundError:
+        entries = None
+    except OSError:
+        return  # unreadable: the cache's own error says so when it is used
+    if entries is not None and (not entries or "files" in entries):
+        return
+    what = "does not exist" if entries is None else "is not a cache (no files/ folder) and not empty"
+    raise ConfigError(
+        f"cache.dir {path} (set by the committed .dvc/config) lies outside the repository and {what}",
+        "create it as an empty folder if that is the lab's shared cache, or set cache.dir in .dvc/config.local",
+    )
+
