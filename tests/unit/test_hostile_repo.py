@@ -295,6 +295,7 @@ def test_remove_outs_refuses_to_delete_uncached_data(world: World) -> None:
     (world.repo / "payload").chmod(0o644)
     (world.repo / "payload").write_text("an edit never committed\n")
     world.refused(["remove", "--outs", "payload.dvc"], 4, "payload", "--force")
+    world.refused(["remove", "--outs", "--dry-run", "payload.dvc"], 4, "payload", "--force")
     assert (world.repo / "payload.dvc").exists()
     world.lv("remove", "--outs", "--force", "payload.dvc")
     assert not (world.repo / "payload").exists()
@@ -307,6 +308,10 @@ def test_remove_outs_deletes_cached_data(world: World, make_tree: Callable[[Path
     (world.repo / "d" / "b" / "new").write_text("not in the cache\n")
     world.refused(["remove", "--outs", "d.dvc"], 4, "d/b/new")
     (world.repo / "d" / "b" / "new").unlink()
+    before = (world.protected(), snapshot(world.repo, skip=(".git", ".dvc")))
+    planned = json.loads(world.lv("remove", "--outs", "--dry-run", "--json", "d.dvc").stdout)
+    assert [(r["pointer"], r["data_deleted"], r["dry_run"]) for r in planned] == [("d.dvc", True, True)]
+    assert (world.protected(), snapshot(world.repo, skip=(".git", ".dvc"))) == before  # nothing changed
     world.lv("remove", "--outs", "d.dvc")
     assert not (world.repo / "d").exists()
 

@@ -121,13 +121,15 @@ def checkout(
 
 
 def remove(
-    targets: list[str], outs: bool = False, repo: PathLike | None = None, force: bool = False
+    targets: list[str], outs: bool = False, repo: PathLike | None = None, force: bool = False,
+    dry_run: bool = False,
 ) -> list[Removed]:
     """Stop tracking ``targets``; ``outs`` also deletes their data, but never a file whose
-    content is not in the cache unless ``force`` (WorkspaceConflictError, nothing changed)."""
+    content is not in the cache unless ``force`` (WorkspaceConflictError, nothing changed).
+    ``dry_run``: the same checks, nothing changed; the result says what would go."""
     from labvault.workspace import remove as _remove
 
-    return _remove.remove(_open(repo, NULL_PROGRESS), targets, outs=outs, force=force)
+    return _remove.remove(_open(repo, NULL_PROGRESS), targets, outs=outs, force=force, dry_run=dry_run)
 
 
 def move(src: str, dst: str, repo: PathLike | None = None) -> Moved:

@@ -198,8 +198,9 @@ def checkout(ctx: click.Context, targets: tuple[str, ...], force: bool, relink: 
     "-f", "--force", is_flag=True,
     help="With --outs, also delete files whose current content is not in the cache (it is lost).",
 )
+@click.option("-n", "--dry-run", is_flag=True, help="Run every check and say what would go; change nothing.")
 @json_option
-def remove(targets: tuple[str, ...], outs: bool, force: bool, as_json: bool) -> None:
+def remove(targets: tuple[str, ...], outs: bool, force: bool, dry_run: bool, as_json: bool) -> None:
     """Stop tracking outputs: delete their .dvc files and .gitignore entries.
 
     With --outs the data goes too; a file whose current content is not in the cache (an
@@ -210,13 +211,15 @@ def remove(targets: tuple[str, ...], outs: bool, force: bool, as_json: bool) -> 
     Example:
       labvault remove data/images.dvc
       labvault remove data/old.csv --outs
+      labvault remove data/old.csv --outs --dry-run   # what would go
     """
-    results = api.remove(list(targets), outs=outs, force=force)
+    results = api.remove(list(targets), outs=outs, force=force, dry_run=dry_run)
     if as_json:
         emit_json(results)
         return
     for r in results:
-        click.echo(f"removed {r.pointer}" + (" and its data" if r.data_deleted else ""))
+        verb = "would remove" if r.dry_run else "removed"
+        click.echo(f"{verb} {r.pointer}" + (" and its data" if r.data_deleted else ""))
 
 
 @cli.command()

@@ -19,11 +19,15 @@ class Removed:
     pointer: str
     outputs: tuple[str, ...]
     data_deleted: bool
+    dry_run: bool = False  # nothing was changed: what would go
 
 
-def remove(repo: Repo, targets: list[str], outs: bool = False, force: bool = False) -> list[Removed]:
+def remove(
+    repo: Repo, targets: list[str], outs: bool = False, force: bool = False, dry_run: bool = False
+) -> list[Removed]:
     """Stop tracking ``targets``; with ``outs`` also delete their data, refusing (exit 4,
-    nothing changed) when a file's current content is not in the cache, unless ``force``."""
+    nothing changed) when a file's current content is not in the cache, unless ``force``.
+    ``dry_run``: every check runs (the same refusals), then what would go is returned."""
     chosen = select(workspace_outputs(repo), repo, targets)
     by_pointer: dict[str, list[str]] = {}
     files = {}
@@ -43,6 +47,8 @@ def remove(repo: Repo, targets: list[str], outs: bool = False, force: bool = Fal
                 doomed.append(rel)
         if outs and not force:
             refuse_if_uncached(repo, doomed, "remove --outs")
+        if dry_run:
+            return [Removed(prel, tuple(rels), outs, dry_run=True) for prel, rels in by_pointer.items()]
         for prel, rels in by_pointer.items():
             pointer = files[prel]
             for out in pointer.outs:
