@@ -61,6 +61,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("card", "names"), "project_commands"),
     **dict.fromkeys(("cp", "ls"), "storage_commands"),
     "catalog": "catalog_commands",
+    "backup": "backup_commands",
     "checksums": "checksum_commands",
     **dict.fromkeys(("lab", "tier", "where"), "lab_commands"),
 }

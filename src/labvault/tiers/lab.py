@@ -102,6 +102,39 @@ class Promotion:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How many snapshots of a backup policy ``backup forget`` keeps: restic's ``--keep-*`` rules
+    (``labvault.backup.retention``). ``within`` is a duration such as ``14d`` or ``1y6m``;
+    ``keep_tags`` are tag sets (a snapshot holding every tag of one set is kept). All unset keeps
+    everything."""
+
+    last: int = 0
+    hourly: int = 0
+    daily: int = 0
+    weekly: int = 0
+    monthly: int = 0
+    yearly: int = 0
+    within: str = ""
+    keep_tags: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class BackupPolicy:
+    """One backup policy: what (``sources``: absolute paths of folders or files, or ``unit:GLOB``
+    naming lab units registered in the catalog), where (``target``: a folder, or an s3://, gs://,
+    azure:// URL with its ``options``), which snapshots to keep, and when (``schedule``, a cron
+    expression). ``tags`` are put on every snapshot the policy makes."""
+
+    name: str
+    sources: tuple[str, ...]
+    target: str
+    retention: Retention = field(default_factory=Retention)
+    schedule: str | None = None
+    tags: tuple[str, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class LabConfig:
     """A whole lab config. ``tiers`` are hottest first (the order the file lists them)."""
 
@@ -113,6 +146,16 @@ class LabConfig:
     min_copies: int = 1
     symlink_old_path: bool = True
     catalog_url: str | None = None
+    backups: tuple[BackupPolicy, ...] = ()
+
+    def backup(self, name: str) -> BackupPolicy:
+        for b in self.backups:
+            if b.name == name:
+                return b
+        from labvault.errors import ConfigError
+
+        raise ConfigError(f"no backup policy named {name!r} in the lab config",
+                          f"the policies are {', '.join(b.name for b in self.backups) or 'none (add a backups: list)'}")
 
     def tier(self, name: str) -> Tier:
         for t in self.tiers:

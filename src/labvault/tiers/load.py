@@ -17,7 +17,17 @@ from typing import Any
 
 from labvault.errors import ConfigError
 from labvault.tiers.classes import SCHEMES, canonical_class, known_classes
-from labvault.tiers.lab import AREAS, LabConfig, Pins, Promotion, Rule, Tier, default_min_days
+from labvault.tiers.lab import (
+    AREAS,
+    BackupPolicy,
+    LabConfig,
+    Pins,
+    Promotion,
+    Retention,
+    Rule,
+    Tier,
+    default_min_days,
+)
 
 UNIT_KINDS = ("dataset", "model", "experiment", "checkpoint")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?i?b?)?\s*$", re.IGNORECASE)
@@ -150,7 +160,7 @@ class _Reader:
 
     def lab(self, data: Any, path: Path | None) -> LabConfig:
         top = self.mapping(data, "", ("version", "tiers", "lifecycle", "min_copies", "symlink_old_path",
-                                      "catalog_url"))
+                                      "catalog_url", "backups"))
         if top.get("version", 1) != 1:
             raise self.fail("version", f"unsupported version {_shown(top.get('version'))}", "this labvault reads 1")
         raw_tiers = self.mapping(top.get("tiers", {}), "tiers", tuple(str(k) for k in top.get("tiers") or {}))
@@ -173,7 +183,88 @@ class _Reader:
             min_copies=self.integer(top.get("min_copies", 1), "min_copies", 1),
             symlink_old_path=self.boolean(top.get("symlink_old_path", True), "symlink_old_path"),
             catalog_url=self.text(catalog_url, "catalog_url") if catalog_url is not None else None,
+            backups=self.backups(top.get("backups", []) or []),
         )
+
+    def backups(self, value: Any) -> tuple[BackupPolicy, ...]:
+        if not isinstance(value, list):
+            raise self.fail("backups", f"expected a list of backup policies, got {_shown(value)}")
+        out = tuple(self.backup(v, f"backups[{i}]") for i, v in enumerate(value))
+        seen: set[str] = set()
+        for i, b in enumerate(out):
+            if b.name in seen:
+                raise self.fail(f"backups[{i}].name", f"policy {b.name!r} is defined twice", "give each policy its own name")
+            seen.add(b.name)
+        return out
+
+    def backup(self, value: Any, key: str) -> BackupPolicy:
+        d = self.mapping(value, key, ("name", "sources", "target", "retention", "schedule", "tags", "options"))
+        for k in ("name", "sources", "target"):
+            if k not in d:
+                raise self.fail(f"{key}.{k}", "missing", "a policy needs a name, sources and a target")
+        name = self.text(d["name"], f"{key}.name")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+            raise self.fail(f"{key}.name", "a policy name is letters, digits, '_', '.', '-' (at most 64)")
+        sources = self.strings(d["sources"], f"{key}.sources")
+        if not sources:
+            raise self.fail(f"{key}.sources", "no sources given", "list folders or files (absolute paths) or unit:GLOB")
+        bases: dict[str, int] = {}
+        for i, src in enumerate(sources):
+            if src.startswith("unit:"):
+                if not src[5:].strip():
+                    raise self.fail(f"{key}.sources[{i}]", "unit: needs a name or glob, e.g. unit:imagenet*")
+                continue
+            if not os.path.isabs(os.path.expanduser(src)):
+                raise self.fail(f"{key}.sources[{i}]", f"expected an absolute path or unit:GLOB, got {src!r}")
+            base = os.path.basename(os.path.normpath(os.path.expanduser(src)))
+            if not base or base in (".", ".."):
+                raise self.fail(f"{key}.sources[{i}]", f"{src!r} has no last component to name it by in a snapshot")
+            if base in bases:
+                raise self.fail(f"{key}.sources[{i}]", f"{src!r} has the same last component as sources[{bases[base]}]",
+                                "a snapshot names each source by its last component: rename one or back it up "
+                                "in another policy")
+            bases[base] = i
+        target = self.text(d["target"], f"{key}.target")
+        if "://" in target:
+            if target.split("://", 1)[0] not in ("s3", "gs", "azure", "file"):
+                raise self.fail(f"{key}.target", f"expected a folder or an s3://, gs://, azure:// URL, got {target!r}")
+        elif not os.path.isabs(os.path.expanduser(target)):
+            raise self.fail(f"{key}.target", f"expected an absolute folder path or a URL, got {target!r}")
+        schedule = self.text(d["schedule"], f"{key}.schedule") if d.get("schedule") is not None else None
+        if schedule is not None and not _cron_ok(schedule):
+            raise self.fail(f"{key}.schedule", f"not a cron expression: {schedule!r}",
+                            "give five fields (minute hour day month weekday), e.g. '0 2 * * *', or @daily")
+        opts_raw = d.get("options", {}) or {}
+        opts = self.mapping(opts_raw, f"{key}.options", tuple(str(k) for k in opts_raw) if isinstance(opts_raw, dict) else ())
+        options = tuple((str(k), self.text(str(v) if isinstance(v, (int, float)) else v, f"{key}.options.{k}"))
+                        for k, v in opts.items())
+        return BackupPolicy(
+            name=name,
+            sources=tuple(os.path.expanduser(s) if not s.startswith("unit:") else s for s in sources),
+            target=target if "://" in target else os.path.expanduser(target),
+            retention=self.retention(d.get("retention", {}) or {}, f"{key}.retention"),
+            schedule=schedule,
+            tags=self.strings(d["tags"], f"{key}.tags") if "tags" in d else (),
+            options=options,
+        )
+
+    def retention(self, value: Any, key: str) -> Retention:
+        d = self.mapping(value, key, ("keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly",
+                                      "keep_yearly", "keep_within", "keep_tags"))
+        counts = {k: self.integer(d.get(f"keep_{k}", 0), f"{key}.keep_{k}")
+                  for k in ("last", "hourly", "daily", "weekly", "monthly", "yearly")}
+        within = self.text(d["keep_within"], f"{key}.keep_within") if d.get("keep_within") is not None else ""
+        if within and not _DURATION_RE.fullmatch(within):
+            raise self.fail(f"{key}.keep_within", f"invalid duration {within!r}",
+                            "write numbers with units y, m, d, h, e.g. 1y2m3d4h or 14d")
+        tags: list[tuple[str, ...]] = []
+        if "keep_tags" in d:
+            for i, item in enumerate(self.strings(d["keep_tags"], f"{key}.keep_tags")):
+                parts = tuple(t.strip() for t in item.split(",") if t.strip())
+                if not parts:
+                    raise self.fail(f"{key}.keep_tags[{i}]", "an empty tag set")
+                tags.append(parts)
+        return Retention(within=within, keep_tags=tuple(tags), **counts)
 
     def tier(self, name: str, value: Any) -> Tier:
         key = f"tiers.{name}"
@@ -266,6 +357,18 @@ class _Reader:
             within_days=self.number(d.get("within_days", 7), "lifecycle.promotion.within_days"),
             to_tier=to,
         )
+
+
+_DURATION_RE = re.compile(r"^(?!.*([ymdh]).*\1)(\d+[ymdh])+$")
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?-]+$")
+
+
+def _cron_ok(text: str) -> bool:
+    """Five fields of cron's characters, or one of cron's @names (checked by shape only)."""
+    if text.startswith("@"):
+        return text in ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+    fields = text.split()
+    return len(fields) == 5 and all(_CRON_FIELD.match(f) for f in fields)
 
 
 def _join(key: str, sub: str) -> str:

@@ -1,0 +1,105 @@
+"""The interface every backup engine offers (labvault's own here; restic's can sit behind it),
+and labvault's own engine on its content-addressed store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from labvault.backup import check as _check
+from labvault.backup import drill as _drill
+from labvault.backup import forget as _forget
+from labvault.backup import run as _run
+from labvault.backup.restore import restore_entries, select
+from labvault.backup.retention import Policy
+from labvault.backup.snapshots import load_manifest, load_snapshot, resolve
+from labvault.backup.statcache import StatCache
+from labvault.backup.target import Target
+from labvault.backup.types import (
+    CheckResult,
+    DrillResult,
+    ForgetResult,
+    PruneResult,
+    RestoreResult,
+    RunResult,
+    SnapshotInfo,
+)
+from labvault.progress import NULL_PROGRESS, Progress
+
+
+class BackupEngine(Protocol):
+    """One target's snapshots: make, list, restore, forget, prune, check, drill."""
+
+    def run(self, policy: str, sources: Sequence[str], tags: Sequence[str] = (), dry_run: bool = False,
+            progress: Progress = NULL_PROGRESS) -> RunResult: ...
+
+    def list(self) -> list[SnapshotInfo]: ...
+
+    def restore(self, snapshot: str, to: str, paths: Sequence[str] = (), verify: bool = False,
+                progress: Progress = NULL_PROGRESS) -> RestoreResult: ...
+
+    def forget(self, policies: Mapping[str, Policy], dry_run: bool = False,
+               progress: Progress = NULL_PROGRESS) -> ForgetResult: ...
+
+    def prune(self, dry_run: bool = False, progress: Progress = NULL_PROGRESS) -> PruneResult: ...
+
+    def check(self, read_data: bool = False, subset: tuple[int, int] | None = None,
+              progress: Progress = NULL_PROGRESS) -> CheckResult: ...
+
+    def drill(self, snapshot: str = "latest", sample: int = 20, seed: int | None = None,
+              progress: Progress = NULL_PROGRESS) -> DrillResult: ...
+
+    def close(self) -> None: ...
+
+
+class OwnEngine:
+    """labvault's engine: objects in ``files/md5`` and snapshot files on a folder or bucket."""
+
+    def __init__(self, url: str, options: Mapping[str, str] | None = None, cache_dir: Path | None = None,
+                 jobs: int | None = None) -> None:
+        self.target = Target(url, dict(options or {}))
+        self.cache_dir = cache_dir
+        self.jobs = jobs
+
+    def run(self, policy: str, sources: Sequence[str], tags: Sequence[str] = (), dry_run: bool = False,
+            progress: Progress = NULL_PROGRESS) -> RunResult:
+        cache = StatCache(self.target.url, self.cache_dir)
+        try:
+            return _run.run_backup(policy, list(sources), tuple(tags), self.target, cache, dry_run, progress, self.jobs)
+        finally:
+            cache.close()
+
+    def list(self) -> list[SnapshotInfo]:
+        out = []
+        for sid in self.target.snapshot_ids():
+            d = load_snapshot(self.target, sid)
+            out.append(SnapshotInfo(d.id, d.time.isoformat(), d.hostname, d.policy, self.target.describe(),
+                                    d.sources, d.tags, d.files, d.bytes, d.objects_added, d.bytes_added))
+        return out
+
+    def restore(self, snapshot: str, to: str, paths: Sequence[str] = (), verify: bool = False,
+                progress: Progress = NULL_PROGRESS) -> RestoreResult:
+        sid = resolve(self.target, snapshot)
+        entries = select(load_manifest(self.target, load_snapshot(self.target, sid)), list(paths))
+        files, dirs, links, nbytes = restore_entries(self.target, sid, entries, to, verify, progress,
+                                                     self.jobs or 8)
+        return RestoreResult(sid, to, files, dirs, links, nbytes, verify)
+
+    def forget(self, policies: Mapping[str, Policy], dry_run: bool = False,
+               progress: Progress = NULL_PROGRESS) -> ForgetResult:
+        return _forget.forget(self.target, policies, dry_run, progress)
+
+    def prune(self, dry_run: bool = False, progress: Progress = NULL_PROGRESS) -> PruneResult:
+        return _forget.prune(self.target, dry_run, progress, self.jobs or 8)
+
+    def check(self, read_data: bool = False, subset: tuple[int, int] | None = None,
+              progress: Progress = NULL_PROGRESS) -> CheckResult:
+        return _check.check_target(self.target, read_data, subset, progress, self.jobs or 8)
+
+    def drill(self, snapshot: str = "latest", sample: int = 20, seed: int | None = None,
+              progress: Progress = NULL_PROGRESS) -> DrillResult:
+        return _drill.drill(self.target, resolve(self.target, snapshot), sample, seed, progress)
+
+    def close(self) -> None:
+        self.target.close()

@@ -1,0 +1,234 @@
+"""A backup target: a folder or a bucket prefix holding objects and snapshots.
+
+::
+
+    <target>/files/md5/XX/REST        objects, named by the md5 of their bytes (a DVC remote's layout)
+    <target>/snapshots/<id>.json      one per snapshot, written last
+    <target>/locks/                   the target lock (``lock.py``)
+
+Objects are written whole or not at all: on a folder, at a temp name in their fan-out folder
+(``.REST.<pid>-<host><random>.lvtmp``, the remotes' leftover rules apply) then renamed, and the
+target's file system is flushed once (``syncfs``) before any snapshot naming them is written; on
+object storage, by a single PUT (or a multipart upload completed at the end) of a local staging
+copy. The bytes sent are hashed as they are read, and the object is named by that hash, so an
+object's name always matches its content even when the source changed after it was first hashed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from labvault.backup.lock import Held, target_lock
+from labvault.core.hashing import md5
+from labvault.errors import RemoteError, from_os_error
+from labvault.fsutil import atomic_write_bytes
+from labvault.progress import NULL_PROGRESS, Progress
+from labvault.remotes.base import OBJECT_MODE, Backend
+from labvault.remotes.leftovers import tmp_name
+from labvault.remotes.local import LocalBackend
+from labvault.remotes.registry import open_backend
+from labvault.remotes.store import RemoteStore, key_of
+
+BLOCK = 4 << 20
+
+
+def snapshot_key(sid: str) -> str:
+    return f"snapshots/{sid}.json"
+
+
+class Target:
+    def __init__(self, url: str, options: dict[str, str] | None = None, jobs: int = 8) -> None:
+        self.url = url
+        self.backend: Backend = open_backend(url, options or {})
+        self.local_root: str | None = self.backend.root if isinstance(self.backend, LocalBackend) else None
+        self.jobs = jobs
+
+    def describe(self) -> str:
+        return self.backend.describe()
+
+    @contextmanager
+    def lock(self, what: str, progress: Progress = NULL_PROGRESS) -> Iterator[Held]:
+        self.backend.check_writable_root()
+        with target_lock(self.backend, self.local_root, what, progress) as held:
+            yield held
+
+    # --- objects --------------------------------------------------------------------------------
+    def present(self, oids: Iterable[str]) -> dict[str, int]:
+        """The objects among ``oids`` the target holds now, with their sizes (asked, never remembered)."""
+        store = RemoteStore(self.url, self.backend, self.jobs)
+        return {oid: size for (oid, _legacy), size in store.sizes((o, False) for o in oids).items()}
+
+    def all_objects(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for key, size in self.backend.walk("files/md5"):
+            parts = key.split("/")
+            if len(parts) == 4 and len(parts[2]) == 2 and len(parts[3]) == 30:
+                out[parts[2] + parts[3]] = size
+        return out
+
+    def put_file(self, path: str) -> tuple[str, int]:
+        """Send the file at ``path`` as an object named by the md5 of the bytes read; (md5, size)."""
+        if self.local_root is not None:
+            return self._put_local(path)
+        with tempfile.TemporaryDirectory(prefix="labvault-backup-") as tmp:
+            staged = os.path.join(tmp, "object")
+            with open(path, "rb") as src, open(staged, "wb") as dst:
+                digest, size = _copy_hashed(src.fileno(), dst.fileno())
+            self.backend.put_file(staged, key_of(digest))
+        return digest, size
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        digest = md5(data).hexdigest()
+        if self.local_root is not None:
+            final = os.path.join(self.local_root, key_of(digest))
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            tmp = tmp_name(final)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, OBJECT_MODE)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+            return digest, len(data)
+        with tempfile.TemporaryDirectory(prefix="labvault-backup-") as tmp:
+            staged = os.path.join(tmp, "object")
+            with open(staged, "wb") as f:
+                f.write(data)
+            self.backend.put_file(staged, key_of(digest))
+        return digest, len(data)
+
+    def _put_local(self, path: str) -> tuple[str, int]:
+        assert self.local_root is not None
+        scratch = os.path.join(self.local_root, "files", "md5", "incoming")
+        os.makedirs(scratch, exist_ok=True)
+        tmp = tmp_name(os.path.join(scratch, "object"))
+        try:
+            sfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                dfd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, OBJECT_MODE)
+                try:
+                    digest, size = _copy_hashed(sfd, dfd)
+                finally:
+                    os.close(dfd)
+            finally:
+                os.close(sfd)
+            final = os.path.join(self.local_root, key_of(digest))
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            os.replace(tmp, final)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return digest, size
+
+    def read_object(self, oid: str) -> bytes:
+        if self.local_root is not None:
+            with open(os.path.join(self.local_root, key_of(oid)), "rb") as f:
+                return f.read()
+        with tempfile.TemporaryDirectory(prefix="labvault-backup-") as tmp:
+            local = os.path.join(tmp, "object")
+            self.backend.get_file(key_of(oid), local)
+            with open(local, "rb") as f:
+                return f.read()
+
+    def fetch_hashed(self, oid: str, local: str) -> tuple[str, int]:
+        """Download object ``oid`` to the new read-only file ``local``; md5 and size of what was written."""
+        return self.backend.get_hashed(key_of(oid), local)
+
+    def delete_object(self, oid: str) -> None:
+        self.backend.delete(key_of(oid))
+
+    def sync(self) -> None:
+        """Make every object written so far durable (a folder: one syncfs of its file system)."""
+        if self.local_root is None:
+            return
+        fd = os.open(self.local_root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.syncfs(fd) != 0:
+                os.sync()
+        except (OSError, AttributeError):
+            os.sync()
+        finally:
+            os.close(fd)
+
+    def clean_leftovers(self, now: float) -> int:
+        """Temp files of killed writers (folder targets; the remotes' staleness rules)."""
+        if self.local_root is None:
+            return 0
+        base = os.path.join(self.local_root, "files", "md5")
+        try:
+            prefixes = ["files/md5/" + p for p in os.listdir(base)]
+        except FileNotFoundError:
+            return 0
+        return self.backend.clean_leftovers(prefixes, now)
+
+    # --- snapshots ------------------------------------------------------------------------------
+    def snapshot_ids(self) -> list[str]:
+        from labvault.backup.manifest import is_id
+
+        try:
+            keys = [k for k, _ in self.backend.walk("snapshots")]
+        except FileNotFoundError:
+            return []
+        ids = [k.rsplit("/", 1)[-1][: -len(".json")] for k in keys if k.endswith(".json")]
+        return sorted(i for i in ids if is_id(i))
+
+    def read_snapshot_bytes(self, sid: str) -> bytes:
+        if self.local_root is not None:
+            with open(os.path.join(self.local_root, snapshot_key(sid)), "rb") as f:
+                return f.read()
+        with tempfile.TemporaryDirectory(prefix="labvault-backup-") as tmp:
+            local = os.path.join(tmp, "snap.json")
+            self.backend.get_file(snapshot_key(sid), local)
+            with open(local, "rb") as f:
+                return f.read()
+
+    def write_snapshot(self, sid: str, data: bytes) -> None:
+        """Atomically, after every object it names is durable (the caller's ``sync()``)."""
+        if self.local_root is not None:
+            os.makedirs(os.path.join(self.local_root, "snapshots"), exist_ok=True)
+            atomic_write_bytes(os.path.join(self.local_root, snapshot_key(sid)), data)
+            return
+        with tempfile.TemporaryDirectory(prefix="labvault-backup-") as tmp:
+            staged = os.path.join(tmp, "snap.json")
+            with open(staged, "wb") as f:
+                f.write(data)
+            self.backend.put_file(staged, snapshot_key(sid))
+
+    def delete_snapshot(self, sid: str) -> None:
+        self.backend.delete(snapshot_key(sid))
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def _copy_hashed(sfd: int, dfd: int) -> tuple[str, int]:
+    h = md5()
+    size = 0
+    while chunk := os.read(sfd, BLOCK):
+        h.update(chunk)
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(dfd, view):]
+        size += len(chunk)
+    return h.hexdigest(), size
+
+
+def open_target(url: str, options: dict[str, str] | None = None) -> Target:
+    try:
+        return Target(url, options)
+    except OSError as exc:
+        raise from_os_error(exc, "opening the backup target") from exc
+    except RemoteError:
+        raise

@@ -1,0 +1,236 @@
+"""``labvault backup run|list|restore|forget|prune|check|drill``: the lab's backups."""
+
+from __future__ import annotations
+
+import click
+
+from labvault import api
+from labvault.cli.main import _state, cli, emit_json, human_size
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+lab_option = click.option("--lab", "lab", metavar="FILE",
+                          help="Lab config file (default: LABVAULT_LAB, then ~/.config/labvault/lab.yaml, "
+                               "then /etc/labvault/lab.yaml).")
+policy_option = click.option("--policy", "policy", metavar="NAME", help="Only this policy's target.")
+
+
+@cli.group(name="backup")
+def backup_group() -> None:
+    """Snapshots of the lab's data by the policies of the lab config (`backups:`).
+
+    A snapshot stores each file's content once (objects named by md5, as a DVC remote): a run
+    of unchanged data reads nothing and sends one small snapshot file.
+
+    \b
+    Example:
+      labvault backup run daily
+      labvault backup list
+      labvault backup restore 20261203T101500Z-1f2e3d4c --to /tmp/restore --verify
+      labvault backup forget --dry-run && labvault backup forget && labvault backup prune
+      labvault backup check --read-data-subset 1/7
+      labvault backup drill
+    """
+
+
+@backup_group.command(name="run")
+@click.argument("policy", required=False)
+@click.option("--dry-run", is_flag=True, help="Say what would be read and sent; change nothing.")
+@lab_option
+@json_option
+@click.pass_context
+def run_cmd(ctx: click.Context, policy: str | None, dry_run: bool, lab: str | None, as_json: bool) -> None:
+    """Make a snapshot of POLICY's sources (default: of every policy).
+
+    \b
+    Example:
+      labvault backup run daily
+      labvault backup run --dry-run --json
+    """
+    results = api.backup_run(policy, dry_run=dry_run, lab=lab, progress=_state(ctx).progress)
+    if as_json:
+        emit_json([r.to_json() for r in results])
+        return
+    for r in results:
+        what = "would send" if r.dry_run else f"snapshot {r.snapshot}:"
+        click.echo(f"{r.policy}: {what} {r.objects_added} objects ({human_size(r.bytes_added)}) of {r.files} files "
+                   f"({human_size(r.bytes)}); {r.hashed_files} read, {r.cached_files} unchanged")
+        for s in r.skipped:
+            click.echo(f"warning: skipped {s}", err=True)
+
+
+@backup_group.command(name="list")
+@policy_option
+@lab_option
+@json_option
+def list_cmd(policy: str | None, lab: str | None, as_json: bool) -> None:
+    """The snapshots on the backup targets, oldest first.
+
+    \b
+    Example:
+      labvault backup list
+      labvault backup list --policy daily --json
+    """
+    snaps = api.backup_list(policy, lab=lab)
+    if as_json:
+        emit_json([s.to_json() for s in snaps])
+        return
+    for s in snaps:
+        click.echo(f"{s.id}  {s.time[:19]}  {s.policy:<12} {s.files:>8} files {human_size(s.bytes):>10}  "
+                   f"+{human_size(s.bytes_added)}  {', '.join(s.sources)}")
+
+
+@backup_group.command(name="restore")
+@click.argument("snapshot")
+@click.argument("paths", nargs=-1)
+@click.option("--to", "to", required=True, metavar="DIR", help="Folder to restore into (created if needed).")
+@click.option("--verify", is_flag=True, help="Read every restored file back and compare its md5.")
+@policy_option
+@lab_option
+@json_option
+@click.pass_context
+def restore_cmd(ctx: click.Context, snapshot: str, paths: tuple[str, ...], to: str, verify: bool,
+                policy: str | None, lab: str | None, as_json: bool) -> None:
+    """Restore SNAPSHOT (an id, a unique prefix, or `latest`), or only PATHS of it, into DIR.
+
+    Paths start with the source's last component (`datasets/imagenet` for a source
+    /mnt/nvme0/datasets). Each file is written at a temp name, checked against its md5, fsynced
+    and renamed into place.
+
+    \b
+    Example:
+      labvault backup restore latest --to /tmp/restore --policy daily
+      labvault backup restore 20261203T1015 datasets/imagenet --to /mnt/nvme0 --verify
+    """
+    r = api.backup_restore(snapshot, to, list(paths), verify=verify, policy=policy, lab=lab,
+                           progress=_state(ctx).progress)
+    if as_json:
+        emit_json(r.to_json())
+    else:
+        click.echo(f"restored {r.files} files ({human_size(r.bytes)}), {r.dirs} folders, {r.symlinks} symlinks "
+                   f"of {r.snapshot} to {r.to}" + (" (verified)" if r.verified else ""))
+
+
+@backup_group.command(name="forget")
+@policy_option
+@click.option("--dry-run", is_flag=True, help="Print the plan: which snapshots are kept (and why) or removed.")
+@lab_option
+@json_option
+@click.pass_context
+def forget_cmd(ctx: click.Context, policy: str | None, dry_run: bool, lab: str | None, as_json: bool) -> None:
+    """Remove the snapshots the policies' retention does not keep (restic's rules). Deletes
+    snapshot files only; `backup prune` then deletes the data no snapshot needs.
+
+    \b
+    Example:
+      labvault backup forget --dry-run
+      labvault backup forget --policy daily
+    """
+    results = api.backup_forget(policy, dry_run=dry_run, lab=lab, progress=_state(ctx).progress)
+    if as_json:
+        emit_json([{**r.to_json(), "removed": list(r.removed)} for r in results])
+        return
+    for r in results:
+        for i in r.items:
+            word = "keep  " if i.keep else ("remove" if dry_run else "removed")
+            click.echo(f"{word} {i.id}  {i.policy:<12} {', '.join(i.reasons)}")
+
+
+@backup_group.command(name="prune")
+@policy_option
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@lab_option
+@json_option
+@click.pass_context
+def prune_cmd(ctx: click.Context, policy: str | None, dry_run: bool, lab: str | None, as_json: bool) -> None:
+    """Delete the objects no remaining snapshot references (waits for a run in progress).
+
+    \b
+    Example:
+      labvault backup prune --dry-run
+      labvault backup prune
+    """
+    results = api.backup_prune(policy, dry_run=dry_run, lab=lab, progress=_state(ctx).progress)
+    if as_json:
+        emit_json([r.to_json() for r in results])
+        return
+    for r in results:
+        verb = "would delete" if r.dry_run else "deleted"
+        click.echo(f"{r.target}: {r.snapshots} snapshots reference {r.referenced} objects; {verb} "
+                   f"{r.unreferenced} unreferenced ({human_size(r.bytes_freed)})")
+
+
+def _subset(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        n, t = (int(x) for x in value.split("/"))
+    except ValueError:
+        raise click.BadParameter(f"expected N/T such as 1/7, got {value!r}") from None
+    return n, t
+
+
+@backup_group.command(name="check")
+@policy_option
+@click.option("--read-data", is_flag=True, help="Also download every object and compare its md5.")
+@click.option("--read-data-subset", "subset", metavar="N/T", help="Read only the N-th of T slices of the objects.")
+@lab_option
+@json_option
+@click.pass_context
+def check_cmd(ctx: click.Context, policy: str | None, read_data: bool, subset: str | None, lab: str | None,
+              as_json: bool) -> None:
+    """Check that every object a snapshot needs is on the target with the right size (and, with
+    --read-data, the right content). Exit 1 when anything is missing or damaged, naming the
+    snapshots and paths that need it.
+
+    \b
+    Example:
+      labvault backup check
+      labvault backup check --read-data-subset 3/7 --json
+    """
+    results = api.backup_check(policy, read_data=read_data, subset=_subset(subset), lab=lab,
+                               progress=_state(ctx).progress)
+    if as_json:
+        emit_json([r.to_json() for r in results])
+    else:
+        for r in results:
+            click.echo(f"{r.target}: {r.snapshots} snapshots, {r.objects} objects, {r.objects_read} read "
+                       f"({human_size(r.bytes_read)}): {'ok' if r.ok else 'PROBLEMS'}")
+            for sid in r.bad_snapshots:
+                click.echo(f"  snapshot {sid}: unreadable")
+            for b in r.bad:
+                users = "; ".join(f"{s} {p}" for s, p in b.used_by[:5])
+                more = f" (+{len(b.used_by) - 5} more)" if len(b.used_by) > 5 else ""
+                click.echo(f"  {b.problem} object {b.md5}: {users}{more}")
+    if not all(r.ok for r in results):
+        ctx.exit(1)
+
+
+@backup_group.command(name="drill")
+@click.argument("snapshot", default="latest")
+@click.option("--sample", default=20, show_default=True, type=click.IntRange(1), help="Files to restore.")
+@click.option("--seed", type=int, help="Choose the sample reproducibly.")
+@policy_option
+@lab_option
+@json_option
+@click.pass_context
+def drill_cmd(ctx: click.Context, snapshot: str, sample: int, seed: int | None, policy: str | None, lab: str | None,
+              as_json: bool) -> None:
+    """Restore a random sample of SNAPSHOT's files (default: the latest) to a temporary folder,
+    compare every byte with the recorded md5 and record the outcome in the catalog. Exit 1 on
+    any mismatch.
+
+    \b
+    Example:
+      labvault backup drill --policy daily
+      labvault backup drill latest --sample 100 --json
+    """
+    r = api.backup_drill(snapshot, policy, sample, seed, lab=lab, progress=_state(ctx).progress)
+    if as_json:
+        emit_json(r.to_json())
+    else:
+        click.echo(f"drill of {r.snapshot}: {r.sampled} of {r.of_files} files restored and compared "
+                   f"({human_size(r.bytes)}): {'ok' if r.ok else 'FAILED'}")
+        for f in r.failed:
+            click.echo(f"  {f}")
+    if not r.ok:
+        ctx.exit(1)
