@@ -64,6 +64,7 @@ COMMAND_MODULES = {
     "backup": "backup_commands",
     "checksums": "checksum_commands",
     **dict.fromkeys(("lab", "tier", "where"), "lab_commands"),
+    **dict.fromkeys(("promote", "demote"), "move_commands"),
 }
 
 

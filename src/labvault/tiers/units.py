@@ -59,6 +59,12 @@ def find_units(cat: Catalog, name: str, version: str | None = None) -> list[LabU
         return _units(conn, cond)
 
 
+def unit_by_id(cat: Catalog, unit_id: int) -> LabUnit | None:
+    with cat.read() as conn:
+        found = _units(conn, lab_units.c.id == unit_id)
+        return found[0] if found else None
+
+
 def unit_at(cat: Catalog, location: str) -> LabUnit | None:
     """The unit with a placement at ``location``, if any."""
     with cat.read() as conn:

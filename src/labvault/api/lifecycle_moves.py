@@ -1,0 +1,122 @@
+"""Moving lab units between tiers by hand: promote and demote::
+
+    from labvault import api
+
+    report = api.promote("imagenet@v2")            # to the promotion tier (default: the hottest)
+    report = api.demote("imagenet", to="cold", version="v1")
+    for o in report.outcomes:
+        print(o.ref, o.status, o.src_location, "->", o.dst_location)
+
+Every move is journaled, copied, verified against the unit's content hash, switched, and only then
+is its source deleted (see ``labvault.tiers.move``); interrupted moves of earlier commands are
+finished or rolled back first. A failure of a single-unit move raises its error (StorageError,
+exit 6, for a full tier or a copy that does not verify); nothing is half-moved.
+"""
+
+from __future__ import annotations
+
+import os
+
+from labvault.catalog.store import Catalog
+from labvault.errors import CatalogError, LabvaultError, StorageError, UsageError
+from labvault.progress import NULL_PROGRESS, Progress
+from labvault.tiers import load as _load
+from labvault.tiers import move as _move
+from labvault.tiers.access import AccessLog
+from labvault.tiers.lab import LabConfig
+from labvault.tiers.types import LabUnit
+from labvault.tiers.units import LIVE_STATES, find_units
+
+MoveRequest = _move.MoveRequest
+MoveOutcome = _move.MoveOutcome
+MoveReport = _move.MoveReport
+PathLike = str | os.PathLike[str]
+
+__all__ = ["MoveOutcome", "MoveReport", "MoveRequest", "demote", "promote"]
+
+
+def _context(lab: PathLike | None, catalog_url: str | None) -> tuple[LabConfig, Catalog]:
+    from labvault.api.lab import lab_catalog
+
+    config = _load.load_lab(lab)
+    return config, lab_catalog(config, catalog_url)
+
+
+def _units(cat: Catalog, name: str, version: str | None) -> list[LabUnit]:
+    if version is None and "@" in name:
+        name, _, version = name.partition("@")
+    units = find_units(cat, name, version or None)
+    if not units:
+        what = f"{name}@{version}" if version else name
+        raise CatalogError(f"no lab unit named {what}", "run `labvault lab scan`, or check the name")
+    versions = sorted({u.version for u in units})
+    if version is None and len(versions) > 1:
+        raise UsageError(f"{name} has versions {', '.join(v or '(none)' for v in versions)}",
+                         f"name one, for example {name}@{versions[-1] or versions[0]}")
+    return units
+
+
+def _local(config: LabConfig, tier: str) -> None:
+    t = config.tier(tier)
+    if not t.is_local:
+        raise UsageError(f"tier {tier} is a bucket ({t.url})",
+                         "promote and demote move between folder tiers only for now")
+
+
+def _requests(config: LabConfig, units: list[LabUnit], to: str, hotter: bool, reason: str) -> list[MoveRequest]:
+    """For each unit, the live placement to move (the nearest on the far side of ``to``)."""
+    target = config.rank(to)
+    out: list[MoveRequest] = []
+    for u in units:
+        live = [p for p in u.placements if p.state in LIVE_STATES and p.tier in {t.name for t in config.tiers}]
+        if any(p.tier == to for p in live):
+            out.append(MoveRequest(u.id, next(p.location for p in live if p.tier == to), to, reason))
+            continue  # reported as "already on" by the mover
+        far = [p for p in live if (config.rank(p.tier) > target if hotter else config.rank(p.tier) < target)]
+        if not far:
+            where = ", ".join(sorted({p.tier for p in live})) or "no tier (no live copy)"
+            raise UsageError(f"{u.name}{'@' + u.version if u.version else ''} is on {where}, "
+                             f"not {'colder' if hotter else 'hotter'} than {to}",
+                             f"use `labvault {'demote' if hotter else 'promote'}` to move it the other way")
+        for p in far:
+            _local(config, p.tier)
+        src = min(far, key=lambda p: abs(config.rank(p.tier) - target))
+        out.append(MoveRequest(u.id, src.location, to, reason))
+    return out
+
+
+def _raise_single(report: MoveReport) -> MoveReport:
+    failed = report.failed
+    if len(report.outcomes) == 1 and failed:
+        err = LabvaultError(failed[0].detail)
+        err.exit_code = failed[0].exit_code or StorageError.exit_code
+        raise err
+    return report
+
+
+def promote(name: str, version: str | None = None, to: str | None = None, lab: PathLike | None = None,
+            catalog_url: str | None = None, progress: Progress = NULL_PROGRESS, dry_run: bool = False) -> MoveReport:
+    """Move ``name`` (``NAME`` or ``NAME@VERSION``; every part of it) to ``to`` (default: the
+    promotion tier, else the hottest), and record the promotion as an access."""
+    config, cat = _context(lab, catalog_url)
+    target = to or config.promotion.to_tier or config.hottest.name
+    _local(config, target)
+    units = _units(cat, name, version)
+    report = _move.execute_moves(cat, config, _requests(config, units, target, True, f"promote to {target}"),
+                                 progress, dry_run=dry_run)
+    if not dry_run:
+        with AccessLog(cat) as log:
+            for o in report.outcomes:
+                if o.status in ("moved", "copied"):
+                    log.record(o.unit_id, "promote")
+    return _raise_single(report)
+
+
+def demote(name: str, to: str, version: str | None = None, lab: PathLike | None = None,
+           catalog_url: str | None = None, progress: Progress = NULL_PROGRESS, dry_run: bool = False) -> MoveReport:
+    """Move ``name`` (every part of it) down to tier ``to``."""
+    config, cat = _context(lab, catalog_url)
+    _local(config, to)
+    units = _units(cat, name, version)
+    return _raise_single(_move.execute_moves(cat, config, _requests(config, units, to, False, f"demote to {to}"),
+                                             progress, dry_run=dry_run))
