@@ -21,7 +21,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from crashkit import clean_env, file_digests, kill_at_point, kill_plan, kills, make_dataset, scratch_base, timed
+from crashkit import (
+    clean_env,
+    file_digests,
+    kill_at_point,
+    kill_plan,
+    kills,
+    make_dataset,
+    scratch_base,
+    timed,
+)
+from tests.tiers.tmpfs import tmpfs
 
 from labvault import api
 from labvault.catalog import store
@@ -29,7 +39,6 @@ from labvault.catalog.lab_schema import lab_moves
 from labvault.tiers.movelock import move_lock
 from labvault.tiers.recover import recover_moves
 from labvault.tiers.units import LIVE_STATES, find_units
-from tests.tiers.tmpfs import tmpfs
 
 pytestmark = [pytest.mark.crash, pytest.mark.slow]
 
@@ -60,7 +69,7 @@ def _lab(w: World, tag: str) -> tuple[Path, Path, str, Path, Path]:
 
 
 def _setup(w: World, tag: str, on: str) -> tuple[list[str], Path, Path, str, Path]:
-    config, hot, warm, url, root = _lab(w, tag)
+    config, hot, warm, url, _root = _lab(w, tag)
     src = hot if on == "hot" else warm
     shutil.copytree(w.data, src, copy_function=shutil.copy2)
     api.lab_scan(config, url)
@@ -84,15 +93,14 @@ def _temp_names(*folders: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with scratch_base(tmp_path_factory.mktemp("crash-move")) as base:
-        with tmpfs(base / "warm-fs", "512m") as warm:
-            data = base / "data"
-            make_dataset(data, 1500, 12)
-            old = 1_700_000_000
-            for d, _dirs, files in os.walk(data):
-                for n in files:
-                    os.utime(os.path.join(d, n), (old, old))
-            yield World(base, warm, clean_env(base / "home"), data, file_digests(data))
+    with scratch_base(tmp_path_factory.mktemp("crash-move")) as base, tmpfs(base / "warm-fs", "512m") as warm:
+        data = base / "data"
+        make_dataset(data, 1500, 12)
+        old = 1_700_000_000
+        for d, _dirs, files in os.walk(data):
+            for n in files:
+                os.utime(os.path.join(d, n), (old, old))
+        yield World(base, warm, clean_env(base / "home"), data, file_digests(data))
 
 
 def _in_flight(url: str) -> bool:
@@ -141,7 +149,7 @@ def test_move_killed_anywhere_loses_nothing_and_converges(world: World, on: str)
             args, src, dst, url, config = _setup(w, f"kill-{on}-{attempt}-{i}", on)
             temp_parent = dst.parent
 
-            def progress(src: Path = src, temp_parent: Path = temp_parent) -> float:
+            def progress(src: Path = src, temp_parent: Path = temp_parent, total: int = total) -> float:
                 moved = _count(temp_parent)
                 left = _count(src) if not src.is_symlink() else 0
                 return (moved + (len(w.digests) - left)) / total
