@@ -2,7 +2,7 @@
 
 ``snapshots/<id>.json`` (small, one per run)::
 
-    {"format": 1, "id": "20261203T101500Z-1f2e3d4c", "time": "2026-12-03T11:15:00.123456+01:00",
+    {"format": 1, "id": "20261203T101500.123456Z-1f2e3d4c", "time": "2026-12-03T11:15:00.123456+01:00",
      "hostname": "gpu01", "policy": "daily", "sources": ["/mnt/nvme0/datasets"], "tags": [],
      "manifest": {"md5": "<oid>", "size": 1234},
      "files": 10, "dirs": 2, "symlinks": 0, "bytes": 123456, "objects_added": 1, "bytes_added": 300}
@@ -33,7 +33,7 @@ from labvault.errors import CacheError
 
 FORMAT = 1
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
-_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
+_ID = re.compile(r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[0-9a-f]{8}$")
 TYPES = ("file", "dir", "symlink")
 
 
@@ -88,8 +88,8 @@ class SnapshotDoc:
 
 
 def new_id(now: dt.datetime) -> str:
-    """Time-sortable (UTC, to the second) and random: ``20261203T101500Z-1f2e3d4c``."""
-    return f"{now.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S}Z-{os.urandom(4).hex()}"
+    """Time-sortable (UTC, to the microsecond) and random: ``20261203T101500.123456Z-1f2e3d4c``."""
+    return f"{now.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S.%f}Z-{os.urandom(4).hex()}"
 
 
 def is_id(text: str) -> bool:

@@ -69,6 +69,10 @@ def _hash(walked: Walked, cache: StatCache, progress: Progress,
     for e, r in zip(todo, results, strict=True):
         if r.md5 is None:
             assert r.error is not None
+            if isinstance(r.error, FileNotFoundError):  # deleted since the walk: not in this snapshot
+                walked.skipped.append(f"{walked.paths[e.relpath]}: vanished during the backup")
+                walked.entries.remove(e)
+                continue
             raise from_os_error(r.error, "reading a backup source")
         e.md5, e.size = r.md5, r.size
         hashed_bytes += r.size
@@ -89,12 +93,17 @@ def _send(target: Target, walked: Walked, missing: dict[str, list[Entry]], held:
     task = progress.task("sending", total=len(missing), total_bytes=sum(g[0].size for g in missing.values()))
     sent: dict[str, int] = {}
     changed: set[str] = set()
+    vanished: list[Entry] = []
 
     def one(item: tuple[str, list[Entry]]) -> list[tuple[str, int]]:
         want, group = item
         out = []
         for e in group:
-            digest, size = target.put_file(walked.paths[e.relpath])
+            try:
+                digest, size = target.put_file(walked.paths[e.relpath])
+            except FileNotFoundError:  # deleted since it was hashed: not in this snapshot
+                vanished.append(e)
+                continue
             out.append((digest, size))
             if digest == want:
                 break
@@ -114,6 +123,10 @@ def _send(target: Target, walked: Walked, missing: dict[str, list[Entry]], held:
         raise from_os_error(exc, "sending to the backup target") from exc
     finally:
         task.close()
+    for e in vanished:
+        walked.skipped.append(f"{walked.paths[e.relpath]}: vanished during the backup")
+        walked.entries.remove(e)
+        changed.add(e.relpath)
     return len(sent), sum(sent.values()), changed
 
 
@@ -140,6 +153,7 @@ def _run(policy: str, sources: list[str], tags: tuple[str, ...], target: Target,
     objects_added, bytes_added, changed = _send(target, walked, missing, held, progress, jobs)
     changed_paths = {walked.paths[r] for r in changed}
     cache.record([r for r in fresh if r[0] not in changed_paths], started)
+    files = [e for e in walked.entries if e.type == "file"]  # without the files that vanished
     manifest = encode_manifest(walked.entries)
     man_md5 = md5_bytes(manifest)
     if target.present([man_md5]).get(man_md5) != len(manifest):
@@ -150,7 +164,7 @@ def _run(policy: str, sources: list[str], tags: tuple[str, ...], target: Target,
     now = dt.datetime.now().astimezone()
     doc = SnapshotDoc(id=new_id(now), time=now, hostname=socket.gethostname(), policy=policy,
                       sources=tuple(os.path.abspath(s) for s in sources), tags=tags, manifest_md5=man_md5,
-                      manifest_size=len(manifest), files=totals["files"], dirs=totals["dirs"],
+                      manifest_size=len(manifest), files=len(files), dirs=totals["dirs"],
                       symlinks=totals["symlinks"], bytes=sum(e.size for e in files), objects_added=objects_added,
                       bytes_added=bytes_added)
     data = doc.encode()

@@ -25,7 +25,7 @@ def backup_group() -> None:
     Example:
       labvault backup run daily
       labvault backup list
-      labvault backup restore 20261203T101500Z-1f2e3d4c --to /tmp/restore --verify
+      labvault backup restore 20261203T101500.123456Z-1f2e3d4c --to /tmp/restore --verify
       labvault backup forget --dry-run && labvault backup forget && labvault backup prune
       labvault backup check --read-data-subset 1/7
       labvault backup drill
