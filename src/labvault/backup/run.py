@@ -4,7 +4,8 @@ Order (so that a crash at any instant leaves a target that ``check`` passes and 
 
 1. take the target lock (``prune`` cannot delete an object this run is about to reference);
 2. walk the sources; files whose stat matches the stat cache keep their md5 unread, the rest
-   are hashed (threads; ``core.checksum_hash``);
+   are hashed (threads; ``core.checksum_hash``); on a folder target a small file is read once,
+   hashed and, unless its object is there, written as one in the same pass;
 3. ask the target which of the snapshot's objects it holds (every run: never remembered);
 4. send the missing ones (hashed again as they are read; an object is named by what was sent);
 5. send the manifest object, flush the target (syncfs / completed PUTs);
@@ -45,10 +46,51 @@ def run_backup(policy: str, sources: list[str], tags: tuple[str, ...], target: T
 Fresh = list[tuple[str, tuple[int, int, int, int, int], str]]
 
 
-def _hash(walked: Walked, cache: StatCache, progress: Progress,
-          jobs: int | None) -> tuple[int, int, int, Fresh, int]:
-    """Give every file entry its md5: from the stat cache, else by reading it. Returns (cached,
-    hashed, hashed bytes, rows for the stat cache, when hashing started in ns)."""
+SMALL_STORE = 8 << 20
+
+
+def _store_small(target: Target, walked: Walked, todo: list[Entry], jobs: int | None,
+                 progress: Progress) -> tuple[list[Entry], list[tuple[Entry, str, int]], int, int]:
+    """Folder targets: hash small files and write the missing objects in one read of each file.
+    Returns (the entries left to hash the usual way, (entry, md5, size) of those read, objects
+    written, bytes written). The md5 is of the bytes read and written, so a file changing meanwhile
+    is recorded as what was stored."""
+    small = [e for e in todo if e.size <= SMALL_STORE]
+    rest = [e for e in todo if e.size > SMALL_STORE]
+    task = progress.task("storing", total=len(small), total_bytes=sum(e.size for e in small))
+
+    def one(e: Entry) -> tuple[str, int, bool] | None:
+        try:
+            return target.store_small(walked.paths[e.relpath])
+        except FileNotFoundError:
+            return None
+
+    done: list[tuple[Entry, str, int]] = []
+    written = written_bytes = 0
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs())) as pool:
+            for e, r in zip(small, pool.map(one, small), strict=True):
+                task.advance(1, e.size)
+                if r is None:
+                    walked.skipped.append(f"{walked.paths[e.relpath]}: vanished during the backup")
+                    walked.entries.remove(e)
+                    continue
+                done.append((e, r[0], r[1]))
+                if r[2]:
+                    written += 1
+                    written_bytes += r[1]
+    except OSError as exc:
+        raise from_os_error(exc, "storing a backup source") from exc
+    finally:
+        task.close()
+    return rest, done, written, written_bytes
+
+
+def _hash(walked: Walked, cache: StatCache, progress: Progress, jobs: int | None,
+          store: Target | None = None) -> tuple[int, int, int, Fresh, int, int, int]:
+    """Give every file entry its md5: from the stat cache, else by reading it (with ``store``, a
+    folder target, small files are written as objects in the same read). Returns (cached, hashed,
+    hashed bytes, rows for the stat cache, when hashing started in ns, objects and bytes written)."""
     files = [e for e in walked.entries if e.type == "file"]
     known = cache.lookup((walked.paths[e.relpath], stat_key(walked.stats[e.relpath])) for e in files)
     todo: list[Entry] = []
@@ -59,6 +101,12 @@ def _hash(walked: Walked, cache: StatCache, progress: Progress,
         else:
             todo.append(e)
     started = time.time_ns()
+    stored: list[tuple[Entry, str, int]] = []
+    written = written_bytes = 0
+    nhashed = len(todo)
+    if store is not None and todo:
+        store.clean_leftovers(time.time())
+        todo, stored, written, written_bytes = _store_small(store, walked, todo, jobs, progress)
     task = progress.task("hashing", total=len(todo), total_bytes=sum(e.size for e in todo))
     try:
         results = md5_many([walked.paths[e.relpath] for e in todo], jobs, lambda n, b: task.advance(n, b))
@@ -66,6 +114,10 @@ def _hash(walked: Walked, cache: StatCache, progress: Progress,
         task.close()
     fresh: Fresh = []
     hashed_bytes = 0
+    for e, digest, size in stored:
+        e.md5, e.size = digest, size
+        hashed_bytes += size
+        _fresh(walked, e, fresh)
     for e, r in zip(todo, results, strict=True):
         if r.md5 is None:
             assert r.error is not None
@@ -76,14 +128,20 @@ def _hash(walked: Walked, cache: StatCache, progress: Progress,
             raise from_os_error(r.error, "reading a backup source")
         e.md5, e.size = r.md5, r.size
         hashed_bytes += r.size
-        path = walked.paths[e.relpath]
-        try:
-            now = os.lstat(path)
-        except OSError:
-            continue
-        if stat_key(now) == stat_key(walked.stats[e.relpath]):
-            fresh.append((path, stat_key(now), r.md5))
-    return len(files) - len(todo), len(todo), hashed_bytes, fresh, started
+        _fresh(walked, e, fresh)
+    return len(files) - nhashed, nhashed, hashed_bytes, fresh, started, written, written_bytes
+
+
+def _fresh(walked: Walked, e: Entry, fresh: Fresh) -> None:
+    """Cache ``e``'s md5 only if the file's stat did not change while it was read."""
+    assert e.md5 is not None
+    path = walked.paths[e.relpath]
+    try:
+        now = os.lstat(path)
+    except OSError:
+        return
+    if stat_key(now) == stat_key(walked.stats[e.relpath]) and now.st_size == e.size:
+        fresh.append((path, stat_key(now), e.md5))
 
 
 def _send(target: Target, walked: Walked, missing: dict[str, list[Entry]], held: Held | None,
@@ -133,7 +191,9 @@ def _send(target: Target, walked: Walked, missing: dict[str, list[Entry]], held:
 def _run(policy: str, sources: list[str], tags: tuple[str, ...], target: Target, cache: StatCache,
          held: Held | None, dry_run: bool, progress: Progress, jobs: int | None) -> RunResult:
     walked = walk_sources(sources)
-    cached, hashed, hashed_bytes, fresh, started = _hash(walked, cache, progress, jobs)
+    store = target if target.local_root is not None and not dry_run else None
+    cached, hashed, hashed_bytes, fresh, started, written, written_bytes = _hash(walked, cache, progress, jobs,
+                                                                                 store)
     files = [e for e in walked.entries if e.type == "file"]
     by_md5: dict[str, list[Entry]] = {}
     for e in files:
@@ -148,9 +208,11 @@ def _run(policy: str, sources: list[str], tags: tuple[str, ...], target: Target,
                          cached_files=cached, objects_added=len(missing),
                          bytes_added=sum(g[0].size for g in missing.values()), skipped=tuple(walked.skipped),
                          **totals)
-    if missing:
+    if missing and store is None:
         target.clean_leftovers(time.time())
     objects_added, bytes_added, changed = _send(target, walked, missing, held, progress, jobs)
+    objects_added += written
+    bytes_added += written_bytes
     changed_paths = {walked.paths[r] for r in changed}
     cache.record([r for r in fresh if r[0] not in changed_paths], started)
     files = [e for e in walked.entries if e.type == "file"]  # without the files that vanished

@@ -83,18 +83,7 @@ class Target:
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         digest = md5(data).hexdigest()
         if self.local_root is not None:
-            final = os.path.join(self.local_root, key_of(digest))
-            os.makedirs(os.path.dirname(final), exist_ok=True)
-            tmp = tmp_name(final)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, OBJECT_MODE)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, final)
+            self._write_local(data, digest, fsync=True)
             return digest, len(data)
         with tempfile.TemporaryDirectory(prefix="labvault-backup-") as tmp:
             staged = os.path.join(tmp, "object")
@@ -102,6 +91,45 @@ class Target:
                 f.write(data)
             self.backend.put_file(staged, key_of(digest))
         return digest, len(data)
+
+    def store_small(self, path: str) -> tuple[str, int, bool]:
+        """A folder target only: read the file at ``path`` whole, hash it, and write it as an object
+        unless one of that name and size is there; (md5, size, written). One read of the source
+        (the object is flushed by ``sync()``, with all the others)."""
+        with open(path, "rb", buffering=0) as f:
+            data = f.read()
+        digest = md5(data).hexdigest()
+        assert self.local_root is not None
+        try:
+            if os.stat(os.path.join(self.local_root, key_of(digest))).st_size == len(data):
+                return digest, len(data), False
+        except FileNotFoundError:
+            pass
+        self._write_local(data, digest, fsync=False)
+        return digest, len(data), True
+
+    def _write_local(self, data: bytes, digest: str, fsync: bool) -> None:
+        assert self.local_root is not None
+        final = os.path.join(self.local_root, key_of(digest))
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        tmp = tmp_name(final)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, OBJECT_MODE)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                if fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
 
     def _put_local(self, path: str) -> tuple[str, int]:
         assert self.local_root is not None
