@@ -131,7 +131,7 @@ def test_enospc_during_copy_removes_the_partial_copy(lab_root: Path, lab_env: Pa
         with open(unit / "big.bin", "ab") as f:
             f.write(os.urandom(1_000_000))
         before = manifest(unit)
-        with pytest.raises(LabvaultError, match="disk full while copying") as err:
+        with pytest.raises(LabvaultError, match="disk full while copying dataset imagenet@v2 \\(train\\) to tier warm") as err:
             api.demote("imagenet", to="warm", catalog_url=catalog_url)
         assert err.value.exit_code == 6
         assert manifest(unit) == before and os.listdir(lab_root / "ssd0/datasets") == []

@@ -21,6 +21,7 @@ move command's recovery.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -141,8 +142,10 @@ def _plan_one(cat: Catalog, lab: LabConfig, req: MoveRequest,
     if src is None:
         return _with(base, "skipped", f"no longer at {req.src_location}"), None
     try:
-        dst_tier = lab.tier(req.dst_tier)
-        dst = destination(lab, lab.tier(src.tier), src.location, dst_tier)
+        src_tier, dst_tier = lab.tier(src.tier), lab.tier(req.dst_tier)
+        if not (src_tier.is_local and dst_tier.is_local):
+            return _with(base, "skipped", "moves to and from bucket tiers are not supported yet"), None
+        dst = destination(lab, src_tier, src.location, dst_tier)
     except LabvaultError as e:
         return _with(base, "failed", e.line(), e.exit_code), None
     base = MoveOutcome(unit.id, base.ref, src.tier, src.location, req.dst_tier, dst, unit.size, "would move")
@@ -176,7 +179,7 @@ def _move_one(cat: Catalog, lab: LabConfig, unit: LabUnit, o: MoveOutcome, reaso
                                "run `labvault lab scan`, then move it again")
         journal.advance(cat, move_id, "verified")
     except (LabvaultError, OSError) as exc:
-        err = exc if isinstance(exc, LabvaultError) else _os_error(exc)
+        err = exc if isinstance(exc, LabvaultError) else _os_error(exc, o)
         remove_tree(temp)
         journal.advance(cat, move_id, "failed", err.line())
         return _with(o, "failed", err.line(), err.exit_code)
@@ -188,9 +191,12 @@ def _move_one(cat: Catalog, lab: LabConfig, unit: LabUnit, o: MoveOutcome, reaso
     return _with(o, "moved", f"symlink left at {o.src_location}" if lab.symlink_old_path else "")
 
 
-def _os_error(exc: OSError) -> LabvaultError:
+def _os_error(exc: OSError, o: MoveOutcome) -> LabvaultError:
     if isinstance(exc, SpecialFileError):
         return StorageError(f"{exc.filename}: {exc.strerror}", "move or remove it, then retry")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageError(f"disk full while copying {o.ref} to tier {o.dst_tier} ({os.path.dirname(o.dst_location)})",
+                            "free space on that tier or move to another one; nothing was moved")
     return from_os_error(exc, "copying to")
 
 
