@@ -288,3 +288,20 @@ def test_cli_promote_demote(lab_root: Path, lab_env: Path, catalog_url: str, lv:
     assert bad.returncode == 2 and bad.stderr.startswith("error: no lab unit named nothing") and not bad.stdout
     wrong = lv("demote", "imagenet", "--to", "lukewarm", check=False)
     assert wrong.returncode == 2 and "no tier named 'lukewarm'" in wrong.stderr
+
+
+def test_a_scan_beside_a_move_leaves_the_retiring_source_alone(lab_root: Path, lab_env: Path,
+                                                              catalog_url: str) -> None:
+    unit = _dataset(lab_root)
+    before = manifest(unit)
+    api.lab_scan(catalog_url=catalog_url)
+    cat = store.open_catalog(catalog_url)
+    _mid, src, dst = _interrupted(cat, lab_root, "switched")  # source `deleting`, copy at its temp name
+    api.lab_scan(catalog_url=catalog_url)
+    [u] = find_units(cat, "imagenet")
+    assert sorted((p.tier, p.state) for p in u.placements) == [("hot", "deleting"), ("warm", "verified")]
+    recover_moves(cat, api.lab_config())
+    api.lab_scan(catalog_url=catalog_url)  # the link at the old path is not a unit; nothing goes missing
+    [u] = find_units(cat, "imagenet")
+    assert [(p.tier, p.state) for p in u.placements] == [("warm", "verified")]
+    assert os.path.islink(src) and manifest(dst) == before

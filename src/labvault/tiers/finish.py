@@ -93,8 +93,7 @@ def complete(cat: Catalog, lab: LabConfig, row: journal.MoveRow) -> str:
 
     def write(conn: sa.Connection) -> None:
         conn.execute(sa.delete(lab_placements).where(lab_placements.c.location == row.src_location,
-                                                     lab_placements.c.unit_id == row.unit_id,
-                                                     lab_placements.c.state == "deleting"))
+                                                     lab_placements.c.unit_id == row.unit_id))
         journal.set_state(conn, row.id, "done")
 
     cat.write(write)

@@ -9,6 +9,9 @@ moved unit's old path); hidden entries and labvault temp files are skipped.
 The stat cache (``lab_file_stats``): a file whose inode, size and mtime match its row is not read
 again. A file modified less than 50 ms before the scan is not cached (an edit within the same
 timestamp tick could go unseen). Placements under a scanned area that are gone become ``missing``.
+A placement a move is retiring (``deleting``), and one a move in flight is about to rename into
+place, are left to the mover: a scan running beside a move cannot bring back the source it is
+deleting nor mark its destination missing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from labvault.core.hashing import md5_file
 from labvault.core.tree import Tree
 from labvault.errors import from_os_error
 from labvault.fsutil import is_tmp_name
+from labvault.tiers.journal import open_moves
 from labvault.tiers.lab import LabConfig, Tier
 from labvault.tiers.types import ScanResult, UnitName
 from labvault.tiers.units import (
@@ -64,6 +68,7 @@ def scan_lab(cat: Catalog, lab: LabConfig, namer: Namer = folder_namer, tiers: l
     skipped: list[str] = []
     missing = 0
     started_ns = time.time_ns()
+    arriving = {row.dst_location for row in open_moves(cat)}  # switched, still at their temp names
     for tier in lab.tiers:
         if tier.path is None or (tiers is not None and tier.name not in tiers):
             continue
@@ -80,6 +85,8 @@ def scan_lab(cat: Catalog, lab: LabConfig, namer: Namer = folder_namer, tiers: l
                 location = os.path.join(str(folder), entry.name)
                 seen.add(location)
                 prior = known.get(location)
+                if prior is not None and prior[2] == "deleting":
+                    continue  # a move is retiring it: the mover owns that placement until it is gone
                 found = _measure(entry, namer(area, entry.name, entry.is_dir(follow_symlinks=False)), tier, location,
                                  file_stats(cat, prior[0]) if prior else {}, counts, started_ns, skipped)
                 if found is not None:
@@ -88,7 +95,7 @@ def scan_lab(cat: Catalog, lab: LabConfig, namer: Namer = folder_namer, tiers: l
                     _flush(cat, batch, outcomes, skipped)
         _flush(cat, batch, outcomes, skipped)
         gone = [pid for loc, (pid, _uid, state) in known.items()
-                if loc not in seen and state != "missing" and any(loc.startswith(a) for a in scanned_areas)]
+                if loc not in seen and state not in ("missing", "deleting") and loc not in arriving and any(loc.startswith(a) for a in scanned_areas)]
         if gone:
             _mark(cat, gone)
             missing += len(gone)
