@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from labvault.api.access import record_read
     from labvault.api.backup import (
         BadObject,
         CheckResult,
@@ -106,6 +107,14 @@ if TYPE_CHECKING:
         where,
     )
     from labvault.api.lifecycle_moves import MoveOutcome, MoveReport, MoveRequest, demote, promote
+    from labvault.api.monitor import (
+        GroupUsage,
+        MonitorReport,
+        MountUsage,
+        TierReport,
+        Trend,
+        monitor,
+    )
     from labvault.api.pipelines import (
         MetricsReport,
         ReproOptions,
@@ -165,6 +174,13 @@ _WHERE = {
     "backup_prune": "labvault.api.backup",
     "backup_restore": "labvault.api.backup",
     "backup_run": "labvault.api.backup",
+    "GroupUsage": "labvault.api.monitor",
+    "MonitorReport": "labvault.api.monitor",
+    "MountUsage": "labvault.api.monitor",
+    "TierReport": "labvault.api.monitor",
+    "Trend": "labvault.api.monitor",
+    "monitor": "labvault.api.monitor",
+    "record_read": "labvault.api.access",
     "LabInitResult": "labvault.api.lab",
     "LabUnit": "labvault.api.lab",
     "ScanResult": "labvault.api.lab",
@@ -300,10 +316,13 @@ __all__ = [
     "ForgetItem",
     "ForgetResult",
     "GcResult",
+    "GroupUsage",
     "LabInitResult",
     "LabUnit",
     "Lineage",
     "MetricsReport",
+    "MonitorReport",
+    "MountUsage",
     "MoveOutcome",
     "MoveReport",
     "MoveRequest",
@@ -318,7 +337,9 @@ __all__ = [
     "ScanResult",
     "SnapshotInfo",
     "StatusReport",
+    "TierReport",
     "TierUsage",
+    "Trend",
     "ValuesDiff",
     "VerifyResult",
     "WhereResult",
@@ -374,6 +395,7 @@ __all__ = [
     "ls",
     "metrics_diff",
     "metrics_show",
+    "monitor",
     "move",
     "names_check",
     "names_new",
@@ -385,6 +407,7 @@ __all__ = [
     "read_card",
     "record_dataset_version",
     "record_location",
+    "record_read",
     "record_run",
     "register_many",
     "remote_add",

@@ -113,11 +113,15 @@ def checkout(
     repo: PathLike | None = None,
     progress: Progress = NULL_PROGRESS,
 ) -> CheckoutResult:
+    from labvault.api.access import record_checkout
     from labvault.pipelines.outputs import locked_outputs
     from labvault.workspace import checkout as _checkout
 
     r = _open(repo, progress)
-    return _checkout.checkout(r, targets or None, force=force, relink=relink, extra=locked_outputs(r))
+    extra = locked_outputs(r)
+    result = _checkout.checkout(r, targets or None, force=force, relink=relink, extra=extra)
+    record_checkout(r, result, "checkout", extra)
+    return result
 
 
 def remove(

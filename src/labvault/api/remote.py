@@ -117,8 +117,13 @@ def pull(
     progress: Progress = NULL_PROGRESS,
 ) -> PullResult:
     """fetch, then checkout."""
+    from labvault.api.access import record_checkout
+
     r = _open(repo, progress)
-    return _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=_locked_outputs(r))
+    extra = _locked_outputs(r)
+    result = _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=extra)
+    record_checkout(r, result.checkout, "pull", extra)
+    return result
 
 
 def status_cloud(

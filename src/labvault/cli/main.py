@@ -65,6 +65,7 @@ COMMAND_MODULES = {
     "checksums": "checksum_commands",
     **dict.fromkeys(("lab", "tier", "where"), "lab_commands"),
     **dict.fromkeys(("promote", "demote"), "move_commands"),
+    "monitor": "monitor_commands",
 }
 
 
