@@ -124,7 +124,7 @@ def test_a_missing_tier_folder_is_critical(tmp_path: Path, sqlite_url: str) -> N
     lab = _lab(tmp_path, {"hot": {"path": str(tmp_path / "gone"), "warn_percent": 99.8, "critical_percent": 99.9},
                           "warm": {"path": str(tmp_path / "here"), "warn_percent": 99.8, "critical_percent": 99.9}})
     r = api.monitor(lab, sqlite_url, at=AT)
-    assert r.exit_code == 2 and [t.status for t in r.tiers][0] == "critical"
+    assert r.exit_code == 2 and r.tiers[0].status == "critical"
     assert f"critical: tier hot: {tmp_path / 'gone'} does not exist (is it mounted?)" in r.warnings
     assert [m.tiers for m in r.mounts] == [("warm",)]
 
