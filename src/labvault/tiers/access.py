@@ -47,12 +47,15 @@ class AccessLog:
         for (uid, _source), (_count, at) in self._pending.items():
             latest[uid] = max(latest.get(uid, at), at)
 
+        forward = sa.update(lab_units).where(
+            lab_units.c.id == sa.bindparam("uid"),
+            sa.or_(lab_units.c.last_access.is_(None), lab_units.c.last_access < sa.bindparam("at")),
+        ).values(last_access=sa.bindparam("at"))
+        moves = [{"uid": uid, "at": at} for uid, at in latest.items()]
+
         def write(conn: sa.Connection) -> None:
             conn.execute(sa.insert(lab_access), rows)
-            for uid, at in latest.items():
-                conn.execute(sa.update(lab_units).where(
-                    lab_units.c.id == uid,
-                    sa.or_(lab_units.c.last_access.is_(None), lab_units.c.last_access < at)).values(last_access=at))
+            conn.execute(forward, moves)  # one executemany
 
         self._cat.write(write)
         written = self.pending

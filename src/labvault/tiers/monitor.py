@@ -17,7 +17,7 @@ import heapq
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -26,7 +26,7 @@ from labvault.tiers import history
 from labvault.tiers.forecast import Trend, trend_of
 from labvault.tiers.lab import LabConfig, Tier
 from labvault.tiers.types import TierUsage
-from labvault.tiers.units import usage_by_name
+from labvault.tiers.units import project_totals, top_datasets
 from labvault.tiers.usage import tier_usage
 
 FULL_SOON_DAYS = 7.0
@@ -115,7 +115,8 @@ def project_of(name: str) -> str:
 def monitor(cat: Catalog, lab: LabConfig, now: datetime, record: bool = False, window_days: float = 30.0,
             top: int = 20) -> MonitorReport:
     since = now - timedelta(days=window_days)
-    usages = tier_usage(cat, lab)
+    per_project = project_totals(cat)
+    usages = tier_usage(cat, lab, _tier_totals(per_project))
     mounts = _mounts(lab.tiers)
     warnings: list[str] = []
     mount_reports = []
@@ -146,7 +147,9 @@ def monitor(cat: Catalog, lab: LabConfig, now: datetime, record: bool = False, w
         if tier.capacity is not None or not tier.is_local:
             status = _with_trend(status, trend, f"tier {tier.name}", warnings)
         tier_reports.append(_tier_report(tier, u, status, trend))
-    datasets, n_datasets, projects, n_projects = _groups(cat, top)
+    found, n_datasets = top_datasets(cat, top)
+    datasets = [GroupUsage(*row) for row in found]
+    projects, n_projects = _projects(per_project, top)
     recorded = 0
     if record:
         rows = [history.UsageRow(None, m.mount, m.used, m.total) for m in mount_reports]
@@ -208,31 +211,21 @@ def _mounts(tiers: Sequence[Tier]) -> list[tuple[str, list[Tier], Disk]]:
     return list(by_dev.values())
 
 
-@dataclass
-class _Acc:
-    bytes: int = 0
-    units: int = 0
-    objects: int = 0
-    tiers: dict[str, int] = field(default_factory=dict)
-
-    def add(self, tier: str, nbytes: int, units: int, objects: int) -> None:
-        self.bytes += nbytes
-        self.units += units
-        self.objects += objects
-        self.tiers[tier] = self.tiers.get(tier, 0) + nbytes
+def _tier_totals(rows: list[tuple[str, str, int, int, int, int]]) -> dict[str, tuple[int, int, int, int]]:
+    """``tier -> (bytes, objects, units, datasets)`` summed from the per-project rows."""
+    totals: dict[str, tuple[int, int, int, int]] = {}
+    for _project, tier, nbytes, units, objects, datasets in rows:
+        b, o, u, d = totals.get(tier, (0, 0, 0, 0))
+        totals[tier] = (b + nbytes, o + objects, u + units, d + datasets)
+    return totals
 
 
-def _groups(cat: Catalog, top: int) -> tuple[list[GroupUsage], int, list[GroupUsage], int]:
-    """The ``top`` largest datasets and projects, and how many there are of each."""
-    datasets: dict[str, _Acc] = {}
-    projects: dict[str, _Acc] = {}
-    for kind, name, tier, nbytes, units, objects in usage_by_name(cat):
-        projects.setdefault(project_of(name), _Acc()).add(tier, nbytes, units, objects)
-        if kind == "dataset":
-            datasets.setdefault(name, _Acc()).add(tier, nbytes, units, objects)
-    return _ranked(datasets, top), len(datasets), _ranked(projects, top), len(projects)
-
-
-def _ranked(acc: dict[str, _Acc], top: int) -> list[GroupUsage]:
-    best = heapq.nsmallest(top, acc.items(), key=lambda kv: (-kv[1].bytes, kv[0]))
-    return [GroupUsage(name, a.bytes, a.units, a.objects, dict(a.tiers)) for name, a in best]
+def _projects(rows: list[tuple[str, str, int, int, int, int]], top: int) -> tuple[list[GroupUsage], int]:
+    """The ``top`` projects holding the most bytes, and how many projects there are."""
+    acc: dict[str, GroupUsage] = {}
+    for project, tier, nbytes, units, objects, _datasets in rows:
+        g = acc.get(project) or GroupUsage(project, 0, 0, 0, {})
+        acc[project] = GroupUsage(project, g.bytes + nbytes, g.units + units, g.objects + objects,
+                                  {**g.tiers, tier: g.tiers.get(tier, 0) + nbytes})
+    best = heapq.nsmallest(top, acc.values(), key=lambda g: (-g.bytes, g.name))
+    return best, len(acc)

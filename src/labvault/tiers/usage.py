@@ -16,8 +16,12 @@ from labvault.tiers.types import TierUsage
 from labvault.tiers.units import tier_totals
 
 
-def tier_usage(cat: Catalog, lab: LabConfig) -> list[TierUsage]:
-    totals = tier_totals(cat)
+def tier_usage(cat: Catalog, lab: LabConfig,
+               totals: dict[str, tuple[int, int, int, int]] | None = None) -> list[TierUsage]:
+    """Each tier's usage; ``totals`` (``tier -> (bytes, objects, units, datasets)``, as
+    :func:`~labvault.tiers.units.tier_totals` gives) when the caller has them already."""
+    if totals is None:
+        totals = tier_totals(cat)
     return [_one(t, *totals.get(t.name, (0, 0, 0, 0))) for t in lab.tiers]
 
 
