@@ -97,9 +97,19 @@ def test_an_edit_right_after_checkout_is_seen(tmp_path: Path) -> None:
     (tmp_path / "one.txt").write_text("single")
     _age(tmp_path)
     api.add(["data", "one.txt"], repo=tmp_path)
-    (data / "3.txt").unlink()
-    (tmp_path / "one.txt").unlink()
-    api.checkout(repo=tmp_path)
+    # The promise holds for files recorded within 50 ms of being written. A loaded machine can
+    # stretch one checkout past that (the files are then recorded, rightly, and an edit that keeps
+    # size, inode and mtime to the nanosecond is invisible to any stat cache): time each checkout
+    # and test on one that stayed well inside the window.
+    for _attempt in range(40):
+        (data / "3.txt").unlink()
+        (tmp_path / "one.txt").unlink()
+        started = time.monotonic()
+        api.checkout(repo=tmp_path)
+        if time.monotonic() - started < 0.025:
+            break
+    else:
+        raise AssertionError("no checkout of two files finished within 25 ms in 40 tries: the machine is too loaded")
     _same_size_edit_keeping_stat(data / "3.txt", "X3")
     _same_size_edit_keeping_stat(tmp_path / "one.txt", "SINGLE")
     outs = {o.path: o for o in api.status(repo=tmp_path).outputs}
