@@ -66,6 +66,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("lab", "tier", "where"), "lab_commands"),
     **dict.fromkeys(("promote", "demote"), "move_commands"),
     "monitor": "monitor_commands",
+    **dict.fromkeys(("lifecycle", "cost"), "lifecycle_commands"),
 }
 
 
