@@ -61,6 +61,9 @@ def add_unit(cat: Catalog, name: str, tier: str, size: int, *, kind: str = "data
 
 
 def add_reads(cat: Catalog, unit_id: int, *ago: float) -> None:
+    if not ago:
+        return
+
     def write(conn: sa.Connection) -> None:
         conn.execute(sa.insert(lab_access), [{"unit_id": unit_id, "at": days_ago(a), "source": "read", "reads": 1}
                                              for a in ago])
