@@ -58,9 +58,10 @@ def _candidates(conn: sa.Connection) -> Iterator[Candidate]:
                    u.c.created_at, u.c.modified_at, u.c.last_access, p.c.id, p.c.tier, p.c.location, p.c.created_at)
          .select_from(p.join(u, u.c.id == p.c.unit_id)).where(p.c.state.in_(LIVE_STATES))
          .order_by(u.c.id, p.c.id))
-    for r in conn.execute(q):
-        yield Candidate(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), int(r[6]), r[7], r[8], r[9], r[10],
-                        int(r[11]), r[12], r[13], r[14])
+    for part in conn.execute(q).partitions(10_000):
+        for r in part:
+            yield Candidate(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), int(r[6]), r[7], r[8], r[9], r[10],
+                            int(r[11]), r[12], r[13], r[14])
 
 
 def _labels(conn: sa.Connection, wanted: frozenset[str]) -> dict[int, frozenset[str]]:
@@ -115,6 +116,7 @@ class _Planner:
         self.lab, self.as_of, self.allow_early = lab, as_of, allow_early
         self.labels, self.active, self.reads = labels, active, reads
         self.tiers = {t.name: t for t in lab.tiers}
+        self.rank = {t.name: i for i, t in enumerate(lab.tiers)}  # 0 = hottest
         self.moves: list[Move] = []
         self.refused: list[Refused] = []
         self.before = dict.fromkeys(self.tiers, 0)
@@ -139,7 +141,7 @@ class _Planner:
             rule = _rules.first_rule(self.lab.rules, c, self.as_of, labels)
             if rule is None or rule.to_tier == c.tier or rule.to_tier not in self.tiers:
                 continue
-            demote = self.lab.rank(rule.to_tier) > self.lab.rank(c.tier)
+            demote = self.rank[rule.to_tier] > self.rank[c.tier]
             pinned = self._pinned(c, labels) if demote else None
             reason = _rules.why(rule, c, self.as_of)
             if pinned is not None:
@@ -160,10 +162,10 @@ class _Planner:
         target = promo.to_tier or self.lab.hottest.name
         if count is None or target not in self.tiers:
             return None
-        rank = self.lab.rank(target)
-        if any(self.lab.rank(c.tier) <= rank for c in placed):  # a copy is that hot already
+        rank = self.rank[target]
+        if any(self.rank[c.tier] <= rank for c in placed):  # a copy is that hot already
             return None
-        c = min(placed, key=lambda c: self.lab.rank(c.tier))
+        c = min(placed, key=lambda c: self.rank[c.tier])
         reason = f"promotion: {count} reads within {promo.within_days:g} d (>= {promo.reads})"
         if self._propose(c, target, "promote", "promotion", reason, held):
             held.discard(c.tier)
