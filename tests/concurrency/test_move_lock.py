@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,34 @@ def test_movers_of_two_units_run_one_after_the_other(lab: Path, lv: Runner, tmp_
     assert _digests(lab / "ssd0/datasets/imagenet_v2_train") == before["imagenet_v2_train"]
     assert _digests(lab / "hdd0/datasets/coco_v1_val") == before["coco_v1_val"]
     assert not [n for n in os.listdir(lab / "nvme0/datasets") if n.startswith(".")]
+
+
+def test_two_applies_at_once_wait_and_move_each_unit_once(lab: Path, lv: Runner, tmp_path: Path) -> None:
+    units = [lab / "nvme0/datasets" / n for n in ("imagenet_v2_train", "coco_v1_val")]
+    before = {u: _digests(u) for u in units}
+    later = (datetime.now() + timedelta(days=8)).date().isoformat()  # past the 7-day hot->warm rule
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(lab / "nvme0/.labvault-moves.lock")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    errs = [tmp_path / "apply-a", tmp_path / "apply-b"]
+    procs = [_start(lv, e, "lifecycle", "apply", "--as-of", later, "--json") for e in errs]
+    try:
+        _wait_for(errs, "waiting for another move of this lab to finish")
+        assert all(p.poll() is None for p in procs)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("release\n")
+        holder.stdin.close()
+        holder.wait()
+    outs = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e.read_text() for e in errs]
+    by_unit: dict[str, list[str]] = {}
+    for out in outs:
+        assert len(out["plan"]["moves"]) == 2  # both planned before waiting
+        for o in out["outcomes"]:
+            by_unit.setdefault(o["ref"], []).append(o["status"])
+    assert {ref: sorted(s) for ref, s in by_unit.items()} == {
+        "dataset imagenet@v2 (train)": ["moved", "skipped"], "dataset coco@v1 (val)": ["moved", "skipped"]}
+    for u in units:
+        assert os.path.islink(u) and _digests(u) == before[u]
+        assert _digests(lab / "ssd0/datasets" / u.name) == before[u]

@@ -115,7 +115,15 @@ if TYPE_CHECKING:
         cost,
         lifecycle_plan,
     )
-    from labvault.api.lifecycle_moves import MoveOutcome, MoveReport, MoveRequest, demote, promote
+    from labvault.api.lifecycle_moves import (
+        LifecycleApplyResult,
+        MoveOutcome,
+        MoveReport,
+        MoveRequest,
+        demote,
+        lifecycle_apply,
+        promote,
+    )
     from labvault.api.monitor import (
         GroupUsage,
         MonitorReport,
@@ -200,6 +208,8 @@ _WHERE = {
     "lab_scan": "labvault.api.lab",
     "tier_list": "labvault.api.lab",
     "where": "labvault.api.lab",
+    "LifecycleApplyResult": "labvault.api.lifecycle_moves",
+    "lifecycle_apply": "labvault.api.lifecycle_moves",
     "MoveOutcome": "labvault.api.lifecycle_moves",
     "MoveReport": "labvault.api.lifecycle_moves",
     "MoveRequest": "labvault.api.lifecycle_moves",
@@ -337,6 +347,7 @@ __all__ = [
     "GroupUsage",
     "LabInitResult",
     "LabUnit",
+    "LifecycleApplyResult",
     "Lineage",
     "MetricsReport",
     "MonitorReport",
@@ -413,6 +424,7 @@ __all__ = [
     "lab_config",
     "lab_init",
     "lab_scan",
+    "lifecycle_apply",
     "lifecycle_plan",
     "list_outputs",
     "ls",

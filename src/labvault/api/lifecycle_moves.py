@@ -6,6 +6,7 @@
     report = api.demote("imagenet", to="cold", version="v1")
     for o in report.outcomes:
         print(o.ref, o.status, o.src_location, "->", o.dst_location)
+    result = api.lifecycle_apply(max_bytes=500 * 10**9)   # the lifecycle plan, carried out
 
 Every move is journaled, copied, verified against the unit's content hash, switched, and only then
 is its source deleted (see ``labvault.tiers.move``); interrupted moves of earlier commands are
@@ -16,6 +17,8 @@ exit 6, for a full tier or a copy that does not verify); nothing is half-moved.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import datetime
 
 from labvault.catalog.store import Catalog
 from labvault.errors import CatalogError, LabvaultError, StorageError, UsageError
@@ -24,6 +27,7 @@ from labvault.tiers import load as _load
 from labvault.tiers import move as _move
 from labvault.tiers.access import AccessLog
 from labvault.tiers.lab import LabConfig
+from labvault.tiers.plan_types import Plan
 from labvault.tiers.types import LabUnit
 from labvault.tiers.units import LIVE_STATES, find_units
 
@@ -32,7 +36,15 @@ MoveOutcome = _move.MoveOutcome
 MoveReport = _move.MoveReport
 PathLike = str | os.PathLike[str]
 
-__all__ = ["MoveOutcome", "MoveReport", "MoveRequest", "demote", "promote"]
+__all__ = ["LifecycleApplyResult", "MoveOutcome", "MoveReport", "MoveRequest", "demote", "lifecycle_apply", "promote"]
+
+
+@dataclass(frozen=True)
+class LifecycleApplyResult:
+    """The plan that was carried out (its refused moves included) and what each move did."""
+
+    plan: Plan
+    report: MoveReport
 
 
 def _context(lab: PathLike | None, catalog_url: str | None) -> tuple[LabConfig, Catalog]:
@@ -120,3 +132,21 @@ def demote(name: str, to: str, version: str | None = None, lab: PathLike | None 
     units = _units(cat, name, version)
     return _raise_single(_move.execute_moves(cat, config, _requests(config, units, to, False, f"demote to {to}"),
                                              progress, dry_run=dry_run))
+
+
+def lifecycle_apply(dry_run: bool = False, allow_early: bool = False, max_bytes: int | None = None,
+                    as_of: datetime | None = None, lab: PathLike | None = None, catalog_url: str | None = None,
+                    progress: Progress = NULL_PROGRESS) -> LifecycleApplyResult:
+    """Make the lifecycle plan (``api.lifecycle_plan``: the folder tiers are scanned first) and
+    carry out its moves in order, each journaled, verified and switched before its source goes.
+    ``max_bytes``: a move that would take the bytes moved past it is skipped (later, smaller ones
+    may still fit). ``dry_run``: nothing moves, the outcomes say "would move". A failed move does
+    not stop the others (a full tier stops the moves to that tier); see ``report.failed``."""
+    from labvault.api.lifecycle import lifecycle_plan
+
+    if max_bytes is not None and max_bytes < 0:
+        raise UsageError(f"--max-bytes must not be negative, got {max_bytes}")
+    config, cat = _context(lab, catalog_url)
+    plan = lifecycle_plan(lab, catalog_url, as_of, allow_early)
+    requests = [MoveRequest(m.unit_id, m.src_location, m.dst_tier, f"{m.rule}: {m.reason}") for m in plan.moves]
+    return LifecycleApplyResult(plan, _move.execute_moves(cat, config, requests, progress, dry_run, max_bytes))

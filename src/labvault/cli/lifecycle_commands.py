@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 import click
@@ -33,6 +34,7 @@ def lifecycle() -> None:
     Example:
       labvault lifecycle plan
       labvault lifecycle plan --as-of 2027-01-31 --json
+      labvault lifecycle apply --dry-run
     """
 
 
@@ -88,6 +90,68 @@ def plan(as_of: datetime | None, allow_early: bool, lab: str | None, catalog_url
     if result.unknown_tiers:
         click.echo(f"not planned: placements on tiers the lab config does not name: "
                    f"{', '.join(result.unknown_tiers)}", err=True)
+
+
+class _Size(click.ParamType[int]):
+    name = "N"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from labvault.tiers.load import parse_size
+
+        size = parse_size(value if isinstance(value, int) else str(value).strip())
+        if size is None:
+            self.fail(f"{value!r} is not a size: use bytes (1000000) or 500GB, 2TiB", param, ctx)
+        return size
+
+
+@lifecycle.command("apply")
+@click.option("--dry-run", is_flag=True, help="Say what would move; change nothing.")
+@click.option("--allow-early", is_flag=True,
+              help="Also make moves that pay an early-deletion fee (leaving a tier before its minimum storage days).")
+@click.option("--max-bytes", "max_bytes", type=_Size(), metavar="N",
+              help="Move at most N bytes this time (bytes, or 500GB / 2TiB); moves that would go past it are skipped.")
+@click.option("--as-of", "as_of", type=_Date(), metavar="DATE", help="Plan as if it were DATE (as `lifecycle plan`).")
+@lab_option
+@catalog_option
+@json_option
+@click.pass_context
+def apply(ctx: click.Context, dry_run: bool, allow_early: bool, max_bytes: int | None, as_of: datetime | None,
+          lab: str | None, catalog_url: str | None, as_json: bool) -> int:
+    """Carry out the lifecycle plan: move each unit, verified, then delete its old copy.
+
+    Makes the plan as `lifecycle plan` does (scanning the folder tiers first), then moves the
+    units one by one: journaled, copied, the copy verified against the unit's content hash, the
+    catalog switched, and only then the source deleted (a symlink left at the old path unless
+    symlink_old_path is false). Interrupted moves of earlier commands are finished or rolled back
+    first. A full target tier stops the moves to it with one line; nothing is half-moved. A second
+    apply waits for the first, then skips what is already done. Exit 0, or the exit code of the
+    first failed move (6 for a full tier or a copy that does not verify).
+
+    \b
+    Example:
+      labvault lifecycle apply --dry-run
+      labvault lifecycle apply --max-bytes 500GB
+      labvault lifecycle apply --allow-early --json
+    """
+    from labvault.cli.main import _state
+    from labvault.cli.move_commands import report_moves
+
+    result = api.lifecycle_apply(dry_run, allow_early, max_bytes, as_of, lab, catalog_url,
+                                 progress=_state(ctx).progress)
+    if as_json:
+        emit_json({"plan": result.plan.to_json(), "outcomes": [asdict(o) for o in result.report.outcomes],
+                   "recovered": list(result.report.recovered), "dry_run": result.report.dry_run,
+                   "moved_bytes": result.report.moved_bytes})
+        return next((o.exit_code for o in result.report.failed), 0)
+    for r in result.plan.refused:
+        click.echo(f"refused {r.kind} {r.ref()} {r.src_tier} -> {r.dst_tier}: {r.reason}")
+    code = report_moves(result.report, False)
+    if not result.plan.moves:
+        click.echo("nothing to move")
+    elif not dry_run:
+        click.echo(f"moved {human_size(result.report.moved_bytes)} in "
+                   f"{sum(1 for o in result.report.outcomes if o.status in ('moved', 'copied'))} units")
+    return code
 
 
 @cli.command("cost")
