@@ -1,5 +1,6 @@
-"""SIGKILL ``labvault demote`` and ``promote`` of a unit of many files at 20+ instants, across
-file systems (the warm tier is its own tmpfs), then recover and check with our own md5s:
+"""SIGKILL ``labvault demote``, ``promote`` and ``lifecycle apply`` of a unit of many files at 20+
+instants, across file systems (the warm tier is its own tmpfs), then recover and check with our
+own md5s:
 
 * right after the kill, the whole unit is readable at its old path or its new one;
 * after recovery, exactly one live placement holds it, its bytes are the original ones, the old
@@ -17,6 +18,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,7 @@ from labvault.tiers.units import LIVE_STATES, find_units
 pytestmark = [pytest.mark.crash, pytest.mark.slow]
 
 N_KILLS = kills(22)
+LATER = datetime.now() + timedelta(days=8)  # `lifecycle apply` then demotes hot -> warm (the 7-day rule)
 NAME = "imagenet_v2_train"
 
 
@@ -70,13 +73,14 @@ def _lab(w: World, tag: str) -> tuple[Path, Path, str, Path, Path]:
 
 def _setup(w: World, tag: str, on: str) -> tuple[list[str], Path, Path, str, Path]:
     config, hot, warm, url, _root = _lab(w, tag)
-    src = hot if on == "hot" else warm
+    src = warm if on == "warm" else hot
     shutil.copytree(w.data, src, copy_function=shutil.copy2)
     api.lab_scan(config, url)
     store.forget(url)
     env_args = ["--lab", str(config), "--catalog", url]
-    args = (["demote", "imagenet@v2", "--to", "warm"] if on == "hot" else ["promote", "imagenet@v2", "--to", "hot"])
-    return [*args, *env_args], src, (warm if on == "hot" else hot), url, config
+    args = {"hot": ["demote", "imagenet@v2", "--to", "warm"], "warm": ["promote", "imagenet@v2", "--to", "hot"],
+            "apply": ["lifecycle", "apply", "--as-of", LATER.isoformat()]}[on]
+    return [*args, *env_args], src, (hot if on == "warm" else warm), url, config
 
 
 def _count(path: Path) -> int:
@@ -136,7 +140,7 @@ def _check_recovered(url: str, config: Path, src: Path, dst: Path, digests: dict
     store.forget(url)
 
 
-@pytest.mark.parametrize("on", ["hot", "warm"])
+@pytest.mark.parametrize("on", ["hot", "warm", "apply"])
 def test_move_killed_anywhere_loses_nothing_and_converges(world: World, on: str) -> None:
     w = world
     for attempt in range(3):
@@ -161,9 +165,13 @@ def test_move_killed_anywhere_loses_nothing_and_converges(world: World, on: str)
                 landed += 1
             _check_after_kill(src, dst, w.digests, context)
             _check_recovered(url, config, src, dst, w.digests, context)
-            rerun = api.promote("imagenet@v2", to="hot", lab=config, catalog_url=url) if on == "warm" else \
-                api.demote("imagenet@v2", to="warm", lab=config, catalog_url=url)
-            assert rerun.outcomes[0].status in ("moved", "skipped"), context
+            if on == "apply":
+                outcomes = api.lifecycle_apply(as_of=LATER, lab=config, catalog_url=url).report.outcomes
+            elif on == "warm":
+                outcomes = api.promote("imagenet@v2", to="hot", lab=config, catalog_url=url).outcomes
+            else:
+                outcomes = api.demote("imagenet@v2", to="warm", lab=config, catalog_url=url).outcomes
+            assert all(o.status in ("moved", "skipped") for o in outcomes), context
             assert file_digests(dst) == w.digests and src.is_symlink() and not dst.is_symlink(), context
             assert _temp_names(src.parent, dst.parent) == [], context
             store.forget(url)
