@@ -19,7 +19,7 @@ from labvault.core.hashing import legacy_md5_bytes, md5, md5_fd, md5_file
 from labvault.core.links import FICLONE
 from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
 from labvault.errors import CacheError, ManifestError, from_os_error
-from labvault.fsutil import tmp_owner_alive
+from labvault.fsutil import syncfs, tmp_owner_alive
 
 HEX = "0123456789abcdef"
 OBJ_MODE = 0o444
@@ -182,22 +182,8 @@ class ObjectStore:
 
     def sync(self) -> None:
         """Flush everything written to the cache's file system (one syncfs, not one fsync per file)."""
-        if not self.wrote:
-            return
-        try:
-            fd = os.open(self.cache_dir, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            return
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.syncfs(fd) != 0:
-                os.sync()
-        except (OSError, AttributeError):
-            os.sync()
-        finally:
-            os.close(fd)
+        if self.wrote:
+            syncfs(self.cache_dir)
         self.wrote = False
 
     # --- reading -----------------------------------------------------------------------------

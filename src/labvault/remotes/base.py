@@ -87,6 +87,11 @@ class Backend(ABC):
         and no live writer owns (see ``remotes/leftovers.py``); returns how many went."""
         return 0
 
+    def sync(self) -> None:
+        """Make what this backend wrote durable before the caller relies on it (a folder remote:
+        one syncfs of its file system; object stores acknowledge a PUT only once it is stored)."""
+        return None
+
     def close(self) -> None:
         return None
 

@@ -11,7 +11,7 @@ from labvault.core.copyhash import SourceChanged, buffered_copy_and_hash, copy_a
 from labvault.core.hashing import md5_bytes, md5_fd
 from labvault.core.links import copy_file
 from labvault.errors import RemoteError
-from labvault.fsutil import is_tmp_name
+from labvault.fsutil import is_tmp_name, syncfs
 from labvault.remotes.base import OBJECT_MODE, READ_BLOCK, Backend, ByteCallback, Entry
 from labvault.remotes.leftovers import remove_stale, tmp_name
 
@@ -105,8 +105,16 @@ class LocalBackend(Backend):
             except OSError:
                 pass
             raise
+        self._wrote = True
         if callback:
             callback(os.path.getsize(dst))
+
+    def sync(self) -> None:
+        """One syncfs of the remote folder's file system after uploads (not an fsync per object):
+        the cache keeps its copy until then, and a push returns only after it."""
+        if getattr(self, "_wrote", False):
+            syncfs(self.root)
+            self._wrote = False
 
     def get_file(self, key: str, local: str, callback: ByteCallback | None = None) -> None:
         copy_file(self._p(key), local)

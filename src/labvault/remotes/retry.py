@@ -138,5 +138,8 @@ class RetryingBackend(Backend):
     def clean_leftovers(self, prefixes: list[str], now: float) -> int:
         return self._call("removing what killed uploads left", lambda: self.inner.clean_leftovers(prefixes, now))
 
+    def sync(self) -> None:
+        self.inner.sync()
+
     def close(self) -> None:
         self.inner.close()

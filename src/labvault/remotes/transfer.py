@@ -146,6 +146,7 @@ def push(
 
     try:
         ok_files = _run_parallel(files, upload, remote.jobs, task, result)
+        remote.backend.sync()  # the files are durable before any manifest naming them appears
         failed_files = {r[0] for r in files} - {r[0] for r in ok_files}
         ready_dirs = []
         for ref in dirs:
@@ -155,6 +156,7 @@ def push(
                 continue
             result.failed.append(f"{ref[0]}: not uploaded because some of its files are missing or failed")
         ok_dirs = _run_parallel(ready_dirs, upload, remote.jobs, task, result)
+        remote.backend.sync()
     finally:
         task.close()
     sent = {r[0] for r in ok_files + ok_dirs}
