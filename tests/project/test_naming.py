@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from labvault.data.naming import Conventions, check_name, generate, is_date, load_conventions
+from labvault.data.name_generate import generate
+from labvault.data.naming import Conventions, check_name, is_date, load_conventions
 from labvault.errors import ConfigError, UsageError
 
 DEFAULT = load_conventions(Path("/nonexistent-root"))

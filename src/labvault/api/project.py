@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from labvault.data import cards as _cards
+from labvault.data import name_generate as _generate
 from labvault.data import name_scan as _scan
 from labvault.data import naming as _naming
 from labvault.data import scaffold as _scaffold
@@ -81,7 +82,7 @@ def names_new(
     """A conforming name of ``kind`` (dataset: name, version, split, fmt; model: architecture,
     dataset, date, version, fmt; experiment: name, date, run). ``date`` defaults to today."""
     conventions = _naming.load_conventions(_project_root(_base(repo)))
-    return _naming.generate(kind, conventions, name=name, version=version, split=split, fmt=fmt,
+    return _generate.generate(kind, conventions, name=name, version=version, split=split, fmt=fmt,
                             architecture=architecture, dataset=dataset, date=date, run=run)
 
 
