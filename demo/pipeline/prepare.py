@@ -14,7 +14,11 @@ rng.shuffle(rows)
 n = len(rows)
 n_train = int(n * params["train_split"])
 n_val = int(n * params["val_split"])
-splits = {"train": rows[:n_train], "val": rows[n_train : n_train + n_val], "test": rows[n_train + n_val :]}
+splits = {
+    "train": rows[:n_train],
+    "val": rows[n_train : n_train + n_val],
+    "test": rows[n_train + n_val :],
+}
 os.makedirs("data/processed", exist_ok=True)
 for name, part in splits.items():
     with open(f"data/processed/{name}.csv", "w", encoding="utf-8", newline="") as f:

@@ -38,7 +38,9 @@ for _ in range(params["epochs"]):
 
 
 def accuracy(xs, ys):
-    return sum((predict(d) >= 0.5) == bool(y) for d, y in zip(xs, ys, strict=True)) / max(1, len(ys))
+    return sum((predict(d) >= 0.5) == bool(y) for d, y in zip(xs, ys, strict=True)) / max(
+        1, len(ys)
+    )
 
 
 os.makedirs("models/final", exist_ok=True)
