@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         record_run,
         register_many,
     )
+    from labvault.api.catalog_backup import CatalogRestoreResult, catalog_restore_db
     from labvault.api.checksums import (
         ChecksumEntry,
         ChecksumsChecked,
@@ -175,6 +176,8 @@ if TYPE_CHECKING:
 
 # Submodules load on first use, so that `labvault status` does not import the whole library.
 _WHERE = {
+    "CatalogRestoreResult": "labvault.api.catalog_backup",
+    "catalog_restore_db": "labvault.api.catalog_backup",
     "BadObject": "labvault.api.backup",
     "CheckResult": "labvault.api.backup",
     "DrillResult": "labvault.api.backup",
@@ -330,6 +333,7 @@ __all__ = [
     "CardReport",
     "CatalogEntry",
     "CatalogLocation",
+    "CatalogRestoreResult",
     "CheckResult",
     "ChecksumEntry",
     "ChecksumsChecked",
@@ -399,6 +403,7 @@ __all__ = [
     "catalog_register_model",
     "catalog_register_run",
     "catalog_render_lineage",
+    "catalog_restore_db",
     "catalog_search",
     "catalog_sync",
     "catalog_tag",

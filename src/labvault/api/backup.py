@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from labvault.backup.engine import BackupEngine, OwnEngine
@@ -35,6 +37,8 @@ from labvault.backup.types import (
     RunResult,
     SnapshotInfo,
 )
+from labvault.catalog import dbcopy
+from labvault.catalog.store import default_url, normalize_url
 from labvault.errors import ConfigError, UsageError
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.tiers import load as _load
@@ -106,18 +110,40 @@ def _unit_paths(config: LabConfig, globs: list[str], catalog_url: str | None, na
     return paths
 
 
+def lab_catalog_url(config: LabConfig, catalog_url: str | None = None) -> str:
+    """The URL of the lab's catalog, chosen as ``api.lab.lab_catalog`` chooses it."""
+    return normalize_url(catalog_url or os.environ.get("LABVAULT_CATALOG_URL") or config.catalog_url
+                         or default_url())
+
+
+@contextmanager
+def catalog_dump_source(url: str) -> Iterator[str]:
+    """A temporary folder named ``catalog`` holding a consistent copy of the catalog at ``url``,
+    to back up as a source; removed on exit."""
+    with tempfile.TemporaryDirectory(prefix="labvault-catalog-") as tmp:
+        folder = os.path.join(tmp, "catalog")
+        os.mkdir(folder, 0o700)
+        dbcopy.dump_catalog(url, folder)
+        yield folder
+
+
 def backup_run(policy: str | None = None, dry_run: bool = False, lab: PathLike | None = None,
                catalog_url: str | None = None, progress: Progress = NULL_PROGRESS,
                cache_dir: Path | None = None) -> list[RunResult]:
-    """One snapshot per policy (or of ``policy``); unchanged files are neither read nor sent."""
+    """One snapshot per policy (or of ``policy``); unchanged files are neither read nor sent. A
+    policy with ``catalog: true`` also holds a consistent copy of the catalog database."""
+    from contextlib import ExitStack
+
     config = _load.load_lab(lab)
     results = []
     for p in _policies(config, policy):
-        engine = _engine(p, cache_dir)
-        try:
-            results.append(engine.run(p.name, _resolve_sources(config, p, catalog_url), p.tags, dry_run, progress))
-        finally:
-            engine.close()
+        sources = _resolve_sources(config, p, catalog_url)
+        with ExitStack() as stack:
+            if p.catalog:
+                sources.append(stack.enter_context(catalog_dump_source(lab_catalog_url(config, catalog_url))))
+            engine = _engine(p, cache_dir)
+            stack.callback(engine.close)
+            results.append(engine.run(p.name, sources, p.tags, dry_run, progress))
     return results
 
 

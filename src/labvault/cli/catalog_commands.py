@@ -79,7 +79,8 @@ def catalog(ctx: click.Context, catalog_url: str | None) -> None:
     """
     if catalog_url:
         ctx.meta["labvault.catalog_url"] = catalog_url
-    if ctx.invoked_subcommand != "sync":  # `catalog sync` applies the journal itself, and says what it did
+    # `catalog sync` applies the journal itself, and says what it did; `restore-db` touches no live catalog
+    if ctx.invoked_subcommand not in ("sync", "restore-db"):
         api.catalog_sync(catalog_url=catalog_url, quiet=True, progress=_progress(ctx))
 
 
@@ -460,3 +461,6 @@ def export_cmd(ctx: click.Context, fmt: str, kinds: tuple[str, ...], output: Pat
 
     atomic_write_text(output, text)
     click.echo(f"wrote {output}")
+
+
+from labvault.cli import catalog_db_commands as _catalog_db_commands  # noqa: E402,F401  (adds `catalog restore-db`)

@@ -123,7 +123,9 @@ class BackupPolicy:
     """One backup policy: what (``sources``: absolute paths of folders or files, or ``unit:GLOB``
     naming lab units registered in the catalog), where (``target``: a folder, or an s3://, gs://,
     azure:// URL with its ``options``), which snapshots to keep, and when (``schedule``, a cron
-    expression). ``tags`` are put on every snapshot the policy makes."""
+    expression). ``tags`` are put on every snapshot the policy makes. ``catalog``: the catalog
+    database is copied consistently into each snapshot too (``catalog/catalog.sqlite`` or
+    ``catalog/catalog.pgdump``)."""
 
     name: str
     sources: tuple[str, ...]
@@ -132,6 +134,7 @@ class BackupPolicy:
     schedule: str | None = None
     tags: tuple[str, ...] = ()
     options: tuple[tuple[str, str], ...] = ()
+    catalog: bool = False
 
 
 @dataclass(frozen=True)

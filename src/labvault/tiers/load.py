@@ -198,17 +198,19 @@ class _Reader:
         return out
 
     def backup(self, value: Any, key: str) -> BackupPolicy:
-        d = self.mapping(value, key, ("name", "sources", "target", "retention", "schedule", "tags", "options"))
-        for k in ("name", "sources", "target"):
+        d = self.mapping(value, key, ("name", "sources", "target", "retention", "schedule", "tags", "options",
+                                           "catalog"))
+        catalog = self.boolean(d["catalog"], f"{key}.catalog") if "catalog" in d else False
+        for k in ("name", "target") if catalog else ("name", "sources", "target"):
             if k not in d:
                 raise self.fail(f"{key}.{k}", "missing", "a policy needs a name, sources and a target")
         name = self.text(d["name"], f"{key}.name")
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
             raise self.fail(f"{key}.name", "a policy name is letters, digits, '_', '.', '-' (at most 64)")
-        sources = self.strings(d["sources"], f"{key}.sources")
-        if not sources:
+        sources = self.strings(d["sources"], f"{key}.sources") if "sources" in d else ()
+        if not sources and not catalog:
             raise self.fail(f"{key}.sources", "no sources given", "list folders or files (absolute paths) or unit:GLOB")
-        bases: dict[str, int] = {}
+        bases: dict[str, int] = {"catalog": -1} if catalog else {}
         for i, src in enumerate(sources):
             if src.startswith("unit:"):
                 if not src[5:].strip():
@@ -220,7 +222,8 @@ class _Reader:
             if not base or base in (".", ".."):
                 raise self.fail(f"{key}.sources[{i}]", f"{src!r} has no last component to name it by in a snapshot")
             if base in bases:
-                raise self.fail(f"{key}.sources[{i}]", f"{src!r} has the same last component as sources[{bases[base]}]",
+                other = "the catalog database (catalog: true)" if bases[base] < 0 else f"sources[{bases[base]}]"
+                raise self.fail(f"{key}.sources[{i}]", f"{src!r} has the same last component as {other}",
                                 "a snapshot names each source by its last component: rename one or back it up "
                                 "in another policy")
             bases[base] = i
@@ -246,6 +249,7 @@ class _Reader:
             schedule=schedule,
             tags=self.strings(d["tags"], f"{key}.tags") if "tags" in d else (),
             options=options,
+            catalog=catalog,
         )
 
     def retention(self, value: Any, key: str) -> Retention:
