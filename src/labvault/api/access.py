@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike[str]
 
-__all__ = ["record_checkout", "record_read"]
+__all__ = ["record_checkout", "record_read", "record_read_hashes"]
 
 
 def record_read(target: str, source: str = "read", lab: PathLike | None = None, catalog_url: str | None = None,
@@ -56,6 +56,23 @@ def record_read(target: str, source: str = "read", lab: PathLike | None = None, 
             return []
 
     return _record(found, catalog_url, source, units, progress)
+
+
+def record_read_hashes(hashes: Iterable[str], source: str = "read", progress: Progress = NULL_PROGRESS) -> int:
+    """Record one read of each lab unit whose content hash is one of ``hashes`` (a tracked
+    output's oid: ``labvault.open``/``get`` record the output they read from). Returns how many
+    units were recorded; never fails the read."""
+    wanted = set(hashes)
+    found = _lab_file(None, progress) if wanted else None
+    if found is None:
+        return 0
+
+    def units(cat: Catalog) -> list[int]:
+        from labvault.tiers.units import units_with_hashes
+
+        return units_with_hashes(cat, wanted)
+
+    return _record(found, None, source, units, progress)
 
 
 def record_checkout(repo: Repo, result: CheckoutResult, source: str, extra: Iterable[Tracked] = ()) -> int:

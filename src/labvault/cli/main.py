@@ -59,6 +59,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("dag", "metrics", "params", "repro"), "pipeline_commands"),
     **dict.fromkeys(("fetch", "pull", "push", "remote"), "remote_commands"),
     **dict.fromkeys(("card", "names"), "project_commands"),
+    **dict.fromkeys(("get", "import", "update"), "read_commands"),
     **dict.fromkeys(("cp", "ls"), "storage_commands"),
     "catalog": "catalog_commands",
     "backup": "backup_commands",

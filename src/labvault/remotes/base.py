@@ -6,6 +6,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from labvault.core.hashing import md5_fd
 
@@ -68,6 +69,15 @@ class Backend(ABC):
         go by (a local folder) hash while copying instead."""
         self.get_file(key, local)
         return hash_and_seal(local)
+
+    def open_read(self, key: str) -> BinaryIO:
+        """A binary stream of the object ``key`` (read from its start, not seekable by contract);
+        FileNotFoundError when there is none. The caller closes it."""
+        raise NotImplementedError(f"{self.scheme} storage cannot stream objects")
+
+    def object_url(self, key: str) -> str:
+        """The URL a user would give to read ``key`` with other tools."""
+        return self.describe(key)
 
     @abstractmethod
     def delete(self, key: str) -> None: ...

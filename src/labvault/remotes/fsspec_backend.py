@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from labvault.errors import RemoteError
 from labvault.remotes.base import Backend, ByteCallback, Entry
@@ -27,6 +27,13 @@ class FsspecBackend(Backend):
 
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(self._p(key)))
+
+    def open_read(self, key: str) -> BinaryIO:
+        f: BinaryIO = self.fs.open(self._p(key), "rb")
+        return f
+
+    def object_url(self, key: str) -> str:
+        return f"{self.scheme}://{self._p(key)}"
 
     def size(self, key: str) -> int:
         info = self.fs.info(self._p(key))

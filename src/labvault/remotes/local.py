@@ -6,6 +6,7 @@ import errno
 import os
 import stat
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from labvault.core.copyhash import SourceChanged, buffered_copy_and_hash, copy_and_hash
 from labvault.core.hashing import md5_bytes, md5_fd
@@ -38,6 +39,14 @@ class LocalBackend(Backend):
 
     def exists(self, key: str) -> bool:
         return os.path.exists(self._p(key))
+
+    def open_read(self, key: str) -> BinaryIO:
+        path = self._p(key)
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - the caller closes it
+        except (NotADirectoryError, IsADirectoryError):
+            raise FileNotFoundError(errno.ENOENT, "no such object", path) from None
+        return f
 
     def size(self, key: str) -> int:
         path = self._p(key)

@@ -7,7 +7,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from labvault.errors import RemoteError
 from labvault.remotes.base import Backend, ByteCallback, Entry
@@ -125,6 +125,12 @@ class RetryingBackend(Backend):
             self.inner.get_file(key, local, callback)
 
         self._call("downloading", attempt)
+
+    def open_read(self, key: str) -> BinaryIO:
+        return self._call("opening an object", lambda: self.inner.open_read(key))
+
+    def object_url(self, key: str) -> str:
+        return self.inner.object_url(key)
 
     def delete(self, key: str) -> None:
         self._call("deleting", lambda: self.inner.delete(key))
