@@ -28,9 +28,9 @@ _READ = ("open", "read", "get_url")
 
 def __getattr__(name: str) -> Any:
     if name in _READ:
-        from labvault.api import read as _read
+        import importlib
 
-        value = getattr(_read, name)
+        value = getattr(importlib.import_module("labvault.api.read"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'labvault' has no attribute {name!r}")
