@@ -173,11 +173,25 @@ if TYPE_CHECKING:
     )
     from labvault.api.startup import prefetch_for
     from labvault.api.storage import CopyResult, cp, ls
+    from labvault.api.verify_scrub import (
+        CoverageStatus,
+        ScrubProblem,
+        ScrubResult,
+        verify_remote,
+        verify_status,
+        verify_tier,
+    )
     from labvault.pipelines.render import DagView
     from labvault.workspace.status import StatusReport
 
 # Submodules load on first use, so that `labvault status` does not import the whole library.
 _WHERE = {
+    "CoverageStatus": "labvault.api.verify_scrub",
+    "ScrubProblem": "labvault.api.verify_scrub",
+    "ScrubResult": "labvault.api.verify_scrub",
+    "verify_remote": "labvault.api.verify_scrub",
+    "verify_status": "labvault.api.verify_scrub",
+    "verify_tier": "labvault.api.verify_scrub",
     "CatalogRestoreResult": "labvault.api.catalog_backup",
     "catalog_restore_db": "labvault.api.catalog_backup",
     "BadObject": "labvault.api.backup",
@@ -351,6 +365,7 @@ __all__ = [
     "CopyResult",
     "CostReport",
     "CostRow",
+    "CoverageStatus",
     "DagView",
     "DeletePlan",
     "DrillResult",
@@ -383,6 +398,8 @@ __all__ = [
     "RunResult",
     "ScaffoldResult",
     "ScanResult",
+    "ScrubProblem",
+    "ScrubResult",
     "SnapshotInfo",
     "StatusReport",
     "TierReport",
@@ -483,6 +500,9 @@ __all__ = [
     "unprotect",
     "update",
     "verify",
+    "verify_remote",
+    "verify_status",
+    "verify_tier",
     "version",
     "where",
 ]

@@ -19,7 +19,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
-HEAD = "0006"
+HEAD = "0008"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x1A5A017  # any constant: the advisory lock that serializes catalog upgrades
 

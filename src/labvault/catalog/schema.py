@@ -154,3 +154,4 @@ locations = sa.Table(
 # on the same metadata; importing it here makes ``metadata`` the whole schema.
 from labvault.catalog import backup_schema as _backup_schema  # noqa: E402,F401
 from labvault.catalog import lab_schema as _lab_schema  # noqa: E402,F401
+from labvault.catalog import scrub_schema as _scrub_schema  # noqa: E402,F401

@@ -348,19 +348,45 @@ def gc(
 
 
 @cli.command()
-@click.option("--remove-corrupt", is_flag=True, help="Move corrupt objects to the quarantine folder.")
+@click.option("--remove-corrupt", is_flag=True, help="Move corrupt objects to the quarantine folder (the cache only).")
+@click.option("--remote", "remote", metavar="NAME", help="Read back the objects of this remote instead of the cache.")
+@click.option("--tier", "tier", metavar="NAME", help="Read back the units placed on this folder tier of the lab.")
+@click.option("--slice", "slice_", metavar="N/T", help="Only the N-th of T slices (T runs cover everything).")
+@click.option("--budget", metavar="BYTES|TIME",
+              help="Only the least recently verified objects, up to BYTES (500GB) or TIME (30m, 2h).")
+@click.option("--status", "status", is_flag=True, help="Show what was verified when (coverage), read nothing.")
+@click.option("--rev", "revisions", multiple=True, metavar="REV",
+              help="Also name the outputs at this git revision when reporting (--remote; repeatable).")
+@click.option("--lab", "lab", metavar="FILE", help="Lab config file (--tier).")
+@click.option("--catalog", "catalog_url", metavar="URL", help="Catalog database holding the verification records.")
 @json_option
 @click.pass_context
-def verify(ctx: click.Context, remove_corrupt: bool, as_json: bool) -> int:
-    """Re-hash every cache object; report corrupt ones and ones the workspace needs but lacks.
+def verify(ctx: click.Context, remove_corrupt: bool, remote: str | None, tier: str | None, slice_: str | None,
+           budget: str | None, status: bool, revisions: tuple[str, ...], lab: str | None, catalog_url: str | None,
+           as_json: bool) -> int:
+    """Re-hash stored objects: the cache (default), a remote's objects, or a tier's units.
 
-    Exits with 3 when anything is corrupt or missing.
+    The cache: corrupt objects and ones the workspace needs but lacks; exit 3 when any.
+    --remote/--tier: every object (or a --slice / --budget of them) is read back and its md5
+    compared with its name or its unit's content hash; what was checked is recorded in the
+    catalog, and --status shows the coverage. Exit 9 when anything is missing or corrupt.
 
     \b
     Example:
       labvault verify
-      labvault verify --remove-corrupt
+      labvault verify --remote storage --slice 3/7      # cron: --slice $(( $(date +%j) % 7 + 1 ))/7
+      labvault verify --tier cold --budget 2h
+      labvault verify --status --remote storage --json
     """
+    if remote is not None or tier is not None or status:
+        from labvault.cli.verify_render import run_scrub
+
+        return run_scrub(ctx, remote, tier, slice_, budget, status, revisions, lab, catalog_url, as_json,
+                         remove_corrupt)
+    if slice_ is not None or budget is not None:
+        from labvault.errors import UsageError
+
+        raise UsageError("--slice and --budget scrub a remote or a tier", "add --remote NAME or --tier NAME")
     r = api.verify(remove_corrupt=remove_corrupt, progress=_state(ctx).progress)
     if as_json:
         emit_json({"checked": r.checked, "corrupt": r.corrupt, "missing": r.missing, "unreadable": r.unreadable,
