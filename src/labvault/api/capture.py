@@ -24,6 +24,7 @@ from labvault.catalog import events, journal
 from labvault.catalog.events import Event, EventError, RunEvent, VersionEvent
 from labvault.errors import LabvaultError
 from labvault.progress import Progress
+from labvault.workspace import readlog
 from labvault.workspace.repo import Repo
 
 if TYPE_CHECKING:
@@ -150,6 +151,8 @@ def capture_runs(r: Repo, result: ReproResult) -> None:
             guess_kind=lambda rel: "model" if rel.startswith("models/") or rel.endswith(MODEL_SUFFIXES) else "dataset",
         )
         inputs = [d["md5"] for d in entry.get("deps", []) or [] if isinstance(d, dict) and isinstance(d.get("md5"), str)]
+        # what the command read through labvault.open/read/get (any repository, any revision)
+        inputs += [h for h in readlog.take(readlog.log_path(r.tmp_dir, run.address)) if h not in inputs]
         ended = run.ended if run.ended is not None else now
         started = run.started if run.started is not None else ended - run.seconds
         note(r, RunEvent(

@@ -20,6 +20,7 @@ from labvault.pipelines.lock import LockFile, content_dict, make_entry
 from labvault.pipelines.runcache import RunCache, run_key
 from labvault.pipelines.spec import Stage, load_stages
 from labvault.pipelines.status import Inputs, StageStatus, stage_status
+from labvault.workspace import readlog
 from labvault.workspace.atrisk import save_uncached
 from labvault.workspace.ignore import gitignore_add
 from labvault.workspace.index import workspace_outputs
@@ -185,6 +186,9 @@ class _Runner:
         self._clear_outs(stage)
         cwd = str(self.repo.abspath(stage.wdir)) if stage.wdir else str(self.repo.root)
         env = dict(os.environ)
+        reads = readlog.log_path(self.repo.tmp_dir, address)  # what labvault.open reads, for the lineage
+        readlog.start(reads)
+        env[readlog.ENV] = str(reads)
         for cmd in stage.commands:
             self.repo.progress.message(f"running stage {address}: {cmd}")
             code, tail = self.executor.run(cmd, cwd, env)
