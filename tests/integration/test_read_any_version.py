@@ -199,6 +199,29 @@ def test_corrupt_cache_object_is_detected(tmp_path: Path) -> None:
         labvault.read("f.bin", repo=str(repo))
 
 
+def test_an_object_changed_after_a_verified_read_is_checked_again(tmp_path: Path) -> None:
+    """Reads in one process trust a cache object verified before while its inode, size, mtime and
+    ctime are unchanged (remotes/reading.py); any rewrite changes them."""
+    repo = new_repo(tmp_path / "repo")
+    write(repo, {"f.bin": b"x" * 5000})
+    api.add(["f.bin"], repo=repo)
+    commit(repo, "v1")
+    assert labvault.read("f.bin", repo=str(repo), rev="HEAD") == b"x" * 5000  # verified, remembered
+    assert labvault.read("f.bin", repo=str(repo), rev="HEAD") == b"x" * 5000  # trusted
+    obj = next(p for p in (repo / ".dvc" / "cache" / "files" / "md5").rglob("*") if p.is_file())
+    st = obj.stat()
+    obj.chmod(stat.S_IWUSR | stat.S_IRUSR)
+    obj.write_bytes(b"z" * 5000)  # same size, and the old times put back: the ctime still moves
+    os.utime(obj, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with pytest.raises(CorruptObjectError):
+        labvault.read("f.bin", repo=str(repo), rev="HEAD")
+    replacement = obj.with_name("other")
+    replacement.write_bytes(b"w" * 5000)
+    os.replace(replacement, obj)  # a new inode
+    with pytest.raises(CorruptObjectError):
+        labvault.read("f.bin", repo=str(repo), rev="HEAD")
+
+
 def test_bad_input_gives_clear_errors(tmp_path: Path) -> None:
     repo = new_repo(tmp_path / "repo")
     write(repo, {"f": b"data", "d/a": b"a"})

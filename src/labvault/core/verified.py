@@ -14,6 +14,7 @@ read whole and checked before the first byte is handed out (``verified_bytes``).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import BinaryIO
 
 from labvault.core.hashing import legacy_md5_bytes, md5
@@ -21,8 +22,10 @@ from labvault.errors import CorruptObjectError
 
 
 class VerifiedReader(io.RawIOBase):
-    def __init__(self, raw: BinaryIO, oid: str, size: int | None, where: str) -> None:
+    def __init__(self, raw: BinaryIO, oid: str, size: int | None, where: str,
+                 on_verified: Callable[[], None] | None = None) -> None:
         super().__init__()
+        self._on_verified = on_verified
         self._raw = raw
         self._oid = oid
         self._size = size
@@ -59,6 +62,8 @@ class VerifiedReader(io.RawIOBase):
             self._fail(f"holds {self._seen} bytes, not the recorded {self._size}")
         if self._hash.hexdigest() != self._oid:
             self._fail("does not match its md5")
+        if self._on_verified is not None:
+            self._on_verified()
 
     def _fail(self, why: str) -> None:
         self._done = True

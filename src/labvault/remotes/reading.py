@@ -9,24 +9,41 @@ silence, since the user would then get another copy without learning that one is
 from __future__ import annotations
 
 import io
+import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from labvault.core.odb import ObjectStore
 from labvault.core.tree import Tree
 from labvault.core.verified import VerifiedReader, verified_bytes
-from labvault.errors import CacheError, LabvaultError, RemoteError
+from labvault.errors import CacheError, ConfigError, LabvaultError, RemoteError
 from labvault.remotes.store import RemoteStore, key_of
 
 
 @dataclass
 class ObjectPlaces:
-    """Where objects may be: a cache (``odb``) and remotes, tried in order."""
+    """Where objects may be: a cache (``odb``) and remotes, tried in order. ``opener`` gives the
+    remote when it is first needed (a read from the cache opens no remote); a ``LabvaultError``
+    it raises (no default remote) is kept in ``remote_error`` and named when an object is missing."""
 
     odb: ObjectStore | None
-    remotes: list[RemoteStore] = field(default_factory=list)
-    remote_error: str | None = None  # why no remote is available (no default remote, ...)
+    _remotes: list[RemoteStore] | None = None
+    opener: Callable[[], RemoteStore] | None = None
+    remote_error: str | None = None
     _trees: dict[str, Tree] = field(default_factory=dict)
+
+    @property
+    def remotes(self) -> list[RemoteStore]:
+        if self._remotes is None:
+            self._remotes = []
+            if self.opener is not None:
+                try:
+                    self._remotes.append(self.opener())
+                except ConfigError as exc:
+                    self.remote_error = exc.line()
+        return self._remotes
 
     def where(self, oid: str, legacy: bool) -> tuple[str, str] | None:
         """(kind, place) of the first place holding ``oid``: ("cache", path) or ("remote", name)."""
@@ -57,7 +74,7 @@ class ObjectPlaces:
             except OSError as exc:
                 raise CacheError(f"cannot read cache object {path}: {exc.strerror}") from None
             else:
-                return io.BufferedReader(VerifiedReader(raw, oid, size, "the cache"), 1 << 20)  # type: ignore[arg-type]
+                return _cache_stream(raw, oid, size)
         for store in self.remotes:
             try:
                 raw = store.backend.open_read(key_of(oid))
@@ -119,8 +136,46 @@ class ObjectPlaces:
         return CacheError(f"object {oid} is in none of: {', '.join(places) or 'nowhere to look'}", hint)
 
     def close(self) -> None:
-        for store in self.remotes:
+        for store in self._remotes or []:
             store.backend.close()
+
+
+# Cache objects read in full and found to match their md5 in this process, by path, with the
+# identity of the file then (inode, size, mtime, ctime). Objects are written once, read-only, and
+# renamed into place; anything that rewrites one (an edit through a hard link, a chmod and write, a
+# replacement by rename) changes its ctime or inode, so an object whose identity is unchanged holds
+# the bytes that were verified. A bit flip on the medium changes nothing visible: it is caught by
+# the first read in a new process, and by `labvault verify`. See docs/design.md, "Reading any version".
+_VERIFIED: dict[str, tuple[int, int, int, int]] = {}
+_VERIFIED_LIMIT = 4096
+_verified_lock = threading.Lock()
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _cache_stream(raw: BinaryIO, oid: str, size: int | None) -> BinaryIO:
+    path = raw.name if isinstance(raw.name, str) else ""
+    ident = _identity(os.fstat(raw.fileno()))
+    with _verified_lock:
+        trusted = _VERIFIED.get(path) == ident
+    if trusted and (size is None or ident[1] == size):
+        return raw
+
+    def remember() -> None:
+        with _verified_lock:
+            if len(_VERIFIED) >= _VERIFIED_LIMIT:
+                _VERIFIED.clear()
+            _VERIFIED[path] = ident
+
+    reader = VerifiedReader(raw, oid, size, "the cache", on_verified=remember)
+    return io.BufferedReader(reader, 1 << 20)  # type: ignore[return-value]
+
+
+def forget_verified() -> None:
+    with _verified_lock:
+        _VERIFIED.clear()
 
 
 def _unreachable(store: RemoteStore, exc: Exception) -> RemoteError:

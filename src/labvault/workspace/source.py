@@ -14,8 +14,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labvault.errors import ConfigError, PathError, PointerError
+from labvault.errors import PathError, PointerError
 from labvault.remotes.reading import ObjectPlaces
+from labvault.remotes.store import RemoteStore
+from labvault.workspace import revmemo
 from labvault.workspace.clone import bare_clone, is_git_url
 from labvault.workspace.index import find_control_files, lock_outputs, outputs_of, workspace_outputs
 from labvault.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer
@@ -52,7 +54,14 @@ class Source:
     def outputs(self) -> list[Output]:
         """Outputs of pointer files, and cached stage outputs recorded in ``dvc.lock`` files."""
         if self._outputs is None:
-            self._outputs = self._load_outputs()
+            if self.sha is None or self.git is None:
+                self._outputs = self._load_outputs()
+            else:  # a commit's outputs never change (revmemo.py)
+                known = revmemo.outputs(self.git.root, self.sha, self.prefix)
+                if known is None:
+                    known = self._load_outputs()
+                    revmemo.remember_outputs(self.git.root, self.sha, self.prefix, known)
+                self._outputs = list(known)
         return self._outputs
 
     def _load_outputs(self) -> list[Output]:
@@ -99,16 +108,19 @@ class Source:
         return self.git.read_files_at(self.sha, [self.prefix + rel]).get(self.prefix + rel)
 
     def places(self, remote: str | None, jobs: int | None = None) -> ObjectPlaces:
+        """The cache (local sources), then the remote, opened only when the cache lacks an object;
+        a named remote that does not exist is an error at once."""
         from labvault.workspace.remotes import open_remote
 
         odb = self.repo.odb if self.local else None
-        try:
-            store = open_remote(self.repo, remote, jobs)
-        except ConfigError as exc:
-            if remote is not None:
-                raise
-            return ObjectPlaces(odb, [], exc.line())
-        return ObjectPlaces(odb, [store])
+        if remote is not None:
+            return ObjectPlaces(odb, [open_remote(self.repo, remote, jobs)])
+        repo = self.repo
+
+        def default_remote() -> RemoteStore:
+            return open_remote(repo, None, jobs)
+
+        return ObjectPlaces(odb, opener=default_remote)
 
     @property
     def rev_lock(self) -> str | None:
@@ -138,10 +150,15 @@ def open_source(spec: str | os.PathLike[str] | None, rev: str | None, workspace:
     if start is not None and not start.exists():
         raise PathError(f"repository {text} does not exist", "give a repository's folder or a git URL")
     repo = Repo(find_root(start))
-    if rev is None and (workspace or repo.scm is None):
-        return Source(text or ".", repo, repo.scm, None)
-    git = repo.require_scm()
-    sha = git.resolve(rev or "HEAD")
+    if rev is None and workspace:
+        return Source(text or ".", repo, None, None)
+    # the usual layout (.git beside .dvc) needs no `git rev-parse --show-toplevel`
+    git = Git(repo.root) if (repo.root / ".git").is_dir() else repo.scm
+    if git is None or repo.config.get_bool("core", "no_scm", False):
+        if rev is None:
+            return Source(text or ".", repo, None, None)
+        git = repo.require_scm()
+    sha = revmemo.resolve(git, rev or "HEAD")
     prefix = repo.root.resolve().relative_to(git.root.resolve()).as_posix()
     return Source(text or ".", repo, git, sha, "" if prefix == "." else prefix + "/")
 
