@@ -10,7 +10,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from labvault.errors import PathError, PointerError, WorkspaceConflictError
+from labvault.errors import CacheError, PathError, PointerError, WorkspaceConflictError
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.workspace.download import download, staging_name, write_objects
 from labvault.workspace.locate import Located, locate, normalize
@@ -157,6 +157,9 @@ def _fetch_into(dst: Repo, rel: str, url: str, path: str, rev: str | None, recor
         places = source.places(remote, jobs)
         try:
             found = locate(source, path, places)
+            if found.legacy:
+                raise CacheError(f"{path} is recorded in DVC 2.x's format (no `hash: md5`) at {source.sha[:10]}",
+                                 "re-add it in the source repository with DVC 3 or labvault, or use `labvault get`")
             old = previous.out if isinstance(previous, ImportSpec) else None
             same = old is not None and old.oid == found.oid and os.path.lexists(target)
             nbytes = 0
