@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import os
 import shutil
 import subprocess
@@ -48,7 +50,7 @@ def test_streams_every_record_once_from_a_folder_remote(tmp_path: Path) -> None:
 def test_ranks_split_the_epoch(tmp_path: Path) -> None:
     shards = make_shards(tmp_path / "shards", n=50, shard_size=30_000)  # 2 shards, 3 ranks
     parts = [keys(StreamingDataset(str(shards), cache_dir=tmp_path / "c", rank=r, world_size=3)) for r in range(3)]
-    assert all(parts) and sorted(sum(parts, [])) == [f"s{i:05d}" for i in range(50)]
+    assert all(parts) and sorted(functools.reduce(operator.iadd, parts, [])) == [f"s{i:05d}" for i in range(50)]
 
 
 def _dir_size(path: Path) -> int:
@@ -81,7 +83,7 @@ def test_a_corrupt_shard_is_one_clear_error(tmp_path: Path) -> None:
     data[100] ^= 0xFF
     victim.write_bytes(bytes(data))
     ds = StreamingDataset(str(shards), cache_dir=tmp_path / "c", shuffle=False)
-    with pytest.raises(LoaderError, match="shard-00003.lvs .* is corrupt"):
+    with pytest.raises(LoaderError, match=r"shard-00003\.lvs .* is corrupt"):
         list(ds)
     assert not list((tmp_path / "c").rglob("*.tmp"))
 
@@ -153,18 +155,18 @@ def test_tracked_folder_at_a_version_from_cache_and_remote(tmp_path: Path, env: 
     (repo / "data").mkdir(parents=True)
     lv = [str(Path(sys.executable).parent / "labvault")]
     _run(["git", "init", "-q", "-b", "main"], repo, env)
-    _run(lv + ["init"], repo, env)
+    _run([*lv, "init"], repo, env)
     for i in range(12):
         (repo / "data" / f"f{i}.bin").write_bytes(os.urandom(100) + bytes([i]))
     v1 = {f"f{i}.bin": (repo / "data" / f"f{i}.bin").read_bytes() for i in range(12)}
-    _run(lv + ["add", "data"], repo, env)
+    _run([*lv, "add", "data"], repo, env)
     _run(["git", "add", "-A"], repo, env)
     _run(["git", "commit", "-qm", "v1"], repo, env)
     _run(["git", "tag", "v1"], repo, env)
-    _run(lv + ["remote", "add", "-d", "store", str(tmp_path / "remote")], repo, env)
-    _run(lv + ["push"], repo, env)
+    _run([*lv, "remote", "add", "-d", "store", str(tmp_path / "remote")], repo, env)
+    _run([*lv, "push"], repo, env)
     (repo / "data" / "f0.bin").write_bytes(b"changed")
-    _run(lv + ["add", "data"], repo, env)
+    _run([*lv, "add", "data"], repo, env)
     _run(["git", "commit", "-qam", "v2"], repo, env)
     got = dict(StreamingDataset("data@v1", repo=repo, cache_dir=tmp_path / "c"))
     assert got == v1

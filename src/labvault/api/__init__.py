@@ -77,6 +77,7 @@ if TYPE_CHECKING:
         checksums_write,
     )
     from labvault.api.config import config_get, config_list, config_set, config_unset
+    from labvault.api.convert import convert
     from labvault.api.data import (
         GcResult,
         VerifyResult,
@@ -258,6 +259,7 @@ _WHERE = {
     "ChecksumsWritten": "labvault.api.checksums",
     "checksums_check": "labvault.api.checksums",
     "checksums_write": "labvault.api.checksums",
+    "convert": "labvault.api.convert",
     "CopyResult": "labvault.api.storage",
     "DagView": "labvault.api.pipelines",
     "DeletePlan": "labvault.api.catalog",
@@ -446,6 +448,7 @@ __all__ = [
     "config_list",
     "config_set",
     "config_unset",
+    "convert",
     "cost",
     "cp",
     "dag",

@@ -64,6 +64,7 @@ COMMAND_MODULES = {
     "catalog": "catalog_commands",
     "backup": "backup_commands",
     "checksums": "checksum_commands",
+    "convert": "convert_commands",
     **dict.fromkeys(("lab", "tier", "where"), "lab_commands"),
     **dict.fromkeys(("promote", "demote"), "move_commands"),
     "monitor": "monitor_commands",
