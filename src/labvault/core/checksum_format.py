@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-_HEX = frozenset(b"0123456789abcdefABCDEF")
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 _BLANK = (0x20, 0x09)
 DIGEST_LEN = 32
 
@@ -91,7 +91,7 @@ def _unescape(raw: bytes) -> bytes | None:
 
 
 def _is_hex(digest: bytes) -> bool:
-    return len(digest) == DIGEST_LEN and all(c in _HEX for c in digest)
+    return len(digest) == DIGEST_LEN and not digest.translate(None, _HEX_DIGITS)
 
 
 class _Parser:
@@ -100,6 +100,11 @@ class _Parser:
 
     def split(self, s: bytes) -> tuple[bytes, bytes, bool] | None:
         """(digest, name, binary) or None for an improper line."""
+        if (len(s) > DIGEST_LEN + 2 and s[DIGEST_LEN] == 0x20 and s[DIGEST_LEN + 1] in (0x20, 0x2A)
+                and self.reversed != 1 and _is_hex(s[:DIGEST_LEN])):
+            # the usual line, `HASH  NAME` or `HASH *NAME` (what the general path below makes of it)
+            self.reversed = 0
+            return s[:DIGEST_LEN], s[DIGEST_LEN + 2 :], s[DIGEST_LEN + 1] == 0x2A
         i = 0
         while i < len(s) and s[i] in _BLANK:
             i += 1
