@@ -2,10 +2,12 @@
 
 Each file is downloaded to a temp name beside its final one (``.NAME.PID-RAND.lvtmp``), hashed
 as it is written and refused unless md5 and size are the snapshot's, given its mode and mtime,
-fsynced and renamed over the final name; folders get their modes and mtimes last (deepest first),
-symlinks are made as links. A kill at any instant leaves whole files (old or restored) and at worst
-temp files, which a rerun removes (their writer is gone) before it restores again. ``verify``
-reads every restored file back from disk after the rename and compares its md5.
+and renamed over the final name (fsynced first only when it replaces an existing file); folders
+get their modes and mtimes last (deepest first), symlinks are made as links; then one ``syncfs``
+per file system written to makes it all durable before the restore returns. A kill at any instant
+leaves whole files (old or restored) and at worst temp files, which a rerun removes (their writer
+is gone) before it restores again. ``verify`` reads every restored file back from disk after the
+rename and compares its md5.
 
 Nothing is written through a symlink: a folder on the way to an entry that is a symlink in the
 destination is refused (one line, exit 2), and manifests are checked (``manifest.py``).
@@ -19,10 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from labvault.backup.manifest import Entry
 from labvault.backup.target import Target
-from labvault.core.hashing import md5_file
+from labvault.core.hashing import md5_bytes, md5_file
 from labvault.errors import CacheError, PathError, UsageError, from_os_error
-from labvault.fsutil import fsync_dir, is_exact_tmp_name, tmp_name, tmp_owner_alive
+from labvault.fsutil import is_exact_tmp_name, syncfs, tmp_name, tmp_owner_alive
 from labvault.progress import NULL_PROGRESS, Progress
+
+BATCH = 32  # files per pool task
 
 
 def select(entries: list[Entry], paths: list[str]) -> list[Entry]:
@@ -99,15 +103,15 @@ def restore_entries(target: Target, sid: str, entries: list[Entry], to: str, ver
         bad: list[str] = []
         try:
             folders = [dest.folder_for(e.relpath) for e in files]
+            groups = [range(i, min(i + BATCH, len(files))) for i in range(0, len(files), BATCH)]
 
-            def one(i: int) -> str | None:
-                return _restore_file(target, files[i], folders[i], verify)
+            def batch(group: range) -> list[str | None]:
+                return [_restore_file(target, files[i], folders[i], verify) for i in group]
 
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                for i, problem in enumerate(pool.map(one, range(len(files)))):
-                    if problem is not None:
-                        bad.append(problem)
-                    task.advance(1, files[i].size)
+                for group, problems in zip(groups, pool.map(batch, groups), strict=True):
+                    bad.extend(p for p in problems if p is not None)
+                    task.advance(len(group), sum(files[i].size for i in group))
         finally:
             task.close()
         for e in links:
@@ -116,8 +120,7 @@ def restore_entries(target: Target, sid: str, entries: list[Entry], to: str, ver
             path = os.path.join(root, e.relpath)
             os.chmod(path, e.mode)
             os.utime(path, ns=(e.mtime_ns, e.mtime_ns))
-        for folder in dest.safe:
-            fsync_dir(folder)
+        _flush(dest.safe)
     except OSError as exc:
         raise from_os_error(exc, "restoring") from exc
     if bad:
@@ -129,30 +132,62 @@ def restore_entries(target: Target, sid: str, entries: list[Entry], to: str, ver
 def _restore_file(target: Target, e: Entry, folder: str, verify: bool) -> str | None:
     assert e.md5 is not None
     final = os.path.join(folder, e.relpath.rsplit("/", 1)[-1])
-    if os.path.isdir(final) and not os.path.islink(final):
+    try:
+        old = os.lstat(final)
+    except FileNotFoundError:
+        old = None
+    if old is not None and stat.S_ISDIR(old.st_mode):
         raise PathError(f"{final} is a folder in the way of the restore", "move it aside or restore elsewhere")
     tmp = tmp_name(final)
     try:
         try:
-            digest, size = target.fetch_hashed(e.md5, tmp)
+            data = target.read_small_object(e.md5, e.size)
+            if data is None:
+                digest, size = target.fetch_hashed(e.md5, tmp)
+                fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
+            else:
+                digest, size = md5_bytes(data), len(data)
+                fd = -1
         except FileNotFoundError:
             return f"{e.relpath}: object {e.md5} is missing from the target"
         if (digest, size) != (e.md5, e.size):
+            if fd >= 0:
+                os.close(fd)
             return f"{e.relpath}: object {e.md5} is corrupt on the target"
-        fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
+        if fd < 0:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
+            if data is not None:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
             os.fchmod(fd, e.mode)
-            os.fsync(fd)
+            os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+            if old is not None:  # replacing a file: the new one is whole on disk before the old goes
+                os.fsync(fd)
         finally:
             os.close(fd)
-        os.utime(tmp, ns=(e.mtime_ns, e.mtime_ns))
         os.replace(tmp, final)
-    finally:
-        if os.path.lexists(tmp):
+    except BaseException:
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     if verify and md5_file(final) != e.md5:
         return f"{e.relpath}: the restored file does not match its md5 when read back"
     return None
+
+
+def _flush(folders: set[str]) -> None:
+    """One ``syncfs`` per file system the restore wrote to (its files and folders were not fsynced
+    one by one)."""
+    seen: set[int] = set()
+    for folder in sorted(folders):
+        dev = os.stat(folder).st_dev
+        if dev not in seen:
+            seen.add(dev)
+            syncfs(folder)
 
 
 def _restore_link(e: Entry, folder: str) -> None:

@@ -22,11 +22,12 @@ import os
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from labvault.backup.lock import Held
 from labvault.backup.manifest import Entry, SnapshotDoc, encode_manifest, new_id
 from labvault.backup.statcache import StatCache, stat_key
-from labvault.backup.target import Target
+from labvault.backup.target import Stored, Target
 from labvault.backup.types import RunResult
 from labvault.backup.walk import Walked, walk_sources
 from labvault.core.checksum_hash import default_jobs, md5_many
@@ -47,50 +48,70 @@ Fresh = list[tuple[str, tuple[int, int, int, int, int], str]]
 
 
 SMALL_STORE = 8 << 20
+BATCH = 32  # small files per pool task: one future per batch, not per file
 
 
-def _store_small(target: Target, walked: Walked, todo: list[Entry], jobs: int | None,
-                 progress: Progress) -> tuple[list[Entry], list[tuple[Entry, str, int]], int, int]:
+@dataclass
+class _Hashing:
+    """What giving every file its md5 found: counts, rows for the stat cache, and what a folder
+    target was seen to hold (objects written or found there while storing small files)."""
+
+    cached: int = 0
+    hashed: int = 0
+    hashed_bytes: int = 0
+    fresh: Fresh = field(default_factory=list)
+    started_ns: int = 0
+    written: int = 0
+    written_bytes: int = 0
+    on_target: dict[str, int] = field(default_factory=dict)
+
+
+def _store_small(target: Target, walked: Walked, todo: list[Entry], jobs: int | None, progress: Progress,
+                 out: _Hashing) -> list[Entry]:
     """Folder targets: hash small files and write the missing objects in one read of each file.
-    Returns (the entries left to hash the usual way, (entry, md5, size) of those read, objects
-    written, bytes written). The md5 is of the bytes read and written, so a file changing meanwhile
-    is recorded as what was stored."""
+    Returns the entries left to hash the usual way; fills ``out``. The md5 is of the bytes read and
+    written, so a file changing meanwhile is recorded as what was stored."""
     small = [e for e in todo if e.size <= SMALL_STORE]
     rest = [e for e in todo if e.size > SMALL_STORE]
     task = progress.task("storing", total=len(small), total_bytes=sum(e.size for e in small))
 
-    def one(e: Entry) -> tuple[str, int, bool] | None:
-        try:
-            return target.store_small(walked.paths[e.relpath])
-        except FileNotFoundError:
-            return None
+    def batch(group: list[Entry]) -> list[Stored | None]:
+        got: list[Stored | None] = []
+        for e in group:
+            try:
+                got.append(target.store_small(walked.paths[e.relpath], e.size))
+            except FileNotFoundError:
+                got.append(None)
+        return got
 
-    done: list[tuple[Entry, str, int]] = []
-    written = written_bytes = 0
+    groups = [small[i : i + BATCH] for i in range(0, len(small), BATCH)]
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs or default_jobs())) as pool:
-            for e, r in zip(small, pool.map(one, small), strict=True):
-                task.advance(1, e.size)
-                if r is None:
-                    walked.skipped.append(f"{walked.paths[e.relpath]}: vanished during the backup")
-                    walked.entries.remove(e)
-                    continue
-                done.append((e, r[0], r[1]))
-                if r[2]:
-                    written += 1
-                    written_bytes += r[1]
+            for group, results in zip(groups, pool.map(batch, groups), strict=True):
+                for e, r in zip(group, results, strict=True):
+                    if r is None:
+                        walked.skipped.append(f"{walked.paths[e.relpath]}: vanished during the backup")
+                        walked.entries.remove(e)
+                        continue
+                    e.md5, e.size = r.md5, r.size
+                    out.hashed_bytes += r.size
+                    out.on_target[r.md5] = r.size
+                    if r.written:
+                        out.written += 1
+                        out.written_bytes += r.size
+                    _fresh(walked, e, out.fresh, r.stat)
+                task.advance(len(group), sum(e.size for e in group))
     except OSError as exc:
         raise from_os_error(exc, "storing a backup source") from exc
     finally:
         task.close()
-    return rest, done, written, written_bytes
+    return rest
 
 
 def _hash(walked: Walked, cache: StatCache, progress: Progress, jobs: int | None,
-          store: Target | None = None) -> tuple[int, int, int, Fresh, int, int, int]:
+          store: Target | None = None) -> _Hashing:
     """Give every file entry its md5: from the stat cache, else by reading it (with ``store``, a
-    folder target, small files are written as objects in the same read). Returns (cached, hashed,
-    hashed bytes, rows for the stat cache, when hashing started in ns, objects and bytes written)."""
+    folder target, small files are written as objects in the same read)."""
     files = [e for e in walked.entries if e.type == "file"]
     known = cache.lookup((walked.paths[e.relpath], stat_key(walked.stats[e.relpath])) for e in files)
     todo: list[Entry] = []
@@ -100,24 +121,15 @@ def _hash(walked: Walked, cache: StatCache, progress: Progress, jobs: int | None
             e.md5 = digest
         else:
             todo.append(e)
-    started = time.time_ns()
-    stored: list[tuple[Entry, str, int]] = []
-    written = written_bytes = 0
-    nhashed = len(todo)
+    out = _Hashing(cached=len(files) - len(todo), hashed=len(todo), started_ns=time.time_ns())
     if store is not None and todo:
         store.clean_leftovers(time.time())
-        todo, stored, written, written_bytes = _store_small(store, walked, todo, jobs, progress)
+        todo = _store_small(store, walked, todo, jobs, progress, out)
     task = progress.task("hashing", total=len(todo), total_bytes=sum(e.size for e in todo))
     try:
         results = md5_many([walked.paths[e.relpath] for e in todo], jobs, lambda n, b: task.advance(n, b))
     finally:
         task.close()
-    fresh: Fresh = []
-    hashed_bytes = 0
-    for e, digest, size in stored:
-        e.md5, e.size = digest, size
-        hashed_bytes += size
-        _fresh(walked, e, fresh)
     for e, r in zip(todo, results, strict=True):
         if r.md5 is None:
             assert r.error is not None
@@ -127,21 +139,23 @@ def _hash(walked: Walked, cache: StatCache, progress: Progress, jobs: int | None
                 continue
             raise from_os_error(r.error, "reading a backup source")
         e.md5, e.size = r.md5, r.size
-        hashed_bytes += r.size
-        _fresh(walked, e, fresh)
-    return len(files) - nhashed, nhashed, hashed_bytes, fresh, started, written, written_bytes
+        out.hashed_bytes += r.size
+        _fresh(walked, e, out.fresh)
+    return out
 
 
-def _fresh(walked: Walked, e: Entry, fresh: Fresh) -> None:
-    """Cache ``e``'s md5 only if the file's stat did not change while it was read."""
+def _fresh(walked: Walked, e: Entry, fresh: Fresh, after: os.stat_result | None = None) -> None:
+    """Cache ``e``'s md5 only if the file's stat did not change while it was read (``after``: its
+    stat taken, on the open file, after the read; else it is taken here)."""
     assert e.md5 is not None
     path = walked.paths[e.relpath]
-    try:
-        now = os.lstat(path)
-    except OSError:
-        return
-    if stat_key(now) == stat_key(walked.stats[e.relpath]) and now.st_size == e.size:
-        fresh.append((path, stat_key(now), e.md5))
+    if after is None:
+        try:
+            after = os.lstat(path)
+        except OSError:
+            return
+    if stat_key(after) == stat_key(walked.stats[e.relpath]) and after.st_size == e.size:
+        fresh.append((path, stat_key(after), e.md5))
 
 
 def _send(target: Target, walked: Walked, missing: dict[str, list[Entry]], held: Held | None,
@@ -192,29 +206,28 @@ def _run(policy: str, sources: list[str], tags: tuple[str, ...], target: Target,
          held: Held | None, dry_run: bool, progress: Progress, jobs: int | None) -> RunResult:
     walked = walk_sources(sources)
     store = target if target.local_root is not None and not dry_run else None
-    cached, hashed, hashed_bytes, fresh, started, written, written_bytes = _hash(walked, cache, progress, jobs,
-                                                                                 store)
+    h = _hash(walked, cache, progress, jobs, store)
     files = [e for e in walked.entries if e.type == "file"]
     by_md5: dict[str, list[Entry]] = {}
     for e in files:
         assert e.md5 is not None
         by_md5.setdefault(e.md5, []).append(e)
-    held_now = target.present(by_md5)
+    held_now = h.on_target | target.present(m for m in by_md5 if m not in h.on_target)
     missing = {m: g for m, g in by_md5.items() if held_now.get(m) != g[0].size}
     totals = dict(files=len(files), dirs=sum(1 for e in walked.entries if e.type == "dir"),
                   symlinks=sum(1 for e in walked.entries if e.type == "symlink"), bytes=sum(e.size for e in files))
     if dry_run:
-        return RunResult(policy, target.describe(), None, True, hashed_files=hashed, hashed_bytes=hashed_bytes,
-                         cached_files=cached, objects_added=len(missing),
+        return RunResult(policy, target.describe(), None, True, hashed_files=h.hashed,
+                         hashed_bytes=h.hashed_bytes, cached_files=h.cached, objects_added=len(missing),
                          bytes_added=sum(g[0].size for g in missing.values()), skipped=tuple(walked.skipped),
                          **totals)
     if missing and store is None:
         target.clean_leftovers(time.time())
     objects_added, bytes_added, changed = _send(target, walked, missing, held, progress, jobs)
-    objects_added += written
-    bytes_added += written_bytes
+    objects_added += h.written
+    bytes_added += h.written_bytes
     changed_paths = {walked.paths[r] for r in changed}
-    cache.record([r for r in fresh if r[0] not in changed_paths], started)
+    cache.record([r for r in h.fresh if r[0] not in changed_paths], h.started_ns)
     files = [e for e in walked.entries if e.type == "file"]  # without the files that vanished
     manifest = encode_manifest(walked.entries)
     man_md5 = md5_bytes(manifest)
@@ -232,5 +245,5 @@ def _run(policy: str, sources: list[str], tags: tuple[str, ...], target: Target,
     data = doc.encode()
     target.write_snapshot(doc.id, data)
     return RunResult(policy, target.describe(), doc.id, False, files=doc.files, dirs=doc.dirs, symlinks=doc.symlinks,
-                     bytes=doc.bytes, hashed_files=hashed, hashed_bytes=hashed_bytes, cached_files=cached,
+                     bytes=doc.bytes, hashed_files=h.hashed, hashed_bytes=h.hashed_bytes, cached_files=h.cached,
                      objects_added=objects_added, bytes_added=bytes_added + len(data), skipped=tuple(walked.skipped))

@@ -20,11 +20,12 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from labvault.backup.lock import Held, target_lock
 from labvault.core.hashing import md5
 from labvault.errors import RemoteError, from_os_error
-from labvault.fsutil import atomic_write_bytes
+from labvault.fsutil import atomic_write_bytes, syncfs
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.remotes.base import OBJECT_MODE, Backend
 from labvault.remotes.leftovers import tmp_name
@@ -33,6 +34,17 @@ from labvault.remotes.registry import open_backend
 from labvault.remotes.store import RemoteStore, key_of
 
 BLOCK = 4 << 20
+SMALL_OBJECT = 8 << 20  # restored from a folder target by one read
+
+
+class Stored(NamedTuple):
+    """A small file stored by ``Target.store_small``: the md5 and size of the bytes read, whether an
+    object was written (else one of that name and size was there), the file's stat after the read."""
+
+    md5: str
+    size: int
+    written: bool
+    stat: os.stat_result
 
 
 def snapshot_key(sid: str) -> str:
@@ -45,6 +57,7 @@ class Target:
         self.backend: Backend = open_backend(url, options or {})
         self.local_root: str | None = self.backend.root if isinstance(self.backend, LocalBackend) else None
         self.jobs = jobs
+        self._folders: set[str] = set()  # fan-out folders known to exist (folder targets)
 
     def describe(self) -> str:
         return self.backend.describe()
@@ -92,26 +105,29 @@ class Target:
             self.backend.put_file(staged, key_of(digest))
         return digest, len(data)
 
-    def store_small(self, path: str) -> tuple[str, int, bool]:
+    def store_small(self, path: str, size_hint: int = 0) -> Stored:
         """A folder target only: read the file at ``path`` whole, hash it, and write it as an object
-        unless one of that name and size is there; (md5, size, written). One read of the source
-        (the object is flushed by ``sync()``, with all the others)."""
-        with open(path, "rb", buffering=0) as f:
-            data = f.read()
+        unless one of that name and size is there. One read of the source (the object is flushed by
+        ``sync()``, with all the others). ``size_hint`` (the size the walk saw) only sizes the read:
+        the bytes read are what is hashed and stored, whatever their length."""
+        data, st = _read_whole(path, size_hint)
         digest = md5(data).hexdigest()
         assert self.local_root is not None
         try:
             if os.stat(os.path.join(self.local_root, key_of(digest))).st_size == len(data):
-                return digest, len(data), False
+                return Stored(digest, len(data), False, st)
         except FileNotFoundError:
             pass
         self._write_local(data, digest, fsync=False)
-        return digest, len(data), True
+        return Stored(digest, len(data), True, st)
 
     def _write_local(self, data: bytes, digest: str, fsync: bool) -> None:
         assert self.local_root is not None
         final = os.path.join(self.local_root, key_of(digest))
-        os.makedirs(os.path.dirname(final), exist_ok=True)
+        folder = os.path.dirname(final)
+        if folder not in self._folders:  # each fan-out folder is made (or found) once per Target
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
         tmp = tmp_name(final)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, OBJECT_MODE)
@@ -167,6 +183,14 @@ class Target:
             with open(local, "rb") as f:
                 return f.read()
 
+    def read_small_object(self, oid: str, size: int) -> bytes | None:
+        """The bytes of object ``oid`` of a folder target when the manifest says it holds ``size``
+        bytes, at most 8 MiB (whatever length it really has: the caller checks md5 and size); None for
+        larger objects and object storage (use ``fetch_hashed``). FileNotFoundError when missing."""
+        if self.local_root is None or size > SMALL_OBJECT:
+            return None
+        return _read_whole(os.path.join(self.local_root, key_of(oid)), size)[0]
+
     def fetch_hashed(self, oid: str, local: str) -> tuple[str, int]:
         """Download object ``oid`` to the new read-only file ``local``; md5 and size of what was written."""
         return self.backend.get_hashed(key_of(oid), local)
@@ -176,19 +200,8 @@ class Target:
 
     def sync(self) -> None:
         """Make every object written so far durable (a folder: one syncfs of its file system)."""
-        if self.local_root is None:
-            return
-        fd = os.open(self.local_root, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.syncfs(fd) != 0:
-                os.sync()
-        except (OSError, AttributeError):
-            os.sync()
-        finally:
-            os.close(fd)
+        if self.local_root is not None:
+            syncfs(self.local_root)
 
     def clean_leftovers(self, now: float) -> int:
         """Temp files of killed writers (folder targets; the remotes' staleness rules)."""
@@ -239,6 +252,23 @@ class Target:
 
     def close(self) -> None:
         self.backend.close()
+
+
+def _read_whole(path: str, size_hint: int) -> tuple[bytes, os.stat_result]:
+    """All the bytes of the file at ``path``, and its stat taken on the open file after reading
+    them. One ``read`` when it is still ``size_hint`` bytes long (a read of one byte more that comes
+    back short has met the end), else reads to the end."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, size_hint + 1)
+        if len(data) != size_hint:
+            parts = [data]
+            while chunk := os.read(fd, BLOCK):
+                parts.append(chunk)
+            data = b"".join(parts)
+        return data, os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def _copy_hashed(sfd: int, dfd: int) -> tuple[str, int]:

@@ -1,0 +1,50 @@
+"""``Target.store_small``, the one-read path of a backup to a folder target: whatever size the walk
+saw (the file may have grown or shrunk since), the object holds exactly the bytes read, is named by
+their md5, and the stat returned is the file's after the read."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labvault.backup.target import Target
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.binary(max_size=20_000), hint=st.integers(min_value=0, max_value=25_000))
+def test_stored_object_is_the_bytes_read_whatever_the_size_hint(tmp_path_factory: object, data: bytes,
+                                                                 hint: int) -> None:
+    base = tmp_path_factory.mktemp("s")  # type: ignore[attr-defined]
+    src = base / "f.bin"
+    src.write_bytes(data)
+    target = Target(str(base / "target"))
+    try:
+        got = target.store_small(str(src), hint)
+        again = target.store_small(str(src), len(data))
+    finally:
+        target.close()
+    digest = hashlib.md5(data).hexdigest()
+    assert (got.md5, got.size, got.written) == (digest, len(data), True)
+    assert (again.md5, again.written) == (digest, False)  # there already: not written twice
+    obj = base / "target" / "files" / "md5" / digest[:2] / digest[2:]
+    assert obj.read_bytes() == data
+    assert (got.stat.st_ino, got.stat.st_size) == (src.stat().st_ino, len(data))
+    leftovers = [p for p in (base / "target").rglob("*") if p.name.endswith(".lvtmp")]
+    assert not leftovers
+
+
+def test_a_file_rewritten_between_walk_and_read_is_stored_as_read(tmp_path: Path) -> None:
+    src = tmp_path / "f.bin"
+    src.write_bytes(b"old")
+    seen = os.stat(src).st_size
+    src.write_bytes(b"new and longer content")
+    target = Target(str(tmp_path / "target"))
+    try:
+        got = target.store_small(str(src), seen)
+    finally:
+        target.close()
+    assert got.md5 == hashlib.md5(b"new and longer content").hexdigest() and got.size == 22
