@@ -80,6 +80,7 @@ bench: venv dvc-oracle postgres
 	$(PY) bench/pipelines_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 	$(PY) bench/catalog_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--scale 0.01,)
 	$(PY) bench/million_files.py $(if $(findstring --quick,$(BENCH_ARGS)),--files 20000,)
+	$(PY) bench/backup_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 	$(if $(findstring --quick,$(BENCH_ARGS)),,$(PY) bench/assemble_docs.py)
 
 clean:

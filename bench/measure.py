@@ -34,6 +34,7 @@ class Measurement:
     returncode: int
     writeback_seconds: float  # time of the `sync` right after the command (untimed)
     output: str = ""  # what the command printed (stdout and stderr), for the output checks
+    cpu_seconds: float = 0.0  # user + system time of the command and the children it waited for
 
 
 class CommandFailed(RuntimeError):
@@ -99,6 +100,7 @@ def run_timed(
         seconds = time.perf_counter() - start
         returncode = os.waitstatus_to_exitcode(status)
     maxrss = int(usage.ru_maxrss)
+    cpu = usage.ru_utime + usage.ru_stime  # GNU time's own share is a few milliseconds
     if GNU_TIME.exists():
         lines = rss_file.read_text().split()  # "Command exited with non-zero status N" may precede
         maxrss = int(lines[-1]) if lines and lines[-1].isdigit() else -1
@@ -109,7 +111,7 @@ def run_timed(
     with open(log, "rb") as f:
         f.seek(offset)
         output = f.read().decode(errors="replace")
-    m = Measurement(seconds, maxrss, returncode, writeback, output)
+    m = Measurement(seconds, maxrss, returncode, writeback, output, cpu)
     if check and m.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
         raise CommandFailed(
