@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import tour_backup
 from tourkit import (
     Tour,
     TourFailure,
@@ -581,6 +582,7 @@ STEPS: list[Callable[[Tour], None]] = [
     step_remote,
     step_pipeline,
     step_catalog,
+    *tour_backup.STEPS,
 ]
 
 
