@@ -37,8 +37,6 @@ from labvault.backup.types import (
     RunResult,
     SnapshotInfo,
 )
-from labvault.catalog import dbcopy
-from labvault.catalog.store import default_url, normalize_url
 from labvault.errors import ConfigError, UsageError
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.tiers import load as _load
@@ -112,6 +110,9 @@ def _unit_paths(config: LabConfig, globs: list[str], catalog_url: str | None, na
 
 def lab_catalog_url(config: LabConfig, catalog_url: str | None = None) -> str:
     """The URL of the lab's catalog, chosen as ``api.lab.lab_catalog`` chooses it."""
+    # imported here: SQLAlchemy costs every `backup run` start-up time; only a catalog needs it
+    from labvault.catalog.store import default_url, normalize_url
+
     return normalize_url(catalog_url or os.environ.get("LABVAULT_CATALOG_URL") or config.catalog_url
                          or default_url())
 
@@ -120,6 +121,9 @@ def lab_catalog_url(config: LabConfig, catalog_url: str | None = None) -> str:
 def catalog_dump_source(url: str) -> Iterator[str]:
     """A temporary folder named ``catalog`` holding a consistent copy of the catalog at ``url``,
     to back up as a source; removed on exit."""
+    # imported here: SQLAlchemy and Alembic, only for policies that hold the catalog
+    from labvault.catalog import dbcopy
+
     with tempfile.TemporaryDirectory(prefix="labvault-catalog-") as tmp:
         folder = os.path.join(tmp, "catalog")
         os.mkdir(folder, 0o700)
