@@ -26,8 +26,10 @@
     │   └── StageFailedError           exit 1   a stage's command failed
     ├── CatalogError                   exit 2   unknown entity, malformed filter, duplicate version,
     │                                           unreachable catalog database
-    └── LoaderError                    exit 2   a dataset file a loader cannot read as asked (missing
-                                                HDF5 key, sidecar that does not match its file)
+    ├── LoaderError                    exit 2   a dataset file a loader cannot read as asked (missing
+    │                                           HDF5 key, sidecar that does not match its file)
+    └── RestorePendingError            exit 9   a unit's objects are in an archive class (S3 GLACIER,
+                                                DEEP_ARCHIVE): restore requested or still in progress
 
 The command line maps each error to its exit code (``exit_code``) and prints ``error: <line()>``;
 Ctrl-C exits 130. docs/design.md and docs/cli-contract.md hold the same table.
@@ -149,3 +151,10 @@ def from_os_error(exc: OSError, action: str) -> StorageError:
     if exc.errno == errno.EROFS:
         return StorageError(f"read-only file system while {action} {where}".rstrip(), "remount it read-write")
     return StorageError(f"{exc.strerror or exc} while {action} {where}".rstrip())
+
+
+class RestorePendingError(LabvaultError):
+    """Objects in an archive storage class must be restored before they can be read; the restore
+    is requested (or was already in progress)."""
+
+    exit_code = 9

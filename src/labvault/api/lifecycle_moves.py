@@ -26,6 +26,7 @@ from labvault.progress import NULL_PROGRESS, Progress
 from labvault.tiers import load as _load
 from labvault.tiers import move as _move
 from labvault.tiers.access import AccessLog
+from labvault.tiers.guards import check_early, wait_restored
 from labvault.tiers.lab import LabConfig
 from labvault.tiers.plan_types import Plan
 from labvault.tiers.types import LabUnit
@@ -68,13 +69,6 @@ def _units(cat: Catalog, name: str, version: str | None) -> list[LabUnit]:
     return units
 
 
-def _local(config: LabConfig, tier: str) -> None:
-    t = config.tier(tier)
-    if not t.is_local:
-        raise UsageError(f"tier {tier} is a bucket ({t.url})",
-                         "promote and demote move between folder tiers only for now")
-
-
 def _requests(config: LabConfig, units: list[LabUnit], to: str, hotter: bool, reason: str) -> list[MoveRequest]:
     """For each unit, the live placement to move (the nearest on the far side of ``to``)."""
     target = config.rank(to)
@@ -90,8 +84,6 @@ def _requests(config: LabConfig, units: list[LabUnit], to: str, hotter: bool, re
             raise UsageError(f"{u.name}{'@' + u.version if u.version else ''} is on {where}, "
                              f"not {'colder' if hotter else 'hotter'} than {to}",
                              f"use `labvault {'demote' if hotter else 'promote'}` to move it the other way")
-        for p in far:
-            _local(config, p.tier)
         src = min(far, key=lambda p: abs(config.rank(p.tier) - target))
         out.append(MoveRequest(u.id, src.location, to, reason))
     return out
@@ -107,15 +99,26 @@ def _raise_single(report: MoveReport) -> MoveReport:
 
 
 def promote(name: str, version: str | None = None, to: str | None = None, lab: PathLike | None = None,
-            catalog_url: str | None = None, progress: Progress = NULL_PROGRESS, dry_run: bool = False) -> MoveReport:
+            catalog_url: str | None = None, progress: Progress = NULL_PROGRESS, dry_run: bool = False,
+            allow_early: bool = False, wait: bool = False, timeout: float | None = None,
+            poll_seconds: float = 60.0) -> MoveReport:
     """Move ``name`` (``NAME`` or ``NAME@VERSION``; every part of it) to ``to`` (default: the
-    promotion tier, else the hottest), and record the promotion as an access."""
+    promotion tier, else the hottest), and record the promotion as an access.
+
+    From a bucket tier in an archive class (S3 GLACIER, DEEP_ARCHIVE) the restore is requested
+    first; without ``wait`` that raises RestorePendingError (exit 9) saying when it should be
+    ready; with ``wait`` the objects are polled every ``poll_seconds`` (up to ``timeout`` seconds,
+    default no limit) and the unit is promoted once every object can be read. Leaving a tier
+    before its minimum storage duration is refused (UsageError naming the fee) unless
+    ``allow_early``."""
     config, cat = _context(lab, catalog_url)
     target = to or config.promotion.to_tier or config.hottest.name
-    _local(config, target)
     units = _units(cat, name, version)
-    report = _move.execute_moves(cat, config, _requests(config, units, target, True, f"promote to {target}"),
-                                 progress, dry_run=dry_run)
+    requests = _requests(config, units, target, True, f"promote to {target}")
+    if not dry_run:
+        check_early(cat, config, requests, allow_early)
+        wait_restored(config, requests, _ref_name(name, version), wait, timeout, poll_seconds, progress)
+    report = _move.execute_moves(cat, config, requests, progress, dry_run=dry_run)
     if not dry_run:
         with AccessLog(cat) as log:
             for o in report.outcomes:
@@ -125,13 +128,21 @@ def promote(name: str, version: str | None = None, to: str | None = None, lab: P
 
 
 def demote(name: str, to: str, version: str | None = None, lab: PathLike | None = None,
-           catalog_url: str | None = None, progress: Progress = NULL_PROGRESS, dry_run: bool = False) -> MoveReport:
-    """Move ``name`` (every part of it) down to tier ``to``."""
+           catalog_url: str | None = None, progress: Progress = NULL_PROGRESS, dry_run: bool = False,
+           allow_early: bool = False) -> MoveReport:
+    """Move ``name`` (every part of it) down to tier ``to`` (a folder, or a bucket tier: objects
+    in its storage class plus a manifest; nothing is left at the old path). Leaving a tier before
+    its minimum storage duration is refused unless ``allow_early``."""
     config, cat = _context(lab, catalog_url)
-    _local(config, to)
     units = _units(cat, name, version)
-    return _raise_single(_move.execute_moves(cat, config, _requests(config, units, to, False, f"demote to {to}"),
-                                             progress, dry_run=dry_run))
+    requests = _requests(config, units, to, False, f"demote to {to}")
+    if not dry_run:
+        check_early(cat, config, requests, allow_early)
+    return _raise_single(_move.execute_moves(cat, config, requests, progress, dry_run=dry_run))
+
+
+def _ref_name(name: str, version: str | None) -> str:
+    return f"{name}@{version}" if version and "@" not in name else name
 
 
 def lifecycle_apply(dry_run: bool = False, allow_early: bool = False, max_bytes: int | None = None,

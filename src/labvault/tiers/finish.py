@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from labvault.catalog.lab_schema import lab_file_stats, lab_placements, lab_units
 from labvault.catalog.store import Catalog, now
 from labvault.fsutil import fsync_dir
-from labvault.tiers import journal
+from labvault.tiers import bucketmove, journal
+from labvault.tiers.bucket import is_url
 from labvault.tiers.copy import FileStat, exchange, remove_tree, unit_bytes
 from labvault.tiers.lab import LabConfig
 
@@ -74,8 +75,10 @@ def switch(cat: Catalog, lab: LabConfig, move_id: int, unit_id: int, src_locatio
 
 def complete(cat: Catalog, lab: LabConfig, row: journal.MoveRow) -> str:
     """Finish a ``switched`` move: final name in place, source gone (or linked), row ``done``.
-    Returns a line saying what was done."""
-    _put_in_place(temp_path(row.dst_location, row.id), row.dst_location)
+    Returns a line saying what was done. Either side may be a bucket tier (``bucketmove``)."""
+    to_bucket, from_bucket = is_url(row.dst_location), is_url(row.src_location)
+    if not to_bucket:
+        _put_in_place(temp_path(row.dst_location, row.id), row.dst_location)
     with cat.read() as conn:
         src_state = conn.execute(sa.select(lab_placements.c.state).where(
             lab_placements.c.location == row.src_location, lab_placements.c.unit_id == row.unit_id)).scalar()
@@ -85,11 +88,18 @@ def complete(cat: Catalog, lab: LabConfig, row: journal.MoveRow) -> str:
     if src_state != "deleting":
         journal.advance(cat, row.id, "done")
         return f"{row.src_location}: copied to {row.dst_location}, source kept"
-    if dst_state != "verified" or not _holds(row.dst_location, size):
+    holds = (bucketmove.holds(lab, row.dst_tier, row.dst_location, size) if to_bucket
+             else _holds(row.dst_location, size))
+    if dst_state != "verified" or not holds:
         _undo(cat, row)
         return f"{row.src_location}: the copy at {row.dst_location} is gone; source kept"
-    _retire_source(row.src_location, row.dst_location, temp_path(row.src_location, row.id),
-                   temp_path(row.src_location, row.id, "-old"), lab.symlink_old_path)
+    if from_bucket:
+        bucketmove.retire(cat, lab, row.src_tier, row.src_location)
+    else:
+        link = lab.symlink_old_path and not to_bucket
+        _retire_source(row.src_location, row.dst_location, temp_path(row.src_location, row.id),
+                       temp_path(row.src_location, row.id, "-old"), link)
+    repoint_links(cat, row.unit_id, row.src_location, row.dst_location)
 
     def write(conn: sa.Connection) -> None:
         conn.execute(sa.delete(lab_placements).where(lab_placements.c.location == row.src_location,
@@ -98,6 +108,26 @@ def complete(cat: Catalog, lab: LabConfig, row: journal.MoveRow) -> str:
 
     cat.write(write)
     return f"{row.src_location}: moved to {row.dst_location}"
+
+
+def repoint_links(cat: Catalog, unit_id: int, old: str, new: str) -> None:
+    """Forwarding links of the unit's earlier moves that lead to ``old`` now lead straight to
+    ``new`` (one hop, never a chain), or go when ``new`` is a URL (or the link's own path): each is
+    replaced atomically by a rename. Only symlinks whose target is ``old`` are touched."""
+    for path in journal.earlier_sources(cat, unit_id, old):
+        if is_url(path) or not os.path.islink(path) or os.readlink(path) != old:
+            continue
+        if is_url(new) or os.path.abspath(path) == os.path.abspath(new):
+            if os.path.abspath(path) != os.path.abspath(new):
+                os.unlink(path)
+                fsync_dir(os.path.dirname(path))
+            continue
+        tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.relink.lvtmp")
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(new, tmp)
+        os.rename(tmp, path)
+        fsync_dir(os.path.dirname(path))
 
 
 def forwards_to(link: str, target: str) -> bool:

@@ -92,3 +92,18 @@ def move_rows(cat: Catalog, unit_id: int | None = None) -> list[MoveRow]:
         q = q.where(lab_moves.c.unit_id == unit_id)
     with cat.read() as conn:
         return [_row(r) for r in conn.execute(q)]
+
+
+def earlier_sources(cat: Catalog, unit_id: int, location: str) -> list[str]:
+    """Source paths of the unit's finished moves that ended at ``location`` (where forwarding links
+    to it may stand), and, recursively, of the moves that ended at those."""
+    rows = move_rows(cat, unit_id)
+    found: list[str] = []
+    todo = [location]
+    while todo:
+        at = todo.pop()
+        for r in rows:
+            if r.state == "done" and r.dst_location == at and r.src_location not in found and r.src_location != location:
+                found.append(r.src_location)
+                todo.append(r.src_location)
+    return found

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from labvault.catalog.store import Catalog
-from labvault.errors import LabvaultError, StorageError, from_os_error
+from labvault.errors import LabvaultError, RestorePendingError, StorageError, from_os_error
 from labvault.progress import Progress
-from labvault.tiers import finish, journal
-from labvault.tiers.copy import SpecialFileError, copy_unit, hash_copy, remove_tree
+from labvault.tiers import bucket, bucketmove, finish, journal
+from labvault.tiers.copy import FileStat, SpecialFileError, copy_unit, hash_copy, remove_tree
 from labvault.tiers.lab import LabConfig, Tier
 from labvault.tiers.movelock import move_lock
 from labvault.tiers.recover import recover_moves
@@ -86,15 +86,21 @@ def _ref(u: LabUnit) -> str:
 
 
 def destination(lab: LabConfig, src_tier: Tier, src_location: str, dst: Tier) -> str:
-    """The unit's path on ``dst``: the same area and name as on its source tier."""
-    if src_tier.path is None or dst.path is None:
-        raise StorageError(f"tier {(dst if dst.path is None else src_tier).name} is a bucket",
-                           "moves to and from bucket tiers are not supported yet; use folder tiers")
-    area = os.path.relpath(os.path.dirname(src_location), src_tier.path)
+    """The unit's place on ``dst``: the same area and name as on its source tier (on a bucket
+    tier, the URL of its manifest ``AREA/NAME.lvunit.json``)."""
+    if src_tier.path is None and dst.path is None:
+        raise StorageError(f"tiers {src_tier.name} and {dst.name} are both buckets",
+                           "move the unit to a folder tier first")
+    if src_tier.path is None:
+        area, name = bucket.area_and_name(src_tier, src_location)
+    else:
+        area, name = os.path.relpath(os.path.dirname(src_location), src_tier.path), os.path.basename(src_location)
     if area not in src_tier.areas or area not in dst.areas:
         raise StorageError(f"{src_location} is not in an area both tiers {src_tier.name} and {dst.name} hold",
                            f"add {area!r} to the tiers' areas in the lab config")
-    return os.path.join(str(dst.path), area, os.path.basename(src_location))
+    if dst.path is None:
+        return bucket.unit_location(dst, area, name)
+    return os.path.join(str(dst.path), area, name)
 
 
 def execute_moves(cat: Catalog, lab: LabConfig, requests: Sequence[MoveRequest], progress: Progress,
@@ -143,8 +149,6 @@ def _plan_one(cat: Catalog, lab: LabConfig, req: MoveRequest,
         return _with(base, "skipped", f"no longer at {req.src_location}"), None
     try:
         src_tier, dst_tier = lab.tier(src.tier), lab.tier(req.dst_tier)
-        if not (src_tier.is_local and dst_tier.is_local):
-            return _with(base, "skipped", "moves to and from bucket tiers are not supported yet"), None
         dst = destination(lab, src_tier, src.location, dst_tier)
     except LabvaultError as e:
         return _with(base, "failed", e.line(), e.exit_code), None
@@ -158,29 +162,52 @@ def _plan_one(cat: Catalog, lab: LabConfig, req: MoveRequest,
 
 def _move_one(cat: Catalog, lab: LabConfig, unit: LabUnit, o: MoveOutcome, reason: str,
               progress: Progress) -> MoveOutcome:
+    to_bucket, from_bucket = bucket.is_url(o.dst_location), bucket.is_url(o.src_location)
+    if from_bucket:
+        try:
+            line = bucketmove.restore_line(lab, o.src_tier, o.src_location, _name(unit))
+        except (LabvaultError, OSError) as exc:
+            err = exc if isinstance(exc, LabvaultError) else _os_error(exc, o)
+            return _with(o, "failed", err.line(), err.exit_code)
+        if line is not None:
+            return _with(o, "failed", line, RestorePendingError.exit_code)
     move_id = journal.plan_move(cat, unit.id, o.src_tier, o.src_location, o.dst_tier, o.dst_location, reason or None,
                                 unit.size)
     temp = finish.temp_path(o.dst_location, move_id)
+    stats: dict[str, FileStat] = {}
     try:
-        if os.path.lexists(o.dst_location) and not finish.forwards_to(o.dst_location, o.src_location):
-            raise StorageError(f"{o.dst_location} exists already and is not a placement of {o.ref}",
-                               "move it away or register it with `labvault lab scan`, then retry")
-        _check_space(unit, o.dst_location)
         task = progress.task(f"moving {o.ref} to {o.dst_tier}", total=unit.nfiles, total_bytes=unit.size)
-        try:
-            copy_unit(o.src_location, temp, lambda n: task.advance(1, n))
-        finally:
-            task.close()
-        journal.advance(cat, move_id, "copied")
-        got, stats = hash_copy(temp)
-        if got != unit.content_hash:
-            raise StorageError(f"the copy of {o.ref} at {o.dst_tier} does not match its content hash "
-                               f"(the source changed since the last scan, or the copy is corrupt); source kept",
-                               "run `labvault lab scan`, then move it again")
-        journal.advance(cat, move_id, "verified")
+        if to_bucket:
+            try:
+                bucketmove.upload(cat, lab, unit, o.src_location, o.dst_tier, o.dst_location, o.ref, move_id,
+                                  lambda n: task.advance(1, n))
+            finally:
+                task.close()
+        else:
+            if os.path.lexists(o.dst_location) and not finish.forwards_to(o.dst_location, o.src_location):
+                raise StorageError(f"{o.dst_location} exists already and is not a placement of {o.ref}",
+                                   "move it away or register it with `labvault lab scan`, then retry")
+            _check_space(unit, o.dst_location)
+            try:
+                if from_bucket:
+                    bucketmove.download(lab, o.src_tier, o.src_location, temp, lambda n: task.advance(1, n))
+                else:
+                    copy_unit(o.src_location, temp, lambda n: task.advance(1, n))
+            finally:
+                task.close()
+            journal.advance(cat, move_id, "copied")
+            got, stats = hash_copy(temp)
+            if got != unit.content_hash:
+                raise StorageError(f"the copy of {o.ref} at {o.dst_tier} does not match its content hash "
+                                   f"(the source changed since the last scan, or the copy is corrupt); source kept",
+                                   "run `labvault lab scan`, then move it again")
+            journal.advance(cat, move_id, "verified")
     except (LabvaultError, OSError) as exc:
         err = exc if isinstance(exc, LabvaultError) else _os_error(exc, o)
-        remove_tree(temp)
+        if to_bucket:
+            _quietly(lambda: bucketmove.discard(cat, lab, o.dst_tier, o.dst_location))
+        else:
+            remove_tree(temp)
         journal.advance(cat, move_id, "failed", err.line())
         return _with(o, "failed", err.line(), err.exit_code)
     kept = finish.switch(cat, lab, move_id, unit.id, o.src_location, o.dst_tier, o.dst_location, stats)
@@ -188,7 +215,20 @@ def _move_one(cat: Catalog, lab: LabConfig, unit: LabUnit, o: MoveOutcome, reaso
                                               o.dst_location, "switched", reason or None, unit.size, None))
     if kept:
         return _with(o, "copied", f"source kept: min_copies is {lab.min_copies}")
-    return _with(o, "moved", f"symlink left at {o.src_location}" if lab.symlink_old_path else "")
+    if lab.symlink_old_path and not to_bucket:
+        return _with(o, "moved", f"symlink left at {o.src_location}")
+    return _with(o, "moved", "")
+
+
+def _name(u: LabUnit) -> str:
+    return f"{u.name}@{u.version}" if u.version else u.name
+
+
+def _quietly(fn: Callable[[], None]) -> None:
+    try:
+        fn()
+    except Exception:
+        pass
 
 
 def _os_error(exc: OSError, o: MoveOutcome) -> LabvaultError:
