@@ -95,7 +95,7 @@ def test_movers_of_two_units_run_one_after_the_other(lab: Path, lv: Runner, tmp_
         p.communicate(timeout=120)
     assert [p.returncode for p in procs] == [0, 0]
     assert _digests(lab / "ssd0/datasets/imagenet_v2_train") == before["imagenet_v2_train"]
-    assert _digests(lab / "hdd0/datasets/coco_v1_val") == before["coco_v1_val"]
+    assert _digests(lab / "hdd0/archive/coco_v1_val") == before["coco_v1_val"]
     assert not [n for n in os.listdir(lab / "nvme0/datasets") if n.startswith(".")]
 
 

@@ -149,7 +149,7 @@ def test_a_copy_that_does_not_hash_to_the_catalog_is_refused(lab_root: Path, lab
     with pytest.raises(LabvaultError, match=r"does not match its content hash .* source kept") as err:
         api.demote("imagenet", to="cold", catalog_url=catalog_url)
     assert err.value.exit_code == 6
-    assert manifest(unit) == before and not (lab_root / "hdd0/datasets/imagenet_v2_train").exists()
+    assert manifest(unit) == before and not (lab_root / "hdd0/archive/imagenet_v2_train").exists()
     assert _leftovers(lab_root) == []
     [row] = _rows(store.open_catalog(catalog_url))
     assert row.state == "failed" and "content hash" in (row.error or "")
@@ -165,7 +165,7 @@ def test_without_symlink_the_old_path_goes(lab_root: Path, lab_env: Path, catalo
     api.demote("single.bin", to="cold", catalog_url=catalog_url)
     assert not os.path.lexists(unit) and not os.path.lexists(lab_root / "nvme0/datasets/single.bin")
     assert manifest(lab_root / "ssd0/datasets/imagenet_v2_train") == before
-    assert (lab_root / "hdd0/datasets/single.bin").read_bytes() == b"one file unit"
+    assert (lab_root / "hdd0/archive/single.bin").read_bytes() == b"one file unit"
     assert _leftovers(lab_root) == []
 
 
@@ -196,7 +196,7 @@ def test_dry_run_and_refusals(lab_root: Path, lab_env: Path, catalog_url: str) -
     api.lab_scan(catalog_url=catalog_url)
     dry = api.demote("imagenet", to="cold", catalog_url=catalog_url, dry_run=True)
     assert dry.dry_run and [o.status for o in dry.outcomes] == ["would move"]
-    assert dry.outcomes[0].dst_location == str(lab_root / "hdd0/datasets/imagenet_v2_train")
+    assert dry.outcomes[0].dst_location == str(lab_root / "hdd0/archive/imagenet_v2_train")
     assert manifest(lab_root) == before and _rows(store.open_catalog(catalog_url)) == []
     with pytest.raises(UsageError, match="coco has versions v1, v2: name one"):
         api.demote("coco", to="cold", catalog_url=catalog_url)

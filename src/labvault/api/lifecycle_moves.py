@@ -113,6 +113,7 @@ def promote(name: str, version: str | None = None, to: str | None = None, lab: P
     ``allow_early``."""
     config, cat = _context(lab, catalog_url)
     target = to or config.promotion.to_tier or config.hottest.name
+    config.tier(target)  # an unknown tier: one line, exit 2
     units = _units(cat, name, version)
     requests = _requests(config, units, target, True, f"promote to {target}")
     if not dry_run:
@@ -134,6 +135,7 @@ def demote(name: str, to: str, version: str | None = None, lab: PathLike | None 
     in its storage class plus a manifest; nothing is left at the old path). Leaving a tier before
     its minimum storage duration is refused unless ``allow_early``."""
     config, cat = _context(lab, catalog_url)
+    config.tier(to)  # an unknown tier: one line, exit 2
     units = _units(cat, name, version)
     requests = _requests(config, units, to, False, f"demote to {to}")
     if not dry_run:

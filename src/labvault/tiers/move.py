@@ -95,12 +95,29 @@ def destination(lab: LabConfig, src_tier: Tier, src_location: str, dst: Tier) ->
         area, name = bucket.area_and_name(src_tier, src_location)
     else:
         area, name = os.path.relpath(os.path.dirname(src_location), src_tier.path), os.path.basename(src_location)
-    if area not in src_tier.areas or area not in dst.areas:
+    dst_area = area_on(dst, area)
+    if area not in src_tier.areas or dst_area not in dst.areas:
         raise StorageError(f"{src_location} is not in an area both tiers {src_tier.name} and {dst.name} hold",
                            f"add {area!r} to the tiers' areas in the lab config")
     if dst.path is None:
-        return bucket.unit_location(dst, area, name)
-    return os.path.join(str(dst.path), area, name)
+        return bucket.unit_location(dst, dst_area, name)
+    return os.path.join(str(dst.path), dst_area, name)
+
+
+def area_on(tier: Tier, area: str) -> str:
+    """The area a unit from ``area`` goes to on ``tier``: the same, except that datasets and
+    ``archive/`` (which holds datasets) stand in for each other on a folder tier laid out with one
+    folder and not the other (the guide's cold disk has ``archive/``, no ``datasets/``)."""
+    if tier.path is None or area not in _SWAP:
+        return area
+    other = _SWAP[area]
+    if (not os.path.isdir(os.path.join(tier.path, area)) and os.path.isdir(os.path.join(tier.path, other))
+            and other in tier.areas):
+        return other
+    return area
+
+
+_SWAP = {"datasets": "archive", "archive": "datasets"}
 
 
 def execute_moves(cat: Catalog, lab: LabConfig, requests: Sequence[MoveRequest], progress: Progress,
