@@ -28,7 +28,7 @@
     │                                           unreachable catalog database
     ├── LoaderError                    exit 2   a dataset file a loader cannot read as asked (missing
     │                                           HDF5 key, sidecar that does not match its file)
-    └── RestorePendingError            exit 9   a unit's objects are in an archive class (S3 GLACIER,
+    └── RestorePendingError            exit 10  a unit's objects are in an archive class (S3 GLACIER,
                                                 DEEP_ARCHIVE): restore requested or still in progress
 
 The command line maps each error to its exit code (``exit_code``) and prints ``error: <line()>``;
@@ -157,4 +157,4 @@ class RestorePendingError(LabvaultError):
     """Objects in an archive storage class must be restored before they can be read; the restore
     is requested (or was already in progress)."""
 
-    exit_code = 9
+    exit_code = 10

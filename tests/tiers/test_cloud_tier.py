@@ -117,7 +117,7 @@ def test_glacier_restore_requested_then_ready(lab_root: Path, lab_env: Path, s3_
     env.update(XDG_CONFIG_HOME=str(lab_env), LABVAULT_CATALOG_URL=catalog_url, AWS_ENDPOINT_URL_S3=s3_env.endpoint,
                **s3_env.env)
     proc = lv("promote", "imagenet@v2", check=False)
-    assert proc.returncode == 9 and proc.stdout == "" and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.returncode == 10 and proc.stdout == "" and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith("error: restore requested for imagenet@v2 (5 objects), ready in about 4 h; "
                                   "run `labvault promote imagenet@v2 --wait` or try again later")
     assert not os.path.lexists(unit) and journal.move_rows(store.open_catalog(catalog_url))[-1].state == "done"

@@ -106,7 +106,7 @@ def promote(name: str, version: str | None = None, to: str | None = None, lab: P
     promotion tier, else the hottest), and record the promotion as an access.
 
     From a bucket tier in an archive class (S3 GLACIER, DEEP_ARCHIVE) the restore is requested
-    first; without ``wait`` that raises RestorePendingError (exit 9) saying when it should be
+    first; without ``wait`` that raises RestorePendingError (exit 10) saying when it should be
     ready; with ``wait`` the objects are polled every ``poll_seconds`` (up to ``timeout`` seconds,
     default no limit) and the unit is promoted once every object can be read. Leaving a tier
     before its minimum storage duration is refused (UsageError naming the fee) unless

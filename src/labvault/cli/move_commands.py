@@ -43,7 +43,7 @@ def report_moves(report: api.MoveReport, as_json: bool) -> int:
 @click.option("--to", "to", metavar="TIER", help="Target tier (default: the lab's promotion tier, else the hottest).")
 @click.option("--wait", is_flag=True, help="From an archive class: wait for the restore, then promote.")
 @click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="With --wait: give up after this long (exit 9); default no limit.")
+              help="With --wait: give up after this long (exit 10); default no limit.")
 @allow_early_option
 @dry_run_option
 @lab_option

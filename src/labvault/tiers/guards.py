@@ -4,7 +4,7 @@
   ``created_at``, the billing clock the planner uses too) is refused with one line naming the
   fee, unless ``allow_early``.
 * :func:`wait_restored`: a unit read from an S3 archive class has its restore requested; without
-  ``wait`` that is one line and exit 9 (:class:`RestorePendingError`), with ``wait`` the objects
+  ``wait`` that is one line and exit 10 (:class:`RestorePendingError`), with ``wait`` the objects
   are polled (a HEAD each) with a progress line until all can be read, or the timeout passes.
 """
 
