@@ -68,3 +68,45 @@ def million_section(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
     verdict = ("PASS" if ok else "FAIL") if n >= 1_000_000 else "NOT MEASURED"
     return "\n".join(lines) + "\n", [(f"{n:,} tracked files: peak memory well under 1 GB (here: < 700 MiB)",
                                       f"{worst / 1024:.0f} MiB at most", verdict)]
+
+
+def backup_section(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
+    """bench/backup_bench.py: backups against restic, checksum files against md5sum -c."""
+    data = json.loads(path.read_text())
+    meta = data["meta"]
+    lines = [
+        "## Backups and checksum files (`bench/backup_bench.py`)",
+        "",
+        "W2 (50,000 small files): labvault's own engine to a folder target against restic to a local "
+        "repository (password from a file), each on its own copy of the source, target and caches; first "
+        "backup, a backup of the unchanged tree (target growth measured here), one changed file, restore of "
+        "the last snapshot (checked byte for byte). `checksums check` against `md5sum -c` on W2 and W1, "
+        f"plain outputs compared, injected corruption caught by both. Medians of {meta.get('repeats')}; "
+        f"caches {meta.get('caches')}; {meta.get('restic')}. Source: {provenance.describe(meta.get('provenance'))}.",
+        "",
+        "| measurement | labvault wall | labvault CPU | reference wall | reference CPU |",
+        "|---|---|---|---|---|",
+    ]
+    med: dict[tuple[str, str], list[dict]] = {}
+    for r in data["records"]:
+        med.setdefault((r["tool"], r["op"]), []).append(r)
+
+    def mid(rows: list[dict], key: str) -> float:
+        vals = sorted(float(r[key]) for r in rows)
+        return vals[len(vals) // 2] if len(vals) % 2 else (vals[len(vals) // 2 - 1] + vals[len(vals) // 2]) / 2
+
+    for op in ("first", "unchanged", "changed", "restore"):
+        lv, rs = med.get(("labvault", op)), med.get(("restic", op))
+        if lv and rs:
+            lines.append(f"| backup {op} (restic) | {mid(lv, 'seconds'):.2f} s | {mid(lv, 'cpu_seconds'):.2f} s | "
+                         f"{mid(rs, 'seconds'):.2f} s | {mid(rs, 'cpu_seconds'):.2f} s |")
+    for name, c in data.get("checksums", {}).items():
+        lines.append(f"| checksums check {name} (md5sum -c) | {c['median']['labvault']:.2f} s | "
+                     f"{c['median_cpu']['labvault']:.2f} s | {c['median']['md5sum']:.2f} s | {c['median_cpu']['md5sum']:.2f} s |")
+    lines += ["", "| floor | result | |", "|---|---|---|"]
+    rows = []
+    for f in data["floors"]:
+        shown = f.get("shown", "")
+        lines.append(f"| {f['floor']} | {shown or '-'} | **{f['status']}** |")
+        rows.append((f["floor"], shown or "-", f["status"]))
+    return "\n".join(lines) + "\n", rows

@@ -11,6 +11,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import assemble_docs  # noqa: E402
+from sections import backup_section  # noqa: E402
 
 
 def _run(tmp_path: Path, fault: str, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
@@ -35,6 +39,10 @@ def test_a_verified_quick_run_records_both_tools_and_every_floor(tmp_path: Path)
     assert set(data["checksums"]) == {"W2", "W1"} and all(c["corruption_caught"] for c in data["checksums"].values())
     assert [row["status"] != "NOT MEASURED" for row in data["floors"]] == [True] * 6
     assert data["meta"]["quick"] is True
+    # the assembler renders its floors, and refuses it for the page (not the floors' sizes)
+    md, rows = backup_section(tmp_path / "backup.json")
+    assert [r[2] for r in rows] == [f["status"] for f in data["floors"]] and "restore" in md
+    assert assemble_docs.smoke_run(tmp_path / "backup.json")
 
 
 def test_a_corrupt_restore_fails_the_run_and_is_not_recorded(tmp_path: Path) -> None:
