@@ -271,3 +271,21 @@ def test_get_refuses_an_existing_destination_and_leaves_nothing(tmp_path: Path) 
         api.get(str(repo), "d", out=tmp_path / "new")
     assert not (tmp_path / "new").exists()
     assert not any(p.name.endswith(".lvtmp") for p in tmp_path.iterdir())
+
+
+def test_get_with_the_manifest_cached_and_the_files_on_the_remote(tmp_path: Path) -> None:
+    """Every download thread misses the cache at once: the remote is opened once, for all."""
+    repo = new_repo(tmp_path / "src")
+    api.remote_add("r", str(tmp_path / "store"), default=True, repo=repo)
+    files = {f"d/{i:03d}/f.bin": os.urandom(64 + i) for i in range(300)}
+    write(repo, files)
+    api.add(["d"], repo=repo)
+    commit(repo, "v1")
+    api.push(repo=repo)
+    for p in (repo / ".dvc" / "cache" / "files" / "md5").rglob("*"):
+        if p.is_file() and not p.name.endswith(".dir"):
+            p.unlink()
+    r = api.get(str(repo), "d", out=tmp_path / "out", jobs=8)
+    assert r.files == 300
+    assert {f"d/{p.relative_to(tmp_path / 'out').as_posix()}": p.read_bytes()
+            for p in (tmp_path / "out").rglob("*") if p.is_file()} == files

@@ -34,15 +34,20 @@ class ObjectPlaces:
     remote_error: str | None = None
     _trees: dict[str, Tree] = field(default_factory=dict)
 
+    _opening: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
     @property
     def remotes(self) -> list[RemoteStore]:
         if self._remotes is None:
-            self._remotes = []
-            if self.opener is not None:
-                try:
-                    self._remotes.append(self.opener())
-                except ConfigError as exc:
-                    self.remote_error = exc.line()
+            with self._opening:  # download threads may all miss the cache at once
+                if self._remotes is None:
+                    found: list[RemoteStore] = []
+                    if self.opener is not None:
+                        try:
+                            found.append(self.opener())
+                        except ConfigError as exc:
+                            self.remote_error = exc.line()
+                    self._remotes = found
         return self._remotes
 
     def where(self, oid: str, legacy: bool) -> tuple[str, str] | None:
