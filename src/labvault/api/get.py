@@ -70,6 +70,9 @@ def get(
                     raise PathError(f"{dest} already exists", "remove it, or choose another destination with -o") from None
                 atomic_write_bytes(dest, blob)
                 return GetResult(dest, normalize(path), md5_bytes(blob), 1, len(blob), source.sha)
+            from labvault.api.read_tiers import tier_fallback
+
+            places.fallback = tier_fallback(found, progress)
             done = download(found, places, dest, _jobs(source, jobs), progress)
             _record(found, progress)
             return GetResult(dest, found.rel, found.oid, done.files, done.bytes, source.sha)

@@ -66,6 +66,9 @@ def open(
                 stream: IO[bytes] = io.BytesIO(found)
                 _note(source, path, md5_bytes(found), None, progress)
             else:
+                from labvault.api.read_tiers import tier_fallback
+
+                places.fallback = tier_fallback(found, progress)
                 stream = places.open(found.oid, found.legacy, found.size)
                 _note(source, path, found.oid, found, progress)
             with stream:
