@@ -216,8 +216,10 @@ def test_cli_exit_codes_and_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert status.returncode == 9 and len(json.loads(status.stdout)["failures"]) == 1
     bad = lv("verify", "--remote", "store", "--slice", "4/3", cwd=repo, check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
-    bad = lv("verify", "--slice", "1/3", cwd=repo, check=False)
-    assert bad.returncode == 2 and "--remote" in bad.stderr
+    cache = lv("verify", "--slice", "1/3", "--json", cwd=repo)  # the cache is intact
+    assert json.loads(cache.stdout)["kind"] == "cache"
+    bad = lv("verify", "--remote", "store", "--tier", "hot", cwd=repo, check=False)
+    assert bad.returncode == 2 and bad.stderr.startswith("error:")
 
 
 # --- a tier -------------------------------------------------------------------------------------
@@ -254,3 +256,56 @@ def test_tier_damage_is_found_with_its_unit(tmp_path: Path, monkeypatch: pytest.
     slices = [api.verify_tier("hot", slice=(n, 2), lab=lab, catalog_url=url).checked for n in (1, 2)]
     assert sum(slices) == 3
     forget(url)
+
+
+# --- the cache ----------------------------------------------------------------------------------
+
+def test_cache_scrub_finds_damage_and_rotates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "remote-store").mkdir()
+    target = RemoteTarget("local", str(tmp_path / "remote-store"), {}, {}, str(tmp_path / "nowhere"),
+                          _root=tmp_path / "remote-store")
+    repo = _repo(tmp_path, target, monkeypatch)
+    clean = api.verify_cache(repo=repo)
+    assert clean.ok and clean.kind == "cache" and clean.checked == clean.objects == 8
+    cache = repo / ".dvc" / "cache" / "files" / "md5"
+    objs = sorted(p for p in cache.glob("??/*") if not p.name.endswith(".dir"))
+    flipped, removed = objs[0], objs[1]
+    data = flipped.read_bytes()
+    flipped.chmod(0o644)
+    flipped.write_bytes(bytes([data[0] ^ 1]) + data[1:])
+    removed.chmod(0o644)
+    removed.unlink()
+    found = {p.item: p.problem for p in api.verify_cache(repo=repo).problems}
+    assert found == {flipped.parent.name + flipped.name: "corrupt", removed.parent.name + removed.name: "missing"}
+    # a budget of one object per run reaches all 7 left in 7 runs, least recently verified first
+    started = now()
+    for _ in range(7):
+        assert api.verify_cache(budget="1", repo=repo).checked == 1
+    cat = open_catalog(os.environ["LABVAULT_CATALOG_URL"])
+    with cat.read() as conn:
+        recent = conn.execute(sa.select(verify_records.c.item).where(
+            verify_records.c.scope.startswith("cache:"), verify_records.c.size > 0,
+            verify_records.c.verified_at >= started)).scalars().all()
+    assert len(recent) == 7  # every object once
+    status = api.verify_status(repo=repo)
+    assert status.kind == "cache" and status.objects == 7 and status.never_verified == 0
+    assert {p.item for p in status.failures} == set(found)
+
+
+def test_legacy_remote_objects_are_hashed_as_dvc2_named_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DVC 2.x object of a text file with CRLF is named by the md5 of its bytes with LF."""
+    from labvault.core.hashing import md5_file
+    from labvault.remotes.local import LocalBackend
+    from labvault.remotes.scrub import list_objects, read_back
+
+    root = tmp_path / "old-remote"
+    text = tmp_path / "t.txt"
+    text.write_bytes(b"a,b\r\n1,2\r\n")
+    oid = md5_file(text, legacy=True)
+    assert oid != md5_file(text)
+    (root / oid[:2]).mkdir(parents=True)
+    (root / oid[:2] / oid[2:]).write_bytes(text.read_bytes())
+    backend = LocalBackend(str(root))
+    listed = list_objects(backend)
+    assert listed == {(oid, True): 10}
+    assert [c.problem for c in read_back(backend, list(listed.items()))] == [None]

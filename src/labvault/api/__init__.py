@@ -178,6 +178,7 @@ if TYPE_CHECKING:
         CoverageStatus,
         ScrubProblem,
         ScrubResult,
+        verify_cache,
         verify_remote,
         verify_status,
         verify_tier,
@@ -187,6 +188,7 @@ if TYPE_CHECKING:
 
 # Submodules load on first use, so that `labvault status` does not import the whole library.
 _WHERE = {
+    "verify_cache": "labvault.api.verify_scrub",
     "CoverageStatus": "labvault.api.verify_scrub",
     "ScrubProblem": "labvault.api.verify_scrub",
     "ScrubResult": "labvault.api.verify_scrub",
@@ -503,6 +505,7 @@ __all__ = [
     "unprotect",
     "update",
     "verify",
+    "verify_cache",
     "verify_remote",
     "verify_status",
     "verify_tier",

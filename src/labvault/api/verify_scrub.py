@@ -29,7 +29,8 @@ from labvault.progress import NULL_PROGRESS, Progress
 
 PathLike = str | os.PathLike[str]
 
-__all__ = ["CoverageStatus", "ScrubProblem", "ScrubResult", "verify_remote", "verify_status", "verify_tier"]
+__all__ = ["CoverageStatus", "ScrubProblem", "ScrubResult", "verify_cache", "verify_remote", "verify_status",
+           "verify_tier"]
 
 
 def _select(keys: list[str], sizes: dict[str, int], done: dict[str, Record], slice: tuple[int, int] | None,
@@ -95,6 +96,37 @@ def verify_remote(remote: str | None = None, slice: tuple[int, int] | None = Non
                        sum(c.size for c in checks), _slice_text(slice), budget, tuple(problems), record_results)
 
 
+def verify_cache(slice: tuple[int, int] | None = None, budget: str | None = None, repo: PathLike | None = None,
+                 catalog_url: str | None = None, record_results: bool = True,
+                 progress: Progress = NULL_PROGRESS) -> ScrubResult:
+    """Scrub the repo's cache: re-hash its objects (all, the slice N/T, or what ``budget`` allows)
+    and report the objects the workspace names that the cache lacks; recorded like a remote's."""
+    from labvault.api.catalog import catalog_open
+    from labvault.api.data import _open
+    from labvault.core.verify import check_objects
+    from labvault.workspace.owners import collect_owners
+
+    r = _open(repo, progress)
+    objects = {o.oid: o for o in r.odb.iter_objects(with_size=True)}
+    owners = collect_owners(r)
+    scope = f"cache:{r.odb.root}"
+    cat = catalog_open(catalog_url, repo)
+    done = records(cat, scope)
+    sizes = {k: o.size for k, o in objects.items()}
+    chosen, deadline = _select(list(objects), sizes, done, slice, budget)
+    checks = check_objects(r.odb, [objects[k] for k in chosen], r.jobs, deadline, progress)
+    lacking = sorted({oid for oid, legacy in owners.refs - owners.optional if not r.odb.exists(oid, legacy)})
+    at = now()
+    rows = [Record(o.oid, o.size, at, p is None, p, None) for o, p in checks]
+    rows += [Record(oid, 0, at, False, "missing", "named by the workspace, not in the cache") for oid in lacking]
+    if record_results:
+        record(cat, scope, rows)
+    problems = tuple(ScrubProblem(row.item, row.problem or "", row.size, row.detail, owners.of(row.item))
+                     for row in rows if not row.ok)
+    return ScrubResult("cache", str(r.odb.root), len(objects), sum(sizes.values()), len(chosen), len(checks),
+                       sum(o.size for o, _ in checks), _slice_text(slice), budget, problems, record_results)
+
+
 def verify_tier(tier: str, slice: tuple[int, int] | None = None, budget: str | None = None,
                 lab: PathLike | None = None, catalog_url: str | None = None, record_results: bool = True,
                 progress: Progress = NULL_PROGRESS) -> ScrubResult:
@@ -129,10 +161,10 @@ def verify_tier(tier: str, slice: tuple[int, int] | None = None, budget: str | N
 def verify_status(remote: str | None = None, tier: str | None = None, repo: PathLike | None = None,
                   lab: PathLike | None = None, catalog_url: str | None = None,
                   when: datetime | None = None) -> CoverageStatus:
-    """Coverage of a remote's objects or a tier's placements: the fraction read back intact within
+    """Coverage of a remote's objects, a tier's placements, or (neither given) the repo's cache: the fraction read back intact within
     30 and 90 days, the oldest verification, and the objects whose last verification failed."""
-    if (remote is None) == (tier is None):
-        raise UsageError("verify --status needs --remote NAME or --tier NAME", "give one of them")
+    if remote is not None and tier is not None:
+        raise UsageError("verify --status takes --remote NAME or --tier NAME, not both", "give one of them")
     if tier is not None:
         from labvault.api.lab import lab_catalog
         from labvault.tiers import load as _load
@@ -151,6 +183,10 @@ def verify_status(remote: str | None = None, tier: str | None = None, repo: Path
     from labvault.workspace.remotes import open_remote, remote_url
 
     r = _open(repo, NULL_PROGRESS)
+    if remote is None:
+        cached = {o.oid: o.size for o in r.odb.iter_objects(with_size=True)}
+        return _coverage("cache", str(r.odb.root), catalog_open(catalog_url, repo), f"cache:{r.odb.root}", cached,
+                         collect_owners(r).of, when)
     store = open_remote(r, remote, r.jobs)
     name, url = remote_url(r, store.name)
     try:

@@ -366,10 +366,11 @@ def verify(ctx: click.Context, remove_corrupt: bool, remote: str | None, tier: s
            as_json: bool) -> int:
     """Re-hash stored objects: the cache (default), a remote's objects, or a tier's units.
 
-    The cache: corrupt objects and ones the workspace needs but lacks; exit 3 when any.
-    --remote/--tier: every object (or a --slice / --budget of them) is read back and its md5
-    compared with its name or its unit's content hash; what was checked is recorded in the
-    catalog, and --status shows the coverage. Exit 9 when anything is missing or corrupt.
+    The whole cache: corrupt objects and ones the workspace needs but lacks; exit 3 when any.
+    --remote/--tier, or --slice/--budget (the cache then too): every object (or that part of
+    them) is read back and its md5 compared with its name or its unit's content hash; what was
+    checked is recorded in the catalog, and --status shows the coverage. Exit 9 when anything is
+    missing or corrupt.
 
     \b
     Example:
@@ -377,16 +378,13 @@ def verify(ctx: click.Context, remove_corrupt: bool, remote: str | None, tier: s
       labvault verify --remote storage --slice 3/7      # cron: --slice $(( $(date +%j) % 7 + 1 ))/7
       labvault verify --tier cold --budget 2h
       labvault verify --status --remote storage --json
+      labvault verify --budget 50GB                     # scrub the cache, least recently verified first
     """
-    if remote is not None or tier is not None or status:
+    if remote is not None or tier is not None or status or slice_ is not None or budget is not None:
         from labvault.cli.verify_render import run_scrub
 
         return run_scrub(ctx, remote, tier, slice_, budget, status, revisions, lab, catalog_url, as_json,
                          remove_corrupt)
-    if slice_ is not None or budget is not None:
-        from labvault.errors import UsageError
-
-        raise UsageError("--slice and --budget scrub a remote or a tier", "add --remote NAME or --tier NAME")
     r = api.verify(remove_corrupt=remove_corrupt, progress=_state(ctx).progress)
     if as_json:
         emit_json({"checked": r.checked, "corrupt": r.corrupt, "missing": r.missing, "unreadable": r.unreadable,

@@ -18,7 +18,8 @@ def run_scrub(ctx: click.Context, remote: str | None, tier: str | None, slice_: 
     if remote is not None and tier is not None:
         raise UsageError("--remote and --tier do not go together", "verify one at a time")
     if remove_corrupt:
-        raise UsageError("--remove-corrupt works on the cache only", "drop --remote/--tier/--status")
+        raise UsageError("--remove-corrupt works on a whole-cache verify only", "drop --remote/--tier/--status/"
+                                                                                "--slice/--budget")
     if status:
         if slice_ is not None or budget is not None:
             raise UsageError("--status reads nothing: --slice and --budget do not apply", "drop them")
@@ -29,7 +30,9 @@ def run_scrub(ctx: click.Context, remote: str | None, tier: str | None, slice_: 
         return 0
     parsed = parse_slice(slice_) if slice_ is not None else None
     progress = _state(ctx).progress
-    if remote is not None:
+    if remote is None and tier is None:
+        r = api.verify_cache(parsed, budget, catalog_url=catalog_url, progress=progress)
+    elif remote is not None:
         r = api.verify_remote(remote, parsed, budget, revisions, catalog_url=catalog_url, progress=progress)
     else:
         assert tier is not None

@@ -40,3 +40,30 @@ def verify_store(store: ObjectStore, jobs: int = 2, progress: Progress = NULL_PR
     finally:
         task.close()
     return VerifyReport(len(objects), tuple(corrupt), tuple(unreadable))
+
+
+def check_objects(store: ObjectStore, objects: list[StoredObject], jobs: int = 2, deadline: float | None = None,
+                  progress: Progress = NULL_PROGRESS) -> list[tuple[StoredObject, str | None]]:
+    """Re-hash ``objects``: (object, None | "corrupt" | "missing" | "unreadable") for each started
+    before ``deadline`` (``time.monotonic()``); the scrubbing form of ``verify_store``."""
+    import time
+
+    task = progress.task("verifying objects", total=len(objects), total_bytes=sum(o.size for o in objects))
+
+    def one(obj: StoredObject) -> tuple[StoredObject, str | None] | None:
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
+        try:
+            problem = None if store.check(obj) else "corrupt"
+        except FileNotFoundError:
+            problem = "missing"
+        except OSError:
+            problem = "unreadable"
+        task.advance(1, obj.size)
+        return obj, problem
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return [r for r in pool.map(one, objects) if r is not None]
+    finally:
+        task.close()

@@ -2,7 +2,7 @@
 
 ``list_objects`` asks the remote what it holds (DVC 3's ``files/md5/XX/REST`` and 2.x's
 ``XX/REST``); ``read_back`` downloads each object given (a folder remote: reads it in place),
-hashes every byte, and says per object: ok, ``corrupt`` (the md5 of the bytes is not the name),
+hashes every byte (a DVC 2.x object as DVC 2 named it), and says per object: ok, ``corrupt`` (the md5 of the bytes is not the name),
 ``missing`` (gone since it was listed) or ``unreadable`` (an error reading it). Nothing is
 trusted: no stat cache, no size shortcut.
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from labvault.core.hashing import md5_file
+from labvault.core.hashing import legacy_md5_bytes, md5_bytes, md5_file
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.remotes.base import Backend
 from labvault.remotes.local import LocalBackend
@@ -77,11 +77,13 @@ def _check(backend: Backend, local_root: str | None, tmp: str, i: int, ref: Ref,
     try:
         if local_root is not None:
             path = os.path.join(local_root, key)
-            digest, got = md5_file(path), os.path.getsize(path)
+            digest, got = _hash(path, oid, legacy) if legacy else md5_file(path), os.path.getsize(path)
         else:
             local = os.path.join(tmp, str(i))
             try:
                 digest, got = backend.get_hashed(key, local)
+                if legacy:
+                    digest = _hash(local, oid, legacy)
             finally:
                 if os.path.lexists(local):
                     os.chmod(local, 0o600)
@@ -93,3 +95,12 @@ def _check(backend: Backend, local_root: str | None, tmp: str, i: int, ref: Ref,
     if digest != want:
         return ObjectCheck(ref, got, "corrupt", f"its bytes hash to {digest} ({got} bytes)")
     return ObjectCheck(ref, got, None, None)
+
+
+def _hash(path: str, oid: str, legacy: bool) -> str:
+    """DVC 2.x objects are named by its md5, which reads text files with CRLF as LF."""
+    if oid.endswith(".dir"):
+        with open(path, "rb") as f:
+            data = f.read()
+        return legacy_md5_bytes(data) if legacy else md5_bytes(data)
+    return md5_file(path, legacy=legacy)
