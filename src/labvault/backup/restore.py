@@ -139,22 +139,21 @@ def _restore_file(target: Target, e: Entry, folder: str, verify: bool) -> str | 
     if old is not None and stat.S_ISDIR(old.st_mode):
         raise PathError(f"{final} is a folder in the way of the restore", "move it aside or restore elsewhere")
     tmp = tmp_name(final)
+    renamed = False
     try:
         try:
             data = target.read_small_object(e.md5, e.size)
             if data is None:
                 digest, size = target.fetch_hashed(e.md5, tmp)
-                fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
             else:
                 digest, size = md5_bytes(data), len(data)
-                fd = -1
         except FileNotFoundError:
             return f"{e.relpath}: object {e.md5} is missing from the target"
         if (digest, size) != (e.md5, e.size):
-            if fd >= 0:
-                os.close(fd)
             return f"{e.relpath}: object {e.md5} is corrupt on the target"
-        if fd < 0:
+        if data is None:
+            fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
+        else:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
             if data is not None:
@@ -168,12 +167,13 @@ def _restore_file(target: Target, e: Entry, folder: str, verify: bool) -> str | 
         finally:
             os.close(fd)
         os.replace(tmp, final)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        renamed = True
+    finally:
+        if not renamed:  # a corrupt or missing object, or an error: no temp file is left behind
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
     if verify and md5_file(final) != e.md5:
         return f"{e.relpath}: the restored file does not match its md5 when read back"
     return None
