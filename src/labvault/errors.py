@@ -15,6 +15,7 @@
     ├── CacheError                     exit 3   a missing or corrupt cache object
     │   └── CorruptObjectError         exit 3
     ├── WorkspaceConflictError         exit 4   checkout would overwrite uncommitted data
+    │   └── ProtectedDataError         exit 4   add/commit would record new content of protected data
     ├── LockTimeoutError               exit 5   another process held the repo lock for too long
     ├── StorageError                   exit 6   permission denied, disk full, other OS failures
     ├── ScmError                       exit 7   git failed or a revision is unknown
@@ -92,6 +93,10 @@ class CorruptObjectError(CacheError):
 
 
 class WorkspaceConflictError(LabvaultError):
+    exit_code = 4
+
+
+class ProtectedDataError(WorkspaceConflictError):
     exit_code = 4
 
 

@@ -19,6 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from labvault.api.access import record_read
+    from labvault.api.access_audit import AccessProblem, AccessReport, access_check
+    from labvault.api.access_control import (
+        Access,
+        Grant,
+        GrantResult,
+        access_for,
+        access_grant,
+        access_revoke,
+        access_show,
+    )
     from labvault.api.backup import (
         BadObject,
         CheckResult,
@@ -158,6 +168,7 @@ if TYPE_CHECKING:
         read_card,
         scaffold,
     )
+    from labvault.api.protect import Protection, ProtectResult, lift_protection, protect, protected
     from labvault.api.read import get_url, open, read
     from labvault.api.remote import (
         Revisions,
@@ -228,6 +239,21 @@ _WHERE = {
     "Trend": "labvault.api.monitor",
     "monitor": "labvault.api.monitor",
     "record_read": "labvault.api.access",
+    "Access": "labvault.api.access_control",
+    "Grant": "labvault.api.access_control",
+    "GrantResult": "labvault.api.access_control",
+    "access_for": "labvault.api.access_control",
+    "access_grant": "labvault.api.access_control",
+    "access_revoke": "labvault.api.access_control",
+    "access_show": "labvault.api.access_control",
+    "AccessProblem": "labvault.api.access_audit",
+    "AccessReport": "labvault.api.access_audit",
+    "access_check": "labvault.api.access_audit",
+    "ProtectResult": "labvault.api.protect",
+    "Protection": "labvault.api.protect",
+    "lift_protection": "labvault.api.protect",
+    "protect": "labvault.api.protect",
+    "protected": "labvault.api.protect",
     "LabInitResult": "labvault.api.lab",
     "LabUnit": "labvault.api.lab",
     "ScanResult": "labvault.api.lab",
@@ -356,6 +382,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Access",
+    "AccessProblem",
+    "AccessReport",
     "BadObject",
     "Card",
     "CardReport",
@@ -378,6 +407,8 @@ __all__ = [
     "ForgetResult",
     "GcResult",
     "GetResult",
+    "Grant",
+    "GrantResult",
     "GroupUsage",
     "ImportResult",
     "LabInitResult",
@@ -394,6 +425,8 @@ __all__ = [
     "NamesReport",
     "NewVersion",
     "Plan",
+    "ProtectResult",
+    "Protection",
     "PruneResult",
     "Refused",
     "ReproOptions",
@@ -412,6 +445,11 @@ __all__ = [
     "ValuesDiff",
     "VerifyResult",
     "WhereResult",
+    "access_check",
+    "access_for",
+    "access_grant",
+    "access_revoke",
+    "access_show",
     "add",
     "backup_check",
     "backup_drill",
@@ -468,6 +506,7 @@ __all__ = [
     "lab_scan",
     "lifecycle_apply",
     "lifecycle_plan",
+    "lift_protection",
     "list_outputs",
     "ls",
     "metrics_diff",
@@ -480,6 +519,8 @@ __all__ = [
     "params_diff",
     "prefetch_for",
     "promote",
+    "protect",
+    "protected",
     "pull",
     "push",
     "read",

@@ -57,25 +57,29 @@ def init(path: PathLike = ".", no_scm: bool = False, force: bool = False) -> Pat
     return init_repo(Path(path), no_scm=no_scm, force=force).root
 
 
-def add(targets: list[str], repo: PathLike | None = None, progress: Progress = NULL_PROGRESS) -> list[Recorded]:
+def add(targets: list[str], repo: PathLike | None = None, progress: Progress = NULL_PROGRESS,
+        new_version: bool = False) -> list[Recorded]:
     """Track files, folders or glob patterns (relative to ``repo`` when given, else to the
-    current folder)."""
+    current folder). New content of a protected output is refused (ProtectedDataError, exit 4)
+    unless ``new_version``: then it is recorded and made read-only again."""
     from labvault.workspace import add as _add
 
     r = _open(repo, progress)
-    results = _add.add(r, targets)
+    results = _add.add(r, targets, new_version)
     _capture_datasets(r, results)
     return results
 
 
 def commit(
-    targets: list[str] | None = None, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS
+    targets: list[str] | None = None, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS,
+    new_version: bool = False,
 ) -> list[Recorded]:
-    """Record the current content of tracked outputs (all of them when ``targets`` is empty)."""
+    """Record the current content of tracked outputs (all of them when ``targets`` is empty);
+    protected outputs as :func:`add`."""
     from labvault.workspace import add as _add
 
     r = _open(repo, progress)
-    results = _add.commit(r, targets or None)
+    results = _add.commit(r, targets or None, new_version)
     _capture_datasets(r, results)
     return results
 

@@ -108,8 +108,14 @@ def card_new(
 
 
 def card_check(paths: list[str], repo: PathLike | None = None, today: dt.date | None = None) -> CardReport:
-    """Check the cards in and below ``paths`` (card files or folders)."""
+    """Check the cards in and below ``paths`` (card files or folders; a lab dataset by
+    ``NAME[@VERSION]``). A protected or raw dataset there without a card is a problem too
+    (``labvault.api.card_protected``)."""
+    from labvault.api.card_protected import card_of, missing_cards, named_datasets
+
     base = _base(repo)
+    names = [p for p in paths if not os.path.lexists(base / p) and "/" not in p]
+    paths = [p for p in paths if p not in names]
 
     def shown(p: Path) -> str:
         try:
@@ -117,9 +123,14 @@ def card_check(paths: list[str], repo: PathLike | None = None, today: dt.date | 
         except ValueError:
             return str(p)
 
-    report = _cards.check_cards([_absolute(base, p) for p in paths], shown, today)
-    _index_cards([_absolute(base, p) for p in paths], repo)
-    return report
+    absolute = [_absolute(base, p) for p in paths]
+    named = named_datasets(names)
+    extra = missing_cards(absolute, named, shown)
+    cards = [card_of(n) for n in named if card_of(n).is_file()]
+    report = _cards.check_cards([*absolute, *cards], shown, today)
+    known = {p.path for p in report.problems}
+    _index_cards(absolute, repo)
+    return _cards.CardReport(report.checked, report.problems + tuple(p for p in extra if p.path not in known))
 
 
 def _index_cards(paths: list[Path], repo: PathLike | None) -> None:

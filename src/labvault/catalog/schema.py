@@ -152,6 +152,7 @@ locations = sa.Table(
 
 # The lab's tables (placements, access log, usage history, move journal) live in their own module
 # on the same metadata; importing it here makes ``metadata`` the whole schema.
+from labvault.catalog import access_schema as _access_schema  # noqa: E402,F401
 from labvault.catalog import backup_schema as _backup_schema  # noqa: E402,F401
 from labvault.catalog import lab_schema as _lab_schema  # noqa: E402,F401
 from labvault.catalog import scrub_schema as _scrub_schema  # noqa: E402,F401

@@ -443,19 +443,6 @@ def config(
 
 
 @cli.command()
-@click.argument("targets", nargs=-1, required=True)
-def unprotect(targets: tuple[str, ...]) -> None:
-    """Replace links into the cache by writable copies, to edit data in place safely.
-
-    \b
-    Example:
-      labvault unprotect data/images
-    """
-    changed = api.unprotect(list(targets))
-    click.echo(f"unprotected {len(changed)} file(s)")
-
-
-@cli.command()
 def version() -> None:
     """Print labvault's version.
 

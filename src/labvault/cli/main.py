@@ -53,7 +53,7 @@ def human_size(n: int | None) -> str:
 COMMAND_MODULES = {
     **dict.fromkeys(
         ("add", "checkout", "commit", "config", "diff", "gc", "init", "list", "move", "remove", "status",
-         "unprotect", "verify", "version"),
+         "verify", "version"),
         "commands",
     ),
     **dict.fromkeys(("dag", "metrics", "params", "repro"), "pipeline_commands"),
@@ -68,6 +68,8 @@ COMMAND_MODULES = {
     **dict.fromkeys(("lab", "tier", "where"), "lab_commands"),
     **dict.fromkeys(("promote", "demote"), "move_commands"),
     "monitor": "monitor_commands",
+    **dict.fromkeys(("protect", "unprotect"), "protect_commands"),
+    "access": "access_commands",
     **dict.fromkeys(("lifecycle", "cost"), "lifecycle_commands"),
 }
 

@@ -8,7 +8,7 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from labvault.errors import OverlapError, PathError
+from labvault.errors import OverlapError, PathError, ProtectedDataError
 from labvault.workspace.ignore import gitignore_add
 from labvault.workspace.index import (
     Tracked,
@@ -79,7 +79,7 @@ def _plan_targets(repo: Repo, paths: list[Path]) -> list[str]:
     return rels
 
 
-def add(repo: Repo, targets: list[str]) -> list[Recorded]:
+def add(repo: Repo, targets: list[str], new_version: bool = False) -> list[Recorded]:
     paths = expand_targets(targets, repo.base)
     rels = _plan_targets(repo, paths)
     tracked = workspace_outputs(repo)
@@ -93,18 +93,47 @@ def add(repo: Repo, targets: list[str]) -> list[Recorded]:
             )
     with repo.locked():
         _check_places(repo, rels)
+        known = {t.rel: t for t in tracked}
+        reprotect = check_protected(repo, [known[rel] for rel in rels if rel in known], new_version)
         results = [_record(repo, rel, None) for rel in rels]
         _finish(repo, [r.pointer for r in results], [r.path for r in results])
+        _reprotect(repo, reprotect)
     return results
 
 
-def commit(repo: Repo, targets: list[str] | None) -> list[Recorded]:
+def commit(repo: Repo, targets: list[str] | None, new_version: bool = False) -> list[Recorded]:
     tracked = [t for t in select(workspace_outputs(repo), repo, targets) if t.out.use_cache]
     with repo.locked():
         _check_places(repo, [t.rel for t in tracked])
+        reprotect = check_protected(repo, tracked, new_version)
         results = [_record(repo, t.rel, t) for t in tracked]
         _finish(repo, [r.pointer for r in results if r.changed], [])
+        _reprotect(repo, reprotect)
     return results
+
+
+def check_protected(repo: Repo, tracked: list[Tracked], new_version: bool) -> list[str]:
+    """Protected outputs whose content differs from their record refuse to be recorded (nothing
+    is changed) unless ``new_version``; returns those to make read-only again afterwards."""
+    from labvault.workspace.protected import is_protected
+    from labvault.workspace.status import output_status
+
+    changed = [t.rel for t in tracked
+               if is_protected(t.pointer) and output_status(repo, t).status not in ("clean", "not_in_cache")]
+    if changed and not new_version:
+        rel = changed[0]
+        raise ProtectedDataError(
+            f"{rel} is protected and its content changed since it was recorded",
+            f"record it as a new version with `labvault commit --new-version {rel}`, or lift the protection "
+            f"with `labvault unprotect {rel}` first")
+    return changed
+
+
+def _reprotect(repo: Repo, rels: list[str]) -> None:
+    from labvault.core.readonly import make_read_only
+
+    for rel in rels:
+        make_read_only(str(repo.abspath(rel)))
 
 
 def _check_places(repo: Repo, rels: list[str]) -> None:

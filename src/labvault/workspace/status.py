@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from labvault.core.fanout import absent
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.prefetch import Prefetch
+from labvault.workspace.protected import is_protected
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Scanner
 
@@ -20,6 +21,7 @@ class OutputStatus:
     modified: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()  # files of the recorded folder whose objects are not in the cache
+    protected: bool = False  # the pointer carries the protection marker (workspace.protected)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ def output_status(repo: Repo, t: Tracked) -> OutputStatus:
     """As dvc: "not in cache" when an object of the recorded version (a file, a folder's manifest
     or any file inside it) is missing from the cache, whether or not the workspace changed (the
     files that changed are listed all the same); else "modified" or "clean"."""
+    status = _output_status(repo, t)
+    return replace(status, protected=True) if is_protected(t.pointer) else status
+
+
+def _output_status(repo: Repo, t: Tracked) -> OutputStatus:
     out = t.out
     if out.oid is None:
         return OutputStatus(t.rel, t.pointer_rel, "not_committed")

@@ -1,7 +1,7 @@
 """Verification records for scrubbing (``labvault verify --remote/--tier``): one row per object.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels = None
 depends_on = None
 
