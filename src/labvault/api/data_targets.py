@@ -123,6 +123,9 @@ def resolve_data(target: str, lab: PathLike | None, cat: Callable[[], Catalog], 
         raise PathError(f"{target} is not tracked data in a repository, and no lab is configured",
                         "track it with `labvault add`, or name a lab dataset (see `labvault lab init`)")
     looks_like_path = os.sep in target or target.startswith(".") or os.path.lexists(path)
+    if looks_like_path and not any(_inside(path, str(t.path)) for t in config.tiers if t.path is not None):
+        raise PathError(f"{target} is neither tracked data in a repository nor on the lab's folders",
+                        "track it with `labvault add`, or name a lab dataset")
     return _lab_units(config, cat, path if looks_like_path else target)
 
 

@@ -36,14 +36,21 @@ def init(no_scm: bool, force: bool, template: str | None) -> None:
                 click.echo(f"  {label} {rel}")
 
 
+new_version_option = click.option(
+    "--new-version", is_flag=True,
+    help="Record new content of protected data as a new version (made read-only again); refused without it.")
+
+
 @cli.command()
 @click.argument("targets", nargs=-1, required=True)
+@new_version_option
 @json_option
 @click.pass_context
-def add(ctx: click.Context, targets: tuple[str, ...], as_json: bool) -> None:
+def add(ctx: click.Context, targets: tuple[str, ...], new_version: bool, as_json: bool) -> None:
     """Track files and folders: hash them, store them in the cache, write TARGET.dvc.
 
-    TARGETS are files, folders or quoted glob patterns.
+    TARGETS are files, folders or quoted glob patterns. New content of a protected output
+    (`labvault protect`) is refused unless --new-version.
 
     \b
     Example:
@@ -52,7 +59,7 @@ def add(ctx: click.Context, targets: tuple[str, ...], as_json: bool) -> None:
       git add data/raw/dataset.csv.dvc data/images.dvc data/.gitignore data/raw/.gitignore
     """
     st = _state(ctx)
-    results = api.add(list(targets), progress=st.progress)
+    results = api.add(list(targets), progress=st.progress, new_version=new_version)
     if as_json:
         emit_json(results)
         return
@@ -121,7 +128,8 @@ def status(
     for o in report.outputs:
         if o.status == "clean":
             continue
-        click.echo(f"{o.path}: {o.status.replace('_', ' ')}  ({o.pointer})")
+        label = ("protected, " if o.protected else "") + o.status.replace("_", " ")
+        click.echo(f"{o.path}: {label}  ({o.pointer})")
         for label, items in (
             ("added", o.added), ("modified", o.modified), ("deleted", o.deleted), ("not in cache", o.missing)
         ):
@@ -134,17 +142,19 @@ def status(
 @cli.command()
 @click.argument("targets", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Accepted for DVC compatibility; commit never prompts.")
+@new_version_option
 @json_option
 @click.pass_context
-def commit(ctx: click.Context, targets: tuple[str, ...], force: bool, as_json: bool) -> None:
-    """Record the current content of tracked outputs in their .dvc files.
+def commit(ctx: click.Context, targets: tuple[str, ...], force: bool, new_version: bool, as_json: bool) -> None:
+    """Record the current content of tracked outputs in their .dvc files. New content of a
+    protected output is refused unless --new-version.
 
     \b
     Example:
       labvault commit                 # every tracked output
       labvault commit data/images.dvc
     """
-    results = api.commit(list(targets), progress=_state(ctx).progress)
+    results = api.commit(list(targets), progress=_state(ctx).progress, new_version=new_version)
     if as_json:
         emit_json(results)
         return
