@@ -59,3 +59,49 @@ def repo(iso: Path) -> Path:
     os.chmod(iso / "data" / "raw" / "labels.csv", 0o664)
     api.add(["data/raw/reviews", "data/raw/labels.csv"], repo=iso)
     return iso
+
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+class LabUsers:
+    """Test users and groups made for the session: ``alice`` (in ``team``), ``bob`` (in no
+    group of ours), ``team`` and ``outsiders`` (a group nobody is in); names carry the pid so
+    parallel sessions do not clash."""
+
+    def __init__(self, tag: str) -> None:
+        self.alice = f"lva{tag}"
+        self.bob = f"lvb{tag}"
+        self.team = f"lvteam{tag}"
+        self.outsiders = f"lvout{tag}"
+
+    def run_as(self, user: str, argv: list[str], cwd: Path | None = None,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """``argv`` as ``user`` (primary group nogroup) with its own groups only (setpriv from
+        util-linux)."""
+        return subprocess.run(["setpriv", f"--reuid={user}", "--regid=nogroup", "--init-groups", "--", *argv],
+                              cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def lab_users() -> Iterator[LabUsers]:
+    if os.geteuid() != 0:
+        pytest.skip("creating test users needs root (useradd, groupadd); run the suite as root")
+    for tool in ("useradd", "groupadd", "userdel", "groupdel", "setpriv"):
+        if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode != 0:
+            pytest.fail(f"{tool} is missing: install the `passwd` and `util-linux` packages")
+    users = LabUsers(str(os.getpid() % 100000))
+    made: list[list[str]] = []
+    try:
+        for group in (users.team, users.outsiders):
+            subprocess.run(["groupadd", group], check=True, capture_output=True)
+            made.append(["groupdel", group])
+        for user, groups in ((users.alice, users.team), (users.bob, "")):
+            extra = ["-G", groups] if groups else []
+            subprocess.run(["useradd", "-M", "-N", "-g", "nogroup", "-s", "/usr/sbin/nologin", *extra, user],
+                           check=True, capture_output=True)
+            made.insert(0, ["userdel", user])
+        yield users
+    finally:
+        for argv in made:
+            subprocess.run(argv, capture_output=True)

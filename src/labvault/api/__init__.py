@@ -168,7 +168,7 @@ if TYPE_CHECKING:
         read_card,
         scaffold,
     )
-    from labvault.api.protect import Protection, ProtectResult, lift_protection, protect, protected
+    from labvault.api.protection import Protection, ProtectResult, lift_protection, protect, protected
     from labvault.api.read import get_url, open, read
     from labvault.api.remote import (
         Revisions,
@@ -249,11 +249,11 @@ _WHERE = {
     "AccessProblem": "labvault.api.access_audit",
     "AccessReport": "labvault.api.access_audit",
     "access_check": "labvault.api.access_audit",
-    "ProtectResult": "labvault.api.protect",
-    "Protection": "labvault.api.protect",
-    "lift_protection": "labvault.api.protect",
-    "protect": "labvault.api.protect",
-    "protected": "labvault.api.protect",
+    "ProtectResult": "labvault.api.protection",
+    "Protection": "labvault.api.protection",
+    "lift_protection": "labvault.api.protection",
+    "protect": "labvault.api.protection",
+    "protected": "labvault.api.protection",
     "LabInitResult": "labvault.api.lab",
     "LabUnit": "labvault.api.lab",
     "ScanResult": "labvault.api.lab",

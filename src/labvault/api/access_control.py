@@ -26,7 +26,7 @@ import pwd
 from dataclasses import dataclass
 
 from labvault.api.data_targets import catalog_for, resolve_place
-from labvault.api.protect import who
+from labvault.api.protection import who
 from labvault.catalog.grants import Grant, grants, set_grant
 from labvault.catalog.protections import protection_list
 from labvault.catalog.store import now

@@ -153,6 +153,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
+    except PermissionError as exc:  # one a command did not expect: still one line, not a traceback
+        from labvault.errors import from_os_error
+
+        err = from_os_error(exc, "running the command")
+        click.echo(f"error: {err.line()}", err=True)
+        sys.exit(err.exit_code)
     sys.exit(0)
 
 

@@ -94,7 +94,7 @@ def is_immutable(path: str) -> bool:
 
 
 def set_immutable(path: str, on: bool) -> None:
-    """Set or clear the immutable flag of ``path`` (OSError when refused)."""
+    """Set or clear the immutable flag of ``path`` (OSError naming ``path`` when refused)."""
     fd = _open(path)
     try:
         flags = _flags(fd)
@@ -103,6 +103,8 @@ def set_immutable(path: str, on: bool) -> None:
             buf = bytearray(8)
             buf[:4] = new.to_bytes(4, sys.byteorder)
             fcntl.ioctl(fd, FS_IOC_SETFLAGS, buf, True)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, path) from None
     finally:
         os.close(fd)
 

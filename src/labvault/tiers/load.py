@@ -52,8 +52,12 @@ def find_lab_file(explicit: str | os.PathLike[str] | None = None) -> Path | None
                                   "create one with `labvault lab init --root DIR`, or fix the path")
             return path
     for path in (user_lab_file(), system_lab_file()):
-        if path.is_file():
-            return path
+        try:
+            if path.is_file():
+                return path
+        except PermissionError:
+            raise ConfigError(f"cannot look for the lab config {path}: permission denied",
+                              "make its folder readable, or name a lab config with --lab or LABVAULT_LAB") from None
     return None
 
 
