@@ -60,6 +60,10 @@ postgres:
 	@{ ls /usr/lib/postgresql/*/bin/initdb && command -v restic; } >/dev/null 2>&1 || { \
 	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql restic; }
+	@# setfacl/getfacl for access control (tests/access), likewise only when missing.
+	@command -v setfacl >/dev/null 2>&1 || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q acl; }
 
 lint: venv
 	$(VENV)/bin/ruff check $(LINT_DIRS)

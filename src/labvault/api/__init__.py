@@ -168,7 +168,13 @@ if TYPE_CHECKING:
         read_card,
         scaffold,
     )
-    from labvault.api.protection import Protection, ProtectResult, lift_protection, protect, protected
+    from labvault.api.protection import (
+        Protection,
+        ProtectResult,
+        lift_protection,
+        protect,
+        protected,
+    )
     from labvault.api.read import get_url, open, read
     from labvault.api.remote import (
         Revisions,
