@@ -66,11 +66,18 @@ def _absolute(target: str, repo: PathLike | None) -> str:
 
 
 def _repo_of(path: str, repo: PathLike | None) -> Repo | None:
-    start = Path(repo) if repo is not None else Path(path if os.path.isdir(path) else os.path.dirname(path))
-    try:
-        return open_repo(start)
-    except LabvaultError:
-        return None
+    """The repository holding ``path`` as written (symlinks not resolved, so that an output
+    reached through one is refused by the repository's own checks): ``repo`` or the current
+    folder's first, else the one around ``path``."""
+    starts = [Path(repo) if repo is not None else None, Path(path if os.path.isdir(path) else os.path.dirname(path))]
+    for start in starts:
+        try:
+            r = open_repo(start)
+        except LabvaultError:
+            continue
+        if _inside(path, str(r.root)):
+            return r
+    return None
 
 
 def _inside(path: str, root: str) -> bool:
@@ -112,7 +119,7 @@ def resolve_data(target: str, lab: PathLike | None, cat: Callable[[], Catalog], 
     path = _absolute(target, repo)
     if os.path.lexists(path):
         r = _repo_of(path, repo)
-        if r is not None and _inside(path, str(r.root)):
+        if r is not None:
             try:
                 return _repo_outputs(r, path)
             except PathError:
@@ -138,7 +145,7 @@ def resolve_place(target: str, lab: PathLike | None, cat: Callable[[], Catalog],
         if os.path.islink(path):
             raise PathError(f"{target} is a symlink", "name the file or folder it points to")
         r = _repo_of(real, repo)
-        if r is not None and _inside(real, str(r.root)):
+        if r is not None:
             inner = os.path.relpath(real, r.root).split(os.sep)[0]
             if inner in (DVC_DIR, ".git"):
                 raise PathError(f"{target} is inside {inner}/", "name data in the workspace instead")
