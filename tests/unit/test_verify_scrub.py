@@ -309,3 +309,47 @@ def test_legacy_remote_objects_are_hashed_as_dvc2_named_them(tmp_path: Path, mon
     listed = list_objects(backend)
     assert listed == {(oid, True): 10}
     assert [c.problem for c in read_back(backend, list(listed.items()))] == [None]
+
+
+def test_owners_at_git_revisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An object only an older commit's pointer names is reported missing with that revision."""
+    import subprocess
+
+    monkeypatch.setenv("LABVAULT_CATALOG_URL", f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    for k, v in (("GIT_AUTHOR_NAME", "t"), ("GIT_AUTHOR_EMAIL", "t@x"), ("GIT_COMMITTER_NAME", "t"),
+                 ("GIT_COMMITTER_EMAIL", "t@x")):
+        monkeypatch.setenv(k, v)
+    repo = tmp_path / "proj"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    api.init(repo)
+    (repo / "model.bin").write_bytes(b"first version")
+    api.add(["model.bin"], repo=repo)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "v1"], cwd=repo, check=True)
+    subprocess.run(["git", "tag", "v1"], cwd=repo, check=True)
+    (repo / "model.bin").write_bytes(b"second version")
+    api.add(["model.bin"], repo=repo)
+    (tmp_path / "remote").mkdir()
+    api.remote_add("store", str(tmp_path / "remote"), default=True, repo=repo)
+    api.push(repo=repo)  # the workspace's version only
+    assert api.verify_remote("store", repo=repo).ok
+    r = api.verify_remote("store", revisions=["v1"], repo=repo)
+    assert [(p.problem, p.belongs_to) for p in r.problems] == [("missing", ("model.bin (model.bin.dvc, v1)",))]
+
+
+def test_files_of_a_folder_are_named_from_the_remote_manifest(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "remote-store").mkdir()
+    target = RemoteTarget("local", str(tmp_path / "remote-store"), {}, {}, str(tmp_path / "nowhere"),
+                          _root=tmp_path / "remote-store")
+    repo = _repo(tmp_path, target, monkeypatch)
+    for manifest in (repo / ".dvc" / "cache" / "files" / "md5").glob("??/*.dir"):
+        manifest.chmod(0o644)
+        manifest.unlink()  # the cache no longer knows the folder's files
+    img = (repo / "data" / "images" / "img3.png").read_bytes()
+    md5 = next(m for m, key in _file_objects(target).items() if target.read(key) == img)
+    _damage(target, _file_objects(target)[md5], "flip", at=7)
+    r = api.verify_remote("store", repo=repo)
+    assert [(p.item, p.belongs_to) for p in r.problems] == [
+        (md5, ("data/images/img3.png (data/images.dvc, workspace)",))]

@@ -61,7 +61,7 @@ def verify_remote(remote: str | None = None, slice: tuple[int, int] | None = Non
     remote lacks. Problems name the outputs the objects belong to."""
     from labvault.api.catalog import catalog_open
     from labvault.api.data import _open
-    from labvault.remotes.scrub import list_objects, read_back
+    from labvault.remotes.scrub import fetch_tree, list_objects, read_back
     from labvault.workspace.owners import collect_owners
     from labvault.workspace.remotes import open_remote, remote_url
 
@@ -70,7 +70,7 @@ def verify_remote(remote: str | None = None, slice: tuple[int, int] | None = Non
     name, url = remote_url(r, store.name)
     try:
         listed = list_objects(store.backend)
-        owners = collect_owners(r, tuple(revisions))
+        owners = collect_owners(r, tuple(revisions), lambda oid, legacy: fetch_tree(store.backend, oid, legacy))
         scope = f"remote:{url}"
         cat = catalog_open(catalog_url, repo)
         done = records(cat, scope)

@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from labvault.core.hashing import legacy_md5_bytes, md5_bytes, md5_file
+from labvault.core.tree import Tree
+from labvault.errors import ManifestError
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.remotes.base import Backend
 from labvault.remotes.local import LocalBackend
@@ -104,3 +106,26 @@ def _hash(path: str, oid: str, legacy: bool) -> str:
             data = f.read()
         return legacy_md5_bytes(data) if legacy else md5_bytes(data)
     return md5_file(path, legacy=legacy)
+
+
+def fetch_tree(backend: Backend, oid: str, legacy: bool) -> Tree | None:
+    """The ``.dir`` manifest ``oid`` as the remote holds it, if its bytes match its name and parse
+    as a safe manifest; else None."""
+    with tempfile.TemporaryDirectory(prefix="labvault-verify-") as tmp:
+        local = os.path.join(tmp, "manifest")
+        try:
+            backend.get_hashed(key_of(oid, legacy), local)
+            digest = _hash(local, oid, legacy)
+            with open(local, "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        finally:
+            if os.path.lexists(local):
+                os.chmod(local, 0o600)
+    if digest + ".dir" != oid:
+        return None
+    try:
+        return Tree.parse(data, f"manifest {oid} on the remote")
+    except ManifestError:
+        return None

@@ -3,13 +3,16 @@ in the workspace and at given git revisions, down to the file inside a tracked f
 
 Used to report a remote's missing or corrupt objects in a user's words: ``data/images/cat.png
 (data/images.dvc, workspace)``. A folder's files are known only when its ``.dir`` manifest is in
-the cache (``missing_manifests`` lists the folders whose files could not be named).
+the cache or ``fetch_tree`` finds it (``missing_manifests`` lists the folders whose files could
+not be named).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from labvault.core.tree import Tree
 from labvault.workspace.index import (
     Tracked,
     find_control_files,
@@ -30,14 +33,17 @@ class Owners:
     # named only by dvc.lock files: a stage output may be uncached (cache: false)
     optional: set[Ref] = field(default_factory=set)
     pointed: set[Ref] = field(default_factory=set)
+    fetch_tree: Callable[[str, bool], Tree | None] | None = None
 
     def of(self, oid: str) -> tuple[str, ...]:
         return tuple(self.by_oid.get(oid, ()))
 
 
-def collect_owners(repo: Repo, revisions: tuple[str, ...] = ()) -> Owners:
-    """Owners of every object the workspace (and each of ``revisions``) names with cache."""
-    owners = Owners()
+def collect_owners(repo: Repo, revisions: tuple[str, ...] = (),
+                   fetch_tree: Callable[[str, bool], Tree | None] | None = None) -> Owners:
+    """Owners of every object the workspace (and each of ``revisions``) names with cache; a
+    ``.dir`` manifest the cache lacks is asked of ``fetch_tree`` (e.g. read from the remote)."""
+    owners = Owners(fetch_tree=fetch_tree)
     _add_tracked(repo, owners, workspace_outputs(repo), "workspace")
     for lock in find_control_files(repo)[1]:
         rel = lock.relative_to(repo.root).as_posix()
@@ -74,6 +80,8 @@ def _add(repo: Repo, owners: Owners, oid: str, legacy: bool, path: str, control:
         owners.pointed.add((oid, legacy))
     if oid.endswith(".dir"):
         tree = repo.odb.try_load_tree(oid, legacy)
+        if tree is None and owners.fetch_tree is not None:
+            tree = owners.fetch_tree(oid, legacy)
         if tree is None:
             owners.missing_manifests.add(path)
             return
