@@ -24,6 +24,7 @@ from labvault.errors import (
     RemoteError,
     ScmError,
     UsageError,
+    WorkspaceConflictError,
 )
 from tests.remote_support import RemoteTarget, make_target
 
@@ -289,3 +290,28 @@ def test_get_with_the_manifest_cached_and_the_files_on_the_remote(tmp_path: Path
     assert r.files == 300
     assert {f"d/{p.relative_to(tmp_path / 'out').as_posix()}": p.read_bytes()
             for p in (tmp_path / "out").rglob("*") if p.is_file()} == files
+
+
+def test_update_refuses_an_output_changed_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = new_repo(tmp_path / "src")
+    write(src, {"f.txt": b"one\n"})
+    api.add(["f.txt"], repo=src)
+    commit(src, "v1")
+    dst = new_repo(tmp_path / "dst")
+    monkeypatch.chdir(dst)
+    r = api.import_(str(src), "f.txt")
+    assert r.changed and (dst / "f.txt").read_bytes() == b"one\n"
+    assert [u.changed for u in api.update()] == [False]  # nothing new at the source
+    write(src, {"f.txt": b"two\n"})
+    api.add(["f.txt"], repo=src)
+    commit(src, "v2")
+    (dst / "f.txt").chmod(0o644)
+    (dst / "f.txt").write_bytes(b"mine\n")
+    before = (dst / "f.txt.dvc").read_text()
+    with pytest.raises(WorkspaceConflictError, match="changed since it was imported"):
+        api.update(["f.txt.dvc"])
+    assert (dst / "f.txt").read_bytes() == b"mine\n" and (dst / "f.txt.dvc").read_text() == before
+    (dst / "f.txt").write_bytes(b"one\n")
+    assert [u.changed for u in api.update(["f.txt.dvc"])] == [True]
+    assert (dst / "f.txt").read_bytes() == b"two\n"
+    assert api.status(repo=dst).clean
