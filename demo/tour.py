@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import tour_access
 import tour_backup
 from tourkit import (
     Tour,
@@ -583,6 +584,7 @@ STEPS: list[Callable[[Tour], None]] = [
     step_pipeline,
     step_catalog,
     *tour_backup.STEPS,
+    *tour_access.STEPS,
 ]
 
 
