@@ -216,3 +216,46 @@ def test_a_bad_manifest_is_one_line(lab_root: Path, lab_env: Path, s3_env: S3Ser
         api.promote("imagenet@v2", catalog_url=catalog_url)
     assert exc.value.exit_code == 3
     assert not os.path.lexists(unit) and _leftovers(lab_root) == []
+
+
+def test_lifecycle_apply_moves_to_the_bucket_tier(lab_root: Path, lab_env: Path, s3_env: S3Server,
+                                                  catalog_url: str) -> None:
+    b = s3_env.make_bucket()
+    url = _add_tier(lab_env, b, "STANDARD")  # (IA classes refuse the small files: tested by the planner)
+    _edit_config(lab_env, "      to: warm\n      last_access_days: 7", "      to: glacier\n      last_access_days: 0")
+    unit = _dataset(lab_root, nfiles=5, big=200_000)
+    before = manifest(unit)
+    result = api.lifecycle_apply(catalog_url=catalog_url)
+    [o] = result.report.outcomes
+    assert (o.status, o.dst_tier) == ("moved", "glacier") and not os.path.lexists(unit)
+    glacier = next(t for t in api.tier_list(catalog_url=catalog_url) if t.name == "glacier")
+    assert (glacier.where, glacier.units, glacier.unit_bytes) == (url, 1, o.bytes)
+    api.promote("imagenet@v2", catalog_url=catalog_url)
+    assert manifest(unit) == before
+
+
+@pytest.mark.parametrize("kind", ["gs", "azure"])
+def test_gcs_and_azure_tiers_round_trip(lab_root: Path, lab_env: Path, catalog_url: str, kind: str,
+                                        request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if kind == "gs":
+        server = request.getfixturevalue("gcs_server")
+        b = server.make_bucket()
+        for k, v in server.env.items():
+            monkeypatch.setenv(k, v)
+    else:
+        server = request.getfixturevalue("azurite_server")
+        b = server.make_container()
+        for k, v in server.env.items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", server.connection_string)
+    _edit_config(lab_env, "min_copies: 1", f"  cloud:\n    url: {kind}://{b}/cold\nmin_copies: 1")
+    unit = _dataset(lab_root, nfiles=5, big=200_000)
+    before = manifest(unit)
+    api.lab_scan(catalog_url=catalog_url)
+    [o] = api.demote("imagenet@v2", to="cloud", catalog_url=catalog_url).outcomes
+    assert o.status == "moved" and not os.path.lexists(unit)
+    keys = server.keys(b, "cold/")
+    assert "cold/datasets/imagenet_v2_train.lvunit.json" in keys
+    assert len([k for k in keys if k.startswith("cold/files/md5/")]) == len({v[0] for v in before.values()})
+    api.promote("imagenet@v2", catalog_url=catalog_url)
+    assert manifest(unit) == before and server.keys(b, "cold/") == {}
