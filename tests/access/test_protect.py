@@ -95,6 +95,7 @@ def test_status_flags_a_changed_protected_output_and_add_refuses_it(repo: Path) 
     assert "Traceback" not in refused.stderr
     done = api.commit(["data/raw/reviews"], repo=repo, new_version=True)
     assert done[0].changed and (repo / "data/raw/reviews.dvc").read_text() != pointer
+    assert api.protected()[0].content_hash == done[0].oid
     assert stat.S_IMODE(os.stat(target).st_mode) & 0o222 == 0
     assert load_pointer(repo / "data/raw/reviews.dvc").extra["meta"]["labvault"]["protected"] is True
     assert api.status(repo=repo).clean

@@ -67,6 +67,8 @@ def add(targets: list[str], repo: PathLike | None = None, progress: Progress = N
     r = _open(repo, progress)
     results = _add.add(r, targets, new_version)
     _capture_datasets(r, results)
+    if new_version:
+        _note_new_versions(r, results)
     return results
 
 
@@ -81,7 +83,16 @@ def commit(
     r = _open(repo, progress)
     results = _add.commit(r, targets or None, new_version)
     _capture_datasets(r, results)
+    if new_version:
+        _note_new_versions(r, results)
     return results
+
+
+def _note_new_versions(r: Repo, results: list[Recorded]) -> None:
+    """Protected outputs recorded anew: their catalog rows get the new content hash."""
+    from labvault.api.protection import note_new_versions
+
+    note_new_versions([(str(r.abspath(x.path)), x.oid) for x in results if x.changed])
 
 
 def _capture_datasets(r: Repo, results: list[Recorded]) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from labvault.api.data_targets import CatalogFor, Resolved, catalog_for, resolve_data
 from labvault.catalog.protections import (
@@ -141,3 +141,20 @@ def protected(lab: PathLike | None = None, catalog_url: str | None = None) -> li
     """Every path the catalog records as protected."""
     return protection_list(catalog_for(lab, catalog_url))
 
+
+
+def note_new_versions(paths_and_hashes: list[tuple[str, str]], lab: PathLike | None = None,
+                      catalog_url: str | None = None) -> int:
+    """After ``add``/``commit --new-version``: the protections rows of these paths get the new
+    content hash. Returns how many rows changed."""
+    if not paths_and_hashes:
+        return 0
+    cat = catalog_for(lab, catalog_url)
+    rows = {p.path: p for p in protection_list(cat, [path for path, _ in paths_and_hashes])}
+    changed = 0
+    for path, oid in paths_and_hashes:
+        row = rows.get(path)
+        if row is not None and row.content_hash != oid:
+            record_protection(cat, replace(row, content_hash=oid, at=now(), by=who()))
+            changed += 1
+    return changed

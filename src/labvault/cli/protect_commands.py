@@ -80,5 +80,5 @@ def unprotect(targets: tuple[str, ...], dry_run: bool, lab: str | None, as_json:
     for r in lifted:
         if r.changed:
             click.echo(f"{'would lift' if dry_run else 'lifted'} the protection of {r.path}")
-    if not dry_run:
+    if not dry_run and (copies or not any(r.changed for r in lifted)):
         click.echo(f"unprotected {len(copies)} file(s)")
