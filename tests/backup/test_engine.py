@@ -193,6 +193,9 @@ def test_forget_and_prune_keep_what_kept_snapshots_need(tmp_path: Path, engine: 
     for i in range(4):
         (src / "a.txt").write_bytes(f"version {i}".encode())
         ids.append(engine.run("daily", [str(src)]).snapshot)
+    unverified = engine.forget({"daily": Policy(last=2)}, dry_run=True)  # nothing newer is verified yet
+    assert unverified.removed == () and all("no newer verified" in i.reasons[0] for i in unverified.items[:2])
+    assert engine.drill(ids[-1]).ok
     plan = engine.forget({"daily": Policy(last=2)}, dry_run=True)
     assert set(plan.removed) == set(ids[:2]) and len(engine.list()) == 4
     engine.forget({"daily": Policy(last=2)})
@@ -227,6 +230,7 @@ def test_model_forget_prune_then_restore_every_kept_snapshot(tmp_path_factory: p
         assert sid is not None
         expected[sid] = {p.name: p.read_bytes() for p in src.iterdir()}
     policy = Policy(last=keep_last, keep_tags=(frozenset({"keep"}),) if keep_tagged else ())
+    assert engine.drill().ok
     engine.forget({"p": policy})
     engine.prune()
     kept = [s.id for s in engine.list()]

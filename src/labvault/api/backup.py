@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from labvault.backup.engine import BackupEngine, OwnEngine
+from labvault.backup.restic_cli import PREFIX
+from labvault.backup.restic_engine import ResticEngine
 from labvault.backup.retention import Policy, parse_duration
 from labvault.backup.types import (
     BadObject,
@@ -66,6 +68,9 @@ def _policies(config: LabConfig, policy: str | None) -> list[BackupPolicy]:
 
 
 def _engine(p: BackupPolicy, cache_dir: Path | None = None) -> BackupEngine:
+    """restic's engine for a ``restic:REPOSITORY`` target, labvault's own for the others."""
+    if p.target.startswith(PREFIX):
+        return ResticEngine(p.target[len(PREFIX):], p.password_file, p.password_command, p.name, cache_dir)
     return OwnEngine(p.target, dict(p.options), cache_dir)
 
 
@@ -173,7 +178,7 @@ def _find(config: LabConfig, snapshot: str, policy: str | None) -> BackupPolicy:
         return targets[0][0]
     hits = []
     for first, _group in targets:
-        engine = OwnEngine(first.target, dict(first.options))
+        engine = _engine(first)
         try:
             if any(s.id.startswith(snapshot) for s in engine.list()):
                 hits.append(first)

@@ -1,5 +1,6 @@
-"""The interface every backup engine offers (labvault's own here; restic's can sit behind it),
-and labvault's own engine on its content-addressed store."""
+"""The interface every backup engine offers (labvault's own here; restic's is ``restic_engine``),
+and labvault's own engine on its content-addressed store. Passing drills, whole restores with
+``--verify`` and full ``check --read-data`` runs record the snapshots as verified (``verified.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from labvault.backup import check as _check
 from labvault.backup import drill as _drill
 from labvault.backup import forget as _forget
 from labvault.backup import run as _run
+from labvault.backup import verified as _verified
 from labvault.backup.restore import restore_entries, select
 from labvault.backup.retention import Policy
 from labvault.backup.snapshots import load_manifest, load_snapshot, resolve
@@ -84,6 +86,8 @@ class OwnEngine:
         entries = select(load_manifest(self.target, load_snapshot(self.target, sid)), list(paths))
         files, dirs, links, nbytes = restore_entries(self.target, sid, entries, to, verify, progress,
                                                      self.jobs or 8)
+        if verify and not paths:
+            _verified.record(self.target, [sid], "restore")
         return RestoreResult(sid, to, files, dirs, links, nbytes, verify)
 
     def forget(self, policies: Mapping[str, Policy], dry_run: bool = False,
@@ -95,11 +99,17 @@ class OwnEngine:
 
     def check(self, read_data: bool = False, subset: tuple[int, int] | None = None,
               progress: Progress = NULL_PROGRESS) -> CheckResult:
-        return _check.check_target(self.target, read_data, subset, progress, self.jobs or 8)
+        result = _check.check_target(self.target, read_data, subset, progress, self.jobs or 8)
+        if result.ok and read_data and subset is None:
+            _verified.record(self.target, self.target.snapshot_ids(), "check")
+        return result
 
     def drill(self, snapshot: str = "latest", sample: int = 20, seed: int | None = None,
               progress: Progress = NULL_PROGRESS) -> DrillResult:
-        return _drill.drill(self.target, resolve(self.target, snapshot), sample, seed, progress)
+        result = _drill.drill(self.target, resolve(self.target, snapshot), sample, seed, progress)
+        if result.ok:
+            _verified.record(self.target, [result.snapshot], "drill")
+        return result
 
     def close(self) -> None:
         self.target.close()

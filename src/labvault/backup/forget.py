@@ -1,8 +1,9 @@
 """``backup forget`` and ``backup prune``: retention, then the objects no snapshot needs.
 
 ``forget`` plans with ``retention.plan_retention`` (restic's rules) per policy, over the
-snapshots that policy made on the target (grouped by host and sources, as restic does), and
-deletes only snapshot files. Snapshots of policies the lab config no longer names are kept.
+snapshots that policy made on the target (grouped by host and sources, as restic does), then
+keeps every snapshot no newer verified one covers (``keep_verified``), and deletes only snapshot
+files (and their verification records). Snapshots of policies the lab config no longer names are kept.
 ``prune`` lists every object, reads every snapshot and manifest, and deletes the objects none of
 them references; it refuses (deleting nothing) when a snapshot or manifest cannot be read, since
 it could not know what that snapshot needs. Both hold the target lock, so a run in progress (which
@@ -16,10 +17,13 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from labvault.backup.check import collect
+from labvault.backup.keep_verified import guard
 from labvault.backup.retention import Policy, Snapshot, plan_retention
 from labvault.backup.snapshots import load_snapshot
 from labvault.backup.target import Target
 from labvault.backup.types import ForgetItem, ForgetResult, PruneResult
+from labvault.backup.verified import forget as forget_verified
+from labvault.backup.verified import verified_ids
 from labvault.errors import CacheError, LabvaultError
 from labvault.progress import NULL_PROGRESS, Progress
 
@@ -40,9 +44,10 @@ def plan_forget(target: Target, policies: Mapping[str, Policy]) -> ForgetResult:
                 Snapshot(d.id, d.time, d.hostname, d.sources, frozenset(d.tags)))
         else:
             items.append(ForgetItem(d.id, d.time.isoformat(), d.policy, True, ("no such policy in the lab config",)))
+    verified = verified_ids(target)
     for name, snaps in by_policy.items():
         for group in plan_retention(snaps, policies[name]):
-            for dec in group.decisions:
+            for dec in guard(group.decisions, verified):
                 items.append(ForgetItem(dec.snapshot.id, meta[dec.snapshot.id].time.isoformat(), name, dec.keep,
                                         dec.reasons))
     items.sort(key=lambda i: i.id)
@@ -57,6 +62,7 @@ def forget(target: Target, policies: Mapping[str, Policy], dry_run: bool = False
         plan = plan_forget(target, policies)
         for sid in plan.removed:
             target.delete_snapshot(sid)
+            forget_verified(target, sid)
     return ForgetResult(plan.target, False, plan.items)
 
 

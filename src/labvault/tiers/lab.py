@@ -122,7 +122,8 @@ class Retention:
 class BackupPolicy:
     """One backup policy: what (``sources``: absolute paths of folders or files, or ``unit:GLOB``
     naming lab units registered in the catalog), where (``target``: a folder, or an s3://, gs://,
-    azure:// URL with its ``options``), which snapshots to keep, and when (``schedule``, a cron
+    azure:// URL with its ``options``, or ``restic:REPOSITORY`` with its ``password_file`` or
+    ``password_command``), which snapshots to keep, and when (``schedule``, a cron
     expression). ``tags`` are put on every snapshot the policy makes. ``catalog``: the catalog
     database is copied consistently into each snapshot too (``catalog/catalog.sqlite`` or
     ``catalog/catalog.pgdump``)."""
@@ -135,6 +136,8 @@ class BackupPolicy:
     tags: tuple[str, ...] = ()
     options: tuple[tuple[str, str], ...] = ()
     catalog: bool = False
+    password_file: str | None = None  # restic targets: given to restic as RESTIC_PASSWORD_FILE
+    password_command: str | None = None  # or RESTIC_PASSWORD_COMMAND
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,7 @@ class _Reader:
 
     def backup(self, value: Any, key: str) -> BackupPolicy:
         d = self.mapping(value, key, ("name", "sources", "target", "retention", "schedule", "tags", "options",
-                                           "catalog"))
+                                      "catalog", "password_file", "password_command"))
         catalog = self.boolean(d["catalog"], f"{key}.catalog") if "catalog" in d else False
         for k in ("name", "target") if catalog else ("name", "sources", "target"):
             if k not in d:
@@ -232,7 +232,18 @@ class _Reader:
                                 "in another policy")
             bases[base] = i
         target = self.text(d["target"], f"{key}.target")
-        if "://" in target:
+        secrets = {k: self.text(d[k], f"{key}.{k}") for k in ("password_file", "password_command") if d.get(k)}
+        if target.startswith("restic:"):
+            if not target[len("restic:"):].strip():
+                raise self.fail(f"{key}.target", "restic: names no repository",
+                                "write restic:/path/to/repo or restic:s3:https://host/bucket/prefix")
+            if len(secrets) != 1:
+                raise self.fail(key, "a restic target needs exactly one of password_file and password_command",
+                                "add `password_file: /path/to/file` (or `password_command: CMD`) to the policy")
+        elif secrets:
+            raise self.fail(f"{key}.{next(iter(secrets))}", "only a restic: target takes a password",
+                            "remove it, or make the target restic:PATH")
+        elif "://" in target:
             if target.split("://", 1)[0] not in ("s3", "gs", "azure", "file"):
                 raise self.fail(f"{key}.target", f"expected a folder or an s3://, gs://, azure:// URL, got {target!r}")
         elif not os.path.isabs(os.path.expanduser(target)):
@@ -248,12 +259,14 @@ class _Reader:
         return BackupPolicy(
             name=name,
             sources=tuple(os.path.expanduser(s) if not s.startswith("unit:") else s for s in sources),
-            target=target if "://" in target else os.path.expanduser(target),
+            target=target if "://" in target or target.startswith("restic:") else os.path.expanduser(target),
             retention=self.retention(d.get("retention", {}) or {}, f"{key}.retention"),
             schedule=schedule,
             tags=self.strings(d["tags"], f"{key}.tags") if "tags" in d else (),
             options=options,
             catalog=catalog,
+            password_file=os.path.expanduser(secrets["password_file"]) if "password_file" in secrets else None,
+            password_command=secrets.get("password_command"),
         )
 
     def retention(self, value: Any, key: str) -> Retention:
