@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         backup_restore,
         backup_run,
     )
+    from labvault.api.backup_schedule import ScheduleFile, ScheduleResult, backup_schedule
     from labvault.api.catalog import (
         CatalogEntry,
         CatalogLocation,
@@ -238,6 +239,9 @@ _WHERE = {
     "get_url": "labvault.api.read",
     "open": "labvault.api.read",
     "read": "labvault.api.read",
+    "ScheduleFile": "labvault.api.backup_schedule",
+    "ScheduleResult": "labvault.api.backup_schedule",
+    "backup_schedule": "labvault.api.backup_schedule",
     "GroupUsage": "labvault.api.monitor",
     "MonitorReport": "labvault.api.monitor",
     "MountUsage": "labvault.api.monitor",
@@ -441,6 +445,8 @@ __all__ = [
     "RunResult",
     "ScaffoldResult",
     "ScanResult",
+    "ScheduleFile",
+    "ScheduleResult",
     "ScrubProblem",
     "ScrubResult",
     "SnapshotInfo",
@@ -464,6 +470,7 @@ __all__ = [
     "backup_prune",
     "backup_restore",
     "backup_run",
+    "backup_schedule",
     "card_check",
     "card_new",
     "catalog_alias",

@@ -143,11 +143,14 @@ class Restic:
         unlocked = False
         while True:
             out = self._once(args, stdin, on_json, cwd)
-            if out.returncode in ok_codes:
+            if out.returncode == 0:
                 return out
             reason = fatal_line(out.stderr)
             if not any(w in out.stderr for w in LOCK_WORDS):
-                raise self.error(reason, what)
+                err = self.error(reason, what)
+                if out.returncode in ok_codes and not err.hint:  # the command's own "found problems"
+                    return out
+                raise err
             if not unlocked:
                 self._once(["unlock"], None, None, None)  # stale locks only (dead or > 30 min)
                 unlocked = True

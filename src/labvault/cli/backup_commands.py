@@ -19,7 +19,10 @@ def backup_group() -> None:
     """Snapshots of the lab's data by the policies of the lab config (`backups:`).
 
     A snapshot stores each file's content once (objects named by md5, as a DVC remote): a run
-    of unchanged data reads nothing and sends one small snapshot file.
+    of unchanged data reads nothing and sends one small snapshot file. A policy whose target is
+    `restic:REPOSITORY` (with `password_file:` or `password_command:`) uses restic instead.
+    `forget` removes nothing until a newer snapshot has been verified (drill, restore --verify,
+    check --read-data).
 
     \b
     Example:
@@ -29,6 +32,7 @@ def backup_group() -> None:
       labvault backup forget --dry-run && labvault backup forget && labvault backup prune
       labvault backup check --read-data-subset 1/7
       labvault backup drill
+      labvault backup schedule --install daily
     """
 
 
@@ -234,3 +238,6 @@ def drill_cmd(ctx: click.Context, snapshot: str, sample: int, seed: int | None, 
             click.echo(f"  {f}")
     if not r.ok:
         ctx.exit(1)
+
+
+from labvault.cli import backup_schedule_commands as _schedule  # noqa: E402,F401  (registers `backup schedule`)
