@@ -233,6 +233,7 @@ backups:
     ("{name: d, sources: [/x], target: 'restic:'}", "names no repository"),
     ("{name: d, sources: [/x], target: 'restic:/r'}", "needs exactly one of password_file"),
     ("{name: d, sources: [/x], target: /t, password_file: /p}", "only a restic: target takes a password"),
+    ("{name: d, catalog: true, target: 'restic:/r', password_file: /p}", "not restic:"),
 ])
 def test_lab_config_refuses_bad_restic_policies(tmp_path: Path, policy: str, problem: str) -> None:
     from labvault.tiers.load import parse_lab

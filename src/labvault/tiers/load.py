@@ -237,6 +237,9 @@ class _Reader:
             if not target[len("restic:"):].strip():
                 raise self.fail(f"{key}.target", "restic: names no repository",
                                 "write restic:/path/to/repo or restic:s3:https://host/bucket/prefix")
+            if catalog:
+                raise self.fail(f"{key}.catalog", "catalog: true works with labvault's own targets, not restic:",
+                                "back up the catalog in a policy whose target is a folder or bucket")
             if len(secrets) != 1:
                 raise self.fail(key, "a restic target needs exactly one of password_file and password_command",
                                 "add `password_file: /path/to/file` (or `password_command: CMD`) to the policy")
