@@ -33,12 +33,14 @@ __all__ = ["CostReport", "CostRow", "Move", "Plan", "Refused", "cost", "lifecycl
 def lifecycle_plan(lab: PathLike | None = None, catalog_url: str | None = None, as_of: datetime | None = None,
                    allow_early: bool = False) -> Plan:
     """What the lifecycle rules, pins and promotion on access would move, as of ``as_of`` (default
-    now; naive times are UTC). The lab's folder tiers are scanned first (as ``lab scan`` does), so
-    the plan sees what is on disk. Moves that would pay an early-deletion fee are refused unless
+    now; naive times are UTC). The lab's folder tiers are scanned first (as ``lab scan`` does, except
+    that a folder unit whose folders keep their inode and mtime is taken as unchanged without
+    listing its files: the quick check of ``labvault.tiers.scan``), so the plan sees what is on disk. Moves that would pay an early-deletion fee are refused unless
     ``allow_early``."""
     config = _load.load_lab(lab)
     cat = lab_catalog(config, catalog_url)
-    scanned = _scan.scan_lab(cat, config, unit_namer(), None) if any(t.is_local for t in config.tiers) else None
+    scanned = (_scan.scan_lab(cat, config, unit_namer(), None, trust_folders=True)
+               if any(t.is_local for t in config.tiers) else None)
     plan = _plan.plan_lifecycle(cat, config, as_of or now(), allow_early)
     return replace(plan, scan=scanned)
 

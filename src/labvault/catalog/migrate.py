@@ -12,12 +12,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.environment import EnvironmentContext
-from alembic.script import ScriptDirectory
+
+if TYPE_CHECKING:  # imported when a migration runs: Alembic costs ~0.15 s at every start otherwise
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
 
 HEAD = "0008"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -32,6 +33,9 @@ def current_revision(conn: sa.Connection) -> str | None:
 
 
 def _script() -> tuple[AlembicConfig, ScriptDirectory]:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg, ScriptDirectory.from_config(cfg)
@@ -39,6 +43,8 @@ def _script() -> tuple[AlembicConfig, ScriptDirectory]:
 
 def upgrade(conn: sa.Connection, target: str = "head") -> None:
     """Apply every revision up to ``target`` in one transaction on ``conn`` (not yet in one)."""
+    from alembic.runtime.environment import EnvironmentContext
+
     cfg, script = _script()
 
     def steps(rev: Any, context: Any) -> Any:

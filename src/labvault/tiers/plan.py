@@ -27,7 +27,7 @@ from labvault.tiers import rules as _rules
 from labvault.tiers.lab import LabConfig
 from labvault.tiers.plan_types import Move, Plan, Refused
 from labvault.tiers.rules import Candidate
-from labvault.tiers.units import LIVE_STATES
+from labvault.tiers.units import DIR_SUFFIX, LIVE_STATES
 
 
 def naive_utc(when: datetime) -> datetime:
@@ -98,12 +98,14 @@ def _recent_reads(conn: sa.Connection, lab: LabConfig, as_of: datetime) -> dict[
 
 
 def _smallest_files(conn: sa.Connection, placement_ids: Iterable[int]) -> dict[int, int]:
-    """``placement id -> its smallest file`` from the scan's stat cache (placements it knows)."""
+    """``placement id -> its smallest file`` from the scan's stat cache (placements it knows; its
+    folder rows left out)."""
     ids = sorted(set(placement_ids))
     found: dict[int, int] = {}
     for i in range(0, len(ids), 500):
         q = (sa.select(lab_file_stats.c.placement_id, sa.func.min(lab_file_stats.c.size))
-             .where(lab_file_stats.c.placement_id.in_(ids[i:i + 500])).group_by(lab_file_stats.c.placement_id))
+             .where(lab_file_stats.c.placement_id.in_(ids[i:i + 500]), ~lab_file_stats.c.relpath.endswith(DIR_SUFFIX))
+             .group_by(lab_file_stats.c.placement_id))
         found.update({int(r[0]): int(r[1]) for r in conn.execute(q)})
     return found
 

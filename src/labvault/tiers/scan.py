@@ -12,6 +12,16 @@ timestamp tick could go unseen). Placements under a scanned area that are gone b
 A placement a move is retiring (``deleting``), and one a move in flight is about to rename into
 place, are left to the mover: a scan running beside a move cannot bring back the source it is
 deleting nor mark its destination missing.
+
+The quick check (``trust_folders``, what ``lifecycle plan`` runs): a folder unit whose every folder
+(its root and each sub-folder the last full check saw, rows ``"/"`` and ``"SUB/"`` of the stat
+cache) still has the recorded inode and mtime, and whose placement is live under the same name, is
+taken as unchanged without listing its files: a file added, removed or renamed (a write through a
+temp name and a rename included) anywhere in it changes the mtime of the folder holding it. What it
+trusts: that files in lab units are not rewritten in place under the same name; ``lab scan``
+always lists and lstats every file, and the mover hashes the bytes it copies against the catalog's
+hash, so a unit changed in place fails its move rather than moving stale. A file unit's check is
+its own lstat against its row, as in the full scan.
 """
 
 from __future__ import annotations
@@ -34,12 +44,15 @@ from labvault.tiers.journal import open_moves
 from labvault.tiers.lab import LabConfig, Tier
 from labvault.tiers.types import ScanResult, UnitName
 from labvault.tiers.units import (
+    DIR_SUFFIX,
+    LIVE_STATES,
     FileStat,
     Found,
+    Known,
     file_stats,
     mark_missing,
     record_found,
-    tier_placements,
+    tier_known,
 )
 
 Namer = Callable[[str, str, bool], UnitName]
@@ -61,8 +74,10 @@ class _Counts:
         self.cached = 0
 
 
-def scan_lab(cat: Catalog, lab: LabConfig, namer: Namer = folder_namer, tiers: list[str] | None = None) -> ScanResult:
-    """Scan every folder tier (or those named) and record what it holds in the catalog."""
+def scan_lab(cat: Catalog, lab: LabConfig, namer: Namer = folder_namer, tiers: list[str] | None = None,
+             trust_folders: bool = False) -> ScanResult:
+    """Scan every folder tier (or those named) and record what it holds in the catalog;
+    ``trust_folders``: the quick check of folder units (module doc) instead of a look at every file."""
     counts = _Counts()
     outcomes: dict[str, int] = {}
     skipped: list[str] = []
@@ -72,7 +87,7 @@ def scan_lab(cat: Catalog, lab: LabConfig, namer: Namer = folder_namer, tiers: l
     for tier in lab.tiers:
         if tier.path is None or (tiers is not None and tier.name not in tiers):
             continue
-        known = tier_placements(cat, tier.name)
+        known = tier_known(cat, tier.name)
         seen: set[str] = set()
         batch: list[Found] = []
         scanned_areas: list[str] = []
@@ -85,17 +100,24 @@ def scan_lab(cat: Catalog, lab: LabConfig, namer: Namer = folder_namer, tiers: l
                 location = os.path.join(str(folder), entry.name)
                 seen.add(location)
                 prior = known.get(location)
-                if prior is not None and prior[2] == "deleting":
+                if prior is not None and prior.state == "deleting":
                     continue  # a move is retiring it: the mover owns that placement until it is gone
-                found = _measure(entry, namer(area, entry.name, entry.is_dir(follow_symlinks=False)), tier, location,
-                                 file_stats(cat, prior[0]) if prior else {}, counts, started_ns, skipped)
+                is_dir = entry.is_dir(follow_symlinks=False)
+                name = namer(area, entry.name, is_dir)
+                if trust_folders and is_dir and prior is not None and _folders_unchanged(prior, name, location):
+                    outcomes["same"] = outcomes.get("same", 0) + 1
+                    counts.cached += prior.nfiles
+                    continue
+                cached = _cached_stats(cat, prior, is_dir)
+                found = _measure(entry, name, tier, location, cached, counts, started_ns, skipped)
                 if found is not None:
                     batch.append(found)
                 if len(batch) >= BATCH:
                     _flush(cat, batch, outcomes, skipped)
         _flush(cat, batch, outcomes, skipped)
-        gone = [pid for loc, (pid, _uid, state) in known.items()
-                if loc not in seen and state not in ("missing", "deleting") and loc not in arriving and any(loc.startswith(a) for a in scanned_areas)]
+        gone = [k.placement_id for loc, k in known.items()
+                if loc not in seen and k.state not in ("missing", "deleting") and loc not in arriving
+                and any(loc.startswith(a) for a in scanned_areas)]
         if gone:
             _mark(cat, gone)
             missing += len(gone)
@@ -104,6 +126,35 @@ def scan_lab(cat: Catalog, lab: LabConfig, namer: Namer = folder_namer, tiers: l
         new_placements=outcomes.get("placed", 0) + outcomes.get("new", 0), missing_placements=missing,
         hashed_files=counts.hashed, hashed_bytes=counts.hashed_bytes, cached_files=counts.cached,
         skipped=tuple(skipped))
+
+
+def _folders_unchanged(prior: Known, name: UnitName, location: str) -> bool:
+    """The quick check: a live placement of the same unit whose recorded folders (root and
+    sub-folders) all keep their inode and mtime."""
+    if prior.state not in LIVE_STATES or prior.name != name or DIR_SUFFIX not in prior.roots:
+        return False
+    for rel, (ino, _size, mtime_ns, _md5) in prior.roots.items():
+        if not rel.endswith(DIR_SUFFIX):
+            return False  # a file's row at the root: the unit was a file
+        path = location if rel == DIR_SUFFIX else os.path.join(location, rel[:-1])
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(st.st_mode) or st.st_ino != ino or st.st_mtime_ns != mtime_ns:
+            return False
+    return True
+
+
+def _cached_stats(cat: Catalog, prior: Known | None, is_dir: bool) -> dict[str, FileStat]:
+    """The stat cache of a known placement's files: a file unit's one row came with the tier's
+    read; a folder's rows are read now (folder rows left out)."""
+    if prior is None:
+        return {}
+    if not is_dir:
+        return {"": prior.roots[""]} if "" in prior.roots else {}
+    folders = {rel: row for rel, row in prior.roots.items() if rel.endswith(DIR_SUFFIX)}
+    return {**file_stats(cat, prior.placement_id), **folders}
 
 
 def _mark(cat: Catalog, ids: list[int]) -> None:
@@ -145,15 +196,18 @@ def _flush(cat: Catalog, batch: list[Found], outcomes: dict[str, int], skipped: 
 
 def _measure(entry: os.DirEntry[str], name: UnitName, tier: Tier, location: str, cached: dict[str, FileStat],
              counts: _Counts, started_ns: int, skipped: list[str]) -> Found | None:
+    """Hash what the stat cache cannot vouch for; ``cached`` holds the placement's file rows and,
+    for a folder, its folder rows (``"/"``, ``"SUB/"``), which are rewritten when they changed."""
     is_dir = entry.is_dir(follow_symlinks=False)
+    dirs: list[tuple[str, os.stat_result]] = []
     try:
-        files = _list_files(location, skipped) if is_dir else [("", entry.stat(follow_symlinks=False))]
+        files = _list_files(location, skipped, dirs) if is_dir else [("", entry.stat(follow_symlinks=False))]
     except OSError as e:
         skipped.append(f"{location}: cannot read ({e.strerror})")
         return None
     oids: dict[str, str] = {}
     stats: dict[str, FileStat] = {}
-    changed = set(cached) != {rel for rel, _ in files}
+    changed = {rel for rel in cached if not rel.endswith(DIR_SUFFIX)} != {rel for rel, _ in files}
     for rel, st in files:
         sig = (st.st_ino, st.st_size, st.st_mtime_ns)
         hit = cached.get(rel)
@@ -174,6 +228,10 @@ def _measure(entry: os.DirEntry[str], name: UnitName, tier: Tier, location: str,
             stats[rel] = (*sig, oids[rel])
         else:
             changed = True  # not cached: hashed again next time
+    folders = _folder_rows(dirs, started_ns)
+    if folders != {rel: row for rel, row in cached.items() if rel.endswith(DIR_SUFFIX)}:
+        changed = True
+    stats.update(folders)
     content_hash = Tree.from_pairs(oids.items()).oid() if is_dir else oids[""]
     newest = max((st.st_mtime_ns for _, st in files), default=time.time_ns())
     return Found(name, tier.name, location, content_hash, sum(st.st_size for _, st in files), len(files),
@@ -181,9 +239,20 @@ def _measure(entry: os.DirEntry[str], name: UnitName, tier: Tier, location: str,
                  stats if changed else None)
 
 
-def _list_files(root: str, skipped: list[str]) -> list[tuple[str, os.stat_result]]:
-    """Every regular file under ``root`` as (posix relpath, lstat), symlinks and specials skipped."""
+def _folder_rows(dirs: list[tuple[str, os.stat_result]], started_ns: int) -> dict[str, FileStat]:
+    """The folder rows of the quick check: all of the unit's folders, or none when one of them
+    changed within the racy window (a change in the same timestamp tick could go unseen)."""
+    if any(st.st_mtime_ns >= started_ns - RACY_NS for _, st in dirs):
+        return {}
+    return {rel + DIR_SUFFIX: (st.st_ino, 0, st.st_mtime_ns, "") for rel, st in dirs}
+
+
+def _list_files(root: str, skipped: list[str],
+                dirs: list[tuple[str, os.stat_result]]) -> list[tuple[str, os.stat_result]]:
+    """Every regular file under ``root`` as (posix relpath, lstat), symlinks and specials skipped;
+    ``dirs`` gets every folder's (relpath, "" for the root; lstat taken before it was listed)."""
     out: list[tuple[str, os.stat_result]] = []
+    dirs.append(("", os.lstat(root)))
     stack = [""]
     while stack:
         rel_dir = stack.pop()
@@ -193,6 +262,7 @@ def _list_files(root: str, skipped: list[str]) -> list[tuple[str, os.stat_result
                 st = e.stat(follow_symlinks=False)
                 if stat.S_ISDIR(st.st_mode):
                     stack.append(rel)
+                    dirs.append((rel, st))
                 elif stat.S_ISREG(st.st_mode):
                     out.append((rel, st))
                 elif stat.S_ISLNK(st.st_mode):

@@ -19,6 +19,9 @@ from labvault.tiers.types import LabUnit, Placement, UnitName
 
 LIVE_STATES = ("present", "verified")
 FileStat = tuple[int, int, int, str]  # inode, size, mtime_ns, md5
+# A folder's row in lab_file_stats: relpath "/" (the unit's root) or "SUB/" (a sub-folder), inode,
+# size 0, mtime_ns, md5 "". No file's relpath ends in "/", so file readers skip these rows.
+DIR_SUFFIX = "/"
 
 
 @dataclass(frozen=True)
@@ -75,18 +78,42 @@ def unit_at(cat: Catalog, location: str) -> LabUnit | None:
         return found[0] if found else None
 
 
-def tier_placements(cat: Catalog, tier: str) -> dict[str, tuple[int, int, str]]:
-    """``location -> (placement id, unit id, state)`` for every placement on ``tier``."""
-    with cat.read() as conn:
-        rows = conn.execute(sa.select(lab_placements.c.location, lab_placements.c.id, lab_placements.c.unit_id,
-                                      lab_placements.c.state).where(lab_placements.c.tier == tier))
-        return {r.location: (r.id, r.unit_id, r.state) for r in rows}
-
-
 def file_stats(cat: Catalog, placement_id: int) -> dict[str, FileStat]:
+    """The stat cache of one placement: its files' rows (folder rows left out)."""
     with cat.read() as conn:
-        rows = conn.execute(sa.select(lab_file_stats).where(lab_file_stats.c.placement_id == placement_id))
+        rows = conn.execute(sa.select(lab_file_stats).where(lab_file_stats.c.placement_id == placement_id,
+                                                            ~lab_file_stats.c.relpath.endswith(DIR_SUFFIX)))
         return {r.relpath: (r.inode, r.size, r.mtime_ns, r.md5) for r in rows}
+
+
+@dataclass(frozen=True)
+class Known:
+    """A placement on a tier as the scan's quick check needs it: ids, state, the unit's key, and
+    the stat-cache rows of its root (a file unit's file, or a folder unit's folders)."""
+
+    placement_id: int
+    unit_id: int
+    state: str
+    name: UnitName
+    nfiles: int
+    roots: dict[str, FileStat]
+
+
+def tier_known(cat: Catalog, tier: str) -> dict[str, Known]:
+    """``location -> Known`` for every placement on ``tier``: two reads (the placements with their
+    units, and the root and folder rows of the stat cache), whatever the number of units."""
+    p, u, s = lab_placements, lab_units, lab_file_stats
+    q = (sa.select(p.c.location, p.c.id, p.c.unit_id, p.c.state, u.c.kind, u.c.name, u.c.version, u.c.part,
+                   u.c.nfiles).select_from(p.join(u, u.c.id == p.c.unit_id)).where(p.c.tier == tier))
+    roots = (sa.select(s.c.placement_id, s.c.relpath, s.c.inode, s.c.size, s.c.mtime_ns, s.c.md5)
+             .select_from(s.join(p, p.c.id == s.c.placement_id))
+             .where(p.c.tier == tier, sa.or_(s.c.relpath == "", s.c.relpath.endswith(DIR_SUFFIX))))
+    with cat.read() as conn:
+        by_pid: dict[int, dict[str, FileStat]] = {}
+        for r in conn.execute(roots):
+            by_pid.setdefault(int(r[0]), {})[r[1]] = (int(r[2]), int(r[3]), int(r[4]), r[5])
+        return {r[0]: Known(int(r[1]), int(r[2]), r[3], UnitName(r[4], r[5], r[6], r[7]), int(r[8]),
+                            by_pid.get(int(r[1]), {})) for r in conn.execute(q)}
 
 
 def tier_totals(cat: Catalog) -> dict[str, tuple[int, int, int, int]]:
