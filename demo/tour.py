@@ -37,6 +37,7 @@ from typing import Any
 
 import tour_access
 import tour_backup
+import tour_tiers
 from tourkit import (
     Tour,
     TourFailure,
@@ -585,6 +586,7 @@ STEPS: list[Callable[[Tour], None]] = [
     step_catalog,
     *tour_backup.STEPS,
     *tour_access.STEPS,
+    *tour_tiers.STEPS,
 ]
 
 
