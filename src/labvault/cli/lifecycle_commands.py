@@ -50,8 +50,10 @@ def plan(as_of: datetime | None, allow_early: bool, lab: str | None, catalog_url
          as_json: bool) -> None:
     """What would move where and why: rule, last access, age; bytes and monthly cost per tier.
 
-    Scans the folder tiers first (as `lab scan` does), then, for each unit, applies promotion on
-    access and the first matching lifecycle rule of its tier. Demoting a pinned unit (tag, name,
+    Scans the folder tiers first, as `lab scan` does, except that a folder unit whose folders keep
+    their inode and mtime is taken as unchanged without listing its files (run `lab scan` after
+    rewriting files in place). Then, for each unit, applies promotion on access and the first
+    matching lifecycle rule of its tier. Demoting a pinned unit (tag, name,
     input of a recent run), leaving a tier before its minimum storage duration (unless
     --allow-early), and sending objects under 128 KiB to an infrequent-access class are refused
     and listed with the reason and fee. Nothing moves: `lifecycle apply` does that.
