@@ -1,7 +1,8 @@
 """Build docs/benchmarks.md from the latest results of every benchmark script.
 
 Sections come from the Markdown each script renders (bench/results/core.md, remotes.md,
-pipelines.md) and from the JSON of the others (catalog.json, million.json); the summary at the
+pipelines.md) and from the JSON of the others (catalog.json, million.json, lifecycle.json,
+monitor.json); the summary at the
 top lists every floor of those sections with its result, read from their floor tables, so it
 cannot disagree with them. Nothing is measured here.
 
@@ -25,7 +26,13 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import provenance  # noqa: E402
-from sections import backup_section, catalog_section, million_section  # noqa: E402
+from sections import (  # noqa: E402
+    backup_section,
+    catalog_section,
+    lifecycle_section,
+    million_section,
+    monitor_section,
+)
 
 RESULTS = BENCH / "results"
 OUT = BENCH.parent / "docs" / "benchmarks.md"
@@ -34,7 +41,8 @@ OUT = BENCH.parent / "docs" / "benchmarks.md"
 _ROW = re.compile(r"^\| (?P<floor>[^|]+) \| (?P<result>[^|]+) \|[^|]*\|[^|]*\| \*\*(?P<verdict>PASS|FAIL|NOT MEASURED)\*\* \|$")
 # results file -> where its provenance records are
 MARKDOWN = (("core", "core.md", "latest.json"), ("remotes", "remotes.md", "remotes.json"), ("pipelines", "pipelines.md", "pipelines.json"))
-OPTIONAL = (("memory", "million.json"), ("catalog", "catalog.json"), ("backup", "backup.json"))
+OPTIONAL = (("memory", "million.json"), ("catalog", "catalog.json"), ("backup", "backup.json"),
+            ("lifecycle", "lifecycle.json"), ("monitor", "monitor.json"))
 
 
 def floors(md: str) -> list[tuple[str, str, str]]:
@@ -128,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             parts.append((area, md))
         summary += [(area, *f) for f in floors(md)]
-    for area, fn in (("memory", million_section), ("catalog", catalog_section), ("backup", backup_section)):
+    for area, fn in (("memory", million_section), ("catalog", catalog_section), ("backup", backup_section),
+                     ("lifecycle", lifecycle_section), ("monitor", monitor_section)):
         if area in files:
             md, rows = fn(files[area])
             parts.append((area, md))

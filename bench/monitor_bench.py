@@ -160,16 +160,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--quick", action="store_true", help="a tenth of the size (not for the docs)")
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--out", type=Path, default=None, help="results file (default bench/results/monitor[-quick].json)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="labvault-monitor-bench-"))
     try:
-        return measure(args.quick, args.repeats, work)
+        return measure(args.quick, args.repeats, work, args.out)
     finally:
         store.forget()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def measure(quick: bool, repeats: int, work: Path) -> int:
+def measure(quick: bool, repeats: int, work: Path, out_file: Path | None = None) -> int:
     units, objects = (10_000, 100_000) if quick else (100_000, 1_000_000)
     for t in TIERS:
         (work / t).mkdir()
@@ -258,7 +259,7 @@ def measure(quick: bool, repeats: int, work: Path) -> int:
     verdict = {k: ("meets" if figures[k] <= v else "MISSES") + f" floor {v:g}" for k, v in FLOORS.items()}
     out = {"provenance": provenance.current(), "quick": quick, "units": units, "objects": objects,
            "repeats": repeats, "build_seconds": round(build_s, 1), "figures": figures, "floors": verdict}
-    dest = BENCH / "results" / ("monitor-quick.json" if quick else "monitor.json")
+    dest = out_file or BENCH / "results" / ("monitor-quick.json" if quick else "monitor.json")
     dest.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
     return 0 if all(v.startswith("meets") for v in verdict.values()) else 2
