@@ -72,17 +72,20 @@ def plan(as_of: datetime | None, allow_early: bool, lab: str | None, catalog_url
     when = result.as_of.isoformat(sep=" ", timespec="minutes")
     click.echo(f"lifecycle plan as of {when} UTC: {result.units} units, {len(result.moves)} moves "
                f"({human_size(result.moved_bytes)}), {len(result.refused)} refused")
+    lines: list[str] = []  # one write for the whole table (a plan may list 100,000 moves)
     if result.moves:
-        click.echo(f"\n{'ACTION':<8} {'FROM':<8} {'TO':<8} {'SIZE':>10}  {'UNIT':<40} WHY")
+        lines.append(f"\n{'ACTION':<8} {'FROM':<8} {'TO':<8} {'SIZE':>10}  {'UNIT':<40} WHY")
         for m in result.moves:
             fee = f" [early fee ${m.early_fee:.2f}]" if m.early_fee else ""
-            click.echo(f"{m.action:<8} {m.src_tier:<8} {m.dst_tier:<8} {human_size(m.size):>10}  "
-                       f"{m.kind + ' ' + m.ref():<40} {m.reason}{fee}")
+            lines.append(f"{m.action:<8} {m.src_tier:<8} {m.dst_tier:<8} {human_size(m.size):>10}  "
+                         f"{m.kind + ' ' + m.ref():<40} {m.reason}{fee}")
     if result.refused:
-        click.echo(f"\n{'REFUSED':<14} {'FROM':<8} {'TO':<8} {'SIZE':>10}  {'UNIT':<40} WHY")
+        lines.append(f"\n{'REFUSED':<14} {'FROM':<8} {'TO':<8} {'SIZE':>10}  {'UNIT':<40} WHY")
         for r in result.refused:
-            click.echo(f"{r.cause:<14} {r.src_tier:<8} {r.dst_tier:<8} {human_size(r.size):>10}  "
-                       f"{r.kind + ' ' + r.ref():<40} {r.reason}")
+            lines.append(f"{r.cause:<14} {r.src_tier:<8} {r.dst_tier:<8} {human_size(r.size):>10}  "
+                         f"{r.kind + ' ' + r.ref():<40} {r.reason}")
+    if lines:
+        click.echo("\n".join(lines))
     click.echo(f"\n{'TIER':<10} {'BEFORE':>10} {'AFTER':>10} {'$/MONTH':>10} {'AFTER':>10}")
     for t in result.bytes_before:
         click.echo(f"{t:<10} {human_size(result.bytes_before[t]):>10} {human_size(result.bytes_after[t]):>10} "
