@@ -43,10 +43,12 @@ def _oid(folder: Path) -> tuple[str, int, int]:
     return hashlib.md5(json.dumps(entries, sort_keys=True).encode()).hexdigest() + ".dir", size, len(entries)
 
 
-def _catalog_view(cat: Catalog) -> dict[str, tuple[str, int, int]]:
+def _catalog_view(cat: Catalog, under: Path | None = None) -> dict[str, tuple[str, int, int]]:
     p, u = lab_placements, lab_units
     q = (sa.select(p.c.location, u.c.content_hash, u.c.size, u.c.nfiles)
          .select_from(p.join(u, u.c.id == p.c.unit_id)).where(p.c.state.in_(LIVE_STATES)))
+    if under is not None:
+        q = q.where(p.c.location.startswith(f"{under}/"))
     with cat.read() as conn:
         return {r[0]: (r[1], int(r[2]), int(r[3])) for r in conn.execute(q)}
 
@@ -113,27 +115,29 @@ ops = st.tuples(st.sampled_from(["new_unit", "add", "add_sub", "delete", "rename
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rounds=st.lists(st.lists(ops, max_size=4), min_size=1, max_size=5))
 def test_quick_scan_matches_hashing_everything(cat: Catalog, rounds: list[list[tuple[str, int, int, bytes]]]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "hot"
-        area = root / "datasets"
-        area.mkdir(parents=True)
-        lab = _lab(root)
-        for n in range(3):
-            _apply(area, ("new_unit", 0, n, bytes([n]) * 10))
-        _age(root, PAST)
-        scan_lab(cat, lab)
-        for i, batch in enumerate(rounds, start=1):
-            for op in batch:
-                _apply(area, op)
-            _age(root, PAST + i)
-            result = scan_lab(cat, lab, trust_folders=True)
-            assert _catalog_view(cat) == _disk_view(area), f"after round {i}: {batch}"
-            assert result.skipped == ()
-        again = scan_lab(cat, lab, trust_folders=True)  # nothing changed: no file listed nor hashed
-        assert again.hashed_files == 0 and again.units == len(_disk_view(area))
-    with cat.engine.begin() as conn:  # the next example starts from an empty lab
-        conn.execute(sa.delete(lab_placements))
-        conn.execute(sa.delete(lab_units))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "hot"
+            area = root / "datasets"
+            area.mkdir(parents=True)
+            lab = _lab(root)
+            for n in range(3):
+                _apply(area, ("new_unit", 0, n, bytes([n]) * 10))
+            _age(root, PAST)
+            scan_lab(cat, lab)
+            for i, batch in enumerate(rounds, start=1):
+                for op in batch:
+                    _apply(area, op)
+                _age(root, PAST + i)
+                result = scan_lab(cat, lab, trust_folders=True)
+                assert _catalog_view(cat, area) == _disk_view(area), f"after round {i}: {batch}"
+                assert result.skipped == ()
+            again = scan_lab(cat, lab, trust_folders=True)  # nothing changed: no file listed nor hashed
+            assert again.hashed_files == 0 and again.units == len(_disk_view(area))
+    finally:
+        with cat.engine.begin() as conn:  # the next example starts from an empty lab
+            conn.execute(sa.delete(lab_placements))
+            conn.execute(sa.delete(lab_units))
 
 
 def test_a_file_rewritten_in_place_is_seen_by_the_full_scan_only(tmp_path: Path, cat: Catalog) -> None:
