@@ -1,8 +1,9 @@
 """The tour's storage tiers: the guide's hot/warm/cold layout, a lifecycle plan and its moves,
 ``where``, the monitor's warning of a nearly full tier, and the cost.
 
-The lab lives in the demo folder (``lab/``, config ``lab.yaml``, state in the tour's catalog). Its
-warm tier gets a small capacity (a quota) so that the demotions fill it past its warn threshold.
+The lab lives in the demo folder (``lab/``, its own config ``lab-tiers.yaml``, named by LABVAULT_LAB
+from here on; state in the tour's catalog). Its warm tier gets a small capacity (a quota) so that
+the demotions fill it past its warn threshold.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _digests(tour: Tour, rel: str) -> dict[str, str]:
 
 def step_lab_init(tour: Tour) -> None:
     with tour.section("Storage tiers: the guide's hot, warm and cold layout, and what is on it"):
-        lab = tour.path("lab.yaml")
+        lab = tour.path("lab-tiers.yaml")  # lab.yaml, if there, is the backup part's
         tour.env["LABVAULT_LAB"] = str(lab)
         tour.say(f"the lab config is found through LABVAULT_LAB={lab.name} (or --lab FILE)")
         tour.labvault("lab", "init", "--root", "lab", render=head(6))
