@@ -19,6 +19,7 @@ from labvault.backup.restic_engine import ResticEngine
 from labvault.backup.retention import Policy
 from labvault.errors import CacheError, ConfigError, LockTimeoutError, RemoteError, UsageError
 from tests.backup.test_engine import make_source, tree
+from tests.conftest import Runner
 
 RESTIC = shutil.which("restic")
 if RESTIC is None and os.environ.get("CI") != "true":
@@ -240,3 +241,31 @@ def test_lab_config_refuses_bad_restic_policies(tmp_path: Path, policy: str, pro
 
     with pytest.raises(ConfigError, match=problem):
         parse_lab(f"tiers: {{hot: {{path: {tmp_path}}}}}\nbackups:\n  - {policy}\n")
+
+
+def test_cli_with_a_restic_target(tmp_path: Path, pw: Path, lv: Runner, env: dict[str, str]) -> None:
+    src = make_source(tmp_path)
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(f"""
+tiers: {{hot: {{path: {tmp_path}}}}}
+catalog_url: sqlite:///{tmp_path / 'catalog.sqlite'}
+backups:
+  - {{name: offsite, sources: [{src}], target: 'restic:{tmp_path / 'repo'}', password_file: {pw}}}
+""")
+    env["LABVAULT_LAB"] = str(lab)
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    env.pop("LABVAULT_CATALOG_URL", None)
+    run = json.loads(lv("backup", "run", "--json").stdout)[0]
+    assert run["target"] == f"restic:{tmp_path / 'repo'}" and run["files"] == 7 and run["snapshot"]
+    listed = json.loads(lv("backup", "list", "--json").stdout)
+    assert [s["id"] for s in listed] == [run["snapshot"]] and listed[0]["policy"] == "offsite"
+    restored = json.loads(lv("backup", "restore", run["snapshot"][:12], "--to", str(tmp_path / "out"), "--verify",
+                             "--json").stdout)
+    assert restored["verified"] and tree(tmp_path / "out" / "data") == tree(src)
+    drill = json.loads(lv("backup", "drill", "--json").stdout)
+    assert drill["ok"] and drill["recorded"]
+    assert json.loads(lv("backup", "check", "--read-data", "--json").stdout)[0]["ok"]
+    pw.write_text("not the password\n")
+    bad = lv("backup", "list", check=False)
+    assert bad.returncode == 8 and bad.stderr.count("\n") == 1 and "refused the password" in bad.stderr
+    assert "not the password" not in bad.stderr + bad.stdout
