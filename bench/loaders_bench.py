@@ -19,6 +19,9 @@ come exactly once, and each sample's first value must equal the stored array's.
 
     .venv/bin/python bench/loaders_bench.py                  # full: 50,000 samples (600 MiB)
     .venv/bin/python bench/loaders_bench.py --samples 4096   # reduced (quick; not for the docs)
+    .venv/bin/python bench/loaders_bench.py --suite stream   # streaming, convert, Dask: 1 GiB from
+                                                             # S3, a 1 GiB CSV, Dask at 2x a 1 GiB limit
+    .venv/bin/python bench/loaders_bench.py --suite stream --quick   # the same, small
 """
 
 from __future__ import annotations
@@ -136,7 +139,12 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=50_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "work" / "loaders")
+    ap.add_argument("--suite", choices=["h5", "stream"], default="h5",
+                    help="h5: HDF5 and memmap rows; stream: streaming, convert and Dask rows (bench/stream_bench.py)")
+    ap.add_argument("--quick", action="store_true", help="--suite stream at a small scale (not for the docs)")
     args = ap.parse_args()
+    if args.suite == "stream":
+        return stream_suite(args)
     n = args.samples
     quick = n != 50_000
     h5, raw, first = make_files(args.work, n)
@@ -182,6 +190,24 @@ def main() -> int:
         print(f"{name:18s} {r:12,.0f} samples/s   runs {[round(t, 3) for t in times[name]]}")
     for name, r in ratios.items():
         print(f"{name}: {r:.1f}x")
+    print(f"written {dest}")
+    return 0
+
+
+def stream_suite(args: argparse.Namespace) -> int:
+    import stream_bench
+
+    work = args.work / "stream"
+    work.mkdir(parents=True, exist_ok=True)
+    mib, csv_mib, limit = (32, 16, 384) if args.quick else (1024, 1024, 1024)
+    out: dict[str, Any] = {"provenance": current(), "quick": args.quick, "load": os.getloadavg(),
+                           "caches": "warm (files written just before; S3 is moto in memory)"}
+    out["stream"] = stream_bench.stream_rows(work, mib, args.repeats)
+    out["convert"] = stream_bench.convert_rows(work, csv_mib, args.repeats)
+    out["dask"] = stream_bench.dask_rows(work, limit)
+    dest = ROOT / "bench" / "results" / ("loaders-stream-quick.json" if args.quick else "loaders-stream.json")
+    dest.write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in out.items() if k != "provenance"}, indent=1))
     print(f"written {dest}")
     return 0
 

@@ -24,7 +24,7 @@ def convert(
     """Convert ``src`` (a CSV file for ``parquet``; a folder for ``hdf5`` and ``shards``) and
     write ``output`` (default: ``src`` with the format's suffix: ``.parquet``, ``.h5``, ``.shards``).
 
-    ``chunk``: rows per Parquet row group (default 131072), or samples per HDF5 chunk (default 1).
+    ``chunk``: rows per Parquet row group (default 1048576), or samples per HDF5 chunk (default 1).
     """
     if to not in FORMATS:
         raise UsageError(f"unknown format {to!r}", f"use one of {', '.join(FORMATS)}")
@@ -43,7 +43,7 @@ def convert(
     if to == "parquet":
         if not source.is_file():
             raise PathError(f"{source} is not a file: --to parquet reads one CSV file", "pass a CSV file")
-        return csv_to_parquet(source, out, chunk=chunk or 131072, block_size=block_size)
+        return csv_to_parquet(source, out, chunk=chunk or 1048576, block_size=block_size)
     if to == "hdf5":
         return folder_to_hdf5(source, out, chunk=chunk or 1)
     return files_to_shards(source, out, shard_size=shard_size)

@@ -38,7 +38,7 @@ class Size(click.ParamType[int]):
 @click.option("--to", "to", type=click.Choice(["parquet", "hdf5", "shards"]), required=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(), help="Output path (default: SRC with .parquet, .h5 or .shards).")
 @click.option("--shard-size", type=Size(), default="64MiB", show_default=True, help="Bytes per shard (--to shards).")
-@click.option("--chunk", type=click.IntRange(1), help="Rows per Parquet row group (131072) or samples per HDF5 chunk (1).")
+@click.option("--chunk", type=click.IntRange(1), help="Rows per Parquet row group (1048576) or samples per HDF5 chunk (1).")
 @click.option("--block-size", type=Size(), default="1MiB", show_default=True, help="CSV bytes read at a time (--to parquet).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context

@@ -86,7 +86,7 @@ def _check_src(src: Path) -> None:
         raise PathError(f"no file or folder at {src}", "check the path")
 
 
-def csv_to_parquet(src: Path, out: Path, *, chunk: int = 131072, block_size: int = 1 << 20) -> Converted:
+def csv_to_parquet(src: Path, out: Path, *, chunk: int = 1048576, block_size: int = 1 << 20) -> Converted:
     _check_src(src)
     pa = require("pyarrow")
     csv = require("pyarrow.csv")

@@ -74,7 +74,8 @@ def _read_parquet(dd: Any, paths: list[str], columns: list[str] | None) -> Any:
     meta_frame = empty[columns] if columns is not None else empty
     if not units:
         return dd.from_pandas(meta_frame, npartitions=1)
-    return dd.from_map(_RowGroup(columns), units, meta=meta_frame, enforce_metadata=False)
+    return dd.from_map(_RowGroup(columns), units, meta=meta_frame, enforce_metadata=False,
+                       label="labvault-row-group")
 
 
 class _RowGroup:
