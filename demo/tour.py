@@ -37,6 +37,7 @@ from typing import Any
 
 import tour_access
 import tour_backup
+import tour_loaders
 import tour_tiers
 from tourkit import (
     Tour,
@@ -587,6 +588,7 @@ STEPS: list[Callable[[Tour], None]] = [
     *tour_backup.STEPS,
     *tour_access.STEPS,
     *tour_tiers.STEPS,
+    *tour_loaders.STEPS,
 ]
 
 
