@@ -109,6 +109,9 @@ def backup_section(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
         shown = f.get("shown", "")
         lines.append(f"| {f['floor']} | {shown or '-'} | **{f['status']}** |")
         rows.append((f["floor"], shown or "-", f["status"]))
+    return "\n".join(lines) + "\n", rows
+
+
 def _s(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 

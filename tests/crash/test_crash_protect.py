@@ -53,8 +53,8 @@ def _pointer(repo: Path) -> dict:
 
 def test_kill_protect_and_unprotect(tmp_path: Path) -> None:
     """A run in which fewer than a third of the kills landed mid-way (the marker, modes or flags
-    neither as before nor as after) retries with four times the files, then fails."""
-    for size in (3000, 12000):
+    neither as before nor as after) retries with four times the files (twice), then fails."""
+    for size in (3000, 12000, 48000):
         landed, planned = _kill_run(tmp_path / f"n{size}", size)
         if landed * 3 >= planned:
             return

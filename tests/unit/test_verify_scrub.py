@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -232,6 +233,11 @@ def test_tier_damage_is_found_with_its_unit(tmp_path: Path, monkeypatch: pytest.
     (root / "datasets" / "coco_v1_val.zip").write_bytes(os.urandom(5000))
     (root / "datasets" / "mnist_v1_test").mkdir()
     (root / "datasets" / "mnist_v1_test" / "x.bin").write_bytes(os.urandom(100))
+    # files modified within the scan's racy window are not recorded in its stat cache (by design),
+    # and the detail below names files against those records: date them a minute back
+    past = time.time() - 60
+    for f in (root / "datasets").rglob("*"):
+        os.utime(f, (past, past))
     lab = tmp_path / "lab.yaml"
     lab.write_text(yaml.safe_dump({"version": 1, "tiers": {"hot": {"path": str(root)}}}))
     url = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
