@@ -128,8 +128,14 @@ def shared_catalog_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_server: PgServer | None
 ) -> str:
     """One empty catalog per backend for the whole session: for tests that only read or fail."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('shared') / 'catalog.sqlite'}"
+    return new_catalog_url(request.param, tmp_path_factory.mktemp("shared"), pg_server)
+
+
+def new_catalog_url(backend: str, folder: Path, pg_server: PgServer | None) -> str:
+    """A fresh catalog: an SQLite file in ``folder``, or a new database on ``pg_server`` (a skip,
+    or in CI a failure, when there is none)."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'catalog.sqlite'}"
     if pg_server is None:
         msg = "PostgreSQL unavailable: install it (apt-get install -y postgresql) to run these tests"
         if IN_CI:

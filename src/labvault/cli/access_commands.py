@@ -96,7 +96,9 @@ def show(targets: tuple[str, ...], lab: str | None, as_json: bool) -> None:
     """
     rows = api.access_show(list(targets), lab=lab)
     if as_json:
-        emit_json([{**vars(g), "at": g.at.isoformat()} for g in rows])
+        from labvault.api.jsonshape import grants_json
+
+        emit_json(grants_json(rows))
         return
     if not rows:
         click.echo("No grants recorded.")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict, is_dataclass
 from typing import Any
 
 import click
 
 from labvault import __version__
+from labvault.api.jsonshape import to_json
 from labvault.cli.progress import make_progress, stop
 from labvault.errors import LabvaultError
 
@@ -23,18 +23,8 @@ class State:
         self.progress = make_progress(quiet)
 
 
-def _jsonable(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in asdict(value).items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
-
-
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(_jsonable(value), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(to_json(value), indent=2, ensure_ascii=False))
 
 
 def human_size(n: int | None) -> str:
@@ -71,6 +61,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("protect", "unprotect"), "protect_commands"),
     "access": "access_commands",
     **dict.fromkeys(("lifecycle", "cost"), "lifecycle_commands"),
+    **dict.fromkeys(("serve", "token", "user"), "web_commands"),
 }
 
 

@@ -240,7 +240,9 @@ def dag(target: str | None, mermaid: bool, markdown: bool, dot: bool, outs: bool
         raise UsageError("--mermaid/--md, --dot and --json exclude one another", "pick one")
     view = api.dag(target, outs)
     if as_json:
-        _dump({"nodes": list(view.nodes), "edges": [list(e) for e in view.edges]})
+        from labvault.api.jsonshape import dag_json
+
+        _dump(dag_json(view))
     elif mermaid or markdown:
         click.echo(view.mermaid(markdown))
     elif dot:

@@ -1,0 +1,140 @@
+"""Pages of the catalog for the dashboard and its JSON API: never an unbounded list::
+
+    from labvault import api
+
+    page = api.browse("datasets", name_prefix="sentiment", limit=50)
+    more = api.browse("datasets", name_prefix="sentiment", limit=50, after=page.next)
+
+``next`` is an opaque cursor (URL-safe base64 of a small JSON object: ``{"c": created, "i": id}``
+for versions, ``{"o": offset}`` for the short lists paged in memory); None on the last page.
+A limit is capped at ``MAX_LIMIT``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from labvault.api.access_control import Access, within
+from labvault.api.catalog import catalog_lineage, catalog_open
+from labvault.catalog import browse as _browse
+from labvault.catalog.types import Entry, Lineage
+from labvault.errors import UsageError
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+__all__ = ["DEFAULT_LIMIT", "MAX_DEPTH", "MAX_LIMIT", "MAX_NODES", "Neighbourhood", "Page", "browse",
+           "lineage_neighbourhood", "page_of", "visible_to"]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    next: str | None
+
+
+def _encode(value: dict[str, Any]) -> str:
+    raw = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, keys: set[str]) -> dict[str, Any]:
+    bad = UsageError(f"invalid cursor {cursor[:40]!r}", "pass the `next` value of the previous page unchanged")
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(value, dict) or set(value) != keys:
+        raise bad
+    return value
+
+
+def capped(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    if limit < 1:
+        raise UsageError(f"limit must be at least 1, not {limit}", f"pass a limit from 1 to {MAX_LIMIT}")
+    return min(limit, MAX_LIMIT)
+
+
+def _version_key(cursor: str) -> _browse.PageKey:
+    value = _decode(cursor, {"c", "i"})
+    try:
+        return _browse.PageKey(datetime.fromisoformat(str(value["c"])), int(value["i"]))
+    except (TypeError, ValueError):
+        raise UsageError("invalid cursor", "pass the `next` value of the previous page unchanged") from None
+
+
+def browse(
+    kind: str, *, name: str | None = None, name_prefix: str | None = None, tag: str | None = None, where: str | None = None,
+    all_versions: bool = False, limit: int | None = None, after: str | None = None,
+    reader: Access | None = None, catalog_url: str | None = None,
+) -> Page[Entry]:
+    """One page of ``kind`` (datasets, models or runs), newest first: the latest version of each
+    name unless ``all_versions`` (``name``: only that name; ``name_prefix``: names starting so). With ``reader`` (``api.access_for``), versions whose path lies
+    under a protected path are shown only when the reader may read it."""
+    f = _browse.VersionFilter(
+        kind, name, name_prefix, tag, where, latest=not all_versions,
+        hidden=reader.protected if reader is not None else (),
+        allowed=reader.read if reader is not None else (),
+    )
+    entries, key = _browse.page(catalog_open(catalog_url), f, capped(limit),
+                                _version_key(after) if after else None)
+    nxt = _encode({"c": key.created.isoformat(), "i": key.id}) if key is not None else None
+    return Page(tuple(entries), nxt)
+
+
+def page_of(items: Sequence[T], limit: int | None = None, after: str | None = None) -> Page[T]:
+    """A page of a list already in memory (a lab's tiers, backups, grants: short lists)."""
+    offset = _decode(after, {"o"})["o"] if after else 0
+    start = offset if isinstance(offset, int) else -1
+    if start < 0:
+        raise UsageError("invalid cursor", "pass the `next` value of the previous page unchanged")
+    n = capped(limit)
+    end = start + n
+    return Page(tuple(items[start:end]), _encode({"o": end}) if end < len(items) else None)
+
+
+MAX_DEPTH = 10
+MAX_NODES = 2000
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    graph: Lineage
+    truncated: bool  # nodes beyond ``max_nodes`` were left out (the farthest first)
+
+
+def lineage_neighbourhood(
+    kind: str, ref: str, *, direction: str = "both", depth: int = 2, max_nodes: int = 500,
+    catalog_url: str | None = None,
+) -> Neighbourhood:
+    """The lineage around ``ref`` at most ``depth`` steps away (capped at ``MAX_DEPTH``) and at most
+    ``max_nodes`` nodes (capped at ``MAX_NODES``), the nearest kept, with the edges between them."""
+    if depth < 1 or max_nodes < 1:
+        raise UsageError("depth and max_nodes must be at least 1", f"e.g. depth=2, max_nodes={MAX_NODES // 4}")
+    graph = catalog_lineage(kind, ref, direction=direction, depth=min(depth, MAX_DEPTH), catalog_url=catalog_url)
+    cap = min(max_nodes, MAX_NODES)
+    if len(graph.nodes) <= cap:
+        return Neighbourhood(graph, False)
+    kept = sorted(graph.nodes, key=lambda n: (abs(n.depth), n.id))[:cap]
+    ids = {n.id for n in kept}
+    nodes = tuple(n for n in graph.nodes if n.id in ids)
+    edges = tuple(e for e in graph.edges if e.src in ids and e.dst in ids)
+    return Neighbourhood(Lineage(graph.root, nodes, edges), True)
+
+
+def visible_to(reader: Access | None, path: str | None) -> bool:
+    """The rule ``browse`` applies in SQL, for one path: hidden when under a protected path that
+    ``reader`` has no grant to read."""
+    if reader is None or path is None or not any(within(path, p) for p in reader.protected):
+        return True
+    return any(within(path, r) for r in reader.read + reader.write)

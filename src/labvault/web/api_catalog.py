@@ -1,0 +1,159 @@
+"""JSON API: the catalog's datasets, models, experiments and runs, their lineage, registering and tagging.
+
+Every entry has the shape of ``labvault catalog show --json``; lists are pages
+``{"items": [...], "next": cursor|null}`` (``api.browse``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from labvault.api.browse import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    browse,
+    lineage_neighbourhood,
+    page_of,
+    visible_to,
+)
+from labvault.api.catalog import (
+    catalog_experiments,
+    catalog_get,
+    catalog_register_dataset,
+    catalog_register_model,
+    catalog_tag,
+)
+from labvault.api.jsonshape import to_json
+from labvault.catalog.types import Entry
+from labvault.web.auth import require
+from labvault.web.session import Viewer, settings_of
+
+router = APIRouter(tags=["catalog"])
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"at most {MAX_LIMIT}")]
+Reader = Annotated[Viewer, Depends(require("viewer"))]
+Editor = Annotated[Viewer, Depends(require("editor"))]
+SINGULAR = {"datasets": "dataset", "models": "model", "runs": "run"}
+
+
+def page_json(items: Any, nxt: str | None) -> dict[str, Any]:
+    return {"items": to_json(list(items)), "next": nxt}
+
+
+def _url(request: Request) -> str | None:
+    return settings_of(request).catalog_url  # type: ignore[no-any-return]
+
+
+def _shown(viewer: Viewer, entry: Entry) -> Entry:
+    if not visible_to(viewer.reader, entry.path):
+        raise HTTPException(404, f"unknown {entry.kind} {entry.name!r}")
+    return entry
+
+
+@router.get("/experiments")
+def experiments(request: Request, viewer: Reader, limit: Limit = DEFAULT_LIMIT, after: str | None = None) -> Any:
+    """Experiments with their number of runs and latest run (``labvault catalog experiments --json``)."""
+    page = page_of(catalog_experiments(catalog_url=_url(request)), limit, after)
+    return page_json(page.items, page.next)
+
+
+@router.get("/lineage/{kind}/{ref}")
+def lineage(
+    request: Request, viewer: Reader, kind: Literal["dataset", "model", "run"], ref: str,
+    direction: Literal["up", "down", "both"] = "both", depth: Annotated[int, Query(ge=1, le=10)] = 2,
+    max_nodes: Annotated[int, Query(ge=1, le=2000)] = 500,
+) -> Any:
+    """The lineage around REF, ``depth`` steps and ``max_nodes`` nodes at most, nearest first
+    (``labvault catalog lineage --json`` plus ``truncated``)."""
+    _shown(viewer, catalog_get(kind, ref, catalog_url=_url(request)))
+    hood = lineage_neighbourhood(kind, ref, direction=direction, depth=depth, max_nodes=max_nodes,
+                                 catalog_url=_url(request))
+    return {**to_json(hood.graph), "truncated": hood.truncated}
+
+
+class TagBody(BaseModel):
+    tags: list[str] = Field(min_length=1, max_length=100)
+    remove: bool = False
+
+
+class RegisterBody(BaseModel):
+    name: str = Field(min_length=1, max_length=512)
+    version: str | None = None
+    path: str | None = None
+    content_hash: str | None = None
+    size: int | None = Field(default=None, ge=0)
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list, max_length=100)
+    # models only
+    architecture: str | None = None
+    framework: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    datasets: list[str] = Field(default_factory=list, max_length=1000)
+
+
+def _kind_routes(kind: str) -> None:
+    one = SINGULAR[kind]
+
+    @router.get(f"/{kind}", name=f"{kind}_list")
+    def versions(
+        request: Request, viewer: Reader, name: str | None = None, prefix: str | None = None, tag: str | None = None,
+        where: str | None = None, all: bool = False, limit: Limit = DEFAULT_LIMIT, after: str | None = None,
+    ) -> Any:
+        """Newest first: the latest version of each name (``all``: every version), filtered by exact
+        ``name``, name ``prefix``, ``tag`` (or alias) and ``where`` (the search language of
+        ``labvault catalog search``). Items as ``labvault catalog KIND --json``."""
+        page = browse(kind, name=name, name_prefix=prefix, tag=tag, where=where, all_versions=all, limit=limit,
+                      after=after, reader=viewer.reader, catalog_url=_url(request))
+        return page_json(page.items, page.next)
+
+    @router.get(f"/{kind}/{{ref}}", name=f"{kind}_show")
+    def show(request: Request, viewer: Reader, ref: str) -> Any:
+        """One version: NAME (the latest), NAME@VERSION or NAME@ALIAS (``labvault catalog show --json``)."""
+        return to_json(_shown(viewer, catalog_get(one, ref, catalog_url=_url(request))))
+
+    @router.get(f"/{kind}/{{name}}/versions", name=f"{kind}_versions")
+    def all_versions(request: Request, viewer: Reader, name: str, limit: Limit = DEFAULT_LIMIT,
+                     after: str | None = None) -> Any:
+        """Every version of NAME, newest first."""
+        catalog_get(one, name, catalog_url=_url(request))  # 404 for an unknown name
+        page = browse(kind, name=name, all_versions=True, limit=limit, after=after, reader=viewer.reader,
+                      catalog_url=_url(request))
+        return page_json(page.items, page.next)
+
+    @router.post(f"/{kind}/{{ref}}/tags", name=f"{kind}_tag")
+    def tag(request: Request, viewer: Editor, ref: str, body: TagBody) -> Any:
+        """Add (or ``remove``) tags (editor; ``labvault catalog tag --json``)."""
+        _shown(viewer, catalog_get(one, ref, catalog_url=_url(request)))
+        return to_json(catalog_tag(one, ref, body.tags, remove=body.remove, catalog_url=_url(request)))
+
+
+def _register(request: Request, kind: str, body: RegisterBody) -> Any:
+    if kind == "datasets":
+        entry = catalog_register_dataset(body.name, version=body.version, path=body.path,
+                                         content_hash=body.content_hash, size=body.size,
+                                         description=body.description, tags=body.tags, catalog_url=_url(request))
+    else:
+        entry = catalog_register_model(body.name, architecture=body.architecture, framework=body.framework,
+                                       path=body.path, content_hash=body.content_hash, size=body.size,
+                                       metrics=body.metrics, datasets=body.datasets, version=body.version,
+                                       description=body.description, tags=body.tags, catalog_url=_url(request))
+    return to_json(entry)
+
+
+@router.post("/datasets")
+def register_dataset(request: Request, viewer: Editor, body: RegisterBody) -> Any:
+    """Register a dataset version (editor; ``labvault catalog register dataset --json``)."""
+    return _register(request, "datasets", body)
+
+
+@router.post("/models")
+def register_model(request: Request, viewer: Editor, body: RegisterBody) -> Any:
+    """Register a model version (editor; ``labvault catalog register model --json``)."""
+    return _register(request, "models", body)
+
+
+for _kind in SINGULAR:
+    _kind_routes(_kind)

@@ -1,0 +1,13 @@
+"""The JSON API under ``/api/v1``: the routers of each part, gathered. Every list is a page
+``{"items": [...], "next": cursor|null}`` of at most 500 items (``?limit=``, ``?after=``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from labvault.web import api_catalog
+
+PREFIX = "/api/v1"
+
+router = APIRouter(prefix=PREFIX)
+router.include_router(api_catalog.router)

@@ -1,0 +1,31 @@
+"""Server-rendered pages: the Jinja2 environment over ``templates/`` and ``render``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from labvault import __version__
+from labvault.web.session import CSRF_COOKIE, CSRF_FIELD, csrf_token, current, settings_of
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+
+
+def render(request: Request, template: str, status_code: int = 200, **ctx: Any) -> Response:
+    """``template`` with ``ctx`` plus ``viewer`` (the signed-in user or None), ``csrf_token`` and
+    ``csrf_field`` (the hidden input every form must carry), and ``version``."""
+    token = csrf_token(request)
+    response = TEMPLATES.TemplateResponse(
+        request, template,
+        {"viewer": current(request), "csrf_token": token, "csrf_field": CSRF_FIELD, "version": __version__, **ctx},
+        status_code=status_code,
+    )
+    new = getattr(request.state, "new_csrf", None)
+    if new is not None:
+        response.set_cookie(CSRF_COOKIE, new, httponly=True, samesite="strict",
+                            secure=settings_of(request).secure_cookies, path="/")
+    return response
