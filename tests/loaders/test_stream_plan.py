@@ -56,6 +56,14 @@ def test_shuffle_buffer_is_a_local_permutation(part: list[int], buffer: int) -> 
         assert part.index(value) < k + buffer
 
 
+@given(part=st.lists(st.integers(0, 10**6), unique=True, min_size=1, max_size=60), buffer=st.integers(2, 20))
+def test_shuffle_buffer_emits_before_it_is_full(part: list[int], buffer: int) -> None:
+    # the k-th sample out was among the first 2(k+1) in: the first batch never waits for a full buffer
+    out = shuffle_buffer(np.asarray(part, dtype=np.int64), buffer, seed=2, epoch=1, reader=3)
+    for k, value in enumerate(out.tolist()):
+        assert part.index(value) < 2 * (k + 1)
+
+
 @given(lengths=st.lists(st.integers(0, 30), min_size=1, max_size=4), batch=st.integers(1, 8), data=st.data())
 def test_worker_skips_match_a_round_robin_loader(lengths: list[int], batch: int, data: st.DataObject) -> None:
     # the batches a DataLoader hands out, worker by worker in turn

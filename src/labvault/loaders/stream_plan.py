@@ -11,11 +11,15 @@ computes the same order again.
   most one; reader ``rank * num_workers + worker`` takes its part. Every sample is thus yielded
   exactly once per epoch across all readers, and no reader is empty while ``N >= readers``,
   whatever the number of units (a unit on a boundary is read by the two readers sharing it).
-* A reader passes its part through a shuffle buffer of ``buffer`` samples (PCG64 seeded with
-  ``[seed, epoch, reader]``): fill the buffer, then for each further sample emit a random slot
-  and put the sample there; at the end emit the rest in a random order. ``buffer <= 1`` keeps the
-  order. The emitted sample is always one of the next ``buffer`` samples of the part, so memory
-  stays bounded by the buffer plus one unit.
+* A reader passes its part through a shuffle buffer of ``buffer`` samples that starts empty and
+  grows (PCG64 seeded with ``[seed, epoch, reader]``): before each emission it takes in up to
+  two more samples, never holding more than ``buffer`` (so it grows by one per emission until
+  full, then takes one per emission); it then emits a uniformly drawn slot (the last slot moves
+  into it). At the end the rest leaves in a random order. So the first sample is out after two
+  have been read (not after a full buffer), the early samples are shuffled over a smaller
+  window, and from the ``buffer``-th emission on the window is the whole buffer. ``buffer <= 1``
+  keeps the order. The emitted sample is always one of the next ``buffer`` samples of the part,
+  so memory stays bounded by the buffer plus one unit.
 """
 
 from __future__ import annotations
@@ -68,21 +72,27 @@ def reader_part(counts: Sequence[int], order: IntArray, reader: int, readers: in
 
 
 def shuffle_buffer(part: IntArray, buffer: int, *, seed: int, epoch: int, reader: int) -> IntArray:
-    """The order a shuffle buffer of ``buffer`` slots emits ``part`` in."""
+    """The order a growing shuffle buffer of at most ``buffer`` slots emits ``part`` in."""
     n = len(part)
     if buffer <= 1 or n <= 1:
         return part.copy()
     size = min(buffer, n)
     rng = np.random.Generator(np.random.PCG64([seed, epoch, reader]))
-    slots = rng.integers(0, size, n - size)
-    buf = part[:size].copy()
-    out = np.empty(n, dtype=np.int64)
-    for k in range(n - size):
-        j = slots[k]
-        out[k] = buf[j]
-        buf[j] = part[size + k]
-    out[n - size:] = buf[rng.permutation(size)]
-    return out
+    draws = rng.random(n).tolist()
+    src = part.tolist()
+    buf: list[int] = []
+    out: list[int] = []
+    taken = 0
+    while taken < n:
+        grow = min(2, size - len(buf), n - taken)
+        buf.extend(src[taken:taken + grow])
+        taken += grow
+        j = int(draws[len(out)] * len(buf))
+        out.append(buf[j])
+        buf[j] = buf[-1]
+        buf.pop()
+    rest = np.asarray(buf, dtype=np.int64)[rng.permutation(len(buf))]
+    return np.concatenate([np.asarray(out, dtype=np.int64), rest])
 
 
 def reader_order(counts: Sequence[int], *, seed: int, epoch: int, shuffle: bool, buffer: int,

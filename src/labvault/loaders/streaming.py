@@ -3,7 +3,8 @@
 Each reader (a DataLoader worker of a rank; the process itself without DataLoader workers)
 computes its samples for the epoch (``loaders/stream_plan.py``), then reads the units holding
 them in that order through a bounded local cache (``loaders/stream_cache.py``), with up to
-``readahead`` downloads in flight on threads that belong to the iterator: they are shut down
+``readahead`` downloads in flight (one at the start, one more per unit read, so the first
+unit arrives at full bandwidth) on threads that belong to the iterator: they are shut down
 (waited for, queued downloads cancelled) when the iteration ends, is closed, or fails. Samples
 are ``(key, bytes)``: the relpath of a file of a tracked folder, or a shard record's key; a
 ``transform`` is applied to each.
@@ -178,11 +179,13 @@ class StreamingDataset:
         backend = self.source.open_backend() if any(u.local is None for u in self.source.units) else None
         pool = ThreadPoolExecutor(max_workers=self.readahead, thread_name_prefix="labvault-stream")
         inflight: deque[tuple[int, Future[str]]] = deque()
-        nxt = 0
+        nxt = loaded = 0
         try:
             def fill() -> None:
+                # one download at first, one more for each unit loaded, up to `readahead`: the
+                # first unit does not share the bandwidth with the read-ahead behind it
                 nonlocal nxt
-                while nxt < len(needed) and len(inflight) < self.readahead:
+                while nxt < len(needed) and len(inflight) < min(self.readahead, 1 + loaded):
                     u = needed[nxt]
                     unit = self.source.units[u]
                     if unit.local is not None:
@@ -210,6 +213,7 @@ class StreamingDataset:
                     finally:
                         if unit.local is None:
                             cache.release(unit.md5)
+                    loaded += 1
                     fill()
                 yield held.pop(g)
         finally:
