@@ -40,16 +40,17 @@ class Size(click.ParamType[int]):
 @click.option("--shard-size", type=Size(), default="64MiB", show_default=True, help="Bytes per shard (--to shards).")
 @click.option("--chunk", type=click.IntRange(1), help="Rows per Parquet row group (1048576) or samples per HDF5 chunk (1).")
 @click.option("--block-size", type=Size(), default="1MiB", show_default=True, help="CSV bytes read at a time (--to parquet).")
+@click.option("--resize", metavar="WxH", help="Resize every image to W x H pixels (--to hdf5; needed for mixed sizes).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def convert_cmd(ctx: click.Context, src: str, to: str, output: str | None, shard_size: int, chunk: int | None,
-                block_size: int, as_json: bool) -> None:
+                block_size: int, resize: str | None, as_json: bool) -> None:
     """Write SRC in a format the loaders read fast, with bounded memory.
 
     --to parquet reads one CSV file with a streaming reader (column types from the first
-    block); --to hdf5 writes each .npy array (or image, with Pillow) under the folder SRC as one
-    sample of dataset `data`, chunked per sample, with `names` and, for class subfolders,
-    `labels`; --to shards packs every file under SRC into shard files plus index.json for
+    block); --to hdf5 writes each .npy array or image (decoded to RGB uint8) under the folder
+    SRC as one sample of dataset `data`, chunked per sample, with `names` and, for class
+    subfolders (ImageFolder layout), `labels` with the class names in its `classes` attribute; --to shards packs every file under SRC into shard files plus index.json for
     StreamingDataset. The output appears whole or not at all. Use it as a dvc.yaml stage to
     version the conversion.
 
@@ -57,9 +58,10 @@ def convert_cmd(ctx: click.Context, src: str, to: str, output: str | None, shard
     Example:
       labvault convert data/raw.csv --to parquet -o data/table.parquet
       labvault convert data/images --to shards --shard-size 64MiB -o data/images.shards
+      labvault convert data/images --to hdf5 --resize 64x64 -o data/images.h5
       # dvc.yaml:  cmd: labvault convert raw.csv --to parquet -o table.parquet
     """
-    r = api.convert(src, to, output, shard_size=shard_size, chunk=chunk, block_size=block_size)
+    r = api.convert(src, to, output, shard_size=shard_size, chunk=chunk, block_size=block_size, resize=resize)
     if as_json:
         emit_json({"output": r.output, "format": to, "items": r.items, "parts": r.parts, "bytes": r.bytes})
     elif not _state(ctx).quiet:

@@ -9,11 +9,13 @@ source in ``deps``, the output in ``outs``).
 * ``csv_to_parquet``: pyarrow's streaming CSV reader (``pyarrow.csv.open_csv``, blocks of
   ``block_size`` bytes; column types are inferred from the first block) feeding a
   ``ParquetWriter``; one row group per ``chunk`` rows. Memory: about one row group plus a block.
-* ``folder_to_hdf5``: every ``.npy`` file under the folder (sorted by relpath; ``.png``/``.jpg``
-  images too when Pillow is installed) becomes one sample of dataset ``data``, shape
-  ``(n, *sample shape)``, chunked ``chunk`` samples per chunk (default 1: per sample); all
-  samples must share shape and dtype. ``names`` holds the relpaths; when every file lies in a
-  subfolder, ``labels`` holds the index of its first folder in the sorted ``classes`` attribute.
+* ``folder_to_hdf5``: every ``.npy`` file and image under the folder (sorted by relpath; see
+  ``loaders/samples.py``: images become ``H x W x 3`` ``uint8``) becomes one sample of dataset
+  ``data``, shape ``(n, *sample shape)``, chunked ``chunk`` samples per chunk (default 1: per
+  sample); all samples must share shape and dtype (images of mixed sizes are refused before
+  anything is written, unless ``resize`` gives one size). One sample is held in memory at a
+  time. ``names`` holds the relpaths; when every file lies in a subfolder (the ImageFolder
+  layout), ``labels`` holds the index of its first folder in the sorted ``classes`` attribute.
 * ``files_to_shards``: every file under the folder (sorted) becomes a record ``(relpath, bytes)``
   of the shard format (``loaders/shards.py``), shards of about ``shard_size`` bytes.
 """
@@ -31,10 +33,8 @@ import numpy as np
 from labvault.errors import LoaderError, PathError
 from labvault.fsutil import fsync_dir, tmp_name
 from labvault.loaders.optional import require
+from labvault.loaders.samples import ARRAY_SUFFIXES, IMAGE_SUFFIXES, check_sizes, load_sample
 from labvault.loaders.shards import write_shards
-
-ARRAY_SUFFIXES = (".npy",)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 @dataclass(frozen=True)
@@ -124,23 +124,13 @@ def csv_to_parquet(src: Path, out: Path, *, chunk: int = 1048576, block_size: in
     return Converted(str(out), rows, groups, out.stat().st_size)
 
 
-def _load_sample(path: Path, rel: str) -> np.ndarray:
-    if rel.lower().endswith(ARRAY_SUFFIXES):
-        try:
-            return np.asarray(np.load(path, allow_pickle=False))
-        except ValueError as exc:
-            raise LoaderError(f"{rel} is not a plain .npy array ({exc})", "save arrays with numpy.save") from None
-    image = require("PIL.Image")
-    with image.open(path) as img:
-        return np.asarray(img)
-
-
-def folder_to_hdf5(src: Path, out: Path, *, chunk: int = 1, key: str = "data") -> Converted:
+def folder_to_hdf5(src: Path, out: Path, *, chunk: int = 1, key: str = "data",
+                   resize: tuple[int, int] | None = None) -> Converted:
     _check_src(src)
     h5py = require("h5py")
-    have_pil = _has_pillow()
-    files = _files(src, ARRAY_SUFFIXES + (IMAGE_SUFFIXES if have_pil else ()))
-    first = _load_sample(files[0][1], files[0][0])
+    files = _files(src, ARRAY_SUFFIXES + IMAGE_SUFFIXES)
+    check_sizes(files, resize)
+    first = load_sample(files[0][1], files[0][0], resize)
     classes = sorted({rel.split("/", 1)[0] for rel, _ in files}) if all("/" in r for r, _ in files) else None
     tmp = Path(tmp_name(out))
     try:
@@ -149,7 +139,7 @@ def folder_to_hdf5(src: Path, out: Path, *, chunk: int = 1, key: str = "data") -
             rows = max(1, min(chunk, n))
             data = f.create_dataset(key, shape=(n, *first.shape), dtype=first.dtype, chunks=(rows, *first.shape))
             for i, (rel, path) in enumerate(files):
-                sample = first if i == 0 else _load_sample(path, rel)
+                sample = first if i == 0 else load_sample(path, rel, resize)
                 if sample.shape != first.shape or sample.dtype != first.dtype:
                     raise LoaderError(f"{rel} is {sample.dtype}{list(sample.shape)}, unlike {files[0][0]} "
                                       f"({first.dtype}{list(first.shape)})", "make all samples one shape and dtype")
@@ -167,12 +157,6 @@ def folder_to_hdf5(src: Path, out: Path, *, chunk: int = 1, key: str = "data") -
         tmp.unlink(missing_ok=True)
         raise
     return Converted(str(out), len(files), parts, out.stat().st_size)
-
-
-def _has_pillow() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("PIL") is not None
 
 
 def files_to_shards(src: Path, out: Path, *, shard_size: int = 64 << 20) -> Converted:
