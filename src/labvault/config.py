@@ -173,6 +173,71 @@ def level_file(level: str, dvc_dir: Path | None, section: str) -> Path:
     return base / ("config.local" if level == "local" else "config")
 
 
+# Parsed config files kept per process, by path, with the file's identity (inode, size, mtime,
+# ctime) when it was read, or None for an absent file. Saving a config writes a temp file and
+# renames it (a new inode); any other write changes the ctime. A file whose mtime or ctime is
+# within _RACY_NS of the moment it was read is not kept (a second write inside one timestamp tick
+# could leave every field as it was), so it is read again next time. See docs/design.md,
+# "Reading any version".
+_PARSED: dict[str, tuple[tuple[int, int, int, int] | None, dict[str, dict[str, str]]]] = {}
+_PARSED_LIMIT = 256
+_RACY_NS = 2_000_000_000
+
+
+def _identity(path: str) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return (-1, -1, -1, -1)  # unreadable: never matches, so ConfigFile.load reports it
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _level_files(dvc_dir: Path | None) -> list[tuple[str, str]]:
+    """``(level, file)`` of every config file, in merge order (``level_file``, as plain strings)."""
+    found: list[tuple[str, str]] = []
+    for level in LEVELS:
+        if level in ("repo", "local") and dvc_dir is None:
+            continue
+        base = os.fspath(level_dir(level, dvc_dir))
+        local = level == "local"
+        found.append((level, os.path.join(base, "config.local" if local else "config")))
+        found.append((level, os.path.join(base, "labvault.local.conf" if local else "labvault.conf")))
+    return found
+
+
+def _steady(ident: tuple[int, int, int, int] | None) -> bool:
+    """Whether a file with this identity may be kept: absent, or last changed more than
+    ``_RACY_NS`` ago (a later write then necessarily changes its ctime)."""
+    import time
+
+    return ident is None or (ident[0] >= 0 and time.time_ns() - max(ident[2], ident[3]) > _RACY_NS)
+
+
+def _parsed_sections(path: str) -> dict[str, dict[str, str]]:
+    """``ConfigFile.load(path).sections``, kept while the file's identity is unchanged; the
+    caller must not modify what it gets."""
+    key = path
+    ident = _identity(key)
+    known = _PARSED.get(key)
+    if known is not None and known[0] == ident and ident != (-1, -1, -1, -1):
+        return known[1]
+    sections = ConfigFile.load(Path(path)).sections if ident is not None else {}
+    if _steady(ident):
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[key] = (ident, sections)
+    return sections
+
+
+def forget_parsed() -> None:
+    """Drop the kept config files (tests compare against fresh reads)."""
+    _PARSED.clear()
+    _MERGED.clear()
+    _FILES.clear()
+
+
 _ENV_OVERRIDES = {
     ("labvault", "lock_timeout"): "LABVAULT_LOCK_TIMEOUT",
     ("labvault", "jobs"): "LABVAULT_JOBS",
@@ -181,6 +246,15 @@ _ENV_OVERRIDES = {
     ("labvault", "catalog_url"): "LABVAULT_CATALOG_URL",
     ("labvault", "catalog_capture"): "LABVAULT_CATALOG_CAPTURE",
 }
+
+
+# What Config.load depends on besides the files: the folders of the system and global levels,
+# and the overrides. Merged configs are kept by (repository .dvc folder, those variables), with
+# the identities of every file merged; the list of files by the same key.
+_DIR_ENV = ("LABVAULT_SYSTEM_CONFIG_DIR", "LABVAULT_GLOBAL_CONFIG_DIR", "XDG_CONFIG_HOME", "HOME")
+_ENV_KEYS = _DIR_ENV + tuple(_ENV_OVERRIDES.values())
+_FILES: dict[tuple[str | None, tuple[str | None, ...]], list[tuple[str, str]]] = {}
+_MERGED: dict[tuple[str | None, tuple[str | None, ...]], tuple[tuple[tuple[int, int, int, int] | None, ...], Config]] = {}
 
 
 @dataclass(frozen=True)
@@ -193,19 +267,36 @@ class Config:
 
     @classmethod
     def load(cls, dvc_dir: Path | None) -> Config:
+        env = tuple(map(os.environ.get, _ENV_KEYS))
+        key = (None if dvc_dir is None else os.fspath(dvc_dir), env)
+        files = _FILES.get(key)
+        if files is None:
+            if len(_FILES) >= _PARSED_LIMIT:
+                _FILES.clear()
+            files = _FILES[key] = _level_files(dvc_dir)
+        idents = tuple(map(_identity, [path for _, path in files]))
+        known = _MERGED.get(key)
+        if known is not None and known[0] == idents:
+            return known[1]
+        config = cls._merge(files, env)
+        if all(_steady(ident) for ident in idents):
+            if len(_MERGED) >= _PARSED_LIMIT:
+                _MERGED.clear()
+            _MERGED[key] = (idents, config)
+        return config
+
+    @classmethod
+    def _merge(cls, files: list[tuple[str, str]], env: tuple[str | None, ...]) -> Config:
         merged: dict[str, dict[str, str]] = {}
         origins: dict[tuple[str, str], str] = {}
-        for level in LEVELS:
-            if level in ("repo", "local") and dvc_dir is None:
-                continue
-            for section_kind in ("dvc", "labvault"):
-                path = level_file(level, dvc_dir, "labvault" if section_kind == "labvault" else "core")
-                for section, values in ConfigFile.load(path).sections.items():
-                    merged.setdefault(section, {}).update(values)
-                    origins.update(((section, option), level) for option in values)
-        for (section, option), env in _ENV_OVERRIDES.items():
-            if env in os.environ:
-                merged.setdefault(section, {})[option] = os.environ[env]
+        for level, path in files:
+            for section, values in _parsed_sections(path).items():
+                merged.setdefault(section, {}).update(values)
+                origins.update(((section, option), level) for option in values)
+        overrides = env[len(_DIR_ENV):]
+        for ((section, option), value) in zip(_ENV_OVERRIDES, overrides, strict=True):
+            if value is not None:
+                merged.setdefault(section, {})[option] = value
                 origins[(section, option)] = "env"
         return cls(merged, origins)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,19 @@ UNIT_KINDS = ("dataset", "model", "experiment", "checkpoint")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?i?b?)?\s*$", re.IGNORECASE)
 
 
-def user_lab_file() -> Path:
+def _default_lab_files() -> tuple[str, str]:
+    """The user's and the system's lab config paths, as plain strings (looked up on every read)."""
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "labvault" / "lab.yaml"
+    system = os.environ.get("LABVAULT_SYSTEM_CONFIG_DIR") or "/etc/labvault"
+    return os.path.join(base, "labvault", "lab.yaml"), os.path.join(system, "lab.yaml")
+
+
+def user_lab_file() -> Path:
+    return Path(_default_lab_files()[0])
 
 
 def system_lab_file() -> Path:
-    return Path(os.environ.get("LABVAULT_SYSTEM_CONFIG_DIR") or "/etc/labvault") / "lab.yaml"
+    return Path(_default_lab_files()[1])
 
 
 def find_lab_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -51,13 +58,15 @@ def find_lab_file(explicit: str | os.PathLike[str] | None = None) -> Path | None
                 raise ConfigError(f"lab config {path} (from {what}) does not exist",
                                   "create one with `labvault lab init --root DIR`, or fix the path")
             return path
-    for path in (user_lab_file(), system_lab_file()):
+    for name in _default_lab_files():
         try:
-            if path.is_file():
-                return path
+            if stat.S_ISREG(os.stat(name).st_mode):
+                return Path(name)
         except PermissionError:
-            raise ConfigError(f"cannot look for the lab config {path}: permission denied",
+            raise ConfigError(f"cannot look for the lab config {name}: permission denied",
                               "make its folder readable, or name a lab config with --lab or LABVAULT_LAB") from None
+        except OSError:
+            continue  # absent (or a dangling link, as Path.is_file sees it)
     return None
 
 

@@ -143,10 +143,15 @@ def _resolved(p: Path) -> Path:
 
 
 def find_root(start: Path | None = None) -> Path:
-    cur = _resolved(start or Path.cwd())
-    for candidate in (cur, *cur.parents):
-        if (candidate / DVC_DIR).is_dir():
-            return candidate
+    cur = os.path.realpath(start if start is not None else os.getcwd())
+    candidate = cur
+    while True:  # plain string paths: this runs on every labvault.open
+        if os.path.isdir(os.path.join(candidate, DVC_DIR)):
+            return Path(candidate)
+        parent = os.path.dirname(candidate)
+        if parent == candidate:
+            break
+        candidate = parent
     raise NotARepoError(f"{cur} is not inside a labvault/DVC repository", "run `labvault init` at the project's root")
 
 

@@ -6,11 +6,11 @@ three ``git`` processes per call. What is remembered, and why it stays true:
 * The outputs (pointer files and ``dvc.lock`` entries) of a commit: a commit never changes, so its
   listing is kept by (git folder, commit id, repository prefix), at most ``LIMIT`` of them.
 * A revision name's commit: kept with the identity (inode, size, mtime, ctime, or absence) of every
-  file git may read to resolve it: ``HEAD``, ``packed-refs``, the ref ``HEAD`` points to, and
-  ``NAME``, ``refs/NAME``, ``refs/tags/NAME``, ``refs/heads/NAME``, ``refs/remotes/NAME`` and
-  ``refs/remotes/NAME/HEAD`` under the git folder (git's own lookup order). Git updates a ref by
-  writing a lock file and renaming it over the ref, so any change gives a new inode and the
-  remembered answer is dropped. Only names made of ``[A-Za-z0-9._/-]`` with ``~N``/``^N`` suffixes
+  file git may read to resolve it: ``packed-refs``, ``NAME``, ``refs/NAME``, ``refs/tags/NAME``,
+  ``refs/heads/NAME``, ``refs/remotes/NAME`` and ``refs/remotes/NAME/HEAD`` under the git folder
+  (git's own lookup order), and for ``HEAD`` (and ``HEAD~N``...) the ref ``HEAD`` points to.
+  Git updates a ref by writing a lock file and renaming it over the ref, so any change gives a
+  new inode and the remembered answer is dropped. Only names made of ``[A-Za-z0-9._/-]`` with ``~N``/``^N`` suffixes
   are remembered, only in a repository whose ``.git`` is a folder (not a linked worktree, whose
   refs live elsewhere); anything else asks git every time. A full 40-digit commit id is resolved
   by git once (it must exist) and then remembered as is.
@@ -56,13 +56,15 @@ def _head_target(gitdir: str) -> str | None:
 
 def _stamp(gitdir: str, name: str) -> tuple[Any, ...]:
     paths = [
-        "HEAD", "packed-refs", name, f"refs/{name}", f"refs/tags/{name}", f"refs/heads/{name}",
+        "packed-refs", name, f"refs/{name}", f"refs/tags/{name}", f"refs/heads/{name}",
         f"refs/remotes/{name}", f"refs/remotes/{name}/HEAD",
     ]
-    target = _head_target(gitdir)
-    if target is not None:
-        paths.append(target)
-    return (target, *(_stat(os.path.join(gitdir, p)) for p in paths))
+    target = None
+    if name == "HEAD":  # HEAD's branch matters to HEAD alone (``NAME`` above covers HEAD itself)
+        target = _head_target(gitdir)
+        if target is not None:
+            paths.append(target)
+    return (target, *(_stat(gitdir + "/" + p) for p in paths))
 
 
 def _put(memo: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -74,12 +76,12 @@ def _put(memo: OrderedDict[Any, Any], key: Any, value: Any) -> None:
 
 def resolve(git: Git, rev: str) -> str:
     """``git.resolve(rev)``, remembered while the refs it depends on are unchanged."""
-    gitdir = Path(git.root, ".git")
+    gitdir = os.path.join(git.root, ".git")
     m = _NAME.fullmatch(rev)
-    if m is None or ".." in rev or not gitdir.is_dir():
+    if m is None or ".." in rev or not os.path.isdir(gitdir):
         return git.resolve(rev)
-    key = (str(gitdir), rev)
-    stamp: tuple[Any, ...] = () if _FULL_SHA.fullmatch(rev) else _stamp(str(gitdir), m.group(1))
+    key = (gitdir, rev)
+    stamp: tuple[Any, ...] = () if _FULL_SHA.fullmatch(rev) else _stamp(gitdir, m.group(1))
     with _lock:
         known = _revs.get(key)
     if known is not None and known[0] == stamp:

@@ -146,20 +146,19 @@ def open_source(spec: str | os.PathLike[str] | None, rev: str | None, workspace:
     text = os.fspath(spec) if spec is not None else None
     if text is not None and is_git_url(text) and not os.path.exists(text):
         return _remote_source(text, rev)
-    start = Path(text) if text is not None else None
-    if start is not None and not start.exists():
+    if text is not None and not os.path.exists(text):
         raise PathError(f"repository {text} does not exist", "give a repository's folder or a git URL")
-    repo = Repo(find_root(start))
+    repo = Repo(find_root(Path(text) if text is not None else None))
     if rev is None and workspace:
         return Source(text or ".", repo, None, None)
     # the usual layout (.git beside .dvc) needs no `git rev-parse --show-toplevel`
-    git = Git(repo.root) if (repo.root / ".git").is_dir() else repo.scm
+    git = Git(repo.root) if os.path.isdir(os.path.join(repo.root, ".git")) else repo.scm
     if git is None or repo.config.get_bool("core", "no_scm", False):
         if rev is None:
             return Source(text or ".", repo, None, None)
         git = repo.require_scm()
     sha = revmemo.resolve(git, rev or "HEAD")
-    prefix = repo.root.resolve().relative_to(git.root.resolve()).as_posix()
+    prefix = "." if git.root == repo.root else repo.root.resolve().relative_to(git.root.resolve()).as_posix()
     return Source(text or ".", repo, git, sha, "" if prefix == "." else prefix + "/")
 
 
