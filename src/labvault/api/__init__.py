@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         access_revoke,
         access_show,
     )
+    from labvault.api.alerts import Alert, alerts
     from labvault.api.backup import (
         BadObject,
         CheckResult,
@@ -108,6 +109,7 @@ if TYPE_CHECKING:
         version,
     )
     from labvault.api.get import GetResult, ImportResult, get, import_, update
+    from labvault.api.history import DrillRecord, UsageHistory, backup_drills, usage_history
     from labvault.api.lab import (
         LabInitResult,
         LabUnit,
@@ -157,6 +159,7 @@ if TYPE_CHECKING:
         repro,
         stage_status,
     )
+    from labvault.api.plots import PlotData, PlotSeries, plots_show
     from labvault.api.project import (
         Card,
         CardReport,
@@ -214,6 +217,15 @@ _WHERE = {
     "verify_status": "labvault.api.verify_scrub",
     "verify_tier": "labvault.api.verify_scrub",
     "CatalogRestoreResult": "labvault.api.catalog_backup",
+    "PlotData": "labvault.api.plots",
+    "PlotSeries": "labvault.api.plots",
+    "plots_show": "labvault.api.plots",
+    "Alert": "labvault.api.alerts",
+    "alerts": "labvault.api.alerts",
+    "DrillRecord": "labvault.api.history",
+    "UsageHistory": "labvault.api.history",
+    "backup_drills": "labvault.api.history",
+    "usage_history": "labvault.api.history",
     "catalog_restore_db": "labvault.api.catalog_backup",
     "BadObject": "labvault.api.backup",
     "CheckResult": "labvault.api.backup",
@@ -395,6 +407,7 @@ __all__ = [
     "Access",
     "AccessProblem",
     "AccessReport",
+    "Alert",
     "BadObject",
     "Card",
     "CardReport",
@@ -411,6 +424,7 @@ __all__ = [
     "CoverageStatus",
     "DagView",
     "DeletePlan",
+    "DrillRecord",
     "DrillResult",
     "ExperimentInfo",
     "ForgetItem",
@@ -435,6 +449,8 @@ __all__ = [
     "NamesReport",
     "NewVersion",
     "Plan",
+    "PlotData",
+    "PlotSeries",
     "ProtectResult",
     "Protection",
     "PruneResult",
@@ -454,6 +470,7 @@ __all__ = [
     "TierReport",
     "TierUsage",
     "Trend",
+    "UsageHistory",
     "ValuesDiff",
     "VerifyResult",
     "WhereResult",
@@ -463,8 +480,10 @@ __all__ = [
     "access_revoke",
     "access_show",
     "add",
+    "alerts",
     "backup_check",
     "backup_drill",
+    "backup_drills",
     "backup_forget",
     "backup_list",
     "backup_prune",
@@ -530,6 +549,7 @@ __all__ = [
     "names_new",
     "open",
     "params_diff",
+    "plots_show",
     "prefetch_for",
     "promote",
     "protect",
@@ -558,6 +578,7 @@ __all__ = [
     "tier_list",
     "unprotect",
     "update",
+    "usage_history",
     "verify",
     "verify_cache",
     "verify_remote",

@@ -1,0 +1,110 @@
+"""Catalog pages: datasets, models and experiments lists (search, filters, keyset pages), and the
+page of one dataset or model (versions, card, files, placements, lineage neighbourhood) or
+experiment (its runs, their metrics as a table and as plots)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from labvault import api
+from labvault.errors import LabvaultError
+from labvault.web.page_context import catalog_url, lab, link
+from labvault.web.pages import render
+from labvault.web.pages_lineage import neighbourhood_svg
+from labvault.web.plot_svg import line_chart
+
+router = APIRouter()
+
+PAGE_SIZES = (25, 50, 100, 200)
+VERSIONS_SHOWN = 100
+RUNS_SHOWN = 200
+KINDS = {"datasets": "dataset", "models": "model", "experiments": "experiment"}
+
+
+def _list_page(request: Request, plural: str, q: str, tag: str, where: str, limit: int, after: str,
+               back: str) -> Response:
+    kind = KINDS[plural]
+    page = api.browse(kind, name=q or None, tag=tag or None, where=where or None, limit=limit,
+                      after=after or None, catalog_url=catalog_url(request))
+    trail = [c for c in back.split(" ") if c][-50:]  # the cursors of the pages before this one
+
+    def here(cursor: str | None, crumbs: list[str]) -> str:
+        return link(f"/{plural}", q=q, tag=tag, where=where, limit=limit if limit != 50 else None,
+                    after=cursor, back=" ".join(crumbs))
+
+    next_url = here(page.next, [*trail, after or "-"]) if page.next else None
+    prev_url = None
+    if after:
+        prev = trail[-1] if trail else "-"
+        prev_url = here(None if prev == "-" else prev, trail[:-1])
+    return render(request, "entries.html", plural=plural, kind=kind, items=page.items, q=q, tag=tag,
+                  where=where, limit=limit, sizes=PAGE_SIZES, next_url=next_url, prev_url=prev_url)
+
+
+def _list_route(plural: str) -> None:
+    @router.get(f"/{plural}", response_class=HTMLResponse, name=f"{plural}_page")
+    def page(
+        request: Request,
+        q: str = Query("", max_length=200, description="name prefix"),
+        tag: str = Query("", max_length=100),
+        where: str = Query("", max_length=1000),
+        limit: int = Query(50, ge=1, le=200),
+        after: str = Query("", max_length=500),
+        back: str = Query("", max_length=30000),
+    ) -> Response:
+        return _list_page(request, plural, q, tag, where, limit, after, back)
+
+
+for _plural in KINDS:
+    _list_route(_plural)
+
+
+def _placements(request: Request, ref: str) -> tuple[list[Any], str | None]:
+    """The lab units holding ``ref`` (tiers, copies, last access), or why there are none."""
+    if lab(request) is None:
+        return [], "no lab configuration given to the server"
+    try:
+        return list(api.where(ref, lab=lab(request), catalog_url=catalog_url(request)).units), None
+    except LabvaultError as e:
+        return [], str(e).splitlines()[0]
+
+
+def _entry_page(request: Request, kind: str, name: str, version: str) -> Response:
+    url = catalog_url(request)
+    entry = api.catalog_get(kind, f"{name}@{version}" if version else name, catalog_url=url)
+    versions = api.catalog_list(kind, name=name, all_versions=True, limit=VERSIONS_SHOWN, catalog_url=url)
+    units, no_units = _placements(request, entry.ref)
+    graph = api.catalog_lineage(kind, entry.ref, depth=1, catalog_url=url)
+    return render(request, "entry.html", entry=entry, versions=versions, capped=len(versions) == VERSIONS_SHOWN,
+                  units=units, no_units=no_units, neighbourhood=neighbourhood_svg(graph),
+                  lineage_url=link("/lineage", kind=kind, ref=entry.ref), plural=f"{kind}s")
+
+
+@router.get("/datasets/{name:path}", response_class=HTMLResponse)
+def dataset_page(request: Request, name: str, version: str = Query("", max_length=200)) -> Response:
+    return _entry_page(request, "dataset", name, version)
+
+
+@router.get("/models/{name:path}", response_class=HTMLResponse)
+def model_page(request: Request, name: str, version: str = Query("", max_length=200)) -> Response:
+    return _entry_page(request, "model", name, version)
+
+
+def metric_charts(runs: list[Any]) -> list[str]:
+    """One chart per metric: its value at each run, oldest run first."""
+    names = sorted({m for r in runs for m in r.metrics})
+    ordered = sorted(runs, key=lambda r: r.id)
+    return [line_chart({m: [(r.version, r.metrics[m]) for r in ordered if m in r.metrics]}, title=m,
+                       x_label="run", width=420, height=220) for m in names[:12]]
+
+
+@router.get("/experiments/{name:path}", response_class=HTMLResponse)
+def experiment_page(request: Request, name: str) -> Response:
+    runs = api.catalog_list("run", name=name, limit=RUNS_SHOWN, catalog_url=catalog_url(request))
+    metrics = sorted({m for r in runs for m in r.metrics})
+    params = sorted({p for r in runs for p in r.params})[:8]
+    return render(request, "experiment.html", name=name, runs=runs, metrics=metrics, params=params,
+                  charts=metric_charts(runs), capped=len(runs) == RUNS_SHOWN)

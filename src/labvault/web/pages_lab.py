@@ -1,0 +1,95 @@
+"""Lab pages: tiers with usage history, forecast and the lifecycle plan; backups with the newest
+snapshot, its age and the drills; alerts. They need the lab configuration the server was given."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from labvault import api
+from labvault.errors import LabvaultError
+from labvault.web.page_context import catalog_url, lab
+from labvault.web.pages import render
+from labvault.web.plot_svg import line_chart
+
+router = APIRouter()
+
+HISTORY_DAYS = 90.0
+MOVES_SHOWN = 200
+GIB = 2**30
+
+
+def _lab(request: Request) -> Any:
+    path = lab(request)
+    if path is None:
+        raise HTTPException(404, "this server shows no lab: start it with --lab FILE")
+    return path
+
+
+def usage_chart(name: str, points: list[tuple[str, int]], capacity: int | None, slope: float | None) -> str:
+    """Used GiB against days from the newest measurement; with a trend, the forecast 30 days ahead;
+    the capacity as a flat line."""
+    if not points:
+        return line_chart({}, title=f"{name}: usage (nothing recorded yet: run `labvault monitor --record`)")
+    last = datetime.fromisoformat(points[-1][0])
+
+    def days(t: str) -> float:
+        return (datetime.fromisoformat(t) - last) / timedelta(days=1)
+
+    series: dict[str, list[tuple[object, float]]] = {"used (GiB)": [(days(t), u / GIB) for t, u in points]}
+    end = 0.0
+    if slope is not None:
+        end = 30.0
+        series["forecast"] = [(0.0, points[-1][1] / GIB), (end, (points[-1][1] + slope * end) / GIB)]
+    if capacity:
+        series["capacity"] = [(min(days(points[0][0]), -1.0), capacity / GIB), (end, capacity / GIB)]
+    return line_chart(series, title=f"{name}: usage", x_label="days from the newest measurement", y_label="GiB",
+                      width=560, height=260)
+
+
+@router.get("/tiers", response_class=HTMLResponse)
+def tiers_page(request: Request) -> Response:
+    path, url = _lab(request), catalog_url(request)
+    tiers = api.tier_list(lab=path, catalog_url=url)
+    report = api.monitor(lab=path, catalog_url=url)
+    trends = {t.name: t for t in report.tiers}
+    charts = []
+    for t in tiers:
+        hist = api.usage_history(tier=t.name, days=HISTORY_DAYS, lab=path, catalog_url=url)
+        trend = getattr(trends.get(t.name), "trend", None)
+        charts.append(usage_chart(t.name, list(hist.points), t.capacity, getattr(trend, "slope_per_day", None)))
+    try:
+        plan, plan_error = api.lifecycle_plan(lab=path, catalog_url=url), None
+    except LabvaultError as e:
+        plan, plan_error = None, str(e).splitlines()[0]
+    return render(request, "tiers.html", tiers=tiers, report=report, trends=trends, charts=charts, plan=plan,
+                  plan_error=plan_error, moves_shown=MOVES_SHOWN)
+
+
+@router.get("/backups", response_class=HTMLResponse)
+def backups_page(request: Request) -> Response:
+    path, url = _lab(request), catalog_url(request)
+    config = api.lab_config(path)
+    policies = []
+    for p in config.backups:
+        try:
+            snaps, error = api.backup_list(p.name, lab=path), None
+        except LabvaultError as e:
+            snaps, error = [], str(e).splitlines()[0]
+        newest = snaps[-1] if snaps else None
+        age = None
+        if newest is not None:
+            t = datetime.fromisoformat(newest.time.replace("Z", "+00:00"))
+            age = (datetime.now(t.tzinfo) - t).total_seconds() / 3600
+        drills = api.backup_drills(p.name, 10, lab=path, catalog_url=url)
+        policies.append({"policy": p, "snapshots": snaps[-10:][::-1], "count": len(snaps), "newest": newest,
+                         "age_hours": age, "drills": drills, "error": error})
+    return render(request, "backups.html", policies=policies)
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request) -> Response:
+    return render(request, "alerts.html", alerts=api.alerts(lab=_lab(request), catalog_url=catalog_url(request)))

@@ -1,0 +1,84 @@
+/* labvault dashboard: pan and zoom for graph pictures, and in-place expansion of lineage nodes.
+ * The pictures are laid out on the server; this script only moves the SVG viewBox. Without it the
+ * picture is drawn at full size in a scrolling box and every node is a plain link. */
+(function () {
+  "use strict";
+
+  function setup(box) {
+    var svg = box.querySelector("svg.graph");
+    if (!svg || svg.dataset.ready) { return; }
+    svg.dataset.ready = "1";
+    var vb = svg.viewBox.baseVal;
+    var full = { w: vb.width, h: vb.height };
+    box.classList.add("pannable");
+    svg.setAttribute("width", "100%");
+    svg.setAttribute("height", "100%");
+    var rect = box.getBoundingClientRect();
+    var view = { x: 0, y: 0, w: Math.max(rect.width, 1), h: Math.max(rect.height, 1) };
+    var root = svg.querySelector(".node.root");
+    if (full.w <= view.w && full.h <= view.h) {
+      view = { x: 0, y: 0, w: full.w, h: full.h };
+    } else if (root) {  /* start at 1:1 around the start node: readable at any size */
+      var m = /translate\(([-\d.]+),([-\d.]+)\)/.exec(root.getAttribute("transform") || "");
+      if (m) { view.x = +m[1] - view.w / 3; view.y = +m[2] - view.h / 2; }
+    }
+    function apply() { svg.setAttribute("viewBox", view.x + " " + view.y + " " + view.w + " " + view.h); }
+    apply();
+
+    var drag = null, moved = false;
+    svg.addEventListener("pointerdown", function (e) {
+      drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y };
+      moved = false;
+    });
+    svg.addEventListener("pointermove", function (e) {
+      if (!drag) { return; }
+      var s = view.w / svg.getBoundingClientRect().width;
+      var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 4) { moved = true; }
+      view.x = drag.vx - dx * s;
+      view.y = drag.vy - dy * s;
+      apply();
+    });
+    window.addEventListener("pointerup", function () { drag = null; });
+    svg.addEventListener("wheel", function (e) {
+      e.preventDefault();
+      var r = svg.getBoundingClientRect();
+      var fx = (e.clientX - r.left) / r.width, fy = (e.clientY - r.top) / r.height;
+      var k = e.deltaY > 0 ? 1.2 : 1 / 1.2;
+      var w = Math.min(Math.max(view.w * k, 50), full.w * 4 + 200);
+      var h = view.h * (w / view.w);
+      view.x += (view.w - w) * fx;
+      view.y += (view.h - h) * fy;
+      view.w = w;
+      view.h = h;
+      apply();
+    }, { passive: false });
+    var fit = box.parentNode.querySelector("button.fit");
+    if (fit) {
+      fit.hidden = false;
+      fit.addEventListener("click", function () {
+        var r = svg.getBoundingClientRect();
+        var s = Math.max(full.w / r.width, full.h / r.height);
+        view = { x: 0, y: 0, w: r.width * s, h: r.height * s };
+        apply();
+      });
+    }
+    svg.addEventListener("click", function (e) {
+      var a = e.target.closest ? e.target.closest("a") : null;
+      if (moved) { e.preventDefault(); moved = false; return; }
+      if (!a || !box.hasAttribute("data-swap") || !window.htmx) { return; }
+      e.preventDefault();
+      var url = a.getAttribute("href");
+      window.htmx.ajax("GET", url, { target: "#" + box.id, swap: "outerHTML", select: "#" + box.id })
+        .then(function () { history.pushState({}, "", url); });
+    });
+  }
+
+  function setupAll() {
+    var boxes = document.querySelectorAll(".graph-box");
+    for (var i = 0; i < boxes.length; i++) { setup(boxes[i]); }
+  }
+  document.addEventListener("DOMContentLoaded", setupAll);
+  document.addEventListener("htmx:afterSettle", setupAll);
+  window.addEventListener("popstate", function () { if (document.querySelector(".graph-box[data-swap]")) { location.reload(); } });
+}());
