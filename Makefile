@@ -3,6 +3,8 @@
 #   make venv        .venv with labvault (editable) and the dev tools
 #   make dvc-oracle  .venv-dvc with the pinned real dvc (and dvc-s3), used by the interop tests only
 #   make services    node_modules with the pinned Azurite (npm ci), started by the tests themselves
+#   make web-assets  the dashboard's pinned htmx, copied from node_modules into the served static folder
+#   make browser     Debian's chromium for the dashboard's browser tests (apt-get, when missing)
 #   make lint        ruff, mypy (strict on src/labvault), import-linter layer contracts
 #   make test        lint, then the whole test suite on 2 workers
 #   make demo        the guided tour (demo/tour.py)
@@ -24,7 +26,7 @@ PIP  := -m pip install -q --disable-pip-version-check --no-input
 LINT_DIRS := $(wildcard src tests bench demo)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dvc-oracle services postgres lint test demo bench clean distclean
+.PHONY: help venv dvc-oracle services web-assets browser postgres lint test demo bench clean distclean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -48,11 +50,28 @@ $(DVC_VENV)/.stamp: requirements/dvc-oracle.lock
 
 services: node_modules/.stamp
 
-# Azurite (Azure Blob emulator) for the backend tests, pinned by package-lock.json.
+# Azurite (Azure Blob emulator) for the backend tests and htmx for the dashboard, pinned by package-lock.json.
 node_modules/.stamp: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --silent
 	@test -x node_modules/.bin/azurite-blob
+	@test -f node_modules/htmx.org/dist/htmx.min.js
 	@touch $@
+
+# The dashboard serves its JavaScript from the package's static folder, never from a CDN; the copy
+# is not in git (pages work without it: tables are plain links and forms).
+WEB_VENDOR := src/labvault/web/static/vendor
+web-assets: $(WEB_VENDOR)/htmx.min.js
+
+$(WEB_VENDOR)/htmx.min.js: node_modules/.stamp
+	@mkdir -p $(WEB_VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# Debian's chromium for the browser tests (tests/web/browser drive it through Playwright, which
+# cannot download its own browser here). Installed only when missing; needs root (or sudo).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-dejavu-core; }
 
 # PostgreSQL server binaries for the catalog tests (they start their own throwaway cluster) and
 # restic (the retention oracle of tests/backup). Installed only when missing; needs root (or sudo).
@@ -70,7 +89,7 @@ lint: venv
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint dvc-oracle node_modules/.stamp postgres
+test: lint dvc-oracle node_modules/.stamp web-assets postgres browser
 	$(PY) -m pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS) tests
 
 demo: venv

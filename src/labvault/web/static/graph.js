@@ -16,8 +16,9 @@
     var rect = box.getBoundingClientRect();
     var view = { x: 0, y: 0, w: Math.max(rect.width, 1), h: Math.max(rect.height, 1) };
     var root = svg.querySelector(".node.root");
-    if (full.w <= view.w && full.h <= view.h) {
-      view = { x: 0, y: 0, w: full.w, h: full.h };
+    var fitScale = Math.max(full.w / view.w, full.h / view.h);
+    if (fitScale <= 1.6) {  /* small enough to read whole (labels at 60 % or more) */
+      view = { x: 0, y: 0, w: view.w * Math.max(fitScale, 1), h: view.h * Math.max(fitScale, 1) };
     } else if (root) {  /* start at 1:1 around the start node: readable at any size */
       var m = /translate\(([-\d.]+),([-\d.]+)\)/.exec(root.getAttribute("transform") || "");
       if (m) { view.x = +m[1] - view.w / 3; view.y = +m[2] - view.h / 2; }
@@ -53,7 +54,7 @@
       view.h = h;
       apply();
     }, { passive: false });
-    var fit = box.parentNode.querySelector("button.fit");
+    var fit = document.querySelector('button.fit[data-for="' + box.id + '"]');
     if (fit) {
       fit.hidden = false;
       fit.addEventListener("click", function () {
@@ -69,7 +70,8 @@
       if (!a || !box.hasAttribute("data-swap") || !window.htmx) { return; }
       e.preventDefault();
       var url = a.getAttribute("href");
-      window.htmx.ajax("GET", url, { target: "#" + box.id, swap: "outerHTML", select: "#" + box.id })
+      var wrap = box.parentNode;
+      window.htmx.ajax("GET", url, { target: "#" + wrap.id, swap: "outerHTML", select: "#" + wrap.id })
         .then(function () { history.pushState({}, "", url); });
     });
   }
