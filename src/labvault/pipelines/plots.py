@@ -4,7 +4,8 @@ A plot file is CSV, TSV, JSON (a list of records, or a mapping holding one) or Y
 shape. As DVC does, ``x`` defaults to the row number (``step``) and ``y`` to the last field of
 the first record; ``x`` and ``y`` (a field or a list of fields) may be set on the plot. A
 top-level plot may also take ``y`` as ``{file: field or [fields]}``. Each file is read only up to
-:data:`MAX_ROWS` records, and a path that leaves the repository is refused, not read.
+:data:`MAX_ROWS` records (and :data:`MAX_BYTES`); a path that leaves the repository, by ``..`` or
+through a symlink, is refused, not read.
 """
 
 from __future__ import annotations
@@ -96,12 +97,14 @@ def _plot(r: Repo, pid: str, title: str, x: str | None, files: dict[str, list[st
     series: list[PlotSeries] = []
     for rel, ys in files.items():
         norm = posixpath.normpath(rel)
-        if norm.startswith("../") or norm == ".." or posixpath.isabs(norm):
-            return PlotData(pid, title, x or "step", (), f"{rel}: leaves the repository")
+        path = r.root / norm
+        if norm.startswith("../") or norm == ".." or posixpath.isabs(norm) or not path.resolve().is_relative_to(
+                r.root.resolve()):
+            return PlotData(pid, title, x or "step", (), f"{norm}: leaves the repository")
         try:
-            series += _series(norm, _records(r.root / norm), x, ys)
+            series += _series(norm, _records(path), x, ys)
         except (OSError, ValueError, UnicodeDecodeError) as e:
-            return PlotData(pid, title, x or "step", tuple(series), f"{rel}: {e}")
+            return PlotData(pid, title, x or "step", tuple(series), f"{norm}: {e}")
     return PlotData(pid, title, x or "step", tuple(series))
 
 
