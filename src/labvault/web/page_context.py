@@ -1,30 +1,32 @@
-"""What every page handler needs from the running server: its settings, as plain values."""
+"""What every page handler needs from the running server (its settings, as plain values) and who
+is asking (``Reader``: the viewer role at least)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from labvault.web.auth import require
+from labvault.web.session import Viewer, settings_of
 
-def settings(request: Request) -> Any:
-    return request.app.state.settings
+Reader = Annotated[Viewer, Depends(require("viewer"))]
 
 
 def catalog_url(request: Request) -> str | None:
-    url = getattr(settings(request), "catalog_url", None)
+    url = settings_of(request).catalog_url
     return str(url) if url else None
 
 
 def lab(request: Request) -> Path | None:
-    path = getattr(settings(request), "lab", None)
+    path = settings_of(request).lab
     return Path(path) if path else None
 
 
 def repos(request: Request) -> list[Path]:
-    return [Path(p) for p in getattr(settings(request), "repos", ()) or ()]
+    return [Path(p) for p in settings_of(request).repos]
 
 
 def link(path: str, **params: object) -> str:

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from labvault import api
+from labvault.api.browse import browse, page_of, visible_to
 from labvault.errors import LabvaultError
-from labvault.web.page_context import catalog_url, lab, link
-from labvault.web.pages import render
+from labvault.web.page_context import Reader, catalog_url, lab, link
 from labvault.web.pages_lineage import neighbourhood_svg
 from labvault.web.plot_svg import line_chart
+from labvault.web.render import render
+from labvault.web.session import Viewer
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 PAGE_SIZES = (25, 50, 100, 200)
 VERSIONS_SHOWN = 100
@@ -24,11 +26,15 @@ RUNS_SHOWN = 200
 KINDS = {"datasets": "dataset", "models": "model", "experiments": "experiment"}
 
 
-def _list_page(request: Request, plural: str, q: str, tag: str, where: str, limit: int, after: str,
-               back: str) -> Response:
+def _list_page(request: Request, viewer: Viewer, plural: str, q: str, tag: str, where: str, limit: int,
+               after: str, back: str) -> Response:
     kind = KINDS[plural]
-    page = api.browse(kind, name=q or None, tag=tag or None, where=where or None, limit=limit,
-                      after=after or None, catalog_url=catalog_url(request))
+    if kind == "experiment":  # a short list, paged in memory as the JSON API pages it
+        found = [e for e in api.catalog_experiments(catalog_url=catalog_url(request)) if e.name.startswith(q)]
+        page: Any = page_of(found, limit, after or None)
+    else:
+        page = browse(plural, name_prefix=q or None, tag=tag or None, where=where or None, limit=limit,
+                          after=after or None, reader=viewer.reader, catalog_url=catalog_url(request))
     trail = [c for c in back.split(" ") if c][-50:]  # the cursors of the pages before this one
 
     def here(cursor: str | None, crumbs: list[str]) -> str:
@@ -48,6 +54,7 @@ def _list_route(plural: str) -> None:
     @router.get(f"/{plural}", response_class=HTMLResponse, name=f"{plural}_page")
     def page(
         request: Request,
+        viewer: Reader,
         q: str = Query("", max_length=200, description="name prefix"),
         tag: str = Query("", max_length=100),
         where: str = Query("", max_length=1000),
@@ -55,7 +62,7 @@ def _list_route(plural: str) -> None:
         after: str = Query("", max_length=500),
         back: str = Query("", max_length=30000),
     ) -> Response:
-        return _list_page(request, plural, q, tag, where, limit, after, back)
+        return _list_page(request, viewer, plural, q, tag, where, limit, after, back)
 
 
 for _plural in KINDS:
@@ -72,10 +79,13 @@ def _placements(request: Request, ref: str) -> tuple[list[Any], str | None]:
         return [], str(e).splitlines()[0]
 
 
-def _entry_page(request: Request, kind: str, name: str, version: str) -> Response:
+def _entry_page(request: Request, viewer: Viewer, kind: str, name: str, version: str) -> Response:
     url = catalog_url(request)
     entry = api.catalog_get(kind, f"{name}@{version}" if version else name, catalog_url=url)
-    versions = api.catalog_list(kind, name=name, all_versions=True, limit=VERSIONS_SHOWN, catalog_url=url)
+    if not visible_to(viewer.reader, entry.path):  # as the JSON API: what a reader may not read is unknown
+        raise HTTPException(404, f"unknown {kind} {name!r}")
+    versions = list(browse(f"{kind}s", name=name, all_versions=True, limit=VERSIONS_SHOWN,
+                               reader=viewer.reader, catalog_url=url).items)
     units, no_units = _placements(request, entry.ref)
     graph = api.catalog_lineage(kind, entry.ref, depth=1, catalog_url=url)
     return render(request, "entry.html", entry=entry, versions=versions, capped=len(versions) == VERSIONS_SHOWN,
@@ -84,13 +94,13 @@ def _entry_page(request: Request, kind: str, name: str, version: str) -> Respons
 
 
 @router.get("/datasets/{name:path}", response_class=HTMLResponse)
-def dataset_page(request: Request, name: str, version: str = Query("", max_length=200)) -> Response:
-    return _entry_page(request, "dataset", name, version)
+def dataset_page(request: Request, viewer: Reader, name: str, version: str = Query("", max_length=200)) -> Response:
+    return _entry_page(request, viewer, "dataset", name, version)
 
 
 @router.get("/models/{name:path}", response_class=HTMLResponse)
-def model_page(request: Request, name: str, version: str = Query("", max_length=200)) -> Response:
-    return _entry_page(request, "model", name, version)
+def model_page(request: Request, viewer: Reader, name: str, version: str = Query("", max_length=200)) -> Response:
+    return _entry_page(request, viewer, "model", name, version)
 
 
 def metric_charts(runs: list[Any]) -> list[str]:
@@ -102,8 +112,9 @@ def metric_charts(runs: list[Any]) -> list[str]:
 
 
 @router.get("/experiments/{name:path}", response_class=HTMLResponse)
-def experiment_page(request: Request, name: str) -> Response:
-    runs = api.catalog_list("run", name=name, limit=RUNS_SHOWN, catalog_url=catalog_url(request))
+def experiment_page(request: Request, viewer: Reader, name: str) -> Response:
+    runs = list(browse("runs", name=name, all_versions=True, limit=RUNS_SHOWN, reader=viewer.reader,
+                           catalog_url=catalog_url(request)).items)
     metrics = sorted({m for r in runs for m in r.metrics})
     params = sorted({p for r in runs for p in r.params})[:8]
     return render(request, "experiment.html", name=name, runs=runs, metrics=metrics, params=params,

@@ -11,11 +11,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from labvault import api
 from labvault.errors import LabvaultError
-from labvault.web.page_context import catalog_url, lab
-from labvault.web.pages import render
+from labvault.web.page_context import Reader, catalog_url, lab
 from labvault.web.plot_svg import line_chart
+from labvault.web.render import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 HISTORY_DAYS = 90.0
 MOVES_SHOWN = 200
@@ -51,7 +51,7 @@ def usage_chart(name: str, points: list[tuple[str, int]], capacity: int | None, 
 
 
 @router.get("/tiers", response_class=HTMLResponse)
-def tiers_page(request: Request) -> Response:
+def tiers_page(request: Request, viewer: Reader) -> Response:
     path, url = _lab(request), catalog_url(request)
     tiers = api.tier_list(lab=path, catalog_url=url)
     report = api.monitor(lab=path, catalog_url=url)
@@ -70,7 +70,7 @@ def tiers_page(request: Request) -> Response:
 
 
 @router.get("/backups", response_class=HTMLResponse)
-def backups_page(request: Request) -> Response:
+def backups_page(request: Request, viewer: Reader) -> Response:
     path, url = _lab(request), catalog_url(request)
     config = api.lab_config(path)
     policies = []
@@ -91,5 +91,5 @@ def backups_page(request: Request) -> Response:
 
 
 @router.get("/alerts", response_class=HTMLResponse)
-def alerts_page(request: Request) -> Response:
+def alerts_page(request: Request, viewer: Reader) -> Response:
     return render(request, "alerts.html", alerts=api.alerts(lab=_lab(request), catalog_url=catalog_url(request)))

@@ -8,17 +8,18 @@ lays the union out again and answers with the page (or, asked by htmx, only the 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from labvault import api
+from labvault.api.browse import visible_to
 from labvault.catalog.types import Lineage, LineageNode
 from labvault.web.graph_svg import GraphNode, render_svg
 from labvault.web.graph_view import lineage_picture, merge
-from labvault.web.page_context import catalog_url, link
-from labvault.web.pages import render
+from labvault.web.page_context import Reader, catalog_url, link
+from labvault.web.render import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 MAX_EXPANDED = 40  # expansions carried in one URL
 KIND_PAGES = {"dataset": "/datasets", "model": "/models", "run": "/experiments"}
@@ -49,6 +50,7 @@ def neighbourhood_svg(graph: Lineage) -> str:
 @router.get("/lineage", response_class=HTMLResponse)
 def lineage_page(
     request: Request,
+    viewer: Reader,
     kind: str = Query("dataset", pattern="^(dataset|model|run)$"),
     ref: str = Query(..., min_length=1, max_length=300),
     depth: int = Query(2, ge=1, le=8),
@@ -56,6 +58,8 @@ def lineage_page(
     full: str = Query("", max_length=2000),
 ) -> Response:
     url = catalog_url(request)
+    if not visible_to(viewer.reader, api.catalog_get(kind, ref, catalog_url=url).path):
+        raise HTTPException(404, f"unknown {kind} {ref!r}")
     start = api.catalog_lineage(kind, ref, depth=depth, catalog_url=url)
     expanded, shown = _ids(expand), _ids(full)
     graphs = [start]

@@ -13,11 +13,11 @@ from fastapi.responses import HTMLResponse, Response
 from labvault import api
 from labvault.errors import LabvaultError
 from labvault.web.graph_svg import GraphNode, render_svg
-from labvault.web.page_context import repos
-from labvault.web.pages import render
+from labvault.web.page_context import Reader, repos
 from labvault.web.plot_svg import line_chart
+from labvault.web.render import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 MAX_CHARTS = 24
 
@@ -45,7 +45,7 @@ def dag_svg(path: Path) -> tuple[str, list[Any]]:
 
 
 @router.get("/pipelines", response_class=HTMLResponse)
-def pipelines_page(request: Request, repo: int = Query(0, ge=0, le=10_000)) -> Response:
+def pipelines_page(request: Request, viewer: Reader, repo: int = Query(0, ge=0, le=10_000)) -> Response:
     known, path = _repo(request, repo)
     try:
         svg, stages = dag_svg(path)
@@ -78,7 +78,7 @@ def plot_charts(path: Path) -> list[tuple[Any, str]]:
 
 
 @router.get("/metrics", response_class=HTMLResponse)
-def metrics_page(request: Request, repo: int = Query(0, ge=0, le=10_000)) -> Response:
+def metrics_page(request: Request, viewer: Reader, repo: int = Query(0, ge=0, le=10_000)) -> Response:
     known, path = _repo(request, repo)
     try:
         report = api.metrics_show(all_branches=True, all_tags=True, repo=path)

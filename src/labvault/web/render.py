@@ -12,7 +12,10 @@ from starlette.responses import Response
 from labvault import __version__
 from labvault.web.session import CSRF_COOKIE, CSRF_FIELD, csrf_token, current, settings_of
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+HERE = Path(__file__).resolve().parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+# htmx, copied from node_modules by `make web-assets`; the pages work without it
+TEMPLATES.env.globals["vendor_htmx"] = (HERE / "static" / "vendor" / "htmx.min.js").is_file()
 
 
 def render(request: Request, template: str, status_code: int = 200, **ctx: Any) -> Response:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import subprocess
-import threading
-import time
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from labvault import api
-from tests.services import free_port
+from labvault.api import users
+from labvault.catalog import store
+from labvault.web.app import Settings
+from tests.web.conftest import PASSWORD, RunningServer
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,32 @@ class Seeded:
 class Site:
     url: str
     seeded: Seeded
+    user: str
+    password: str
 
 
 PIPELINE = """stages:
+  prepare:
+    cmd: python3 -c "open('prepared.txt', 'w').write('ok')"
+    outs: [prepared.txt]
   train:
     cmd: python3 train.py
-    deps: [train.py]
+    deps: [train.py, prepared.txt]
     params: [lr]
     metrics: [metrics.json: {cache: false}]
     plots: [loss.csv: {cache: false, x: step, y: loss}]
 """
+TRAIN = """import json
+lr = float(open("params.yaml").read().split(":")[1])
+json.dump({"accuracy": 0.9, "lr": lr}, open("metrics.json", "w"))
+open("loss.csv", "w").write("step,loss\\n0,1.0\\n1,0.5\\n2,0.3\\n")
+"""
 
 
-def seed(base: Path) -> tuple[types.SimpleNamespace, Seeded]:
+def seed(base: Path) -> tuple[Settings, Seeded]:
+    """A lab config with tiers and a backup policy, a catalog with datasets (more than two pages),
+    a model made from one, runs, a run made from the model, and a repo with a pipeline, metrics
+    and a plot."""
     url = f"sqlite:///{base}/catalog.db"
     lab = base / "lab.yaml"
     api.lab_init(base / "lab", lab)
@@ -73,49 +86,29 @@ def seed(base: Path) -> tuple[types.SimpleNamespace, Seeded]:
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     (repo / "dvc.yaml").write_text(PIPELINE)
     (repo / "params.yaml").write_text("lr: 0.1\n")
-    (repo / "train.py").write_text("print('train')\n")
-    (repo / "metrics.json").write_text('{"accuracy": 0.9}')
-    (repo / "loss.csv").write_text("step,loss\n0,1.0\n1,0.5\n2,0.3\n")
+    (repo / "train.py").write_text(TRAIN)
     api.init(repo)
-    settings = types.SimpleNamespace(catalog_url=url, lab=lab, repos=[repo])
+    api.config_set("labvault.catalog_url", url, repo=repo)  # repro records its runs in the same catalog
+    api.repro(repo=repo)
+    (repo / "params.yaml").write_text("lr: 0.05\n")  # train is stale now, prepare still fresh
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    for days_ago in (20, 10, 0):  # a usage history for the charts and the forecast
+        api.monitor(lab=lab, catalog_url=url, record=True, at=now - timedelta(days=days_ago))
+    settings = Settings(catalog_url=url, lab=str(lab), repos=(str(repo),), auth_required=True)
     tiers = tuple(t.name for t in api.tier_list(lab=lab, catalog_url=url))
     return settings, Seeded(
         dataset="reviews", model="sentiment-clf", model_ref="sentiment-clf@1", far_node="evaluate@1",
-        experiment="tune-lr", metric="accuracy", stages=("train",), metric_file="metrics.json",
-        plot_file="loss.csv", tiers=tiers, backup_policy="nightly", all_datasets=(*names, "reviews"),
+        experiment="tune-lr", metric="accuracy", stages=("prepare", "train"), metric_file="metrics.json",
+        plot_file="loss.csv", tiers=tiers, backup_policy="nightly", all_datasets=(*names, "reviews", "prepared.txt"),  # repro recorded its output
     )
-
-
-def _app(settings: Any) -> Any:
-    from fastapi import FastAPI
-    from fastapi.staticfiles import StaticFiles
-
-    from labvault.web import pages, pages_catalog, pages_lab, pages_lineage, pages_pipelines
-
-    app = FastAPI()
-    app.state.settings = settings
-    app.mount("/static", StaticFiles(directory=str(pages.HERE / "static")), name="static")
-    for m in (pages_catalog, pages_lineage, pages_pipelines, pages_lab):
-        app.include_router(m.router)
-    return app
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    import uvicorn
-
-    settings, seeded = seed(tmp_path_factory.mktemp("weblab"))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield Site(f"http://127.0.0.1:{port}", seeded)
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    """The seeded lab served with sign-in required; a viewer account to sign in with."""
+    base = tmp_path_factory.mktemp("weblab")
+    settings, seeded = seed(base)
+    users.user_add("reader", "viewer", PASSWORD, catalog_url=settings.catalog_url)
+    with RunningServer(settings) as running:
+        yield Site(running.url, seeded, "reader", PASSWORD)
+    store.forget(settings.catalog_url)

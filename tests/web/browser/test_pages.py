@@ -16,20 +16,42 @@ from tests.web.browser.chromium import MAX_FIRST_LOAD, launch, screenshot, trans
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
+def sign_in(context: Any, site: Any) -> None:
+    """Through the login form, as a person would: the session cookie then signs every page."""
+    with watched(context) as (page, watch):
+        page.goto(site.url + "/datasets")
+        assert "/login" in page.url  # not signed in yet: sent to the login page
+        page.fill("input[name=username]", site.user)
+        page.fill("input[name=password]", site.password)
+        page.locator("form.login button[type=submit]").click()
+        page.wait_for_load_state("networkidle")
+        assert page.url.rstrip("/").endswith("/datasets"), page.url  # back where it was going
+        assert site.user in page.inner_text("header")
+        assert not watch.problems, watch.problems
+
+
 @pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     with playwright_api.sync_playwright() as p:
-        context = launch(p, tmp_path_factory.mktemp("chromium-profile"))
-        try:
-            yield context
-        finally:
-            context.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright: Any, site: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One signed-in browser for the module (a fresh profile)."""
+    context = launch(playwright, tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        sign_in(context, site)
+        yield context
+    finally:
+        context.close()
 
 
 def _pages(site: Any) -> list[tuple[str, str, list[str]]]:
     """(screenshot name, path, texts the page must show)."""
     s = site.seeded
     return [
+        ("home", "/", ["Datasets", "Pipelines", "Alerts"]),
         ("datasets", "/datasets", [s.dataset]),
         ("models", "/models", [s.model]),
         ("experiments", "/experiments", [s.experiment]),
@@ -37,9 +59,9 @@ def _pages(site: Any) -> list[tuple[str, str, list[str]]]:
         ("model", f"/models/{s.model}", [s.model, s.dataset]),
         ("experiment", f"/experiments/{s.experiment}", [s.metric]),
         ("lineage", f"/lineage?kind=dataset&ref={s.dataset}", [s.dataset, s.model]),
-        ("pipeline", "/pipelines", [*s.stages, "fresh"]),
+        ("pipeline", "/pipelines", [*s.stages, "fresh", "stale", "params"]),
         ("metrics", "/metrics", [s.metric_file, "Plots", s.plot_file]),
-        ("tiers", "/tiers", [*s.tiers, "Lifecycle plan", "usage"]),
+        ("tiers", "/tiers", [*s.tiers, "Lifecycle plan", "used (GiB)", "forecast"]),
         ("backups", "/backups", [s.backup_policy, "last success"]),
         ("alerts", "/alerts", ["Alerts"]),
     ]
@@ -115,17 +137,45 @@ def test_lineage_graph_expands_on_click(site: Any, chromium: Any) -> None:
         assert not watch.problems, watch.problems
 
 
-def test_pages_work_without_javascript(site: Any, tmp_path: Path) -> None:
-    with playwright_api.sync_playwright() as p:
-        context = launch(p, tmp_path / "profile", javascript=False)
-        try:
-            page = context.new_page()
-            names = _walk(page, site.url + "/datasets?limit=25")
-            assert sorted(names) == sorted(site.seeded.all_datasets)
-            page.goto(f"{site.url}/lineage?kind=dataset&ref={site.seeded.dataset}&depth=1")
-            assert site.seeded.far_node not in page.inner_text("#graph-box")
-            page.locator(f'#graph-box a >> text="{site.seeded.model_ref}"').first.click()
-            page.wait_for_load_state("load")
-            assert site.seeded.far_node in page.inner_text("#graph-box")
-        finally:
-            context.close()
+def test_pages_work_without_javascript(playwright: Any, site: Any, tmp_path: Path) -> None:
+    context = launch(playwright, tmp_path / "profile", javascript=False)
+    try:
+        sign_in(context, site)
+        page = context.new_page()
+        names = _walk(page, site.url + "/datasets?limit=25")
+        assert sorted(names) == sorted(site.seeded.all_datasets)
+        page.goto(f"{site.url}/lineage?kind=dataset&ref={site.seeded.dataset}&depth=1")
+        assert site.seeded.far_node not in page.inner_text("#graph-box")
+        page.locator(f'#graph-box a >> text="{site.seeded.model_ref}"').first.click()
+        page.wait_for_load_state("load")
+        assert site.seeded.far_node in page.inner_text("#graph-box")
+    finally:
+        context.close()
+
+
+def test_login_refuses_a_wrong_csrf_token_and_a_wrong_password(playwright: Any, site: Any, tmp_path: Path) -> None:
+    context = launch(playwright, tmp_path / "profile")
+    try:
+        with watched(context) as (page, watch):
+            watch.allow_status = {401, 403}
+            page.goto(site.url + "/login")
+            screenshot(page, "login")
+            page.fill("input[name=username]", site.user)
+            page.fill("input[name=password]", site.password)
+            page.evaluate("document.querySelector('input[name=csrf_token]').value = 'forged'")
+            with page.expect_response(lambda r: r.url.endswith("/login") and r.request.method == "POST") as sent:
+                page.locator("form.login button[type=submit]").click()
+            assert sent.value.status == 403
+            assert "CSRF" in page.inner_text("body")
+            assert context.cookies() and "lv_session" not in {c["name"] for c in context.cookies()}
+
+            page.goto(site.url + "/login")
+            page.fill("input[name=username]", site.user)
+            page.fill("input[name=password]", "not the password")
+            page.locator("form.login button[type=submit]").click()
+            page.wait_for_load_state("networkidle")
+            assert "wrong user name or password" in page.inner_text("body")
+            assert "lv_session" not in {c["name"] for c in context.cookies()}
+            assert not [p for p in watch.problems if "HTTP" not in p and "status of 40" not in p], watch.problems
+    finally:
+        context.close()

@@ -17,7 +17,10 @@
     var view = { x: 0, y: 0, w: Math.max(rect.width, 1), h: Math.max(rect.height, 1) };
     var root = svg.querySelector(".node.root");
     var fitScale = Math.max(full.w / view.w, full.h / view.h);
-    if (fitScale <= 1.6) {  /* small enough to read whole (labels at 60 % or more) */
+    if (fitScale <= 1) {  /* the whole picture fits: the box shrinks to it */
+      box.style.height = Math.max(full.h + 4, 80) + "px";
+      view = { x: 0, y: 0, w: view.w, h: full.h + 4 };
+    } else if (fitScale <= 1.6) {  /* small enough to read whole (labels at 60 % or more) */
       view = { x: 0, y: 0, w: view.w * Math.max(fitScale, 1), h: view.h * Math.max(fitScale, 1) };
     } else if (root) {  /* start at 1:1 around the start node: readable at any size */
       var m = /translate\(([-\d.]+),([-\d.]+)\)/.exec(root.getAttribute("transform") || "");
