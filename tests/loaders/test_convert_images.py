@@ -120,3 +120,15 @@ def test_images_to_hdf5_as_a_dvc_stage(tmp_path: Path, lv: Any, git_repo: Path) 
     Image.fromarray(np.zeros((9, 12, 3), dtype=np.uint8)).save(git_repo / "images" / "owl" / "new.png")
     lv("repro")
     assert len(H5Dataset(git_repo / "images.h5", "data")) == 7
+
+
+def test_without_pillow_images_are_one_line_naming_the_package(tmp_path: Path) -> None:
+    make_images(tmp_path / "images", per_class=1)
+    code = ("import sys; sys.modules['PIL'] = None; sys.modules['PIL.Image'] = None\n"
+            "from labvault import api\nfrom labvault.errors import LabvaultError\n"
+            "try:\n    api.convert(sys.argv[1], 'hdf5', sys.argv[2])\n"
+            "except LabvaultError as exc:\n    print(exc.line())\n")
+    p = subprocess.run([sys.executable, "-c", code, str(tmp_path / "images"), str(tmp_path / "out.h5")],
+                       capture_output=True, text=True, check=True)
+    assert "pip install pillow" in p.stdout and "PIL.Image is not installed" in p.stdout, p.stdout
+    assert not (tmp_path / "out.h5").exists()

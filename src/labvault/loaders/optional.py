@@ -8,7 +8,7 @@ from typing import Any
 from labvault.errors import MissingBackendError
 
 _PACKAGES = {"h5py": "h5py", "pyarrow": "pyarrow", "pyarrow.dataset": "pyarrow",
-             "pyarrow.compute": "pyarrow", "pyarrow.parquet": "pyarrow"}
+             "pyarrow.compute": "pyarrow", "pyarrow.parquet": "pyarrow", "PIL.Image": "pillow"}
 
 
 def require(module: str) -> Any:
