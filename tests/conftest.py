@@ -175,6 +175,7 @@ from tests.services import (  # noqa: E402,F401
     azurite_server,
     gcs_bucket,
     gcs_server,
+    restore_delay,
     s3_auth_server,
     s3_bucket,
     s3_server,

@@ -299,6 +299,21 @@ def s3_auth_server() -> Iterator[S3Server]:
 
 
 @pytest.fixture
+def restore_delay(s3_server: S3Server) -> Iterator[int]:
+    """moto answers ``ongoing-request="true"`` for the first 6 status reads of an archive restore."""
+    def post(path: str, body: dict[str, object]) -> None:
+        req = urllib.request.Request(f"{s3_server.endpoint}/moto-api/state-manager/{path}",
+                                     data=json.dumps(body).encode(), method="POST")
+        urllib.request.urlopen(req, timeout=10).read()
+
+    post("set-transition", {"model_name": "s3::keyrestore", "transition": {"progression": "manual", "times": 6}})
+    try:
+        yield 6
+    finally:
+        post("unset-transition", {"model_name": "s3::keyrestore"})
+
+
+@pytest.fixture
 def s3_bucket(s3_server: S3Server) -> str:
     """A new, empty bucket on the S3 server for this test."""
     return s3_server.make_bucket()

@@ -284,6 +284,9 @@ backups:
     ("{name: d, sources: [/a], target: /t, schedule: 'every day'}", "backups[0].schedule"),
     ("{name: d, sources: [/a]}", "backups[0].target"),
     ("{name: d, sources: [/a], target: /t, colour: red}", "backups[0].colour"),
+    ("{name: d, sources: [/a], target: /t, storage_class: GLACIER}", "backups[0].storage_class"),
+    ("{name: d, sources: [/a], target: 's3://b/p', storage_class: FROZEN}", "backups[0].storage_class"),
+    ("{name: d, sources: [/a], target: 's3://b/p', price_per_gb_month: cheap}", "backups[0].price_per_gb_month"),
 ])
 def test_bad_policy_names_its_key(bad: str, key: str) -> None:
     from labvault.tiers.load import parse_lab

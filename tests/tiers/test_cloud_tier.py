@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,21 +46,6 @@ def _objects(s3: S3Server, bucket_name: str) -> dict[str, int]:
 
 def _class(s3: S3Server, bucket_name: str, key: str) -> str:
     return str(s3.client().head_object(Bucket=bucket_name, Key=key).get("StorageClass", "STANDARD"))
-
-
-@pytest.fixture
-def restore_delay(s3_env: S3Server) -> Iterator[int]:
-    """moto answers ``ongoing-request="true"`` for the first 6 status reads of a restore."""
-    def post(path: str, body: dict[str, object]) -> None:
-        req = urllib.request.Request(f"{s3_env.endpoint}/moto-api/state-manager/{path}",
-                                     data=json.dumps(body).encode(), method="POST")
-        urllib.request.urlopen(req, timeout=10).read()
-
-    post("set-transition", {"model_name": "s3::keyrestore", "transition": {"progression": "manual", "times": 6}})
-    try:
-        yield 6
-    finally:
-        post("unset-transition", {"model_name": "s3::keyrestore"})
 
 
 def test_demote_to_s3_in_its_class_then_promote_back(lab_root: Path, lab_env: Path, s3_env: S3Server,

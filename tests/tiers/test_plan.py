@@ -11,7 +11,7 @@ import pytest
 
 from labvault.catalog import labels, record, runs, store
 from labvault.catalog.store import Catalog
-from labvault.tiers.classes import IA_MIN_OBJECT_BYTES
+from labvault.remotes.classes import IA_MIN_OBJECT_BYTES
 from labvault.tiers.lab import Pins, Promotion, Rule, Tier
 from labvault.tiers.plan import plan_lifecycle
 from labvault.tiers.plan_types import Plan

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from labvault.catalog import labels, record, runs
 from labvault.catalog.store import Catalog
-from labvault.tiers.classes import IA_MIN_OBJECT_BYTES
+from labvault.remotes.classes import IA_MIN_OBJECT_BYTES
 from labvault.tiers.lab import LabConfig, Pins, Promotion, Rule, Tier
 from labvault.tiers.plan import plan_lifecycle
 from tests.tiers.labrows import GIB, KIB, MIB, NOW, add_reads, add_unit, clear

@@ -22,9 +22,10 @@ import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from labvault.backup.engine import BackupEngine, OwnEngine
+from labvault.backup.engine import BackupEngine, Cold, OwnEngine
 from labvault.backup.restic_cli import PREFIX
 from labvault.backup.restic_engine import ResticEngine
 from labvault.backup.retention import Policy, parse_duration
@@ -47,7 +48,7 @@ from labvault.tiers.lab import BackupPolicy, LabConfig, Retention
 PathLike = str | os.PathLike[str]
 
 __all__ = ["BackupEngine", "BadObject", "CheckResult", "DrillResult", "ForgetItem", "ForgetResult", "PruneResult",
-           "RestoreResult", "RunResult", "SnapshotInfo", "backup_check", "backup_drill", "backup_forget",
+           "RestoreResult", "RunResult", "SnapshotInfo", "Wait", "backup_check", "backup_drill", "backup_forget",
            "backup_list", "backup_prune", "backup_restore", "backup_run", "retention_policy"]
 
 
@@ -67,11 +68,25 @@ def _policies(config: LabConfig, policy: str | None) -> list[BackupPolicy]:
     return list(config.backups)
 
 
-def _engine(p: BackupPolicy, cache_dir: Path | None = None) -> BackupEngine:
-    """restic's engine for a ``restic:REPOSITORY`` target, labvault's own for the others."""
+def _engine(p: BackupPolicy, cache_dir: Path | None = None, wait: Wait | None = None) -> BackupEngine:
+    """restic's engine for a ``restic:REPOSITORY`` target, labvault's own for the others (with the
+    policy's storage class; ``wait`` for archive restores before reading)."""
     if p.target.startswith(PREFIX):
         return ResticEngine(p.target[len(PREFIX):], p.password_file, p.password_command, p.name, cache_dir)
-    return OwnEngine(p.target, dict(p.options), cache_dir)
+    w = wait or Wait()
+    return OwnEngine(p.target, dict(p.options), cache_dir,
+                     cold=Cold(p.storage_class, p.price_per_gb_month, w.wait, w.timeout, w.poll_seconds))
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Whether ``restore``, ``drill`` and ``check --read-data`` wait for the archive restores they
+    request (at most ``timeout`` seconds, asking every ``poll_seconds``) instead of raising
+    ``RestorePendingError`` (exit 10)."""
+
+    wait: bool = False
+    timeout: float | None = None
+    poll_seconds: float = 300.0
 
 
 def _targets(config: LabConfig, policy: str | None) -> list[tuple[BackupPolicy, list[BackupPolicy]]]:
@@ -193,11 +208,12 @@ def _find(config: LabConfig, snapshot: str, policy: str | None) -> BackupPolicy:
 
 def backup_restore(snapshot: str, to: PathLike, paths: Sequence[str] = (), verify: bool = False,
                    policy: str | None = None, lab: PathLike | None = None,
-                   progress: Progress = NULL_PROGRESS) -> RestoreResult:
-    """Restore ``snapshot`` (or the entries under ``paths``) into the folder ``to``."""
+                   progress: Progress = NULL_PROGRESS, wait: Wait | None = None) -> RestoreResult:
+    """Restore ``snapshot`` (or the entries under ``paths``) into the folder ``to``. From an
+    archive class, the restores are requested first (``RestorePendingError`` unless ``wait``)."""
     config = _load.load_lab(lab)
     p = _find(config, snapshot, policy)
-    engine = _engine(p)
+    engine = _engine(p, wait=wait)
     try:
         return engine.restore(snapshot, os.fspath(to), paths, verify, progress)
     finally:
@@ -219,28 +235,30 @@ def backup_forget(policy: str | None = None, dry_run: bool = False, lab: PathLik
 
 
 def backup_prune(policy: str | None = None, dry_run: bool = False, lab: PathLike | None = None,
-                 progress: Progress = NULL_PROGRESS) -> list[PruneResult]:
-    """Delete the objects no remaining snapshot of the target references."""
+                 progress: Progress = NULL_PROGRESS, allow_early: bool = False) -> list[PruneResult]:
+    """Delete the objects no remaining snapshot of the target references, except (unless
+    ``allow_early``) those still inside their storage class's minimum duration."""
     config = _load.load_lab(lab)
     out = []
     for first, _group in _targets(config, policy):
         engine = _engine(first)
         try:
-            out.append(engine.prune(dry_run, progress))
+            out.append(engine.prune(dry_run, progress, allow_early))
         finally:
             engine.close()
     return out
 
 
 def backup_check(policy: str | None = None, read_data: bool = False, subset: tuple[int, int] | None = None,
-                 lab: PathLike | None = None, progress: Progress = NULL_PROGRESS) -> list[CheckResult]:
+                 lab: PathLike | None = None, progress: Progress = NULL_PROGRESS,
+                 wait: Wait | None = None) -> list[CheckResult]:
     """Every object the snapshots need is on the target (with ``read_data``: and hashes right)."""
     if subset is not None and not 1 <= subset[0] <= subset[1]:
         raise UsageError(f"invalid subset {subset[0]}/{subset[1]}", "give N/T with 1 <= N <= T, e.g. 1/7")
     config = _load.load_lab(lab)
     out = []
     for first, _group in _targets(config, policy):
-        engine = _engine(first)
+        engine = _engine(first, wait=wait)
         try:
             out.append(engine.check(read_data, subset, progress))
         finally:
@@ -250,14 +268,14 @@ def backup_check(policy: str | None = None, read_data: bool = False, subset: tup
 
 def backup_drill(snapshot: str = "latest", policy: str | None = None, sample: int = 20, seed: int | None = None,
                  lab: PathLike | None = None, catalog_url: str | None = None, record: bool = True,
-                 progress: Progress = NULL_PROGRESS) -> DrillResult:
+                 progress: Progress = NULL_PROGRESS, wait: Wait | None = None) -> DrillResult:
     """Restore a random sample of ``snapshot``'s files to a temporary folder, compare every byte
     with the recorded md5, and (``record``) write the outcome to the catalog's ``backup_drills``."""
     if sample < 1:
         raise UsageError("the sample must hold at least one file", "give --sample N with N >= 1")
     config = _load.load_lab(lab)
     p = _find(config, snapshot, policy)
-    engine = _engine(p)
+    engine = _engine(p, wait=wait)
     try:
         result = engine.drill(snapshot, sample, seed, progress)
     finally:

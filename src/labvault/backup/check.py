@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from labvault.backup.manifest import SnapshotDoc
@@ -53,7 +54,9 @@ def collect(target: Target, ids: list[str]) -> tuple[Need, list[str], list[BadOb
 
 
 def check_target(target: Target, read_data: bool = False, subset: tuple[int, int] | None = None,
-                 progress: Progress = NULL_PROGRESS, jobs: int = 8) -> CheckResult:
+                 progress: Progress = NULL_PROGRESS, jobs: int = 8,
+                 before_read: Callable[[list[str]], None] | None = None) -> CheckResult:
+    """``before_read`` is given the objects about to be read (archive restores, ``coldstore``)."""
     ids = target.snapshot_ids()
     need, bad_snaps, bad = collect(target, ids)
     reported = {b.md5 for b in bad}
@@ -67,6 +70,8 @@ def check_target(target: Target, read_data: bool = False, subset: tuple[int, int
             reported.add(oid)
     to_read = [o for o in sorted(need) if o not in reported and (read_data or subset) and in_subset(o, subset)]
     nbytes = 0
+    if to_read and before_read is not None:
+        before_read(to_read)
     if to_read:
         task = progress.task("reading", total=len(to_read), total_bytes=sum(need[o][0] for o in to_read))
         try:

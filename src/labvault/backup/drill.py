@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import tempfile
+from collections.abc import Callable
 
 from labvault.backup.restore import restore_entries
 from labvault.backup.snapshots import load_manifest, load_snapshot
@@ -16,8 +17,10 @@ from labvault.progress import NULL_PROGRESS, Progress
 
 
 def drill(target: Target, sid: str, sample: int = 20, seed: int | None = None,
-          progress: Progress = NULL_PROGRESS) -> DrillResult:
-    """Restore up to ``sample`` files of snapshot ``sid`` (chosen at random) and re-hash them."""
+          progress: Progress = NULL_PROGRESS,
+          before_read: Callable[[list[str]], None] | None = None) -> DrillResult:
+    """Restore up to ``sample`` files of snapshot ``sid`` (chosen at random) and re-hash them.
+    ``before_read`` is given the objects of the sample first (archive restores, ``coldstore``)."""
     doc = load_snapshot(target, sid)
     try:
         entries = load_manifest(target, doc)
@@ -25,6 +28,8 @@ def drill(target: Target, sid: str, sample: int = 20, seed: int | None = None,
         return DrillResult(target.describe(), sid, False, 0, doc.files, 0, (f"(manifest): {exc.message}",), False)
     files = [e for e in entries if e.type == "file"]
     chosen = random.Random(seed).sample(files, min(sample, len(files)))
+    if before_read is not None:
+        before_read(sorted({e.md5 for e in chosen if e.md5 is not None}))
     failed: list[str] = []
     nbytes = 0
     with tempfile.TemporaryDirectory(prefix="labvault-drill-") as tmp:

@@ -6,7 +6,8 @@ keeps every snapshot no newer verified one covers (``keep_verified``), and delet
 files (and their verification records). Snapshots of policies the lab config no longer names are kept.
 ``prune`` lists every object, reads every snapshot and manifest, and deletes the objects none of
 them references; it refuses (deleting nothing) when a snapshot or manifest cannot be read, since
-it could not know what that snapshot needs. Both hold the target lock, so a run in progress (which
+it could not know what that snapshot needs. On a cold target it keeps the objects still inside
+their storage class's minimum duration unless ``allow_early`` (``coldstore.young``). Both hold the target lock, so a run in progress (which
 holds it from before it checks what the target has until its snapshot is written) never loses an
 object it counted on.
 """
@@ -15,8 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from labvault.backup.check import collect
+from labvault.backup.coldstore import young
 from labvault.backup.keep_verified import guard
 from labvault.backup.retention import Policy, Snapshot, plan_retention
 from labvault.backup.snapshots import load_snapshot
@@ -26,6 +30,7 @@ from labvault.backup.verified import forget as forget_verified
 from labvault.backup.verified import verified_ids
 from labvault.errors import CacheError, LabvaultError
 from labvault.progress import NULL_PROGRESS, Progress
+from labvault.remotes.classes import early_deletion_fee
 
 
 def plan_forget(target: Target, policies: Mapping[str, Policy]) -> ForgetResult:
@@ -77,22 +82,34 @@ def _plan_prune(target: Target) -> tuple[int, set[str], dict[str, int]]:
     return len(ids), set(need), {o: s for o, s in objects.items() if o not in need}
 
 
-def prune(target: Target, dry_run: bool = False, progress: Progress = NULL_PROGRESS, jobs: int = 8) -> PruneResult:
+def _plan(target: Target, allow_early: bool, price: float, dry_run: bool) -> tuple[PruneResult, list[str]]:
+    """The prune plan and the objects to delete: the unused ones, less those inside their class's
+    minimum storage duration unless ``allow_early`` (``coldstore.young``)."""
+    n, referenced, unused = _plan_prune(target)
+    early = young(target, unused, datetime.now(UTC))
+    fee = sum(early_deletion_fee(price, unused[o], left) for o, left in early.items())
+    doomed = sorted(unused) if allow_early else sorted(o for o in unused if o not in early)
+    result = PruneResult(target.describe(), dry_run, n, len(referenced), len(unused), 0 if dry_run else len(doomed),
+                         sum(unused[o] for o in doomed), 0, allow_early, len(early),
+                         sum(unused[o] for o in early), round(fee, 6))
+    return result, doomed
+
+
+def prune(target: Target, dry_run: bool = False, progress: Progress = NULL_PROGRESS, jobs: int = 8,
+          allow_early: bool = False, price_per_gb_month: float = 0.0) -> PruneResult:
     if dry_run:
-        n, referenced, unused = _plan_prune(target)
-        return PruneResult(target.describe(), True, n, len(referenced), len(unused), 0, sum(unused.values()), 0)
+        return _plan(target, allow_early, price_per_gb_month, True)[0]
     import time
 
     with target.lock("backup prune", progress) as held:
-        n, referenced, unused = _plan_prune(target)
-        task = progress.task("pruning", total=len(unused))
+        plan, doomed = _plan(target, allow_early, price_per_gb_month, False)
+        task = progress.task("pruning", total=len(doomed))
         try:
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                for _ in pool.map(target.delete_object, sorted(unused)):
+                for _ in pool.map(target.delete_object, doomed):
                     task.advance(1)
                     held.refresh()
         finally:
             task.close()
         leftovers = target.clean_leftovers(time.time())
-    return PruneResult(target.describe(), False, n, len(referenced), len(unused), len(unused),
-                       sum(unused.values()), leftovers)
+    return replace(plan, leftovers_removed=leftovers)

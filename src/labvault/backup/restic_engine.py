@@ -15,12 +15,12 @@ from pathlib import Path
 from labvault.backup import restic_repo as repo
 from labvault.backup import restic_restore as rr
 from labvault.backup.keep_verified import guard
+from labvault.backup.restic_check import traced
 from labvault.backup.restic_cli import Restic
 from labvault.backup.restic_run import backup
 from labvault.backup.retention import Policy, Snapshot, plan_retention
 from labvault.backup.statcache import StatCache
 from labvault.backup.types import (
-    BadObject,
     CheckResult,
     DrillResult,
     ForgetItem,
@@ -34,7 +34,6 @@ from labvault.errors import LabvaultError
 from labvault.progress import NULL_PROGRESS, Progress
 
 _UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
-_PACK_ID = re.compile(r"\b[0-9a-f]{64}\b")
 
 
 def _blobs_and_bytes(text: str, label: str) -> tuple[int, int]:
@@ -109,7 +108,9 @@ class ResticEngine:
             self.restic.call(["forget", "--json", *sorted(gone), *sorted(sidecars)], "forgetting snapshots")
         return ForgetResult(plan.target, False, plan.items)
 
-    def prune(self, dry_run: bool = False, progress: Progress = NULL_PROGRESS) -> PruneResult:
+    def prune(self, dry_run: bool = False, progress: Progress = NULL_PROGRESS,
+              allow_early: bool = False) -> PruneResult:
+        """``allow_early`` changes nothing: a restic repository has no storage class here."""
         n = len(repo.listing(self.restic).snaps)
         out = self.restic.call(["prune", *(["--dry-run"] if dry_run else [])], "pruning")
         text = out.stdout + out.stderr
@@ -129,14 +130,7 @@ class ResticEngine:
         text = out.stdout + "\n" + out.stderr
         packs = re.findall(r"(\d+) / (\d+) packs", text)
         total = int(packs[-1][1]) if packs else 0
-        bad = []
-        for line in text.splitlines():
-            low = line.lower()
-            if line.strip() and "no errors were found" not in low and (
-                    "error" in low or "does not match" in low or "not found" in low or "missing" in low):
-                m = _PACK_ID.search(line)
-                bad.append(BadObject(m.group(0) if m else "", "corrupt" if m else "restic", 0, None,
-                                     (("", line.strip()[:300]),)))
+        bad = traced(self.restic, lst, text)
         ok = out.returncode == 0
         if ok and not bad and read_data and subset is None:
             repo.record_verified(self.restic, [s.id for s in lst.snaps if s.policy is not None], "check")

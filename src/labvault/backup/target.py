@@ -12,6 +12,11 @@ target's file system is flushed once (``syncfs``) before any snapshot naming the
 object storage, by a single PUT (or a multipart upload completed at the end) of a local staging
 copy. The bytes sent are hashed as they are read, and the object is named by that hash, so an
 object's name always matches its content even when the source changed after it was first hashed.
+
+A bucket target with a ``storage_class`` (``coldstore.py``): on S3 the file objects are sent in
+that class (with ``Content-MD5``, ``labvault.remotes.archive``); manifests (``put_bytes``),
+snapshot files and locks always go in the bucket's default class, so that listing, forget plans
+and ``check`` without ``--read-data`` never need a restore.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from labvault.core.hashing import md5
 from labvault.errors import RemoteError, from_os_error
 from labvault.fsutil import atomic_write_bytes, syncfs
 from labvault.progress import NULL_PROGRESS, Progress
+from labvault.remotes import archive
 from labvault.remotes.base import OBJECT_MODE, Backend
+from labvault.remotes.classes import canonical_class
 from labvault.remotes.leftovers import tmp_name
 from labvault.remotes.local import LocalBackend
 from labvault.remotes.registry import open_backend
@@ -52,11 +59,16 @@ def snapshot_key(sid: str) -> str:
 
 
 class Target:
-    def __init__(self, url: str, options: dict[str, str] | None = None, jobs: int = 8) -> None:
+    def __init__(self, url: str, options: dict[str, str] | None = None, jobs: int = 8,
+                 storage_class: str | None = None) -> None:
         self.url = url
         self.backend: Backend = open_backend(url, options or {})
         self.local_root: str | None = self.backend.root if isinstance(self.backend, LocalBackend) else None
         self.jobs = jobs
+        self.scheme = url.split("://", 1)[0] if "://" in url else "file"
+        self.storage_class = canonical_class(storage_class, self.scheme) if storage_class else None
+        self.fs, self.root = archive.filesystem(self.backend)
+        self.s3 = archive.is_s3(self.fs)
         self._folders: set[str] = set()  # fan-out folders known to exist (folder targets)
 
     def describe(self) -> str:
@@ -90,10 +102,14 @@ class Target:
             staged = os.path.join(tmp, "object")
             with open(path, "rb") as src, open(staged, "wb") as dst:
                 digest, size = _copy_hashed(src.fileno(), dst.fileno())
-            self.backend.put_file(staged, key_of(digest))
+            if self.s3 and self.storage_class:
+                archive.put(self.fs, *archive.split(self.root, key_of(digest)), staged, size, self.storage_class)
+            else:
+                self.backend.put_file(staged, key_of(digest))
         return digest, size
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
+        """Store ``data`` (a manifest) as an object in the target's default class."""
         digest = md5(data).hexdigest()
         if self.local_root is not None:
             self._write_local(data, digest, fsync=True)

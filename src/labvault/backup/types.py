@@ -81,6 +81,10 @@ class ForgetResult(_Json):
 
 @dataclass(frozen=True)
 class PruneResult(_Json):
+    """``young``/``young_bytes``: unreferenced objects still inside their storage class's minimum
+    duration; kept (and ``early_fee`` is the fee that avoided) unless ``allow_early`` (then deleted,
+    and ``early_fee`` is the fee paid). ``deleted``/``bytes_freed``: what is (or would be) deleted."""
+
     target: str
     dry_run: bool
     snapshots: int
@@ -89,6 +93,10 @@ class PruneResult(_Json):
     deleted: int
     bytes_freed: int
     leftovers_removed: int
+    allow_early: bool = False
+    young: int = 0
+    young_bytes: int = 0
+    early_fee: float = 0.0
 
 
 @dataclass(frozen=True)

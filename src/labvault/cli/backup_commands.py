@@ -12,6 +12,16 @@ lab_option = click.option("--lab", "lab", metavar="FILE",
                           help="Lab config file (default: LABVAULT_LAB, then ~/.config/labvault/lab.yaml, "
                                "then /etc/labvault/lab.yaml).")
 policy_option = click.option("--policy", "policy", metavar="NAME", help="Only this policy's target.")
+wait_option = click.option("--wait", is_flag=True,
+                           help="From an archive class (S3 GLACIER, DEEP_ARCHIVE): wait for the restores it requests.")
+timeout_option = click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS",
+                              help="With --wait: give up after this long (exit 10); default no limit.")
+
+
+def _wait(wait: bool, timeout: float | None) -> api.Wait:
+    if timeout is not None and not wait:
+        raise click.UsageError("--timeout needs --wait")
+    return api.Wait(wait, timeout)
 
 
 @cli.group(name="backup")
@@ -88,25 +98,29 @@ def list_cmd(policy: str | None, lab: str | None, as_json: bool) -> None:
 @click.argument("paths", nargs=-1)
 @click.option("--to", "to", required=True, metavar="DIR", help="Folder to restore into (created if needed).")
 @click.option("--verify", is_flag=True, help="Read every restored file back and compare its md5.")
+@wait_option
+@timeout_option
 @policy_option
 @lab_option
 @json_option
 @click.pass_context
-def restore_cmd(ctx: click.Context, snapshot: str, paths: tuple[str, ...], to: str, verify: bool,
-                policy: str | None, lab: str | None, as_json: bool) -> None:
+def restore_cmd(ctx: click.Context, snapshot: str, paths: tuple[str, ...], to: str, verify: bool, wait: bool,
+                timeout: float | None, policy: str | None, lab: str | None, as_json: bool) -> None:
     """Restore SNAPSHOT (an id, a unique prefix, or `latest`), or only PATHS of it, into DIR.
 
     Paths start with the source's last component (`datasets/imagenet` for a source
     /mnt/nvme0/datasets). Each file is written at a temp name, checked against its md5, fsynced
-    and renamed into place.
+    and renamed into place. From an archive class the restores are requested first: exit 10
+    ("restore requested, ready in about N h") unless --wait.
 
     \b
     Example:
       labvault backup restore latest --to /tmp/restore --policy daily
       labvault backup restore 20261203T1015 datasets/imagenet --to /mnt/nvme0 --verify
+      labvault backup restore latest --to /tmp/restore --policy cold --wait --timeout 86400
     """
     r = api.backup_restore(snapshot, to, list(paths), verify=verify, policy=policy, lab=lab,
-                           progress=_state(ctx).progress)
+                           progress=_state(ctx).progress, wait=_wait(wait, timeout))
     if as_json:
         emit_json(r.to_json())
     else:
@@ -142,25 +156,38 @@ def forget_cmd(ctx: click.Context, policy: str | None, dry_run: bool, lab: str |
 @backup_group.command(name="prune")
 @policy_option
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.option("--allow-early", is_flag=True,
+              help="Also delete objects younger than their storage class's minimum duration (pays the fee).")
 @lab_option
 @json_option
 @click.pass_context
-def prune_cmd(ctx: click.Context, policy: str | None, dry_run: bool, lab: str | None, as_json: bool) -> None:
-    """Delete the objects no remaining snapshot references (waits for a run in progress).
+def prune_cmd(ctx: click.Context, policy: str | None, dry_run: bool, allow_early: bool, lab: str | None,
+              as_json: bool) -> None:
+    """Delete the objects no remaining snapshot references (waits for a run in progress). On a
+    cold target, objects younger than their class's minimum storage duration are kept unless
+    --allow-early; the plan shows the early-deletion fee avoided (or paid).
 
     \b
     Example:
       labvault backup prune --dry-run
       labvault backup prune
+      labvault backup prune --policy cold --allow-early --dry-run
     """
-    results = api.backup_prune(policy, dry_run=dry_run, lab=lab, progress=_state(ctx).progress)
+    results = api.backup_prune(policy, dry_run=dry_run, lab=lab, progress=_state(ctx).progress,
+                               allow_early=allow_early)
     if as_json:
         emit_json([r.to_json() for r in results])
         return
     for r in results:
         verb = "would delete" if r.dry_run else "deleted"
         click.echo(f"{r.target}: {r.snapshots} snapshots reference {r.referenced} objects; {verb} "
+                   f"{r.deleted if not r.dry_run else r.unreferenced - (0 if r.allow_early else r.young)} of "
                    f"{r.unreferenced} unreferenced ({human_size(r.bytes_freed)})")
+        if r.young:
+            fate = "deleted early" if r.allow_early else "kept (younger than their class's minimum duration)"
+            paid = "paying" if r.allow_early else "avoiding"
+            click.echo(f"  {r.young} objects ({human_size(r.young_bytes)}) {fate}, {paid} an early-deletion fee "
+                       f"of ${r.early_fee:.2f}")
 
 
 def _subset(value: str | None) -> tuple[int, int] | None:
@@ -177,14 +204,17 @@ def _subset(value: str | None) -> tuple[int, int] | None:
 @policy_option
 @click.option("--read-data", is_flag=True, help="Also download every object and compare its md5.")
 @click.option("--read-data-subset", "subset", metavar="N/T", help="Read only the N-th of T slices of the objects.")
+@wait_option
+@timeout_option
 @lab_option
 @json_option
 @click.pass_context
-def check_cmd(ctx: click.Context, policy: str | None, read_data: bool, subset: str | None, lab: str | None,
-              as_json: bool) -> None:
+def check_cmd(ctx: click.Context, policy: str | None, read_data: bool, subset: str | None, wait: bool,
+              timeout: float | None, lab: str | None, as_json: bool) -> None:
     """Check that every object a snapshot needs is on the target with the right size (and, with
     --read-data, the right content). Exit 1 when anything is missing or damaged, naming the
-    snapshots and paths that need it.
+    snapshots and paths that need it. Reading data from an archive class requests its restore
+    first (exit 10 unless --wait).
 
     \b
     Example:
@@ -192,7 +222,7 @@ def check_cmd(ctx: click.Context, policy: str | None, read_data: bool, subset: s
       labvault backup check --read-data-subset 3/7 --json
     """
     results = api.backup_check(policy, read_data=read_data, subset=_subset(subset), lab=lab,
-                               progress=_state(ctx).progress)
+                               progress=_state(ctx).progress, wait=_wait(wait, timeout))
     if as_json:
         emit_json([r.to_json() for r in results])
     else:
@@ -213,22 +243,26 @@ def check_cmd(ctx: click.Context, policy: str | None, read_data: bool, subset: s
 @click.argument("snapshot", default="latest")
 @click.option("--sample", default=20, show_default=True, type=click.IntRange(1), help="Files to restore.")
 @click.option("--seed", type=int, help="Choose the sample reproducibly.")
+@wait_option
+@timeout_option
 @policy_option
 @lab_option
 @json_option
 @click.pass_context
-def drill_cmd(ctx: click.Context, snapshot: str, sample: int, seed: int | None, policy: str | None, lab: str | None,
-              as_json: bool) -> None:
+def drill_cmd(ctx: click.Context, snapshot: str, sample: int, seed: int | None, wait: bool, timeout: float | None,
+              policy: str | None, lab: str | None, as_json: bool) -> None:
     """Restore a random sample of SNAPSHOT's files (default: the latest) to a temporary folder,
     compare every byte with the recorded md5 and record the outcome in the catalog. Exit 1 on
-    any mismatch.
+    any mismatch. From an archive class the sample's restores are requested first (exit 10
+    unless --wait); the sample is then fixed per snapshot unless --seed is given.
 
     \b
     Example:
       labvault backup drill --policy daily
       labvault backup drill latest --sample 100 --json
     """
-    r = api.backup_drill(snapshot, policy, sample, seed, lab=lab, progress=_state(ctx).progress)
+    r = api.backup_drill(snapshot, policy, sample, seed, lab=lab, progress=_state(ctx).progress,
+                         wait=_wait(wait, timeout))
     if as_json:
         emit_json(r.to_json())
     else:

@@ -18,8 +18,9 @@ import sqlalchemy as sa
 
 from labvault.catalog.lab_schema import lab_placements, lab_units
 from labvault.catalog.store import Catalog
-from labvault.errors import RestorePendingError, UsageError
+from labvault.errors import UsageError
 from labvault.progress import Progress
+from labvault.remotes.archive import wait_ready
 from labvault.tiers import bucketmove
 from labvault.tiers.lab import LabConfig
 from labvault.tiers.move import MoveRequest
@@ -65,9 +66,8 @@ def wait_restored(lab: LabConfig, requests: Sequence[MoveRequest], name: str, wa
             sources.append((with_tier, req.src_location))
     if not sources:
         return
-    started = time.monotonic()
-    said = False
-    while True:
+
+    def poll() -> tuple[str | None, int, int]:
         total = ready = 0
         line = None
         for tier_name, location in sources:
@@ -76,20 +76,9 @@ def wait_restored(lab: LabConfig, requests: Sequence[MoveRequest], name: str, wa
             total, ready = total + state.total, ready + state.ready
             if not state.all_ready and line is None:
                 line = pending_line(name, lab.tier(tier_name), state)
-        if line is None:
-            return
-        if not wait:
-            raise RestorePendingError(line)
-        if not said:
-            progress.message(line.split(";")[0])
-            said = True
-        progress.message(f"waiting for the restore of {name}: {ready} of {total} objects ready")
-        waited = time.monotonic() - started
-        if timeout is not None and waited >= timeout:
-            raise RestorePendingError(f"restore of {name} not finished after {waited:.0f} s "
-                                      f"({ready} of {total} objects ready)",
-                                      f"run `labvault promote {name} --wait` again later")
-        sleep(poll_seconds if timeout is None else max(0.0, min(poll_seconds, timeout - waited)))
+        return line, ready, total
+
+    wait_ready(poll, name, wait, timeout, poll_seconds, progress, f"`labvault promote {name} --wait`", sleep)
 
 
 def _source_tier(lab: LabConfig, req: MoveRequest) -> str | None:

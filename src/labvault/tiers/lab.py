@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labvault.tiers.classes import IA_CLASSES, canonical_class, min_storage_days
+from labvault.remotes.classes import IA_CLASSES, canonical_class, min_storage_days
 
 AREAS = ("datasets", "models", "experiments", "checkpoints", "archive")
 GIB = 1024**3
@@ -138,6 +138,8 @@ class BackupPolicy:
     catalog: bool = False
     password_file: str | None = None  # restic targets: given to restic as RESTIC_PASSWORD_FILE
     password_command: str | None = None  # or RESTIC_PASSWORD_COMMAND
+    storage_class: str | None = None  # bucket targets: the class objects are written in (S3) or the bucket's
+    price_per_gb_month: float = 0.0  # the class's price, for the early-deletion fees prune reports
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from labvault.errors import ConfigError
-from labvault.tiers.classes import SCHEMES, canonical_class, known_classes
+from labvault.remotes.classes import SCHEMES, canonical_class, known_classes
 from labvault.tiers.lab import (
     AREAS,
     BackupPolicy,
@@ -212,7 +212,8 @@ class _Reader:
 
     def backup(self, value: Any, key: str) -> BackupPolicy:
         d = self.mapping(value, key, ("name", "sources", "target", "retention", "schedule", "tags", "options",
-                                      "catalog", "password_file", "password_command"))
+                                      "catalog", "password_file", "password_command",
+                                      "storage_class", "price_per_gb_month"))
         catalog = self.boolean(d["catalog"], f"{key}.catalog") if "catalog" in d else False
         for k in ("name", "target") if catalog else ("name", "sources", "target"):
             if k not in d:
@@ -260,6 +261,15 @@ class _Reader:
                 raise self.fail(f"{key}.target", f"expected a folder or an s3://, gs://, azure:// URL, got {target!r}")
         elif not os.path.isabs(os.path.expanduser(target)):
             raise self.fail(f"{key}.target", f"expected an absolute folder path or a URL, got {target!r}")
+        sclass = self.text(d["storage_class"], f"{key}.storage_class") if "storage_class" in d else None
+        if sclass is not None:
+            scheme = target.split("://", 1)[0] if "://" in target else ""
+            if scheme not in SCHEMES:
+                raise self.fail(f"{key}.storage_class", "a storage class needs an s3://, gs:// or azure:// target",
+                                "remove it, or back up to a bucket")
+            if canonical_class(sclass, scheme) not in known_classes():
+                raise self.fail(f"{key}.storage_class", f"unknown storage class {sclass!r}",
+                                "use e.g. STANDARD_IA, GLACIER, DEEP_ARCHIVE, NEARLINE, COLDLINE, ARCHIVE, Cool")
         schedule = self.text(d["schedule"], f"{key}.schedule") if d.get("schedule") is not None else None
         if schedule is not None and not _cron_ok(schedule):
             raise self.fail(f"{key}.schedule", f"not a cron expression: {schedule!r}",
@@ -279,6 +289,8 @@ class _Reader:
             catalog=catalog,
             password_file=os.path.expanduser(secrets["password_file"]) if "password_file" in secrets else None,
             password_command=secrets.get("password_command"),
+            storage_class=sclass,
+            price_per_gb_month=self.number(d.get("price_per_gb_month", 0), f"{key}.price_per_gb_month"),
         )
 
     def retention(self, value: Any, key: str) -> Retention:

@@ -1,13 +1,12 @@
 """The objects of a bucket tier (``files/md5/XX/REST``): send one with the tier's storage class
 and have the store check its bytes, confirm one is there intact, fetch one, delete one.
 
-S3: each request carries ``Content-MD5`` (one PUT up to :data:`PART` bytes, else a multipart
-upload with each part's md5), so S3 itself refuses a body that does not hash to what was read
-from the source (``BadDigest``); the object is written with ``StorageClass`` set to the tier's
-class. An object counts as present when a HEAD shows the expected size, the tier's class, and
-the ETag S3 computes for such an upload (the md5 for one PUT, ``md5(part md5s)-N`` for N parts of
-:data:`PART` bytes): that ETag is S3's own digest of the stored bytes. Objects whose ETag is not of
-that form (another client's part size, SSE-KMS) are sent again.
+S3 (the uploads of ``labvault.remotes.archive``): each request carries ``Content-MD5``, so S3
+itself refuses a body that does not hash to what was read from the source; the object is written
+with ``StorageClass`` set to the tier's class. An object counts as present when a HEAD shows the
+expected size, the tier's class, and the ETag S3 computes for such an upload: that ETag is S3's
+own digest of the stored bytes. Objects whose ETag is not of that form (another client's part
+size, SSE-KMS) are sent again.
 
 GCS and Azure (no per-object class set here: objects take the bucket's default class, see
 docs/design.md): the object is sent through the remotes layer, then its size is checked and its
@@ -18,25 +17,19 @@ read back and hashed.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import tempfile
 from typing import Any
 
+from labvault.remotes import archive
 from labvault.remotes.base import Backend
 from labvault.remotes.registry import open_backend
 from labvault.tiers.bucket import object_key
 from labvault.tiers.lab import Tier
 
-PART = 64 << 20
-
 
 def open_tier(tier: Tier) -> Backend:
     return open_backend(str(tier.url))
-
-
-def _inner(backend: Backend) -> Any:
-    return getattr(backend, "inner", backend)
 
 
 class TierObjects:
@@ -45,10 +38,9 @@ class TierObjects:
     def __init__(self, tier: Tier, backend: Backend | None = None) -> None:
         self.tier = tier
         self.backend = backend or open_tier(tier)
-        inner = _inner(self.backend)
-        self.fs: Any = getattr(inner, "fs", None)
-        self.root: str = getattr(inner, "root", "")
-        self.s3 = tier.scheme == "s3" and self.fs is not None and hasattr(self.fs, "call_s3")
+        self.fs: Any
+        self.fs, self.root = archive.filesystem(self.backend)
+        self.s3 = tier.scheme == "s3" and archive.is_s3(self.fs)
         self.storage_class = tier.storage_class.upper() if tier.storage_class and self.s3 else None
 
     def bucket_key(self, key: str) -> tuple[str, str]:
@@ -57,12 +49,7 @@ class TierObjects:
 
     def head(self, md5: str) -> dict[str, Any] | None:
         """S3 HEAD of the object (None when absent)."""
-        bucket, key = self.bucket_key(object_key(md5))
-        try:
-            out: dict[str, Any] = self.fs.call_s3("head_object", Bucket=bucket, Key=key)
-        except FileNotFoundError:
-            return None
-        return out
+        return archive.head(self.fs, *self.bucket_key(object_key(md5)))
 
     def intact(self, md5: str, size: int, local: str | None = None) -> bool:
         """Whether the object is on the tier with this size and these bytes (see the module doc)."""
@@ -72,7 +59,7 @@ class TierObjects:
                 return False
             if self.storage_class and str(info.get("StorageClass") or "STANDARD").upper() != self.storage_class:
                 return False
-            return str(info.get("ETag", "")).strip('"') in _etags(md5, size, local)
+            return str(info.get("ETag", "")).strip('"') in archive.etags(md5, size, local)
         key = object_key(md5)
         try:
             if self.backend.size(key) != size:
@@ -99,31 +86,7 @@ class TierObjects:
         if not self.s3:
             self.backend.put_file(local, object_key(md5))
             return
-        bucket, key = self.bucket_key(object_key(md5))
-        extra = {"StorageClass": self.storage_class} if self.storage_class else {}
-        if size <= PART:
-            with open(local, "rb") as f:
-                body = f.read()
-            self.fs.call_s3("put_object", Bucket=bucket, Key=key, Body=body, ContentMD5=_b64(body), **extra)
-            return
-        up = self.fs.call_s3("create_multipart_upload", Bucket=bucket, Key=key, **extra)
-        try:
-            parts = []
-            with open(local, "rb") as f:
-                n = 1
-                while body := f.read(PART):
-                    out = self.fs.call_s3("upload_part", Bucket=bucket, Key=key, UploadId=up["UploadId"],
-                                          PartNumber=n, Body=body, ContentMD5=_b64(body))
-                    parts.append({"PartNumber": n, "ETag": out["ETag"]})
-                    n += 1
-            self.fs.call_s3("complete_multipart_upload", Bucket=bucket, Key=key, UploadId=up["UploadId"],
-                            MultipartUpload={"Parts": parts})
-        except BaseException:
-            try:
-                self.fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=up["UploadId"])
-            except Exception:
-                pass
-            raise
+        archive.put(self.fs, *self.bucket_key(object_key(md5)), local, size, self.storage_class)
 
     def get(self, md5: str, local: str) -> tuple[str, int]:
         """Download the object to the new file ``local``; (md5, size) of what was written."""
@@ -158,23 +121,3 @@ class TierObjects:
             if os.path.lexists(tmp):
                 os.chmod(tmp, 0o600)
                 os.unlink(tmp)
-
-
-def _b64(body: bytes) -> str:
-    return base64.b64encode(hashlib.md5(body).digest()).decode()
-
-
-def _etags(md5: str, size: int, local: str | None) -> set[str]:
-    """The ETags S3 gives an object of these bytes sent as this module sends it."""
-    if size <= PART:
-        return {md5}
-    if local is None:
-        return set()
-    digests = b""
-    n = 0
-    with open(local, "rb") as f:
-        while block := f.read(PART):
-            digests += hashlib.md5(block).digest()
-            n += 1
-    return {f"{hashlib.md5(digests).hexdigest()}-{n}"}
-

@@ -17,15 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from labvault.errors import RestorePendingError
+from labvault.remotes import archive
+from labvault.remotes.archive import RESTORE_DAYS, S3_ARCHIVED
+from labvault.remotes.classes import canonical_class
 from labvault.tiers.bucket import Manifest, object_key
-from labvault.tiers.classes import canonical_class
 from labvault.tiers.lab import Tier
 from labvault.tiers.objects import TierObjects
 
-S3_ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
-RESTORE_DAYS = 7
 __all__ = ["Readiness", "RestorePendingError", "hours", "needs_restore", "pending_line", "readiness"]
-HOURS = {"GLACIER": 5.0, "DEEP_ARCHIVE": 12.0}  # S3's Standard retrieval: 3-5 h, within 12 h
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def needs_restore(tier: Tier) -> bool:
 def hours(tier: Tier) -> float:
     if tier.retrieval_hours > 0:
         return tier.retrieval_hours
-    return HOURS.get(canonical_class(tier.storage_class or "", "s3"), 5.0)
+    return archive.retrieval_hours(canonical_class(tier.storage_class or "", "s3"))
 
 
 def readiness(store: TierObjects, manifest: Manifest, request: bool, days: int = RESTORE_DAYS) -> Readiness:
@@ -61,32 +60,18 @@ def readiness(store: TierObjects, manifest: Manifest, request: bool, days: int =
         info = store.head(md5)
         if info is None:
             raise FileNotFoundError(store.backend.describe(object_key(md5)))
-        sclass = str(info.get("StorageClass") or "STANDARD").upper()
-        header = str(info.get("Restore") or "")
-        if sclass not in S3_ARCHIVED or 'ongoing-request="false"' in header:
+        now = archive.state(info)
+        if now == "ready":
             ready += 1
-        elif 'ongoing-request="true"' in header:
+        elif now == "ongoing":
             ongoing += 1
         elif not request:
             continue
-        elif _request(store, md5, days):
+        elif archive.request_restore(store.fs, *store.bucket_key(object_key(md5)), days):
             requested += 1
         else:
             ongoing += 1
     return Readiness(len(objects), ready, ongoing, requested)
-
-
-def _request(store: TierObjects, md5: str, days: int) -> bool:
-    """Request the restore; False when S3 says one is in progress already."""
-    bucket, key = store.bucket_key(object_key(md5))
-    try:
-        store.fs.call_s3("restore_object", Bucket=bucket, Key=key,
-                         RestoreRequest={"Days": days, "GlacierJobParameters": {"Tier": "Standard"}})
-    except Exception as exc:
-        if "RestoreAlreadyInProgress" in f"{exc!r}{getattr(exc, '__cause__', '')!r}":
-            return False
-        raise
-    return True
 
 
 def pending_line(name: str, tier: Tier, r: Readiness) -> str:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
 
-from labvault.tiers.classes import IA_MIN_OBJECT_BYTES
-from labvault.tiers.lab import GIB, Pins, Rule, Tier
+from labvault.remotes.classes import IA_MIN_OBJECT_BYTES, early_deletion_fee
+from labvault.tiers.lab import Pins, Rule, Tier
 
 DAY = 86400.0
 MONTH_DAYS = 30.0
@@ -135,7 +135,7 @@ def early_days(tier: Tier, c: Candidate, as_of: datetime) -> float:
 
 def early_fee(tier: Tier, size: int, remaining_days: float) -> float:
     """What deleting ``size`` bytes from ``tier`` ``remaining_days`` early is billed (30-day months)."""
-    return remaining_days / MONTH_DAYS * size / GIB * tier.price_per_gb_month
+    return early_deletion_fee(tier.price_per_gb_month, size, remaining_days)
 
 
 def small_objects(dst: Tier, c: Candidate, smallest: int | None) -> str | None:

@@ -55,3 +55,9 @@ def min_storage_days(storage_class: str | None, scheme: str | None) -> int:
     if storage_class is None:
         return 0
     return MIN_STORAGE_DAYS.get(canonical_class(storage_class, scheme), 0)
+
+
+def early_deletion_fee(price_per_gb_month: float, size: int, remaining_days: float) -> float:
+    """What deleting ``size`` bytes ``remaining_days`` before their class's minimum duration is
+    billed, at ``price_per_gb_month`` per GiB (30-day months): the storage still owed."""
+    return remaining_days / 30.0 * size / 1024**3 * price_per_gb_month
