@@ -106,3 +106,16 @@ def test_svg_is_well_formed_escaped_and_linked() -> None:
     assert [a.get("href") for a in tree.iter(f"{ns}a")] == ["/l?a=1&b=2"]
     assert "<script>" not in svg
     assert len(re.findall(r'class="node ', svg)) == 2 and 'class="node dataset root"' in svg
+
+
+def test_nodes_sit_level_with_their_neighbours_a_row_apart() -> None:
+    edges = [("hub", f"p{i}") for i in range(3)] + [(f"p{i}", f"t{i}{j}") for i in range(3) for j in range(5)]
+    nodes = ["hub", *[f"p{i}" for i in range(3)], *[f"t{i}{j}" for i in range(3) for j in range(5)]]
+    lay = layout(nodes, edges, row_gap=34.0)
+    y = {n: p.y for n, p in lay.positions.items()}
+    for i in range(3):  # each part level with the middle of its five outputs
+        assert abs(y[f"p{i}"] - sum(y[f"t{i}{j}"] for j in range(5)) / 5) < 1e-6
+    parts = sorted(y[f"p{i}"] for i in range(3))
+    assert all(b - a >= 34.0 - 1e-6 for a, b in itertools.pairwise(parts))
+    assert abs(y["hub"] - sum(parts) / 3) < 1e-6
+    assert min(y.values()) == 0.0 and lay.height == max(y.values())

@@ -10,7 +10,10 @@ near-linear in the size of the graph:
 4. crossings are reduced by barycentre sweeps: alternately left-to-right and right-to-left, each
    layer is re-sorted by the mean position of its neighbours in the layer just placed (ties keep
    their order, so the result is deterministic);
-5. coordinates: layers are columns, positions within a layer are rows, each column centred.
+5. coordinates: layers are columns; within a column nodes keep their order, first packed and
+   centred, then four passes (alternately left-to-right and right-to-left) move each node level
+   with the mean of its neighbours in the column just placed, pushing nodes apart to keep them a
+   row apart and shifting the column so that on average each node sits where its neighbours want it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 SWEEPS = 6  # barycentre passes (3 each way); more rarely removes further crossings on lab graphs
+ALIGN_PASSES = 4  # coordinate passes (2 each way) pulling nodes level with their neighbours
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,21 @@ def _sweep(rows: list[list[Hashable]], adj_prev: dict[Hashable, list[Hashable]],
         rows[i] = [n for _, _, n in keyed]
 
 
+def _align(row: list[Hashable], near: dict[Hashable, list[Hashable]], ys: dict[Hashable, float], gap: float) -> None:
+    """Move each node of ``row`` level with the mean of its ``near`` neighbours, keeping the row's
+    order and at least ``gap`` between nodes: pushed apart downwards, then the whole row shifted
+    back so that on average the nodes sit where their neighbours want them."""
+    if not row:
+        return
+    want = [sum(ys[m] for m in near[n]) / len(near[n]) if near.get(n) else ys[n] for n in row]
+    placed = [want[0]]
+    for w in want[1:]:
+        placed.append(max(w, placed[-1] + gap))
+    shift = sum(w - p for w, p in zip(want, placed, strict=True)) / len(row)
+    for n, p in zip(row, placed, strict=True):
+        ys[n] = p + shift
+
+
 def layout(
     nodes: Sequence[Hashable], edges: Sequence[tuple[Hashable, Hashable]], *,
     layer_gap: float = 260.0, row_gap: float = 34.0,
@@ -134,11 +153,20 @@ def layout(
         else:
             _sweep(rows, right, range(nlayers - 2, -1, -1))
     tallest = max((len(r) for r in rows), default=0)
-    pos: dict[Hashable, Point] = {}
-    for i, row in enumerate(rows):
+    ys: dict[Hashable, float] = {}
+    for row in rows:
         offset = (tallest - len(row)) / 2
-        for k, n in enumerate(row):
-            pos[n] = Point(i * layer_gap, (k + offset) * row_gap)
+        ys.update((n, (k + offset) * row_gap) for k, n in enumerate(row))
+    for s in range(ALIGN_PASSES):
+        if s % 2 == 0:
+            for i in range(1, nlayers):
+                _align(rows[i], left, ys, row_gap)
+        else:
+            for i in range(nlayers - 2, -1, -1):
+                _align(rows[i], right, ys, row_gap)
+    top = min(ys.values(), default=0.0)
+    pos = {n: Point(i * layer_gap, ys[n] - top) for i, row in enumerate(rows) for n in row}
+    tallest_y = max((p.y for p in pos.values()), default=0.0)
     given = set(uniq)
     reversed_edges = {(u, v) for u, v in dag if (u, v) not in given}
     routes = []
@@ -152,6 +180,6 @@ def layout(
         positions={n: pos[n] for n in nodes},
         routes=tuple(routes),
         width=max(nlayers - 1, 0) * layer_gap,
-        height=max(tallest - 1, 0) * row_gap,
+        height=tallest_y,
         layers=nlayers,
     )
