@@ -29,7 +29,6 @@ if TYPE_CHECKING:
         access_revoke,
         access_show,
     )
-    from labvault.api.alerts import Alert, alerts
     from labvault.api.backup import (
         BadObject,
         CheckResult,
@@ -110,7 +109,6 @@ if TYPE_CHECKING:
         version,
     )
     from labvault.api.get import GetResult, ImportResult, get, import_, update
-    from labvault.api.history import DrillRecord, UsageHistory, backup_drills, usage_history
     from labvault.api.lab import (
         LabInitResult,
         LabUnit,
@@ -122,6 +120,16 @@ if TYPE_CHECKING:
         lab_scan,
         tier_list,
         where,
+    )
+    from labvault.api.lab_status import (
+        Alert,
+        BackupStatus,
+        DrillRecord,
+        UsagePoint,
+        alerts,
+        backup_drills,
+        backup_status,
+        usage_history,
     )
     from labvault.api.lifecycle import (
         CostReport,
@@ -221,12 +229,14 @@ _WHERE = {
     "PlotData": "labvault.api.plots",
     "PlotSeries": "labvault.api.plots",
     "plots_show": "labvault.api.plots",
-    "Alert": "labvault.api.alerts",
-    "alerts": "labvault.api.alerts",
-    "DrillRecord": "labvault.api.history",
-    "UsageHistory": "labvault.api.history",
-    "backup_drills": "labvault.api.history",
-    "usage_history": "labvault.api.history",
+    "Alert": "labvault.api.lab_status",
+    "BackupStatus": "labvault.api.lab_status",
+    "DrillRecord": "labvault.api.lab_status",
+    "UsagePoint": "labvault.api.lab_status",
+    "alerts": "labvault.api.lab_status",
+    "backup_drills": "labvault.api.lab_status",
+    "backup_status": "labvault.api.lab_status",
+    "usage_history": "labvault.api.lab_status",
     "catalog_restore_db": "labvault.api.catalog_backup",
     "BadObject": "labvault.api.backup",
     "CheckResult": "labvault.api.backup",
@@ -410,6 +420,7 @@ __all__ = [
     "AccessProblem",
     "AccessReport",
     "Alert",
+    "BackupStatus",
     "BadObject",
     "Card",
     "CardReport",
@@ -472,7 +483,7 @@ __all__ = [
     "TierReport",
     "TierUsage",
     "Trend",
-    "UsageHistory",
+    "UsagePoint",
     "ValuesDiff",
     "VerifyResult",
     "Wait",
@@ -493,6 +504,7 @@ __all__ = [
     "backup_restore",
     "backup_run",
     "backup_schedule",
+    "backup_status",
     "card_check",
     "card_new",
     "catalog_alias",

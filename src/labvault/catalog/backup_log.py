@@ -42,9 +42,9 @@ def record_drill(cat: Catalog, policy: str, r: DrillOutcome) -> None:
     cat.write(write)
 
 
-def drills(cat: Catalog, policy: str | None = None, limit: int | None = None) -> list[sa.Row[tuple[object, ...]]]:
-    """The recorded drills, newest first (the newest ``limit`` of them)."""
-    q = sa.select(backup_drills).order_by(backup_drills.c.at.desc(), backup_drills.c.id.desc()).limit(limit)
+def drills(cat: Catalog, policy: str | None = None) -> list[sa.Row[tuple[object, ...]]]:
+    """The recorded drills, newest first."""
+    q = sa.select(backup_drills).order_by(backup_drills.c.at.desc(), backup_drills.c.id.desc())
     if policy is not None:
         q = q.where(backup_drills.c.policy == policy)
     with cat.read() as conn:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from labvault import api
+from labvault.api.monitor import monitor  # `api.monitor` is the submodule once it is imported
 from labvault.errors import LabvaultError
 from labvault.web.page_context import Reader, catalog_url, lab
 from labvault.web.plot_svg import line_chart
@@ -19,6 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 HISTORY_DAYS = 90.0
 MOVES_SHOWN = 200
+SHOWN = 10  # newest snapshots and drills per backup policy
 GIB = 2**30
 
 
@@ -29,15 +31,19 @@ def _lab(request: Request) -> Any:
     return path
 
 
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.removesuffix("Z"))
+
+
 def usage_chart(name: str, points: list[tuple[str, int]], capacity: int | None, slope: float | None) -> str:
     """Used GiB against days from the newest measurement; with a trend, the forecast 30 days ahead;
     the capacity as a flat line."""
     if not points:
         return line_chart({}, title=f"{name}: usage (nothing recorded yet: run `labvault monitor --record`)")
-    last = datetime.fromisoformat(points[-1][0])
+    last = _utc(points[-1][0])
 
     def days(t: str) -> float:
-        return (datetime.fromisoformat(t) - last) / timedelta(days=1)
+        return (_utc(t) - last) / timedelta(days=1)
 
     series: dict[str, list[tuple[object, float]]] = {"used (GiB)": [(days(t), u / GIB) for t, u in points]}
     end = 0.0
@@ -54,13 +60,14 @@ def usage_chart(name: str, points: list[tuple[str, int]], capacity: int | None, 
 def tiers_page(request: Request, viewer: Reader) -> Response:
     path, url = _lab(request), catalog_url(request)
     tiers = api.tier_list(lab=path, catalog_url=url)
-    report = api.monitor(lab=path, catalog_url=url)
+    report = monitor(lab=path, catalog_url=url)
     trends = {t.name: t for t in report.tiers}
     charts = []
     for t in tiers:
         hist = api.usage_history(tier=t.name, days=HISTORY_DAYS, lab=path, catalog_url=url)
         trend = getattr(trends.get(t.name), "trend", None)
-        charts.append(usage_chart(t.name, list(hist.points), t.capacity, getattr(trend, "slope_per_day", None)))
+        points = [(p.at, p.used) for p in hist]
+        charts.append(usage_chart(t.name, points, t.capacity, getattr(trend, "slope_per_day", None)))
     try:
         plan, plan_error = api.lifecycle_plan(lab=path, catalog_url=url), None
     except LabvaultError as e:
@@ -72,22 +79,15 @@ def tiers_page(request: Request, viewer: Reader) -> Response:
 @router.get("/backups", response_class=HTMLResponse)
 def backups_page(request: Request, viewer: Reader) -> Response:
     path, url = _lab(request), catalog_url(request)
-    config = api.lab_config(path)
-    policies = []
-    for p in config.backups:
-        try:
-            snaps, error = api.backup_list(p.name, lab=path), None
-        except LabvaultError as e:
-            snaps, error = [], str(e).splitlines()[0]
-        newest = snaps[-1] if snaps else None
-        age = None
-        if newest is not None:
-            t = datetime.fromisoformat(newest.time.replace("Z", "+00:00"))
-            age = (datetime.now(t.tzinfo) - t).total_seconds() / 3600
-        drills = api.backup_drills(p.name, 10, lab=path, catalog_url=url)
-        policies.append({"policy": p, "snapshots": snaps[-10:][::-1], "count": len(snaps), "newest": newest,
-                         "age_hours": age, "drills": drills, "error": error})
-    return render(request, "backups.html", policies=policies)
+    try:
+        snaps, error = api.backup_list(lab=path), None
+    except LabvaultError as e:
+        snaps, error = [], str(e).splitlines()[0]
+    drills = api.backup_drills(lab=path, catalog_url=url)
+    policies = [{"status": s, "snapshots": [x for x in snaps if x.policy == s.policy][-SHOWN:][::-1],
+                 "drills": [d for d in drills if d.policy == s.policy][:SHOWN]}
+                for s in api.backup_status(lab=path, catalog_url=url)]
+    return render(request, "backups.html", policies=policies, error=error, shown=SHOWN)
 
 
 @router.get("/alerts", response_class=HTMLResponse)

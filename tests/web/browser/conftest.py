@@ -12,6 +12,7 @@ import pytest
 
 from labvault import api
 from labvault.api import users
+from labvault.api.monitor import monitor
 from labvault.catalog import store
 from labvault.web.app import Settings
 from tests.web.conftest import PASSWORD, RunningServer
@@ -93,7 +94,7 @@ def seed(base: Path) -> tuple[Settings, Seeded]:
     (repo / "params.yaml").write_text("lr: 0.05\n")  # train is stale now, prepare still fresh
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     for days_ago in (20, 10, 0):  # a usage history for the charts and the forecast
-        api.monitor(lab=lab, catalog_url=url, record=True, at=now - timedelta(days=days_ago))
+        monitor(lab=lab, catalog_url=url, record=True, at=now - timedelta(days=days_ago))
     settings = Settings(catalog_url=url, lab=str(lab), repos=(str(repo),), auth_required=True)
     tiers = tuple(t.name for t in api.tier_list(lab=lab, catalog_url=url))
     return settings, Seeded(
