@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import itertools
 import json
 import os
 import platform
@@ -203,8 +204,13 @@ VERSION_COLUMNS = (
 )
 
 
-def generate(n_runs: int, n_versions: int, seed: int = 1) -> tuple[Rows, list[int]]:
-    """The history; returns the rows and the ids of models at the end of 4-run pipelines."""
+def generate(
+    n_runs: int, n_versions: int, seed: int = 1, dataset_names: int | None = None
+) -> tuple[Rows, list[int]]:
+    """The history; returns the rows and the ids of models at the end of 4-run pipelines.
+
+    ``dataset_names``: that many dataset names, the dataset versions dealt to them in turn (the
+    default: a fiftieth of ``n_versions``, each version's name drawn at random)."""
     rng = random.Random(seed)
     rows = Rows()
     span = 365 * 24 * 3600
@@ -213,7 +219,7 @@ def generate(n_runs: int, n_versions: int, seed: int = 1) -> tuple[Rows, list[in
         return EPOCH + timedelta(seconds=rng.randrange(span))
 
     n_pipelines = n_versions // 10  # 4 datasets + 1 model each: half the versions
-    n_dataset_names, n_model_names = max(1, n_versions // 50), max(1, n_versions // 100)
+    n_dataset_names, n_model_names = dataset_names or max(1, n_versions // 50), max(1, n_versions // 100)
     dataset_eids = [rows.entity("dataset", f"data/set{i:05d}") for i in range(n_dataset_names)]
     model_eids = [rows.entity("model", f"models/model{i:05d}") for i in range(n_model_names)]
     exp_eids = [rows.entity("experiment", f"exp{i:04d}") for i in range(max(1, n_runs // 1000))]
@@ -240,9 +246,11 @@ def generate(n_runs: int, n_versions: int, seed: int = 1) -> tuple[Rows, list[in
             rows.tags.append((vid, "candidate", at))
         return vid
 
+    dealt = itertools.cycle(dataset_eids)
+
     def dataset(at: datetime) -> int:
         return rows.version(
-            rng.choice(dataset_eids),
+            next(dealt) if dataset_names else rng.choice(dataset_eids),
             "dataset",
             at,
             content_hash=f"d{len(rows.versions):08x}",

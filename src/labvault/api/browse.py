@@ -21,9 +21,11 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from labvault.api.access_control import Access, within
-from labvault.api.catalog import catalog_lineage, catalog_open
+from labvault.api.catalog import catalog_open
 from labvault.catalog import browse as _browse
-from labvault.catalog.types import Entry, Lineage
+from labvault.catalog import neighbourhood as _neighbourhood
+from labvault.catalog.neighbourhood import Neighbourhood
+from labvault.catalog.types import Entry
 from labvault.errors import UsageError
 
 T = TypeVar("T")
@@ -103,14 +105,8 @@ def page_of(items: Sequence[T], limit: int | None = None, after: str | None = No
     return Page(tuple(items[start:end]), _encode({"o": end}) if end < len(items) else None)
 
 
-MAX_DEPTH = 10
-MAX_NODES = 2000
-
-
-@dataclass(frozen=True)
-class Neighbourhood:
-    graph: Lineage
-    truncated: bool  # nodes beyond ``max_nodes`` were left out (the farthest first)
+MAX_DEPTH = _neighbourhood.DEPTH_MAX
+MAX_NODES = _neighbourhood.NODES_MAX
 
 
 def lineage_neighbourhood(
@@ -118,18 +114,12 @@ def lineage_neighbourhood(
     catalog_url: str | None = None,
 ) -> Neighbourhood:
     """The lineage around ``ref`` at most ``depth`` steps away (capped at ``MAX_DEPTH``) and at most
-    ``max_nodes`` nodes (capped at ``MAX_NODES``), the nearest kept, with the edges between them."""
+    ``max_nodes`` nodes (capped at ``MAX_NODES``), the nearest kept, with the edges between them
+    (a walk one level at a time that stops at the cap: ``labvault.catalog.neighbourhood``)."""
     if depth < 1 or max_nodes < 1:
         raise UsageError("depth and max_nodes must be at least 1", f"e.g. depth=2, max_nodes={MAX_NODES // 4}")
-    graph = catalog_lineage(kind, ref, direction=direction, depth=min(depth, MAX_DEPTH), catalog_url=catalog_url)
-    cap = min(max_nodes, MAX_NODES)
-    if len(graph.nodes) <= cap:
-        return Neighbourhood(graph, False)
-    kept = sorted(graph.nodes, key=lambda n: (abs(n.depth), n.id))[:cap]
-    ids = {n.id for n in kept}
-    nodes = tuple(n for n in graph.nodes if n.id in ids)
-    edges = tuple(e for e in graph.edges if e.src in ids and e.dst in ids)
-    return Neighbourhood(Lineage(graph.root, nodes, edges), True)
+    return _neighbourhood.neighbourhood(catalog_open(catalog_url), kind, ref, direction=direction,
+                                        depth=min(depth, MAX_DEPTH), max_nodes=min(max_nodes, MAX_NODES))
 
 
 def visible_to(reader: Access | None, path: str | None) -> bool:

@@ -1,26 +1,54 @@
 """Keyset pages of versions: the query behind every list of the dashboard and its JSON API.
 
-A page is the versions of one kind ordered newest first by ``(created_at, id)``; the next page
-starts strictly after the last row's key, so reading page N costs the same as page 1 (an index range
-read from the key, never an OFFSET). Filters: a name prefix, a tag (or alias), a search expression
-(``labvault.catalog.filters``), only the latest version of each name, and the path roots a reader
-may not see (``hidden``) unless one of ``allowed`` covers them.
+A page is the versions of one kind ordered newest first by ``(created_at, id)``, a total order; the
+next page starts strictly after the last row's key, so a page never repeats a version, and a version
+registered between two fetches (created now, so before every key) never shows up twice. Filters: an
+exact name, a name prefix, a tag (or alias), a search expression (``labvault.catalog.filters``),
+only the latest version of each name, and the path roots a reader may not see (``hidden``) unless
+one of ``allowed`` covers them.
+
+How a page is found, a bounded amount of work whatever the catalog's size (docs/design.md, "Pages
+of the catalog", has the plans and the worst case):
+
+* an exact name: that name's versions in page order, an index range from the key on
+  (``ix_versions_entity_created``), every other condition checked per version;
+* else every condition that names a set of versions of its own (a ``metrics.KEY``, ``params.KEY``,
+  tag or alias condition of a top-level ``and``; the name prefix; "the latest of each name", one
+  per name) is counted first, up to ``DRIVE_CAP`` rows. The smallest set under the cap is read
+  first and sorted (at most ``DRIVE_CAP`` rows); every other condition is checked per version;
+* when no set is under the cap, the versions of the kind are walked newest first from the key on
+  along ``(kind, created_at, id)``, every condition checked per version, until the page is full.
+  Each condition then holds for at least ``DRIVE_CAP`` versions, so a page is usually found after
+  a few thousand versions; the worst case is matches bunched at the old end of the list.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
-from labvault.catalog.filters import parse
+from labvault.catalog.filters import (
+    BoolOp,
+    Compare,
+    Node,
+    compile_node,
+    conjuncts,
+    id_parts,
+    ids_in_one,
+    parse,
+    probe,
+)
 from labvault.catalog.queries import load_entries
 from labvault.catalog.refs import kinds
-from labvault.catalog.schema import aliases, entities, tags, versions
-from labvault.catalog.search_plan import plan_condition
+from labvault.catalog.schema import entities, versions
+from labvault.catalog.search_plan import count_capped
 from labvault.catalog.store import Catalog
 from labvault.catalog.types import Entry
+
+DRIVE_CAP = 5_000
 
 
 @dataclass(frozen=True)
@@ -52,45 +80,127 @@ def _under(root: str) -> sa.ColumnElement[bool]:
     return sa.or_(versions.c.path == root, versions.c.path.like(_like_prefix(root.rstrip("/") + "/"), escape="\\"))
 
 
-def _conditions(conn: sa.Connection, f: VersionFilter, vkind: str, limit: int) -> list[sa.ColumnElement[bool]]:
-    conds: list[sa.ColumnElement[bool]] = [versions.c.kind == vkind]
-    if f.name is not None:
-        conds.append(entities.c.name == f.name)
-    if f.name_prefix:
-        conds.append(entities.c.name.like(_like_prefix(f.name_prefix), escape="\\"))
+def _prefix_upper(prefix: str) -> str | None:
+    """The smallest string above every string starting with ``prefix`` (code point order)."""
+    chars = list(prefix)
+    while chars:
+        point = ord(chars[-1]) + 1
+        if point <= 0x10FFFF:
+            chars[-1] = chr(0xE000 if 0xD800 <= point <= 0xDFFF else point)
+            return "".join(chars)
+        chars.pop()
+    return None
+
+
+def prefix_condition(conn: sa.Connection, prefix: str) -> Any:
+    """``entities.name`` starts with ``prefix``, as an index range in byte order (code point order
+    for UTF-8): SQLite compares bytes; on PostgreSQL the pattern operators ``~>=~`` and ``~<~``
+    do, whatever the database's collation, and read ``ix_entities_kind_name_pattern``."""
+    name = entities.c.name
+    upper = _prefix_upper(prefix)
+    if conn.dialect.name == "postgresql":
+        low = name.op("~>=~", is_comparison=True)(prefix)
+        return sa.and_(low, name.op("~<~", is_comparison=True)(upper)) if upper is not None else low
+    return sa.and_(name >= prefix, name < upper) if upper is not None else name >= prefix
+
+
+@dataclass(frozen=True)
+class _Set:
+    """A condition that names a set of versions: counted, then read first or checked per version."""
+
+    count: sa.Select[Any]  # one row per member, counted up to the cap
+    lead: Any  # the condition as ``versions.id IN (...)`` (or by entity): read first
+    check: Any  # the same condition checked for one version
+
+
+def _latest_set(conn: sa.Connection, ekind: str, prefix: str | None) -> _Set:
+    newest = sa.alias(versions, "newest")
+    names = sa.select(entities.c.id).where(entities.c.kind == ekind)
+    if prefix:
+        names = names.where(prefix_condition(conn, prefix))
+    latest_id = (sa.select(newest.c.id).where(newest.c.entity_id == entities.c.id)
+                 .order_by(newest.c.seq.desc()).limit(1).scalar_subquery())
+    heads = sa.select(latest_id).where(entities.c.kind == ekind)
+    if prefix:
+        heads = heads.where(prefix_condition(conn, prefix))
+    newer = sa.select(sa.literal(1)).select_from(newest).where(
+        newest.c.entity_id == versions.c.entity_id, newest.c.seq > versions.c.seq)
+    return _Set(names, versions.c.id.in_(heads), ~sa.exists(newer))
+
+
+def _prefix_set(conn: sa.Connection, ekind: str, vkind: str, prefix: str) -> _Set:
+    names = sa.select(entities.c.id).where(entities.c.kind == ekind, prefix_condition(conn, prefix))
+    members = (sa.select(versions.c.id).join(entities, entities.c.id == versions.c.entity_id)
+               .where(versions.c.kind == vkind, entities.c.kind == ekind, prefix_condition(conn, prefix)))
+    return _Set(members, versions.c.entity_id.in_(names), prefix_condition(conn, prefix))
+
+
+def _tree(f: VersionFilter) -> Node | None:
+    nodes = [parse(f.where)] if f.where else []
     if f.tag:
-        conds.append(sa.or_(
-            versions.c.id.in_(sa.select(tags.c.version_id).where(tags.c.tag == f.tag)),
-            versions.c.id.in_(sa.select(aliases.c.version_id).where(aliases.c.alias == f.tag)),
-        ))
-    if f.where:
-        conds.append(plan_condition(conn, parse(f.where), vkind, limit))
-    if f.latest and vkind != "run":
-        other = sa.alias(versions, "newer")
-        conds.append(~sa.exists().where(other.c.entity_id == versions.c.entity_id, other.c.seq > versions.c.seq))
+        nodes.append(Compare("tag", "=", f.tag, "text", 0))
+    tree: Node | None = None
+    for node in nodes:
+        tree = node if tree is None else BoolOp("and", tree, node)
+    return tree
+
+
+def conditions(conn: sa.Connection, f: VersionFilter, vkind: str, cap: int = DRIVE_CAP) -> list[Any]:
+    """The page's conditions, shaped so that the database starts where the module docstring says."""
+    ekind = "experiment" if vkind == "run" else vkind
+    latest = f.latest and vkind != "run"
+    plain: list[Any] = [versions.c.kind == vkind]
+    sets: list[_Set] = []
+    if f.name is not None:  # one name: its versions in page order lead, whatever else is asked
+        plain.append(versions.c.entity_id == sa.select(entities.c.id).where(
+            entities.c.kind == ekind, entities.c.name == f.name).scalar_subquery())
+    if latest:
+        sets.append(_latest_set(conn, ekind, f.name_prefix))
+    elif f.name_prefix:
+        sets.append(_prefix_set(conn, ekind, vkind, f.name_prefix))
+    if latest and f.name_prefix:
+        plain.append(prefix_condition(conn, f.name_prefix))  # also when the latest set does not lead
+    fence = conn.dialect.name == "postgresql"
+    tree = _tree(f)
+    for node in conjuncts(tree) if tree is not None else []:
+        parts = id_parts(node, vkind)
+        if parts is None:
+            plain.append(compile_node(node, vkind))
+        else:
+            union = sa.union_all(*(sa.select(t.c.version_id).where(c) for t, c in parts)).subquery()
+            sets.append(_Set(sa.select(union), ids_in_one(parts), probe(parts, fence)))
     if f.hidden:
         hidden = sa.or_(*(_under(h) for h in f.hidden))
-        visible = sa.or_(versions.c.path.is_(None), ~hidden, *(_under(a) for a in f.allowed))
-        conds.append(visible)
-    return conds
+        plain.append(sa.or_(versions.c.path.is_(None), ~hidden, *(_under(a) for a in f.allowed)))
+    lead = None
+    if f.name is None and sets:
+        counts = [count_capped(conn, s.count, cap) for s in sets]
+        lead = min(range(len(sets)), key=lambda i: counts[i])
+        lead = lead if counts[lead] < cap else None
+    return plain + [s.lead if i == lead else s.check for i, s in enumerate(sets)]
+
+
+def page_rows(conn: sa.Connection, f: VersionFilter, limit: int, after: PageKey | None = None,
+              cap: int = DRIVE_CAP) -> list[tuple[int, datetime]]:
+    """``(id, created_at)`` of up to ``limit + 1`` versions after ``after``, in page order."""
+    vkind = kinds(f.kind)[1]
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL jit = off")  # as queries.search: compiling costs more than running
+    conds = conditions(conn, f, vkind, cap)
+    if after is not None:
+        conds.append(sa.tuple_(versions.c.created_at, versions.c.id) < sa.tuple_(after.created, after.id))
+    query = (sa.select(versions.c.id, versions.c.created_at)
+             .join(entities, entities.c.id == versions.c.entity_id)
+             .where(*conds)
+             .order_by(versions.c.created_at.desc(), versions.c.id.desc())
+             .limit(limit + 1))
+    return [(int(i), c) for i, c in conn.execute(query)]
 
 
 def page(cat: Catalog, f: VersionFilter, limit: int, after: PageKey | None = None) -> tuple[list[Entry], PageKey | None]:
     """Up to ``limit`` versions after ``after``, and the key of the next page (None: this is the last)."""
-    vkind = kinds(f.kind)[1]
     with cat.read() as conn:
-        if f.where and conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL jit = off")  # as queries.search: planning costs more than running
-        conds = _conditions(conn, f, vkind, limit)
-        if after is not None:
-            conds.append(sa.or_(versions.c.created_at < after.created,
-                                sa.and_(versions.c.created_at == after.created, versions.c.id < after.id)))
-        query = (sa.select(versions.c.id, versions.c.created_at)
-                 .join(entities, entities.c.id == versions.c.entity_id)
-                 .where(*conds)
-                 .order_by(versions.c.created_at.desc(), versions.c.id.desc())
-                 .limit(limit + 1))
-        rows = [(int(i), c) for i, c in conn.execute(query)]
+        rows = page_rows(conn, f, limit, after)
         entries = load_entries(conn, [i for i, _ in rows[:limit]])
     nxt = PageKey(rows[limit - 1][1], rows[limit - 1][0]) if len(rows) > limit else None
     return entries, nxt

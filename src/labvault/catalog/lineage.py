@@ -33,6 +33,19 @@ def _walk(conn: sa.Connection, start: int, upstream: bool, depth: int) -> list[t
     return [(int(s), int(d), str(r), int(lv)) for s, d, r, lv in conn.execute(sa.select(walk))]
 
 
+def lineage_nodes(conn: sa.Connection, levels: dict[int, int]) -> tuple[LineageNode, ...]:
+    """The nodes of the version ids in ``levels`` (id -> depth), by id; ids gone meanwhile are left out."""
+    ids = sorted(levels)
+    info: dict[int, tuple[str, str, str]] = {}
+    for i in range(0, len(ids), 500):
+        for vid, vkind, name, version in conn.execute(
+            sa.select(versions.c.id, versions.c.kind, entities.c.name, versions.c.version)
+            .join(entities, entities.c.id == versions.c.entity_id).where(versions.c.id.in_(ids[i:i + 500]))
+        ):
+            info[int(vid)] = (vkind, name, version)
+    return tuple(LineageNode(vid, *info[vid], depth=levels[vid]) for vid in ids if vid in info)
+
+
 def lineage(cat: Catalog, kind: str, ref: str, *, direction: str = "both", depth: int | None = None) -> Lineage:
     """The graph around ``ref`` up to ``depth`` edges away (``direction``: up, down or both)."""
     if direction not in ("up", "down", "both"):
@@ -54,15 +67,7 @@ def lineage(cat: Catalog, kind: str, ref: str, *, direction: str = "both", depth
                 found.append((s, d, r, lv))
                 if d not in levels or (levels[d] > 0 and lv < levels[d]):
                     levels[d] = lv
-        ids = sorted(levels)
-        info: dict[int, tuple[str, str, str]] = {}
-        for i in range(0, len(ids), 500):
-            for vid, vkind, name, version in conn.execute(
-                sa.select(versions.c.id, versions.c.kind, entities.c.name, versions.c.version)
-                .join(entities, entities.c.id == versions.c.entity_id).where(versions.c.id.in_(ids[i:i + 500]))
-            ):
-                info[int(vid)] = (vkind, name, version)
-    nodes = tuple(LineageNode(vid, *info[vid], depth=levels[vid]) for vid in ids if vid in info)
+        nodes = lineage_nodes(conn, levels)
     root = next(n for n in nodes if n.id == root_id)
     unique = sorted({(s, d, r) for s, d, r, _ in found})
     return Lineage(root=root, nodes=nodes, edges=tuple(LineageEdge(s, d, r) for s, d, r in unique))

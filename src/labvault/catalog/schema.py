@@ -27,6 +27,10 @@ entities = sa.Table(
     sa.Column("created_at", sa.DateTime(), nullable=False),
     sa.UniqueConstraint("kind", "name", name="uq_entities_kind_name"),
 )
+# Revision 0010, PostgreSQL only: a name prefix as an index range in byte order, whatever the
+# database's collation (catalog/browse.py compares with the pattern operators ~>=~ and ~<~).
+sa.Index("ix_entities_kind_name_pattern", entities.c.kind, entities.c.name,
+         postgresql_ops={"name": "varchar_pattern_ops"}).ddl_if(dialect="postgresql")
 
 versions = sa.Table(
     "versions",
@@ -62,6 +66,11 @@ versions = sa.Table(
     sa.Index("ix_versions_search", "id", postgresql_include=["kind", "created_at", "entity_id"]).ddl_if(
         dialect="postgresql"
     ),
+    # Revision 0010: keyset pages in (created_at, id) order (catalog/browse.py); the second on
+    # PostgreSQL only (SQLite's ix_versions_kind_created ends with the rowid already).
+    sa.Index("ix_versions_entity_created", "entity_id", "created_at", "id"),
+    sa.Index("ix_versions_kind_created_id", "kind", "created_at", "id",
+             postgresql_include=["entity_id", "seq"]).ddl_if(dialect="postgresql"),
 )
 
 metrics = sa.Table(

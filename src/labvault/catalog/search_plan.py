@@ -30,12 +30,14 @@ from labvault.catalog.filters import Node, compile_node, conjuncts, id_parts, id
 CAP = 50_000
 
 
+def count_capped(conn: sa.Connection, query: sa.Select[Any], cap: int) -> int:
+    """The number of rows ``query`` returns, reading at most ``cap`` of them."""
+    capped = query.limit(cap).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
+
+
 def _count(conn: sa.Connection, parts: list[Any], cap: int) -> int:
-    total = 0
-    for table, cond in parts:
-        capped = sa.select(table.c.version_id).where(cond).limit(cap).subquery()
-        total += int(conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
-    return total
+    return sum(count_capped(conn, sa.select(table.c.version_id).where(cond), cap) for table, cond in parts)
 
 
 def plan_condition(conn: sa.Connection, tree: Node, vkind: str, limit: int | None, cap: int = CAP) -> Any:
