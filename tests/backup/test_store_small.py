@@ -48,3 +48,29 @@ def test_a_file_rewritten_between_walk_and_read_is_stored_as_read(tmp_path: Path
     finally:
         target.close()
     assert got.md5 == hashlib.md5(b"new and longer content").hexdigest() and got.size == 22
+
+
+def test_new_fan_out_folders_skip_the_stat_but_never_a_write(tmp_path: Path) -> None:
+    """In a folder it made under the lock, a Target trusts what it wrote: duplicates are written
+    once, and an object deleted since (prune, or another process between two locks) is written again."""
+    import time
+
+    from labvault.backup.engine import OwnEngine
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(40):
+        (src / f"f{i}").write_bytes(b"same" if i % 2 else os.urandom(100 + i))
+    time.sleep(0.1)  # past the stat cache's racy window
+    engine = OwnEngine(str(tmp_path / "t"), cache_dir=tmp_path / "cache", jobs=2)
+    first = engine.run("p", [str(src)])
+    assert first.objects_added == 21 + 1  # 20 distinct random files, one "same", the manifest
+    objects = {p.parent.name + p.name: p for p in (tmp_path / "t" / "files" / "md5").glob("??/*")}
+    assert len(objects) == 22 and engine.check(read_data=True).ok
+    same = hashlib.md5(b"same").hexdigest()
+    objects[same].unlink()  # deleted by someone else while the lock was not held
+    (src / "f1").write_bytes(b"same")  # the stat cache no longer vouches for it: stored again
+    engine.run("p", [str(src)])
+    assert (tmp_path / "t" / "files" / "md5" / same[:2] / same[2:]).read_bytes() == b"same"
+    assert engine.check(read_data=True).ok
+    engine.close()

@@ -70,6 +70,8 @@ class Target:
         self.fs, self.root = archive.filesystem(self.backend)
         self.s3 = archive.is_s3(self.fs)
         self._folders: set[str] = set()  # fan-out folders known to exist (folder targets)
+        self._new_folders: set[str] = set()  # of those, made by this Target: they hold only what it wrote
+        self._written: set[str] = set()  # objects this Target wrote into new folders
 
     def describe(self) -> str:
         return self.backend.describe()
@@ -78,6 +80,8 @@ class Target:
     def lock(self, what: str, progress: Progress = NULL_PROGRESS) -> Iterator[Held]:
         self.backend.check_writable_root()
         with target_lock(self.backend, self.local_root, what, progress) as held:
+            self._new_folders.clear()  # others may have written or pruned while it was not held
+            self._written.clear()
             yield held
 
     # --- objects --------------------------------------------------------------------------------
@@ -125,15 +129,22 @@ class Target:
         """A folder target only: read the file at ``path`` whole, hash it, and write it as an object
         unless one of that name and size is there. One read of the source (the object is flushed by
         ``sync()``, with all the others). ``size_hint`` (the size the walk saw) only sizes the read:
-        the bytes read are what is hashed and stored, whatever their length."""
+        the bytes read are what is hashed and stored, whatever their length. In a fan-out folder
+        this Target made while holding the lock (a first backup), what is there is what it wrote:
+        no ``stat`` is asked."""
         data, st = _read_whole(path, size_hint)
         digest = md5(data).hexdigest()
         assert self.local_root is not None
-        try:
-            if os.stat(os.path.join(self.local_root, key_of(digest))).st_size == len(data):
+        final = os.path.join(self.local_root, key_of(digest))
+        if os.path.dirname(final) in self._new_folders:  # only this Target wrote there: no stat
+            if digest in self._written:
                 return Stored(digest, len(data), False, st)
-        except FileNotFoundError:
-            pass
+        else:
+            try:
+                if os.stat(final).st_size == len(data):
+                    return Stored(digest, len(data), False, st)
+            except FileNotFoundError:
+                pass
         self._write_local(data, digest, fsync=False)
         return Stored(digest, len(data), True, st)
 
@@ -142,7 +153,15 @@ class Target:
         final = os.path.join(self.local_root, key_of(digest))
         folder = os.path.dirname(final)
         if folder not in self._folders:  # each fan-out folder is made (or found) once per Target
-            os.makedirs(folder, exist_ok=True)
+            parent = os.path.dirname(folder)
+            if parent not in self._folders:
+                os.makedirs(parent, exist_ok=True)
+                self._folders.add(parent)
+            try:
+                os.mkdir(folder)
+                self._new_folders.add(folder)
+            except FileExistsError:
+                pass
             self._folders.add(folder)
         tmp = tmp_name(final)
         try:
@@ -156,6 +175,8 @@ class Target:
             finally:
                 os.close(fd)
             os.replace(tmp, final)
+            if folder in self._new_folders:
+                self._written.add(digest)
         except BaseException:
             try:
                 os.unlink(tmp)
@@ -212,6 +233,7 @@ class Target:
         return self.backend.get_hashed(key_of(oid), local)
 
     def delete_object(self, oid: str) -> None:
+        self._written.discard(oid)
         self.backend.delete(key_of(oid))
 
     def sync(self) -> None:
