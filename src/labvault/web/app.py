@@ -55,21 +55,28 @@ def _status_of(exc: LabvaultError) -> int:
 def create_app(settings: Settings) -> FastAPI:
     """The dashboard application for ``settings``: JSON API under /api/v1, pages, static files."""
     from labvault.web import api_routes, auth, pages
+    from labvault.web.render import render
 
     app = FastAPI(title="labvault", version=__version__, docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/v1/openapi.json", dependencies=[Depends(auth.csrf_protect)])
     app.state.settings = settings
     app.state.limiter = auth.LoginLimiter(settings.login_attempts, settings.login_window)
 
+    def wants_page(request: Request) -> bool:
+        return not request.url.path.startswith(("/api/", "/static/")) and request.method == "GET"
+
     @app.exception_handler(LabvaultError)
     async def _labvault_error(request: Request, exc: LabvaultError) -> Response:
+        if wants_page(request):  # a page answers with a page: the one line, and what to do
+            return render(request, "error.html", _status_of(exc), message=exc.line())
         return JSONResponse({"error": exc.line()}, status_code=_status_of(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        wants_page = not request.url.path.startswith("/api/") and request.method == "GET"
-        if exc.status_code == 401 and wants_page:
+        if exc.status_code == 401 and wants_page(request):
             return RedirectResponse(auth.login_url(request), status_code=303)
+        if wants_page(request) and exc.status_code in (403, 404):
+            return render(request, "error.html", exc.status_code, message=str(exc.detail))
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     app.include_router(auth.router)
