@@ -93,6 +93,7 @@ def seed_repo(repo: Path) -> None:
     repo.mkdir()
     _git(repo, "init", "-q")
     api.init(repo)
+    api.config_set("labvault.catalog_capture", "false", repo=repo)  # repro records no runs anywhere
     (repo / "raw.txt").write_text("some reviews\n")
     (repo / "prepare.py").write_text("open('prepared.txt', 'w').write(open('raw.txt').read().upper())\n")
     (repo / "train.py").write_text("import json\njson.dump({'accuracy': 0.875}, open('metrics.json', 'w'))\n")
@@ -145,15 +146,16 @@ def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     root = tmp_path_factory.mktemp(f"weblab-{request.param}")
     url = new_catalog_url(request.param, root, pg_server)
     lab = Lab(url, root)
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp:  # only while seeding: nothing reaches the user's folders
         mp.setenv("XDG_CACHE_HOME", str(root / "cache"))
+        mp.setenv("XDG_DATA_HOME", str(root / "data-home"))
         mp.delenv("LABVAULT_CATALOG_URL", raising=False)
         mp.delenv("LABVAULT_LAB", raising=False)
         seed_catalog(url)
         seed_users(lab)
         seed_lab(lab)
         seed_repo(lab.repo)
-        yield lab
+    yield lab
     store.forget(url)
 
 

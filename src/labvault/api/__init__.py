@@ -15,6 +15,8 @@ over these functions::
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -413,6 +415,22 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+class _Api(types.ModuleType):
+    """A function named as its own submodule (``monitor``, ``get``, ``read``, ``convert``): Python
+    sets the package's attribute to the submodule whenever that is first imported, so that
+    ``api.monitor`` would be the module after any ``from labvault.api.monitor import ...``. The
+    function is answered instead."""
+
+    def __getattribute__(self, name: str) -> Any:
+        value = super().__getattribute__(name)
+        if isinstance(value, types.ModuleType) and _WHERE.get(name) == value.__name__:
+            return getattr(value, name)
+        return value
+
+
+sys.modules[__name__].__class__ = _Api
 
 
 __all__ = [
