@@ -206,6 +206,19 @@ if TYPE_CHECKING:
     )
     from labvault.api.startup import prefetch_for
     from labvault.api.storage import CopyResult, cp, ls
+    from labvault.api.users import (
+        NewToken,
+        Token,
+        User,
+        authenticate_password,
+        authenticate_token,
+        token_create,
+        token_list,
+        token_revoke,
+        user_add,
+        user_list,
+        user_remove,
+    )
     from labvault.api.verify_scrub import (
         CoverageStatus,
         ScrubProblem,
@@ -220,6 +233,8 @@ if TYPE_CHECKING:
 
 # Submodules load on first use, so that `labvault status` does not import the whole library.
 _WHERE = {
+    **dict.fromkeys(("NewToken", "Token", "User", "authenticate_password", "authenticate_token", "token_create",
+                     "token_list", "token_revoke", "user_add", "user_list", "user_remove"), "labvault.api.users"),
     "verify_cache": "labvault.api.verify_scrub",
     "CoverageStatus": "labvault.api.verify_scrub",
     "ScrubProblem": "labvault.api.verify_scrub",
@@ -478,6 +493,7 @@ __all__ = [
     "MoveReport",
     "MoveRequest",
     "NamesReport",
+    "NewToken",
     "NewVersion",
     "Plan",
     "PlotData",
@@ -500,8 +516,10 @@ __all__ = [
     "StatusReport",
     "TierReport",
     "TierUsage",
+    "Token",
     "Trend",
     "UsagePoint",
+    "User",
     "ValuesDiff",
     "VerifyResult",
     "Wait",
@@ -513,6 +531,8 @@ __all__ = [
     "access_show",
     "add",
     "alerts",
+    "authenticate_password",
+    "authenticate_token",
     "backup_check",
     "backup_drill",
     "backup_drills",
@@ -609,9 +629,15 @@ __all__ = [
     "status",
     "status_cloud",
     "tier_list",
+    "token_create",
+    "token_list",
+    "token_revoke",
     "unprotect",
     "update",
     "usage_history",
+    "user_add",
+    "user_list",
+    "user_remove",
     "verify",
     "verify_cache",
     "verify_remote",
