@@ -90,3 +90,29 @@ def test_expansion_swaps_the_graph_in_place_with_htmx(signed_in: Any, wide: tupl
         assert "expand=" in page.url  # and the address was pushed, for back and reload
         assert "hub@1" in page.inner_text("#graph-box")
         assert not watch.problems, watch.problems
+
+
+def test_the_picture_pans_and_zooms_without_following_links(signed_in: Any, wide: tuple[Any, int]) -> None:
+    site, _ = wide
+    with watched(signed_in) as (page, watch):
+        page.goto(f"{site.url}/lineage?kind=dataset&ref=hub&depth=3")
+        page.wait_for_load_state("networkidle")
+
+        def view() -> list[float]:
+            return [float(v) for v in page.get_attribute("#graph-svg", "viewBox").split()]  # type: ignore[union-attr]
+
+        x0, y0, w0, h0 = view()
+        box = page.locator("#graph-box").bounding_box()
+        assert box is not None
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(cx, cy)
+        page.mouse.down()
+        page.mouse.move(cx - 200, cy - 150, steps=5)
+        page.mouse.up()
+        x1, y1, w1, h1 = view()
+        assert abs(x1 - x0 - 200) < 2 and abs(y1 - y0 - 150) < 2 and (w1, h1) == (w0, h0)  # dragged at 1:1
+        url = page.url
+        page.mouse.wheel(0, 300)  # zoom out around the pointer
+        page.wait_for_function(f"document.getElementById('graph-svg').viewBox.baseVal.width > {w1}")
+        assert view()[2] > w1 and page.url == url  # nothing followed: the drag ended on no link
+        assert not watch.problems, watch.problems
