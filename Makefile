@@ -97,13 +97,14 @@ demo: venv
 
 # Everything side by side with dvc, then the catalog at scale; figures land in bench/results/
 # and docs/benchmarks.md. BENCH_ARGS reach the core suite (e.g. BENCH_ARGS=--quick).
-bench: venv dvc-oracle postgres
+bench: venv dvc-oracle postgres browser
 	$(PY) bench/run_all.py --fresh $(BENCH_ARGS)
 	$(PY) bench/remotes_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,--s3-files 3000)
 	$(PY) bench/pipelines_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 	$(PY) bench/catalog_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--scale 0.01,)
 	$(PY) bench/million_files.py $(if $(findstring --quick,$(BENCH_ARGS)),--files 20000,)
 	$(PY) bench/backup_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
+	$(PY) bench/web_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--scale 0.01,)
 	$(if $(findstring --quick,$(BENCH_ARGS)),,$(PY) bench/assemble_docs.py)
 
 clean:

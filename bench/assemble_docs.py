@@ -2,7 +2,7 @@
 
 Sections come from the Markdown each script renders (bench/results/core.md, remotes.md,
 pipelines.md) and from the JSON of the others (catalog.json, million.json, lifecycle.json,
-monitor.json); the summary at the
+monitor.json, web.json); the summary at the
 top lists every floor of those sections with its result, read from their floor tables, so it
 cannot disagree with them. Nothing is measured here.
 
@@ -32,6 +32,7 @@ from sections import (  # noqa: E402
     lifecycle_section,
     million_section,
     monitor_section,
+    web_section,
 )
 
 RESULTS = BENCH / "results"
@@ -42,7 +43,7 @@ _ROW = re.compile(r"^\| (?P<floor>[^|]+) \| (?P<result>[^|]+) \|[^|]*\|[^|]*\| \
 # results file -> where its provenance records are
 MARKDOWN = (("core", "core.md", "latest.json"), ("remotes", "remotes.md", "remotes.json"), ("pipelines", "pipelines.md", "pipelines.json"))
 OPTIONAL = (("memory", "million.json"), ("catalog", "catalog.json"), ("backup", "backup.json"),
-            ("lifecycle", "lifecycle.json"), ("monitor", "monitor.json"))
+            ("lifecycle", "lifecycle.json"), ("monitor", "monitor.json"), ("web", "web.json"))
 
 
 def floors(md: str) -> list[tuple[str, str, str]]:
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             parts.append((area, md))
         summary += [(area, *f) for f in floors(md)]
     for area, fn in (("memory", million_section), ("catalog", catalog_section), ("backup", backup_section),
-                     ("lifecycle", lifecycle_section), ("monitor", monitor_section)):
+                     ("lifecycle", lifecycle_section), ("monitor", monitor_section), ("web", web_section)):
         if area in files:
             md, rows = fn(files[area])
             parts.append((area, md))

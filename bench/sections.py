@@ -1,10 +1,12 @@
 """docs/benchmarks.md sections rendered from the JSON of the scripts that write no Markdown
-(bench/catalog_bench.py, bench/million_files.py), with their floor rows for the summary."""
+(bench/catalog_bench.py, bench/million_files.py, bench/web_bench.py, ...), with their floor rows
+for the summary."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import provenance
 
@@ -174,4 +176,58 @@ def monitor_section(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
              v["monitor_command_ms"]),
             ("recording a read: <= 5% of a 1 MiB read", f"{f['record_vs_1mib_read_percent']:.2f}%",
              v["record_vs_1mib_read_percent"])]
+    return "\n".join(lines) + "\n", rows
+
+
+def web_section(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
+    """bench/web_bench.py: the JSON API and pages through the real server, both backends."""
+    data = json.loads(path.read_text())
+    w, res = data["workload"], data["results"]
+    backends = [b for b in ("sqlite", "postgresql") if b in res]
+    lines = [
+        f"## Dashboard at lab scale (`bench/web_bench.py`, run of {data['when'].replace('T', ' ')})",
+        "",
+        f"Workload per backend: {w['runs']:,} runs in {w['experiments']:,} experiments, {w['datasets']:,} datasets, "
+        f"{w['model_versions']:,} model versions of {w['models']:,} models, {w['edges']:,} lineage edges. "
+        "`labvault serve` in a subprocess, a viewer's API token, keep-alive connections; every response "
+        "checked (status, full pages, filters, cursors leading on). Source: "
+        f"{provenance.describe(data.get('provenance'))}.",
+        "",
+        "| measurement | " + " | ".join(backends) + " |",
+        "|---|" + "---|" * len(backends),
+    ]
+    for key in res[backends[0]]["lists"]:
+        v = res[backends[0]]["lists"][key]
+        cells = " | ".join(f"{res[b]['lists'][key]['p95_ms']:.1f} ms" for b in backends)
+        lines.append(f"| p95 `{v['path']}`, {v['clients']} client(s) | {cells} |")
+    lines.append("| p95 lineage neighbourhood (depth 3, at most 500 nodes) | "
+                 + " | ".join(f"{res[b]['lineage']['p95_ms']:.1f} ms" for b in backends) + " |")
+    lines.append("| first page against the whole list of datasets | "
+                 + " | ".join(f"{res[b]['whole_list']['speedup']}x" for b in backends) + " |")
+    lines.append("| 529-node lineage page interactive (chromium) | "
+                 + " | ".join(f"{res[b]['browser']['lineage_page']['interactive_s']:.2f} s" for b in backends) + " |")
+    lines.append("| largest first load of a page | "
+                 + " | ".join(f"{max(p['kib'] for p in res[b]['browser']['pages'].values()):.0f} KiB"
+                              for b in backends) + " |")
+
+    def worst(fn: Any) -> str:
+        return " / ".join(fn(res[b]) for b in backends)
+
+    def verdict(key: str) -> str:
+        return "PASS" if all(res[b]["pass"][key] for b in backends) else "FAIL"
+
+    rows = [
+        ("list and filter endpoints: p95 <= 50 ms (goal 10 ms, 4 clients)",
+         worst(lambda r: f"{max(v['p95_ms'] for v in r['lists'].values()):.1f} ms"), verdict("list_p95_ms")),
+        ("lineage neighbourhood: p95 <= 50 ms", worst(lambda r: f"{r['lineage']['p95_ms']:.1f} ms"),
+         verdict("lineage_p95_ms")),
+        ("first page >= 20x faster than the whole list", worst(lambda r: f"{r['whole_list']['speedup']}x"),
+         verdict("first_page_speedup")),
+        ("500-node lineage page interactive <= 3 s",
+         worst(lambda r: f"{r['browser']['lineage_page']['interactive_s']:.2f} s"), verdict("lineage_page_s")),
+        ("every page's first load <= 500 KiB",
+         worst(lambda r: f"{max(p['kib'] for p in r['browser']['pages'].values()):.0f} KiB"), verdict("first_load_kib")),
+    ]
+    lines += ["", "| floor | result | |", "|---|---|---|"]
+    lines += [f"| {f} | {r} | **{v}** |" for f, r, v in rows]
     return "\n".join(lines) + "\n", rows

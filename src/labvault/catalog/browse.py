@@ -14,8 +14,9 @@ of the catalog", has the plans and the worst case):
   (``ix_versions_entity_created``), every other condition checked per version;
 * else every condition that names a set of versions of its own (a ``metrics.KEY``, ``params.KEY``,
   tag or alias condition of a top-level ``and``; the name prefix; "the latest of each name", one
-  per name) is counted first, up to ``DRIVE_CAP`` rows. The smallest set under the cap is read
-  first and sorted (at most ``DRIVE_CAP`` rows); every other condition is checked per version;
+  per name) is read first, up to ``DRIVE_CAP`` version ids. The smallest set under the cap leads:
+  its ids are looked up by primary key and sorted (at most ``DRIVE_CAP`` rows); every other
+  condition is checked per version;
 * when no set is under the cap, the versions of the kind are walked newest first from the key on
   along ``(kind, created_at, id)``, every condition checked per version, until the page is full.
   Each condition then holds for at least ``DRIVE_CAP`` versions, so a page is usually found after
@@ -37,14 +38,12 @@ from labvault.catalog.filters import (
     compile_node,
     conjuncts,
     id_parts,
-    ids_in_one,
     parse,
     probe,
 )
 from labvault.catalog.queries import load_entries
 from labvault.catalog.refs import kinds
 from labvault.catalog.schema import entities, versions
-from labvault.catalog.search_plan import count_capped
 from labvault.catalog.store import Catalog
 from labvault.catalog.types import Entry
 
@@ -106,18 +105,14 @@ def prefix_condition(conn: sa.Connection, prefix: str) -> Any:
 
 @dataclass(frozen=True)
 class _Set:
-    """A condition that names a set of versions: counted, then read first or checked per version."""
+    """A condition that names a set of versions: read (up to the cap) first, or checked per version."""
 
-    count: sa.Select[Any]  # one row per member, counted up to the cap
-    lead: Any  # the condition as ``versions.id IN (...)`` (or by entity): read first
+    members: sa.Select[Any]  # the ids of the versions it names
     check: Any  # the same condition checked for one version
 
 
 def _latest_set(conn: sa.Connection, ekind: str, prefix: str | None) -> _Set:
     newest = sa.alias(versions, "newest")
-    names = sa.select(entities.c.id).where(entities.c.kind == ekind)
-    if prefix:
-        names = names.where(prefix_condition(conn, prefix))
     latest_id = (sa.select(newest.c.id).where(newest.c.entity_id == entities.c.id)
                  .order_by(newest.c.seq.desc()).limit(1).scalar_subquery())
     heads = sa.select(latest_id).where(entities.c.kind == ekind)
@@ -125,14 +120,13 @@ def _latest_set(conn: sa.Connection, ekind: str, prefix: str | None) -> _Set:
         heads = heads.where(prefix_condition(conn, prefix))
     newer = sa.select(sa.literal(1)).select_from(newest).where(
         newest.c.entity_id == versions.c.entity_id, newest.c.seq > versions.c.seq)
-    return _Set(names, versions.c.id.in_(heads), ~sa.exists(newer))
+    return _Set(heads, ~sa.exists(newer))
 
 
 def _prefix_set(conn: sa.Connection, ekind: str, vkind: str, prefix: str) -> _Set:
-    names = sa.select(entities.c.id).where(entities.c.kind == ekind, prefix_condition(conn, prefix))
     members = (sa.select(versions.c.id).join(entities, entities.c.id == versions.c.entity_id)
                .where(versions.c.kind == vkind, entities.c.kind == ekind, prefix_condition(conn, prefix)))
-    return _Set(members, versions.c.entity_id.in_(names), prefix_condition(conn, prefix))
+    return _Set(members, prefix_condition(conn, prefix))
 
 
 def _tree(f: VersionFilter) -> Node | None:
@@ -168,16 +162,20 @@ def conditions(conn: sa.Connection, f: VersionFilter, vkind: str, cap: int = DRI
             plain.append(compile_node(node, vkind))
         else:
             union = sa.union_all(*(sa.select(t.c.version_id).where(c) for t, c in parts)).subquery()
-            sets.append(_Set(sa.select(union), ids_in_one(parts), probe(parts, fence)))
+            sets.append(_Set(sa.select(union), probe(parts, fence)))
     if f.hidden:
         hidden = sa.or_(*(_under(h) for h in f.hidden))
         plain.append(sa.or_(versions.c.path.is_(None), ~hidden, *(_under(a) for a in f.allowed)))
-    lead = None
-    if f.name is None and sets:
-        counts = [count_capped(conn, s.count, cap) for s in sets]
-        lead = min(range(len(sets)), key=lambda i: counts[i])
-        lead = lead if counts[lead] < cap else None
-    return plain + [s.lead if i == lead else s.check for i, s in enumerate(sets)]
+    lead: tuple[int, list[int]] | None = None
+    for i, s in enumerate(sets if f.name is None else []):
+        ids = [int(v) for v in conn.execute(s.members.limit(cap)).scalars() if v is not None]
+        if len(ids) < cap and (lead is None or len(ids) < len(lead[1])):
+            lead = (i, sorted(set(ids)))
+    if lead is None:
+        return plain + [s.check for s in sets]
+    # The lead set's ids as a list: both databases then look each one up by primary key (a
+    # subquery here let PostgreSQL hash every version of the kind instead).
+    return plain + [versions.c.id.in_(lead[1]) if i == lead[0] else s.check for i, s in enumerate(sets)]
 
 
 def page_rows(conn: sa.Connection, f: VersionFilter, limit: int, after: PageKey | None = None,

@@ -60,7 +60,7 @@ def experiments(request: Request, viewer: Reader, limit: Limit = DEFAULT_LIMIT, 
     return page_json(page.items, page.next)
 
 
-@router.get("/lineage/{kind}/{ref}")
+@router.get("/lineage/{kind}/{ref:path}")
 def lineage(
     request: Request, viewer: Reader, kind: Literal["dataset", "model", "run"], ref: str,
     direction: Literal["up", "down", "both"] = "both", depth: Annotated[int, Query(ge=1, le=10)] = 2,
