@@ -37,7 +37,10 @@ KNOWN_KEYS: dict[str, set[str]] = {
     "plots": {"html_template", "out_dir", "auto_open"},
     "exp": {"code", "data", "models", "metrics", "params", "plots"},
     "parsing": {"bool", "list"},
-    "labvault": {"lock_timeout", "jobs", "fsync", "catalog_url", "catalog_capture", "project"},
+    "labvault": {
+        "lock_timeout", "jobs", "fsync", "catalog_url", "catalog_capture", "project", "spill_tiers", "spill_lab",
+        "spill_catalog",
+    },
 }
 LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
 

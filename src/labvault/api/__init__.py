@@ -204,6 +204,7 @@ if TYPE_CHECKING:
         remote_rename,
         status_cloud,
     )
+    from labvault.api.spill import SpillResult, cache_spill
     from labvault.api.startup import prefetch_for
     from labvault.api.storage import CopyResult, cp, ls
     from labvault.api.users import (
@@ -323,6 +324,8 @@ _WHERE = {
     "demote": "labvault.api.lifecycle_moves",
     "promote": "labvault.api.lifecycle_moves",
     "CostReport": "labvault.api.lifecycle",
+    "SpillResult": "labvault.api.spill",
+    "cache_spill": "labvault.api.spill",
     "CostRow": "labvault.api.lifecycle",
     "Move": "labvault.api.lifecycle",
     "Plan": "labvault.api.lifecycle",
@@ -513,6 +516,7 @@ __all__ = [
     "ScrubProblem",
     "ScrubResult",
     "SnapshotInfo",
+    "SpillResult",
     "StatusReport",
     "TierReport",
     "TierUsage",
@@ -543,6 +547,7 @@ __all__ = [
     "backup_run",
     "backup_schedule",
     "backup_status",
+    "cache_spill",
     "card_check",
     "card_new",
     "catalog_alias",

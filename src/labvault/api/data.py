@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from labvault.workspace.add import Recorded as Recorded
     from labvault.workspace.checkout import CheckoutResult as CheckoutResult
     from labvault.workspace.diff import DiffReport as DiffReport
+    from labvault.workspace.index import Tracked
     from labvault.workspace.listing import Listed as Listed
     from labvault.workspace.move import Moved as Moved
     from labvault.workspace.remove import Removed as Removed
@@ -108,9 +109,19 @@ def status(
     """What differs between the workspace and the pointers. ``read_ahead=True`` lets a helper
     process (a fresh interpreter, never a fork) list the outputs on a second core; off by
     default, so a library call starts no process."""
+    from labvault.api.spill_setup import lookup_for, restore
     from labvault.workspace import status as _status
+    from labvault.workspace.index import select, workspace_outputs
 
-    return _status.status(_open(repo, progress), targets or None, read_ahead)
+    r = _open(repo, progress)
+    lookup = lookup_for(r)
+    if lookup is None:
+        return _status.status(r, targets or None, read_ahead)
+    # A cache that spilled: spilled objects count as present (their tier file exists), and a
+    # folder manifest gone from the cache is fetched back (small; the files it names are known then).
+    tracked = select(workspace_outputs(r), r, targets or None)
+    restore(r, lookup, tracked, manifests_only=True)
+    return _status.status(r, targets or None, read_ahead, lambda oids: set(lookup.present(oids)), tracked)
 
 
 def has_stages(repo: PathLike | None = None) -> bool:
@@ -134,9 +145,21 @@ def checkout(
 
     r = _open(repo, progress)
     extra = locked_outputs(r)
+    restore_spilled(r, targets, extra)
     result = _checkout.checkout(r, targets or None, force=force, relink=relink, extra=extra)
     record_checkout(r, result, "checkout", extra)
     return result
+
+
+def restore_spilled(r: Repo, targets: list[str] | None, extra: list[Tracked]) -> None:
+    """A cache that spilled: fetch back (verified) the spilled objects the chosen outputs need."""
+    from labvault.api.spill_setup import lookup_for, restore
+    from labvault.workspace.index import select, workspace_outputs
+
+    lookup = lookup_for(r)
+    if lookup is not None:
+        with r.locked():
+            restore(r, lookup, select(workspace_outputs(r) + list(extra), r, targets or None))
 
 
 def remove(
@@ -215,6 +238,7 @@ class GcResult:
     objects: tuple[str, ...]
     missing_manifests: tuple[str, ...]
     revisions: int
+    spilled_removed: tuple[str, ...] = ()  # --spilled: spilled copies forgotten (tier files no other cache names deleted)
 
 
 def gc(
@@ -224,15 +248,23 @@ def gc(
     dry_run: bool = False,
     repo: PathLike | None = None,
     progress: Progress = NULL_PROGRESS,
+    spilled: bool = False,
 ) -> GcResult:
-    """Delete cache objects nothing uses (the workspace, plus the chosen git revisions)."""
+    """Delete cache objects nothing uses (the workspace, plus the chosen git revisions).
+    ``spilled``: also the spilled copies (on the repo's spill tiers) of objects nothing uses; the
+    spill tiers are never touched otherwise."""
     from labvault.core.gc import plan_gc
     from labvault.workspace.used import collect_used
 
     r = _open(repo, progress)
+    gone: tuple[str, ...] = ()
     with r.locked():
         used = collect_used(r, all_tags, all_branches, all_commits)
         plan = plan_gc(r.odb, used.refs)
+        if spilled:
+            from labvault.api.spill_gc import gc_spilled
+
+            gone = gc_spilled(r, used.refs, dry_run)
         if not dry_run:
             if plan.remove:
                 r.state.bump_generation()  # before deleting: no snapshot may vouch for a deleted object
@@ -245,6 +277,7 @@ def gc(
         objects=tuple(sorted(o.oid for o in plan.remove)),
         missing_manifests=tuple(sorted(o for o, _ in used.missing_manifests)),
         revisions=used.revisions,
+        spilled_removed=gone,
     )
 
 

@@ -118,9 +118,11 @@ def pull(
 ) -> PullResult:
     """fetch, then checkout."""
     from labvault.api.access import record_checkout
+    from labvault.api.data import restore_spilled
 
     r = _open(repo, progress)
     extra = _locked_outputs(r)
+    restore_spilled(r, targets, extra)
     result = _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=extra)
     record_checkout(r, result.checkout, "pull", extra)
     return result

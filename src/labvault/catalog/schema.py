@@ -165,4 +165,5 @@ from labvault.catalog import access_schema as _access_schema  # noqa: E402,F401
 from labvault.catalog import backup_schema as _backup_schema  # noqa: E402,F401
 from labvault.catalog import lab_schema as _lab_schema  # noqa: E402,F401
 from labvault.catalog import scrub_schema as _scrub_schema  # noqa: E402,F401
+from labvault.catalog import spill_schema as _spill_schema  # noqa: E402,F401
 from labvault.catalog import web_schema as _web_schema  # noqa: E402,F401

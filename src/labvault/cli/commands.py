@@ -331,20 +331,28 @@ def diff(a_rev: str | None, b_rev: str | None, as_json: bool) -> None:
 @click.option("-a", "--all-branches", is_flag=True, help="Also keep what every branch uses.")
 @click.option("-A", "--all-commits", is_flag=True, help="Also keep what every commit uses.")
 @click.option("-n", "--dry-run", is_flag=True, help="Show the plan; delete nothing.")
+@click.option("--spilled", is_flag=True,
+              help="Also delete the spilled copies (on the spill tiers) of objects the kept revisions do not use.")
 @json_option
 @click.pass_context
 def gc(
     ctx: click.Context, workspace: bool, all_tags: bool, all_branches: bool, all_commits: bool, dry_run: bool,
-    as_json: bool,
+    spilled: bool, as_json: bool,
 ) -> None:
     """Delete cache objects that nothing in use needs.
+
+    Spilled objects (`labvault cache spill`) are never touched unless --spilled: then those the
+    kept revisions do not use are forgotten too, and their tier files deleted when no other
+    cache spilled the same object. Spilled objects are unused by the revisions the spill kept:
+    give gc at least the same revision flags.
 
     \b
     Example:
       labvault gc --dry-run           # what would go
       labvault gc --all-tags          # keep every tagged version
+      labvault gc --all-commits --spilled --dry-run
     """
-    result = api.gc(all_tags, all_branches, all_commits, dry_run, progress=_state(ctx).progress)
+    result = api.gc(all_tags, all_branches, all_commits, dry_run, progress=_state(ctx).progress, spilled=spilled)
     if as_json:
         emit_json(result)
         return
@@ -353,6 +361,8 @@ def gc(
         f"{verb} {result.removed} objects ({human_size(result.removed_bytes)}), kept {result.kept}, "
         f"looked at {result.revisions} revision(s)"
     )
+    if spilled:
+        click.echo(f"{verb} {len(result.spilled_removed)} spilled objects from the spill tiers")
     for oid in result.missing_manifests:
         click.echo(f"warning: manifest {oid} is not in the cache; its files could not be marked as used", err=True)
 

@@ -51,6 +51,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("card", "names"), "project_commands"),
     **dict.fromkeys(("get", "import", "update"), "read_commands"),
     **dict.fromkeys(("cp", "ls"), "storage_commands"),
+    "cache": "cache_commands",
     "catalog": "catalog_commands",
     "backup": "backup_commands",
     "checksums": "checksum_commands",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from labvault.core.fanout import absent
@@ -33,27 +34,37 @@ class StatusReport:
         return all(o.status == "clean" for o in self.outputs)
 
 
-def status(repo: Repo, targets: list[str] | None = None, read_ahead: bool = False) -> StatusReport:
+# Given the oids of objects the cache lacks, the ones held elsewhere (a tier the cache spilled to)
+Elsewhere = Callable[[set[str]], set[str]]
+
+
+def status(
+    repo: Repo, targets: list[str] | None = None, read_ahead: bool = False, elsewhere: Elsewhere | None = None,
+    tracked: list[Tracked] | None = None,
+) -> StatusReport:
     """What differs; with ``read_ahead`` a helper process lists the outputs from the other end
-    (``workspace.prefetch``: the command line asks for it, a library caller must opt in)."""
-    tracked = select(workspace_outputs(repo), repo, targets)
+    (``workspace.prefetch``: the command line asks for it, a library caller must opt in).
+    ``elsewhere``: objects it names count as present (asked only about objects the cache lacks).
+    ``tracked``: the selected outputs, when the caller has them already."""
+    if tracked is None:
+        tracked = select(workspace_outputs(repo), repo, targets)
     paths = [str(repo.abspath(t.rel)) for t in tracked if t.out.oid is not None]
     helper = Prefetch(paths, read_ahead).start()
     try:
-        return StatusReport(tuple(output_status(repo, t) for t in tracked))
+        return StatusReport(tuple(output_status(repo, t, elsewhere) for t in tracked))
     finally:
         helper.stop()
 
 
-def output_status(repo: Repo, t: Tracked) -> OutputStatus:
+def output_status(repo: Repo, t: Tracked, elsewhere: Elsewhere | None = None) -> OutputStatus:
     """As dvc: "not in cache" when an object of the recorded version (a file, a folder's manifest
-    or any file inside it) is missing from the cache, whether or not the workspace changed (the
-    files that changed are listed all the same); else "modified" or "clean"."""
-    status = _output_status(repo, t)
+    or any file inside it) is missing from the cache (and not ``elsewhere``), whether or not the
+    workspace changed (the files that changed are listed all the same); else "modified" or "clean"."""
+    status = _output_status(repo, t, elsewhere)
     return replace(status, protected=True) if is_protected(t.pointer) else status
 
 
-def _output_status(repo: Repo, t: Tracked) -> OutputStatus:
+def _output_status(repo: Repo, t: Tracked, elsewhere: Elsewhere | None) -> OutputStatus:
     out = t.out
     if out.oid is None:
         return OutputStatus(t.rel, t.pointer_rel, "not_committed")
@@ -68,14 +79,19 @@ def _output_status(repo: Repo, t: Tracked) -> OutputStatus:
 
     def verdict(
         changed: bool, added: tuple[str, ...] = (), modified: tuple[str, ...] = (), deleted: tuple[str, ...] = (),
-        missing: tuple[str, ...] = (),
+        missing: tuple[str, ...] = (), oids: dict[str, str] | None = None,
     ) -> OutputStatus:
-        if out.use_cache and (missing or not odb.exists(out.oid or "", out.legacy)):
+        top_missing = out.use_cache and not odb.exists(out.oid or "", out.legacy)
+        if out.use_cache and (missing or top_missing) and elsewhere is not None and not out.legacy:
+            missing, top_missing = _not_elsewhere(elsewhere, out.oid or "", top_missing, missing, oids or {})
+        if out.use_cache and (missing or top_missing):
             return OutputStatus(t.rel, t.pointer_rel, "not_in_cache", added, modified, deleted, missing)
         return OutputStatus(t.rel, t.pointer_rel, "modified" if changed else "clean", added, modified, deleted)
 
     if current.oid == out.oid:
-        return verdict(False, missing=tuple(current.missing) if out.is_dir else ())
+        if not out.is_dir or not current.missing:
+            return verdict(False)
+        return verdict(False, missing=tuple(current.missing), oids=current.files())
     if not out.is_dir or not current.is_dir:
         return verdict(True)
     if current.delta is not None and current.delta_base == out.oid:
@@ -88,7 +104,8 @@ def _output_status(repo: Repo, t: Tracked) -> OutputStatus:
         gone = absent(base, bases) if out.use_cache else set()
         missing = [n for n in current.missing if n not in changed]
         missing += [n for n in (*modified, *deleted) if current.bases.get(n) in gone]
-        return verdict(bool(added or modified or deleted), added, modified, deleted, tuple(sorted(missing)))
+        oids = {**current.files(), **current.bases} if missing and elsewhere is not None else {}
+        return verdict(bool(added or modified or deleted), added, modified, deleted, tuple(sorted(missing)), oids)
     old = odb.try_load_tree(out.oid, out.legacy)
     if old is None:  # the recorded manifest is not in the cache (or unreadable)
         return verdict(True)
@@ -99,4 +116,13 @@ def _output_status(repo: Repo, t: Tracked) -> OutputStatus:
     modified = tuple(sorted(r for r, o in now.items() if r in before and before[r] != o))
     gone = absent(base, set(before.values())) if out.use_cache else set()
     lost = tuple(sorted(r for r, o in before.items() if o in gone))
-    return verdict(bool(added or modified or deleted), added, modified, deleted, lost)
+    return verdict(bool(added or modified or deleted), added, modified, deleted, lost, before)
+
+
+def _not_elsewhere(
+    elsewhere: Elsewhere, top: str, top_missing: bool, missing: tuple[str, ...], oids: dict[str, str]
+) -> tuple[tuple[str, ...], bool]:
+    """What stays missing once the objects held elsewhere count as present."""
+    asked = {oids[n] for n in missing if n in oids} | ({top} if top_missing else set())
+    held = elsewhere(asked)
+    return tuple(n for n in missing if oids.get(n) not in held), top_missing and top not in held
