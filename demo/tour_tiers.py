@@ -8,6 +8,7 @@ the demotions fill it past its warn threshold.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from collections.abc import Callable
@@ -117,5 +118,45 @@ def step_monitor_cost(tour: Tour) -> None:
         tour.found(f"warm at {warm['percent']}%: monitor exits 1 (warn) for cron; cost ${cost['total_now']:.6f}/month")
 
 
-STEPS: list[Callable[[Tour], None]] = [step_lab_init, step_lifecycle, step_monitor_cost]
+def step_spill(tour: Tour) -> None:
+    with tour.section("Cache spill: an old version leaves a repo's cache for the cold tier, and comes back on use"):
+        repo = tour.root.parent / f"{tour.root.name}-spill"  # its own repo, beside the tour's
+        repo.mkdir()
+        tour.state.setdefault("extra_dirs", []).append(repo)
+        tour.labvault("init", "--no-scm", cwd=repo)
+        rng = random.Random(11)
+        weights = repo / "weights.bin"
+        first = rng.randbytes(200_000)
+        weights.write_bytes(first)
+        tour.labvault("add", "weights.bin", cwd=repo, show_output=False)
+        old_pointer = (repo / "weights.bin.dvc").read_text()
+        weights.unlink()
+        weights.write_bytes(rng.randbytes(200_000))
+        tour.labvault("add", "weights.bin", cwd=repo, show_output=False)
+        old = hashlib.md5(first).hexdigest()
+        then = (datetime.now(timezone.utc) - timedelta(days=60)).timestamp()
+        for folder, _, names in os.walk(repo / ".dvc/cache"):
+            for name in names:
+                os.utime(os.path.join(folder, name), (then, then))
+        tour.say("two versions of weights.bin; the workspace uses the second; the cache is dated 60 days back")
+        plan = tour.labvault_json("cache", "spill", "--to", "cold", "--days", "30", "--dry-run", cwd=repo)
+        tour.check(plan["objects"] == [old] and plan["kept"] == 1, "the plan moves the first version only")
+        done = tour.labvault_json("cache", "spill", "--to", "cold", "--days", "30", cwd=repo)
+        in_tier = tour.path(f"lab/hdd0/files/md5/{old[:2]}/{old[2:]}")
+        tour.check(done["moved"] == 1 and in_tier.is_file() and md5_file(in_tier) == old
+                   and not (repo / f".dvc/cache/files/md5/{old[:2]}/{old[2:]}").exists(),
+                   "the first version is in the cold tier's files/md5 (checked), no longer in the cache")
+        tour.check('remote "cold"' in (repo / ".dvc/config").read_text(), "the cold tier is the repo's remote `cold`")
+        (repo / "weights.bin.dvc").write_text(old_pointer)
+        tour.say("the pointer names the first version again (as `git checkout` of an old commit would)")
+        status = tour.labvault_json("status", cwd=repo)
+        tour.check([o["status"] for o in status["outputs"]] == ["modified"],
+                   "status: modified, not `not in cache`: the spilled object counts as present")
+        tour.labvault("checkout", cwd=repo)
+        tour.check(md5_file(weights) == old and (repo / f".dvc/cache/files/md5/{old[:2]}/{old[2:]}").exists(),
+                   "checkout fetched the first version back from the tier (md5 checked) and wrote it")
+        tour.found("an unused version spilled to the cold tier; status and checkout found it there")
+
+
+STEPS: list[Callable[[Tour], None]] = [step_lab_init, step_lifecycle, step_monitor_cost, step_spill]
 

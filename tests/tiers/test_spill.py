@@ -13,6 +13,7 @@ from labvault import api
 from labvault.catalog import store
 from labvault.catalog.spill_schema import cache_spills
 from labvault.errors import ConfigError
+from labvault.progress import NullProgress
 from tests.tiers.spillkit import (
     NEW_FILE,
     OLD_FILE,
@@ -188,9 +189,24 @@ def test_bad_input_changes_nothing(lab_root: Path, lab_env: Path, tmp_path: Path
 
 def test_a_repo_that_never_spilled_opens_no_catalog(lab_env: Path, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    class Said(NullProgress):
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def message(self, text: str) -> None:
+            self.lines.append(text)
+
     monkeypatch.setenv("LABVAULT_CATALOG_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    (lab_env / "labvault").mkdir(parents=True)
+    (lab_env / "labvault/lab.yaml").write_text(f"tiers:\n  cold:\n    path: {tmp_path}\n")
     repo, old = two_versions(tmp_path)
     _restore_old(repo, old)
     shutil.rmtree(repo / ".dvc/cache/files/md5")
-    outs = api.status(repo=repo).outputs  # the unreachable catalog is never asked
+    said = Said()
+    outs = api.status(repo=repo, progress=said).outputs  # the unreachable catalog is never asked
+    assert {o.status for o in outs} == {"not_in_cache"} and said.lines == []
+    # the same repo marked as spilled does ask (and says that it could not)
+    (repo / ".dvc/labvault.local.conf").write_text("[labvault]\n    spill_tiers = cold\n")
+    outs = api.status(repo=repo, progress=said).outputs
     assert {o.status for o in outs} == {"not_in_cache"}
+    assert len(said.lines) == 1 and said.lines[0].startswith("warning: spilled objects not looked up")

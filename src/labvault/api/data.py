@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from labvault.workspace.add import Recorded as Recorded
     from labvault.workspace.checkout import CheckoutResult as CheckoutResult
     from labvault.workspace.diff import DiffReport as DiffReport
-    from labvault.workspace.index import Tracked
     from labvault.workspace.listing import Listed as Listed
     from labvault.workspace.move import Moved as Moved
     from labvault.workspace.remove import Removed as Removed
@@ -140,6 +139,7 @@ def checkout(
     progress: Progress = NULL_PROGRESS,
 ) -> CheckoutResult:
     from labvault.api.access import record_checkout
+    from labvault.api.spill_setup import restore_spilled
     from labvault.pipelines.outputs import locked_outputs
     from labvault.workspace import checkout as _checkout
 
@@ -149,17 +149,6 @@ def checkout(
     result = _checkout.checkout(r, targets or None, force=force, relink=relink, extra=extra)
     record_checkout(r, result, "checkout", extra)
     return result
-
-
-def restore_spilled(r: Repo, targets: list[str] | None, extra: list[Tracked]) -> None:
-    """A cache that spilled: fetch back (verified) the spilled objects the chosen outputs need."""
-    from labvault.api.spill_setup import lookup_for, restore
-    from labvault.workspace.index import select, workspace_outputs
-
-    lookup = lookup_for(r)
-    if lookup is not None:
-        with r.locked():
-            restore(r, lookup, select(workspace_outputs(r) + list(extra), r, targets or None))
 
 
 def remove(

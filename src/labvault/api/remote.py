@@ -118,7 +118,7 @@ def pull(
 ) -> PullResult:
     """fetch, then checkout."""
     from labvault.api.access import record_checkout
-    from labvault.api.data import restore_spilled
+    from labvault.api.spill_setup import restore_spilled
 
     r = _open(repo, progress)
     extra = _locked_outputs(r)

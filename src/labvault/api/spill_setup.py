@@ -118,3 +118,15 @@ def restore(r: Repo, lookup: SpillLookup, tracked: list[Tracked], manifests_only
             tree = r.odb.try_load_tree(oid)
             files.update(child for _, child in tree or ())
     fetch_back(r, lookup, files)
+
+
+def restore_spilled(r: Repo, targets: list[str] | None, extra: list[Tracked]) -> None:
+    """``checkout`` and ``pull``: in a cache that spilled, fetch back (verified) the spilled
+    objects the chosen outputs need, under the repo's lock."""
+    lookup = lookup_for(r)
+    if lookup is None:
+        return
+    from labvault.workspace.index import select, workspace_outputs
+
+    with r.locked():
+        restore(r, lookup, select(workspace_outputs(r) + list(extra), r, targets or None))
