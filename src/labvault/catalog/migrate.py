@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # imported when a migration runs: Alembic costs ~0.15 s at ev
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
-HEAD = "0010"
+HEAD = "0011"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x1A5A017  # any constant: the advisory lock that serializes catalog upgrades
 

@@ -1,4 +1,4 @@
-"""The spilled cache objects of the catalog (revision 0010): ``cache_spills``, one row per object of
+"""The spilled cache objects of the catalog (revision 0011): ``cache_spills``, one row per object of
 a repository's cache that has a copy in a folder tier's object store (``<tier>/files/md5/XX/REST``).
 
 ``cache`` is the real path of the cache folder the object left (a cache shared by several repos is
