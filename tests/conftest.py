@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +15,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# The suite never reads or writes the user's own labvault state: in-process calls that fall back to
+# the default catalog ($XDG_DATA_HOME) or look for a lab config ($XDG_CONFIG_HOME, LABVAULT_LAB) find
+# an empty scratch folder of this test process instead, removed when it exits.
+_SCRATCH_XDG = tempfile.mkdtemp(prefix="labvault-tests-xdg-")
+atexit.register(shutil.rmtree, _SCRATCH_XDG, ignore_errors=True)
+os.environ["XDG_DATA_HOME"] = os.path.join(_SCRATCH_XDG, "data")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_SCRATCH_XDG, "config")
+for _name in ("LABVAULT_LAB", "LABVAULT_CATALOG_URL"):
+    os.environ.pop(_name, None)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -53,6 +65,7 @@ def _clean_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["HOME"] = str(home)
     env["XDG_CONFIG_HOME"] = str(home / ".config")
+    env["XDG_DATA_HOME"] = str(home / ".local" / "share")
     env["LABVAULT_SYSTEM_CONFIG_DIR"] = str(home / "system-config")
     env["DVC_NO_ANALYTICS"] = "1"
     env["DVC_SITE_CACHE_DIR"] = str(home / "dvc-site-cache")

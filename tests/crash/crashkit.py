@@ -73,6 +73,7 @@ def clean_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["HOME"] = str(home)
     env["XDG_CONFIG_HOME"] = str(home / ".config")
+    env["XDG_DATA_HOME"] = str(home / ".local" / "share")
     env["LABVAULT_SYSTEM_CONFIG_DIR"] = str(home / "system-config")
     env["DVC_NO_ANALYTICS"] = "1"
     env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = "Test"

@@ -14,6 +14,7 @@ DOCS = ["reading.md"]
 
 def test_python_examples_run(tmp_path: Path) -> None:
     env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / ".config"),
+           "XDG_DATA_HOME": str(tmp_path / ".local" / "share"),
            "LABVAULT_SYSTEM_CONFIG_DIR": str(tmp_path / "system"), "LABVAULT_GIT_CACHE": str(tmp_path / "git"),
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_NOSYSTEM": "1", "TMPDIR": str(tmp_path)}
