@@ -14,6 +14,7 @@ are skipped, except in CI (``CI=true``) where that is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -298,19 +299,27 @@ def s3_auth_server() -> Iterator[S3Server]:
         server.stop()
 
 
-@pytest.fixture
-def restore_delay(s3_server: S3Server) -> Iterator[int]:
-    """moto answers ``ongoing-request="true"`` for the first 6 status reads of an archive restore."""
+@contextlib.contextmanager
+def restore_delayed(s3: S3Server, times: int) -> Iterator[int]:
+    """moto answers ``ongoing-request="true"`` for an archive restore once ``times`` reads of its key
+    have gone by, for ``times`` reads (before that it says ``"false"``); the setting is read live."""
     def post(path: str, body: dict[str, object]) -> None:
-        req = urllib.request.Request(f"{s3_server.endpoint}/moto-api/state-manager/{path}",
+        req = urllib.request.Request(f"{s3.endpoint}/moto-api/state-manager/{path}",
                                      data=json.dumps(body).encode(), method="POST")
         urllib.request.urlopen(req, timeout=10).read()
 
-    post("set-transition", {"model_name": "s3::keyrestore", "transition": {"progression": "manual", "times": 6}})
+    post("set-transition", {"model_name": "s3::keyrestore", "transition": {"progression": "manual", "times": times}})
     try:
-        yield 6
+        yield times
     finally:
         post("unset-transition", {"model_name": "s3::keyrestore"})
+
+
+@pytest.fixture
+def restore_delay(s3_server: S3Server) -> Iterator[int]:
+    """moto answers ``ongoing-request="true"`` for the first 6 status reads of an archive restore."""
+    with restore_delayed(s3_server, 6) as times:
+        yield times
 
 
 @pytest.fixture

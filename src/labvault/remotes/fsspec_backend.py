@@ -6,6 +6,12 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from labvault.errors import RemoteError
+from labvault.remotes.archive_reads import (
+    ArchivedObject,
+    is_archived_error,
+    restore_or_pending,
+    unreadable,
+)
 from labvault.remotes.base import Backend, ByteCallback, Entry
 
 
@@ -30,6 +36,10 @@ class FsspecBackend(Backend):
 
     def open_read(self, key: str) -> BinaryIO:
         f: BinaryIO = self.fs.open(self._p(key), "rb")
+        details = getattr(f, "details", None)  # s3fs reads the object's HEAD on open
+        if self.scheme == "s3" and isinstance(details, dict) and unreadable(self.fs, self._p(key), details):
+            f.close()
+            raise self._pending(key)
         return f
 
     def object_url(self, key: str) -> str:
@@ -75,11 +85,19 @@ class FsspecBackend(Backend):
             callback(os.path.getsize(local))
 
     def get_file(self, key: str, local: str, callback: ByteCallback | None = None) -> None:
-        self.fs.get_file(self._p(key), local)
+        try:
+            self.fs.get_file(self._p(key), local)
+        except Exception as exc:
+            if self.scheme == "s3" and is_archived_error(exc):
+                raise self._pending(key) from None
+            raise
         if callback:
             import os
 
             callback(os.path.getsize(local))
+
+    def _pending(self, key: str) -> ArchivedObject:
+        return restore_or_pending(self.fs, self._p(key), self.object_url(key))
 
     def delete(self, key: str) -> None:
         try:
@@ -135,3 +153,4 @@ class FsspecBackend(Backend):
             self.fs.invalidate_cache()
         except Exception:
             pass
+

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, TypeVar
 
-from labvault.errors import RemoteError
+from labvault.errors import LabvaultError, RemoteError
 from labvault.remotes.base import Backend, ByteCallback, Entry
 
 T = TypeVar("T")
@@ -83,6 +83,8 @@ class RetryingBackend(Backend):
         for attempt in range(1, self.attempts + 1):
             try:
                 return fn()
+            except LabvaultError:
+                raise  # already one clear line (an archived object: restore requested)
             except Exception as exc:
                 if is_auth_error(exc):
                     raise RemoteError(

@@ -22,6 +22,7 @@ from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
 from labvault.errors import LabvaultError, ManifestError
 from labvault.fsutil import TMP_SUFFIX
 from labvault.progress import NULL_PROGRESS, Progress, Task
+from labvault.remotes.archive_reads import ArchivedObject, combined
 from labvault.remotes.compare import compare
 from labvault.remotes.store import RemoteStore, key_of, prefix_of
 
@@ -66,6 +67,8 @@ def _run_parallel(
                 out.append((ref, fn(ref)))
             except _Corrupt:
                 out.append((ref, _Corrupt()))
+            except ArchivedObject as exc:  # archived: the others still get their restore request
+                out.append((ref, exc))
             except LabvaultError as exc:
                 out.append((ref, exc))
                 break
@@ -73,6 +76,7 @@ def _run_parallel(
                 out.append((ref, exc))
         return out
 
+    pending: list[ArchivedObject] = []
     jobs = max(1, min(jobs, len(refs)))
     size = max(1, min(BATCH, -(-len(refs) // (jobs * 4))))
     batches = [refs[i : i + size] for i in range(0, len(refs), size)]
@@ -85,6 +89,8 @@ def _run_parallel(
                     result.corrupt.append(ref[0])
                 elif isinstance(outcome, FileNotFoundError):
                     result.missing_remote.append(ref[0])
+                elif isinstance(outcome, ArchivedObject):
+                    pending.append(outcome)
                 elif isinstance(outcome, LabvaultError):
                     raise outcome
                 elif isinstance(outcome, BaseException):
@@ -97,6 +103,8 @@ def _run_parallel(
                     count += 1
             if count:
                 task.advance(count, moved)
+    if pending:
+        raise combined(pending)
     return done
 
 

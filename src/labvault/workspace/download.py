@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from labvault.errors import LabvaultError, PathError, from_os_error
 from labvault.progress import NULL_PROGRESS, Progress
+from labvault.remotes.archive_reads import ArchivedObject, combined
 from labvault.remotes.reading import ObjectPlaces
 from labvault.workspace.locate import Located
 
@@ -61,11 +62,16 @@ def write_objects(found: Located, places: ObjectPlaces, target: str, jobs: int, 
     for folder in folders:
         os.makedirs(os.path.join(target, folder), exist_ok=True)
     task = progress.task(f"downloading {found.rel}", total=len(files))
+    archived: list[ArchivedObject] = []  # every archived file gets its restore request, then one error
 
     def run(batch: list[tuple[str, str]]) -> int:
         done = 0
         for rel, oid in batch:
-            n = _write_one(places, oid, found.legacy, os.path.join(target, rel))
+            try:
+                n = _write_one(places, oid, found.legacy, os.path.join(target, rel))
+            except ArchivedObject as exc:
+                archived.append(exc)
+                continue
             done += n
             task.advance(1, n)
         return done
@@ -73,9 +79,13 @@ def write_objects(found: Located, places: ObjectPlaces, target: str, jobs: int, 
     batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
     try:
         if jobs <= 1 or len(batches) <= 1:
-            return sum(run(b) for b in batches)
-        with ThreadPoolExecutor(max_workers=min(jobs, len(batches))) as pool:
-            return sum(pool.map(run, batches))
+            written = sum(run(b) for b in batches)
+        else:
+            with ThreadPoolExecutor(max_workers=min(jobs, len(batches))) as pool:
+                written = sum(pool.map(run, batches))
+        if archived:
+            raise combined(archived)
+        return written
     finally:
         task.close()
 
