@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -678,7 +679,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"removed {root}")
     else:
         print(f"the demo workspace is kept: {root}  (pass --cleanup to delete it)")
+        print(f"\nServe the demo lab's dashboard and JSON API (http://127.0.0.1:8600/, Ctrl-C stops it):\n"
+              f"  {serve_command(exe, tour.env, root)}")
     return 0
+
+
+def serve_command(exe: Path, env: dict[str, str], repo: Path) -> str:
+    """``labvault serve`` on the tour's catalog, lab config and repository."""
+    args = [str(exe), "serve", "--catalog", env["LABVAULT_CATALOG_URL"]]
+    if env.get("LABVAULT_LAB"):
+        args += ["--lab", env["LABVAULT_LAB"]]
+    return shlex.join([*args, "--repo", str(repo)])
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from labvault import api
 from labvault.api.jsonshape import to_json
 from labvault.api.monitor import monitor
@@ -70,3 +72,11 @@ def test_admin_actions(as_role: dict[str, Client]) -> None:
     assert r.status == 200 and r.json()["items"][0]["snapshot"] is None
     assert as_role["viewer"].post_json("/api/v1/lab/scan", {}).status == 403
     assert as_role["admin"].post_json("/api/v1/lab/scan", {}).status == 200
+
+
+def test_a_lab_without_backup_policies_has_no_backup_alerts(tmp_path: Path) -> None:
+    config = tmp_path / "lab.yaml"
+    api.lab_init(tmp_path / "mnt", config)
+    url = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    assert api.backup_status(config, url) == []
+    assert all(a.source == "monitor" for a in api.alerts(config, url))

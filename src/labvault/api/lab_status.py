@@ -93,10 +93,12 @@ def _parse_time(text: str) -> datetime:
 
 def backup_status(lab: PathLike | None = None, catalog_url: str | None = None, stale_days: float = 2.0,
                   at: datetime | None = None) -> list[BackupStatus]:
-    """Each backup policy of the lab config, in the config's order."""
+    """Each backup policy of the lab config, in the config's order (none: an empty list)."""
     if stale_days <= 0:
         raise UsageError(f"stale_days must be positive, got {stale_days:g}", "pass a number of days such as 2")
     config = _load.load_lab(lab)
+    if not config.backups:
+        return []
     when = at or now()
     snaps = backup_list(lab=lab)
     drills = backup_drills(lab=lab, catalog_url=catalog_url)
