@@ -194,3 +194,16 @@ def test_passwords_are_hashed_with_argon2(lab: Lab) -> None:
     assert users.authenticate_password("viewer", PASSWORD, lab.catalog_url) is not None
     assert users.authenticate_password("viewer", PASSWORD + "x", lab.catalog_url) is None
     assert users.authenticate_password("nobody", PASSWORD, lab.catalog_url) is None
+
+
+def test_removing_a_user_ends_its_sessions_and_tokens(server: RunningServer, lab: Lab) -> None:
+    users.user_add("leaver", "editor", PASSWORD, catalog_url=lab.catalog_url)
+    token = users.token_create("leaver", catalog_url=lab.catalog_url).token
+    by_token, by_session = Client(server.url, token), Client(server.url)
+    assert by_session.login("leaver", PASSWORD).status == 303
+    assert by_token.get("/api/v1/me").status == 200 and by_session.get("/api/v1/me").status == 200
+    users.user_remove("leaver", catalog_url=lab.catalog_url)
+    assert by_token.get("/api/v1/me").status == 401
+    assert by_session.get("/api/v1/me").status == 401
+    users.user_add("leaver", "admin", PASSWORD, catalog_url=lab.catalog_url)  # the same name again
+    assert by_session.get("/api/v1/me").status == 401  # the old cookie names the old user's id

@@ -15,6 +15,7 @@ and looked up. Every function takes ``catalog_url`` (default: the one ``server_c
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -34,8 +35,8 @@ if TYPE_CHECKING:  # argon2 is imported when a password is hashed or checked
 PathLike = str | os.PathLike[str]
 
 __all__ = ["ROLES", "NewToken", "Token", "User", "admin_exists", "authenticate_password", "authenticate_token",
-           "server_catalog_url", "token_create", "token_list", "token_revoke", "user_add", "user_by_id",
-           "user_list", "user_remove"]
+           "server_catalog_url", "session_stamp", "token_create", "token_list", "token_revoke", "user_add", "user_by_id",
+           "user_for_session", "user_list", "user_remove"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MIN_PASSWORD = 8
@@ -100,6 +101,27 @@ def user_remove(name: str, dry_run: bool = False, catalog_url: str | None = None
     """Remove a user and its tokens (with ``dry_run``, only say which)."""
     cat = _cat(catalog_url)
     return _users.get_user(cat, name) if dry_run else _users.remove_user(cat, name)
+
+
+def _stamp(password_hash: str | None) -> str | None:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32] if password_hash else None
+
+
+def session_stamp(user_id: int, catalog_url: str | None = None) -> str | None:
+    """What a session cookie of this user carries to stay valid: a digest of its password hash, so
+    that a new password, or a user removed and made again under the same name (and id), ends the
+    sessions signed before. None for a user without a password."""
+    found = _users.find_user(_cat(catalog_url), user_id=user_id)
+    return _stamp(found[1]) if found is not None else None
+
+
+def user_for_session(user_id: int, name: str, stamp: str, catalog_url: str | None = None) -> User | None:
+    """The user a session names, when the id, the name and the stamp all still match."""
+    found = _users.find_user(_cat(catalog_url), user_id=user_id)
+    if found is None or found[0].name != name:
+        return None
+    current = _stamp(found[1])
+    return found[0] if current is not None and hmac.compare_digest(current, stamp) else None
 
 
 def user_by_id(user_id: int, catalog_url: str | None = None) -> User | None:

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from labvault.api.users import authenticate_password
+from labvault.api.users import authenticate_password, session_stamp
 from labvault.web.render import render
 from labvault.web.session import (
     CSRF_FIELD,
@@ -143,7 +143,8 @@ async def login(request: Request) -> Response:
     limiter.succeeded(key)
     response = RedirectResponse(nxt, status_code=303)
     s = settings_of(request)
-    cookie = serializer(request).dumps({"u": user.id, "n": user.name, "c": secrets.token_urlsafe(32)})
+    stamp = session_stamp(user.id, s.catalog_url)
+    cookie = serializer(request).dumps({"u": user.id, "n": user.name, "p": stamp, "c": secrets.token_urlsafe(32)})
     response.set_cookie(SESSION_COOKIE, cookie, max_age=int(s.session_hours * 3600), httponly=True,
                         samesite="lax", secure=s.secure_cookies, path="/")
     return response

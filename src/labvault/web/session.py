@@ -1,7 +1,7 @@
 """Who is asking: an API token, a signed session cookie, or (when the server allows it) anonymous.
 
-The session cookie (``lv_session``) is ``{"u": user id, "n": name, "c": CSRF token}`` signed with
-the server's secret (itsdangerous, timestamped: it expires after ``Settings.session_hours``); the
+The session cookie (``lv_session``) is ``{"u": user id, "n": name, "p": stamp, "c": CSRF token}``
+(the stamp: ``api.users.session_stamp``, a digest of the password hash) signed with the server's secret (itsdangerous, timestamped: it expires after ``Settings.session_hours``); the
 user is read back from the catalog on every request, so a removed user or a changed role counts at
 once. Before signing in, forms carry the token of the ``lv_csrf`` cookie (double submit).
 """
@@ -16,7 +16,7 @@ from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from labvault.api.access_control import Access, access_for
-from labvault.api.users import ROLES, User, authenticate_token, user_by_id
+from labvault.api.users import ROLES, User, authenticate_token, user_for_session
 
 SESSION_COOKIE = "lv_session"
 CSRF_COOKIE = "lv_csrf"
@@ -55,7 +55,7 @@ def session_data(request: Request) -> dict[str, Any] | None:
         data = serializer(request).loads(raw, max_age=int(s.session_hours * 3600))
     except BadSignature:
         return None
-    return data if isinstance(data, dict) and {"u", "n", "c"} <= set(data) else None
+    return data if isinstance(data, dict) and {"u", "n", "c", "p"} <= set(data) else None
 
 
 def bearer(request: Request) -> str | None:
@@ -84,8 +84,8 @@ def current(request: Request) -> Viewer | None:
             viewer = Viewer(user.name, user.role, "token", user, _reader(user, request))
     else:
         data = session_data(request)
-        user = user_by_id(int(data["u"]), s.catalog_url) if data else None
-        if data is not None and user is not None and user.name == data["n"]:
+        user = user_for_session(int(data["u"]), str(data["n"]), str(data["p"]), s.catalog_url) if data else None
+        if user is not None:
             viewer = Viewer(user.name, user.role, "session", user, _reader(user, request))
         elif not s.auth_required:
             viewer = Viewer("anonymous", "viewer", "anonymous")
