@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from labvault import api
-from labvault.api.browse import browse, page_of, visible_to
+from labvault.api.browse import browse, lineage_neighbourhood, page_of, visible_to
 from labvault.errors import LabvaultError
 from labvault.web.page_context import Reader, catalog_url, lab, link
 from labvault.web.pages_lineage import neighbourhood_svg
@@ -87,7 +87,7 @@ def _entry_page(request: Request, viewer: Viewer, kind: str, name: str, version:
     versions = list(browse(f"{kind}s", name=name, all_versions=True, limit=VERSIONS_SHOWN,
                                reader=viewer.reader, catalog_url=url).items)
     units, no_units = _placements(request, entry.ref)
-    graph = api.catalog_lineage(kind, entry.ref, depth=1, catalog_url=url)
+    graph = lineage_neighbourhood(kind, entry.ref, depth=1, max_nodes=120, catalog_url=url).graph
     return render(request, "entry.html", entry=entry, versions=versions, capped=len(versions) == VERSIONS_SHOWN,
                   units=units, no_units=no_units, neighbourhood=neighbourhood_svg(graph),
                   lineage_url=link("/lineage", kind=kind, ref=entry.ref), plural=f"{kind}s")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from labvault import api
-from labvault.api.browse import visible_to
+from labvault.api.browse import lineage_neighbourhood, visible_to
 from labvault.catalog.types import Lineage, LineageNode
 from labvault.web.graph_svg import GraphNode, render_svg
 from labvault.web.graph_view import lineage_picture, merge
@@ -22,6 +22,8 @@ from labvault.web.render import render
 router = APIRouter(include_in_schema=False)
 
 MAX_EXPANDED = 40  # expansions carried in one URL
+WALK_NODES = 600  # the start walk stops here (the picture collapses fan-out beyond its own caps)
+STEP_NODES = 200  # one click's walk
 KIND_PAGES = {"dataset": "/datasets", "model": "/models", "run": "/experiments"}
 
 
@@ -60,14 +62,16 @@ def lineage_page(
     url = catalog_url(request)
     if not visible_to(viewer.reader, api.catalog_get(kind, ref, catalog_url=url).path):
         raise HTTPException(404, f"unknown {kind} {ref!r}")
-    start = api.catalog_lineage(kind, ref, depth=depth, catalog_url=url)
+    walk = lineage_neighbourhood(kind, ref, depth=depth, max_nodes=WALK_NODES, catalog_url=url)
+    start, truncated = walk.graph, walk.truncated
     expanded, shown = _ids(expand), _ids(full)
     graphs = [start]
     known = {n.id: n for n in start.nodes}
     for node_id in expanded:  # in click order: a node is known once an earlier walk reached it
         n = known.get(node_id)
         if n is not None:
-            g = api.catalog_lineage(n.kind, n.ref, depth=1, catalog_url=url)
+            step = lineage_neighbourhood(n.kind, n.ref, depth=1, max_nodes=STEP_NODES, catalog_url=url)
+            g, truncated = step.graph, truncated or step.truncated
             graphs.append(g)
             known.update((m.id, m) for m in g.nodes)
     nodes, edges = merge(graphs)
@@ -90,5 +94,5 @@ def lineage_page(
     return render(
         request, template, root=start.root, depth=depth, svg=render_svg(marked, lines),
         shown=[nodes[i] for i in vis.nodes], hidden=sum(vis.hidden.values()), edges=len(vis.edges),
-        entry_href=entry_href, deeper=here(expanded, shown, min(depth + 1, 8)),
+        entry_href=entry_href, deeper=here(expanded, shown, min(depth + 1, 8)), truncated=truncated,
     )
