@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -88,20 +89,21 @@ def first_paragraph(text: str) -> str:
     return " ".join(line.strip() for line in body[1].splitlines())
 
 
-def walk(words: list[str]) -> list[tuple[list[str], str, str]]:
-    """(command words, summary, help text) for every command under ``words``, depth first."""
+def walk(words: list[str], text: str, pool: ThreadPoolExecutor) -> list[tuple[list[str], str, str]]:
+    """(command words, summary, help text) for every command under ``words`` (whose help is
+    ``text``), depth first; the help texts of one level are asked for side by side."""
+    paths = [[*words, name] for name, _ in subcommands(text)]
     out: list[tuple[list[str], str, str]] = []
-    for name, _ in subcommands(help_text(words)):
-        path = [*words, name]
-        text = help_text(path)
-        out.append((path, first_paragraph(text).replace("|", "\\|"), text))
-        out.extend(walk(path))
+    for path, sub in zip(paths, pool.map(help_text, paths), strict=True):
+        out.append((path, first_paragraph(sub).replace("|", "\\|"), sub))
+        out.extend(walk(path, sub, pool))
     return out
 
 
 def render() -> str:
     top = help_text([])
-    commands = walk([])
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        commands = walk([], top, pool)
     parts = [HEADER, "\n## Commands\n\n"]
     parts.append("| command | what it does |\n|---|---|\n")
     for words, summary, _ in commands:
