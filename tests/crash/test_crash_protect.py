@@ -56,6 +56,7 @@ def test_kill_protect_and_unprotect(tmp_path: Path) -> None:
     neither as before nor as after) retries with four times the files (twice), then fails."""
     for size in (3000, 12000, 48000):
         landed, planned = _kill_run(tmp_path / f"n{size}", size)
+        print(f"protect/unprotect with {size} files: {landed} of {planned} kills landed mid-way")
         if landed * 3 >= planned:
             return
     raise AssertionError(f"only {landed} of {planned} kills landed mid-way, even with {size} files")
@@ -84,8 +85,9 @@ def _kill_run(tmp_path: Path, size: int) -> tuple[int, int]:
         n = kills(6)
         for command, writable_after in (("protect", False), ("unprotect", True)):
             for point in kill_plan(n, f"protect-{command}"):
-                if command == "unprotect":
-                    lv(repo, env, "protect", "data/raw")
+                # Each point starts from the state the command changes (the previous point's rerun
+                # left the other one): a protect of data already protected has nothing to kill.
+                lv(repo, env, "unprotect" if command == "protect" else "protect", "data/raw")
                 before = _state(repo, sample)
                 killed, where = kill_at_point(repo, env, [command, "data/raw"], point, duration,
                                               lambda w=writable_after: _share(sample, w))
