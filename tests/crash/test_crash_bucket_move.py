@@ -59,7 +59,7 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server) -> Iterator[World]:
     with scratch_base(tmp_path_factory.mktemp("crash-bucket-move")) as base:
         data = base / "data"
-        make_dataset(data, 300, 2)
+        make_dataset(data, 150, 2)
         env = clean_env(base / "home")
         env.update(s3_server.env, AWS_ENDPOINT_URL_S3=s3_server.endpoint)
         old = os.environ.copy()
