@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from labvault import api
@@ -85,3 +86,38 @@ def test_editor_registers_and_tags(as_role: dict[str, Client], lab: Lab) -> None
     r = editor.post_json("/api/v1/datasets/from_web@v1/tags", {"tags": ["reviewed"]})
     assert r.status == 200 and r.json()["tags"] == ["reviewed"]
     assert api.catalog_get("dataset", "from_web", catalog_url=lab.catalog_url).tags == ("reviewed",)
+
+
+def test_names_with_slashes_and_encoded_characters(as_role: dict[str, Client], lab: Lab) -> None:
+    editor, viewer = as_role["editor"], as_role["viewer"]
+    made = (("team/raw", "v1"), ("team/raw", "v2"), ("team/raw/versions", "v1"), ("odd name%?#", "v1"))
+    for k, (name, version) in enumerate(made):
+        r = editor.post_json("/api/v1/datasets", {"name": name, "version": version, "path": f"data/{version}.csv",
+                                                   "content_hash": f"{k:032x}", "size": 5})
+        assert r.status == 200, r.text
+    shown = viewer.get("/api/v1/datasets/team/raw")
+    latest = api.catalog_get("dataset", "team/raw", catalog_url=lab.catalog_url)
+    assert shown.status == 200 and (shown.json()["name"], shown.json()["version"]) == ("team/raw", latest.version)
+    assert viewer.get("/api/v1/datasets/team/raw@v1").json()["version"] == "v1"
+    assert viewer.get("/api/v1/datasets/team%2Fraw@v1").json()["name"] == "team/raw"  # an encoded "/" too
+    odd = viewer.get("/api/v1/datasets/" + urllib.parse.quote("odd name%?#", safe=""))
+    assert odd.status == 200 and odd.json()["name"] == "odd name%?#"
+    versions, _ = walk(viewer, "/api/v1/datasets/team/raw/versions", limit=1)
+    assert sorted((v["name"], v["version"]) for v in versions) == [("team/raw", "v1"), ("team/raw", "v2")]
+    # a name ending in /versions: its list is at NAME/versions, the entry at NAME@VERSION
+    assert [v["name"] for v in walk(viewer, "/api/v1/datasets/team/raw/versions/versions")[0]] == ["team/raw/versions"]
+    assert viewer.get("/api/v1/datasets/team/raw/versions@v1").json()["name"] == "team/raw/versions"
+    r = editor.post_json("/api/v1/datasets/team/raw@v1/tags", {"tags": ["slashed"]})
+    assert r.status == 200 and r.json()["tags"] == ["slashed"]
+    assert api.catalog_get("dataset", "team/raw@v1", catalog_url=lab.catalog_url).tags == ("slashed",)
+    assert viewer.get("/api/v1/datasets/team/none").status == 404
+    assert viewer.get("/api/v1/datasets/team/none/versions").status == 404
+    assert viewer.get("/api/v1/datasets/../../etc/passwd").status == 404
+    assert viewer.get("/api/v1/datasets/%2e%2e%2f%2e%2e%2fetc%2fpasswd").status == 404
+    # the HTML pages link to the same names
+    page = viewer.get("/datasets", q="team/")
+    assert page.status == 200 and f'href="/datasets/team/raw?version={latest.version}"' in page.text
+    assert 'href="/datasets/odd%20name%25%3F%23?version=v1"' in viewer.get("/datasets").text
+    entry = viewer.get("/datasets/team/raw", version="v1")
+    assert entry.status == 200 and "team/raw" in entry.text
+    assert viewer.get("/datasets/" + urllib.parse.quote("odd name%?#", safe="")).status == 200

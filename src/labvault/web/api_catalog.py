@@ -109,25 +109,29 @@ def _kind_routes(kind: str) -> None:
                       after=after, reader=viewer.reader, catalog_url=_url(request))
         return page_json(page.items, page.next)
 
-    @router.get(f"/{kind}/{{ref}}", name=f"{kind}_show")
-    def show(request: Request, viewer: Reader, ref: str) -> Any:
-        """One version: NAME (the latest), NAME@VERSION or NAME@ALIAS (``labvault catalog show --json``)."""
-        return to_json(_shown(viewer, catalog_get(one, ref, catalog_url=_url(request))))
-
-    @router.get(f"/{kind}/{{name}}/versions", name=f"{kind}_versions")
+    # Names may hold "/" (``team/raw``), so every NAME or REF is a path parameter; the routes ending
+    # in /versions and /tags come first, so the show route only gets what those two do not end with.
+    @router.get(f"/{kind}/{{name:path}}/versions", name=f"{kind}_versions")
     def all_versions(request: Request, viewer: Reader, name: str, limit: Limit = DEFAULT_LIMIT,
                      after: str | None = None) -> Any:
-        """Every version of NAME, newest first."""
+        """Every version of NAME (which may contain "/"), newest first."""
         catalog_get(one, name, catalog_url=_url(request))  # 404 for an unknown name
         page = browse(kind, name=name, all_versions=True, limit=limit, after=after, reader=viewer.reader,
                       catalog_url=_url(request))
         return page_json(page.items, page.next)
 
-    @router.post(f"/{kind}/{{ref}}/tags", name=f"{kind}_tag")
+    @router.post(f"/{kind}/{{ref:path}}/tags", name=f"{kind}_tag")
     def tag(request: Request, viewer: Editor, ref: str, body: TagBody) -> Any:
         """Add (or ``remove``) tags (editor; ``labvault catalog tag --json``)."""
         _shown(viewer, catalog_get(one, ref, catalog_url=_url(request)))
         return to_json(catalog_tag(one, ref, body.tags, remove=body.remove, catalog_url=_url(request)))
+
+    @router.get(f"/{kind}/{{ref:path}}", name=f"{kind}_show")
+    def show(request: Request, viewer: Reader, ref: str) -> Any:
+        """One version: NAME (the latest), NAME@VERSION or NAME@ALIAS (``labvault catalog show --json``).
+        NAME may contain "/" (``/api/v1/datasets/team/raw@v1``); a name that itself ends in
+        ``/versions`` is reached as NAME@VERSION."""
+        return to_json(_shown(viewer, catalog_get(one, ref, catalog_url=_url(request))))
 
 
 def _register(request: Request, kind: str, body: RegisterBody) -> Any:

@@ -17,7 +17,7 @@ from labvault.catalog.types import Lineage, LineageNode
 from labvault.web.graph_svg import GraphNode, render_svg
 from labvault.web.graph_view import lineage_picture, merge
 from labvault.web.page_context import Reader, catalog_url, link
-from labvault.web.render import render
+from labvault.web.render import name_path, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,8 +34,8 @@ def _ids(text: str) -> list[int]:
 def entry_href(n: LineageNode) -> str:
     """The page of a lineage node's version (a run's page is its experiment's)."""
     if n.kind == "run":
-        return link(f"/experiments/{n.name}")
-    return link(f"{KIND_PAGES.get(n.kind, '/datasets')}/{n.name}", version=n.version)
+        return link(f"/experiments/{name_path(n.name)}")
+    return link(f"{KIND_PAGES.get(n.kind, '/datasets')}/{name_path(n.name)}", version=n.version)
 
 
 def neighbourhood_svg(graph: Lineage) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -12,9 +13,17 @@ from starlette.responses import Response
 from labvault import __version__
 from labvault.web.session import CSRF_COOKIE, CSRF_FIELD, csrf_token, current, settings_of
 
+
+def name_path(name: str) -> str:
+    """A catalog name as a URL path segment: "/" stays (the routes take ``{name:path}``), every
+    other reserved character (``?``, ``#``, ``%``, space) is percent-encoded."""
+    return quote(name, safe="/@")
+
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 # htmx, copied from node_modules by `make web-assets`; the pages work without it
+TEMPLATES.env.filters["name_path"] = name_path  # a catalog name in a link: "/" kept, the rest encoded
 TEMPLATES.env.globals["vendor_htmx"] = (HERE / "static" / "vendor" / "htmx.min.js").is_file()
 
 
