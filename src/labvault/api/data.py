@@ -277,6 +277,7 @@ class VerifyResult:
     unreadable: tuple[str, ...]
     missing: tuple[str, ...]
     quarantined: tuple[str, ...]
+    spilled: tuple[str, ...] = ()  # needed, not in the cache, on a spill tier (counted present, not re-hashed)
 
     @property
     def ok(self) -> bool:
@@ -298,12 +299,17 @@ def verify(
             r.state.bump_generation()
             for obj in report.corrupt:
                 quarantined.append(r.odb.quarantine(obj.path))
+    from labvault.api.spill_setup import held_elsewhere
+
     used = collect_used(r)
     missing = sorted(oid for oid, legacy in used.refs if not r.odb.exists(oid, legacy))
+    elsewhere = held_elsewhere(r) if missing else None
+    spilled = elsewhere(set(missing)) if elsewhere is not None else set()
     return VerifyResult(
         checked=report.checked,
         corrupt=tuple(sorted(o.oid for o in report.corrupt)),
         unreadable=tuple(sorted(o.oid for o in report.unreadable)),
-        missing=tuple(missing),
+        missing=tuple(o for o in missing if o not in spilled),
         quarantined=tuple(quarantined),
+        spilled=tuple(sorted(spilled)),
     )

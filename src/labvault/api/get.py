@@ -72,7 +72,7 @@ def get(
                 return GetResult(dest, normalize(path), md5_bytes(blob), 1, len(blob), source.sha)
             from labvault.api.read_tiers import tier_fallback
 
-            places.fallback = tier_fallback(found, progress)
+            places.fallback = tier_fallback(found, progress, source.repo if source.local else None)
             done = download(found, places, dest, _jobs(source, jobs), progress)
             _record(found, progress)
             return GetResult(dest, found.rel, found.oid, done.files, done.bytes, source.sha)

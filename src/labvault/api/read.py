@@ -68,7 +68,7 @@ def open(
             else:
                 from labvault.api.read_tiers import tier_fallback
 
-                places.fallback = tier_fallback(found, progress)
+                places.fallback = tier_fallback(found, progress, source.repo if source.local else None)
                 stream = places.open(found.oid, found.legacy, found.size)
                 _note(source, path, found.oid, found, progress)
             with stream:

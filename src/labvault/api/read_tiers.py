@@ -12,17 +12,23 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from labvault.core.odb import ObjectStore
 from labvault.errors import LabvaultError
 from labvault.progress import Progress
 from labvault.workspace.locate import Located
+from labvault.workspace.repo import Repo
 
 LIVE = ("present", "verified")
 
 
-def tier_fallback(found: Located, progress: Progress) -> Callable[[str], list[str]] | None:
+def tier_fallback(found: Located, progress: Progress, repo: Repo | None = None) -> Callable[[str], list[str]] | None:
+    """Local paths to try for a file object the cache and the remote lack: the spill tiers of
+    ``repo``'s cache (their ``files/md5`` stores, named by the repo's config: no catalog), then the
+    lab units' placements."""
+    spill = spill_stores(repo) if repo is not None else []
     out = found.output
     if out is None:
-        return None
+        return (lambda oid: [s.oid_path(oid) for s in spill]) if spill else None
     inner = found.rel[len(out.rel) + 1 :] if found.rel != out.rel else ""
     by_oid: dict[str, list[str]] = {}
     for sub, oid in found.files:
@@ -34,9 +40,27 @@ def tier_fallback(found: Located, progress: Progress) -> Callable[[str], list[st
         nonlocal bases
         if bases is None:
             bases = _placements(out.oid, progress)
-        return [os.path.join(b, rel) if rel else b for b in bases for rel in by_oid.get(oid, [])]
+        spilled = [s.oid_path(oid) for s in spill]
+        return spilled + [os.path.join(b, rel) if rel else b for b in bases for rel in by_oid.get(oid, [])]
 
     return paths
+
+
+def spill_stores(repo: Repo) -> list[ObjectStore]:
+    """The object stores of the tiers the repo's cache spilled to: each is the remote named after
+    the tier, registered with the tier's folder as its url (``.dvc/config``)."""
+    from labvault.api.spill_setup import spill_tiers
+    from labvault.workspace.remotes import remote_url
+
+    stores: list[ObjectStore] = []
+    for name in spill_tiers(repo):
+        try:
+            _, url = remote_url(repo, name)
+        except LabvaultError:
+            continue
+        if "://" not in url:
+            stores.append(ObjectStore(url))
+    return stores
 
 
 def _placements(content_hash: str, progress: Progress) -> list[str]:

@@ -64,8 +64,11 @@ def push(
     progress: Progress = NULL_PROGRESS,
 ) -> TransferResult:
     """Upload the objects the outputs (and chosen revisions) use that the remote lacks."""
+    from labvault.api.spill_setup import refs_hook
+
     r = _open(repo, progress)
-    result = _sync.push_objects(r, targets or None, remote, jobs, revisions)
+    # a spilled object is fetched back into the cache (verified), then pushed like any other
+    result = _sync.push_objects(r, targets or None, remote, jobs, revisions, refs_hook(r))
     _capture_locations(r, remote, result)
     return result
 
@@ -103,8 +106,12 @@ def fetch(
     repo: PathLike | None = None,
     progress: Progress = NULL_PROGRESS,
 ) -> TransferResult:
-    """Download into the cache, verified, the objects the outputs use that the cache lacks."""
-    return _sync.fetch_objects(_open(repo, progress), targets or None, remote, jobs, revisions)
+    """Download into the cache, verified, the objects the outputs use that the cache lacks
+    (spilled ones are fetched back from their tier, not downloaded)."""
+    from labvault.api.spill_setup import refs_hook
+
+    r = _open(repo, progress)
+    return _sync.fetch_objects(r, targets or None, remote, jobs, revisions, refs_hook(r))
 
 
 def pull(
@@ -118,12 +125,12 @@ def pull(
 ) -> PullResult:
     """fetch, then checkout."""
     from labvault.api.access import record_checkout
-    from labvault.api.spill_setup import restore_spilled
+    from labvault.api.spill_setup import refs_hook, restore_spilled
 
     r = _open(repo, progress)
     extra = _locked_outputs(r)
     restore_spilled(r, targets, extra)
-    result = _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=extra)
+    result = _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=extra, restore=refs_hook(r))
     record_checkout(r, result.checkout, "pull", extra)
     return result
 
@@ -135,5 +142,9 @@ def status_cloud(
     revisions: Revisions = _sync.NO_REVISIONS,
     repo: PathLike | None = None,
 ) -> CloudStatus:
-    """What the remote lacks (to push), what the cache lacks (to pull), and what neither has."""
-    return _sync.status_cloud(_open(repo), targets or None, remote, jobs, revisions)
+    """What the remote lacks (to push), what the cache lacks (to pull), and what neither has.
+    A spilled object (its tier file present) counts as in the cache."""
+    from labvault.api.spill_setup import held_elsewhere
+
+    r = _open(repo)
+    return _sync.status_cloud(r, targets or None, remote, jobs, revisions, held_elsewhere(r))

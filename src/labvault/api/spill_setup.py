@@ -5,6 +5,7 @@ that never spilled costs nothing more than reading its config, which every comma
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from labvault.config import ConfigFile, level_file
@@ -108,7 +109,13 @@ def fetch_back(r: Repo, lookup: SpillLookup, oids: set[str]) -> list[str]:
 def restore(r: Repo, lookup: SpillLookup, tracked: list[Tracked], manifests_only: bool = False) -> None:
     """Fetch back what ``tracked`` outputs need: their manifests first (the files a folder names
     are known only then), then (unless ``manifests_only``) their files."""
-    tops = {t.out.oid for t in tracked if t.out.oid and t.out.use_cache and not t.out.legacy}
+    restore_oids(r, lookup, {t.out.oid for t in tracked if t.out.oid and t.out.use_cache and not t.out.legacy},
+                 manifests_only)
+
+
+def restore_oids(r: Repo, lookup: SpillLookup, tops: set[str], manifests_only: bool = False) -> None:
+    """Fetch back the spilled objects among ``tops`` the cache lacks: manifests first, then the
+    files (those of ``tops`` and those the manifests name)."""
     fetch_back(r, lookup, {o for o in tops if is_dir_oid(o)})
     if manifests_only:
         return
@@ -118,6 +125,31 @@ def restore(r: Repo, lookup: SpillLookup, tracked: list[Tracked], manifests_only
             tree = r.odb.try_load_tree(oid)
             files.update(child for _, child in tree or ())
     fetch_back(r, lookup, files)
+
+
+def refs_hook(r: Repo) -> Callable[[set[tuple[str, bool]]], None] | None:
+    """``push``, ``fetch`` and ``pull``: given the refs a transfer needs, fetch back (verified)
+    the spilled ones the cache lacks, so the transfer finds them in the cache; None for a repo
+    that never spilled (no catalog opened). The caller holds the repo's lock."""
+    lookup = lookup_for(r)
+    if lookup is None:
+        return None
+    found = lookup
+
+    def back(refs: set[tuple[str, bool]]) -> None:
+        restore_oids(r, found, {oid for oid, legacy in refs if not legacy})
+
+    return back
+
+
+def held_elsewhere(r: Repo) -> Callable[[set[str]], set[str]] | None:
+    """``status --cloud`` and ``verify``: which of the given oids (that the cache lacks) are
+    spilled with their tier file present; None for a repo that never spilled."""
+    lookup = lookup_for(r)
+    if lookup is None:
+        return None
+    found = lookup
+    return lambda oids: set(found.present(oids))
 
 
 def restore_spilled(r: Repo, targets: list[str] | None, extra: list[Tracked]) -> None:

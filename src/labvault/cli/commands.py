@@ -408,9 +408,10 @@ def verify(ctx: click.Context, remove_corrupt: bool, remote: str | None, tier: s
     r = api.verify(remove_corrupt=remove_corrupt, progress=_state(ctx).progress)
     if as_json:
         emit_json({"checked": r.checked, "corrupt": r.corrupt, "missing": r.missing, "unreadable": r.unreadable,
-                   "quarantined": r.quarantined})
+                   "quarantined": r.quarantined, "spilled": r.spilled})
     else:
-        click.echo(f"checked {r.checked} objects: {len(r.corrupt)} corrupt, {len(r.missing)} missing")
+        spilled = f", {len(r.spilled)} spilled (on a tier, not re-hashed)" if r.spilled else ""
+        click.echo(f"checked {r.checked} objects: {len(r.corrupt)} corrupt, {len(r.missing)} missing{spilled}")
         for oid in r.corrupt:
             click.echo(f"corrupt: {oid}")
         for oid in r.missing:

@@ -3,6 +3,7 @@ revisions need, between the cache and a remote."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from labvault.workspace.checkout import CheckoutResult
 
 Ref = tuple[str, bool]
+# Given the refs a transfer needs, bring into the cache those held elsewhere (a tier the cache
+# spilled to); called under the repo's lock. None: the cache is the only local place.
+Restore = Callable[[set[Ref]], None]
 
 
 @dataclass(frozen=True)
@@ -51,21 +55,28 @@ def _refs(repo: Repo, targets: list[str] | None, revs: Revisions, for_push: bool
 
 
 def push_objects(
-    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions
+    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions,
+    restore: Restore | None = None,
 ) -> TransferResult:
     store = open_remote(repo, remote, jobs)
     store.backend.check_writable_root()
     refs, optional = _refs(repo, targets, revs, for_push=True)
+    if restore is not None:
+        with repo.locked():
+            restore(refs)
     return push(repo.odb, store, refs, repo.progress, optional)
 
 
 def fetch_objects(
-    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions
+    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions,
+    restore: Restore | None = None,
 ) -> TransferResult:
     store = open_remote(repo, remote, jobs)
     store.backend.check_readable_root()
     refs, optional = _refs(repo, targets, revs, for_push=False)
     with repo.locked():
+        if restore is not None:
+            restore(refs)
         return fetch(repo.odb, store, refs, repo.progress, optional=optional)
 
 
@@ -77,11 +88,11 @@ class PullResult:
 
 def pull(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions, force: bool,
-    extra: list[Tracked] | None = None,
+    extra: list[Tracked] | None = None, restore: Restore | None = None,
 ) -> PullResult:
     from labvault.workspace.checkout import checkout
 
-    fetched = fetch_objects(repo, targets, remote, jobs, revs)
+    fetched = fetch_objects(repo, targets, remote, jobs, revs, restore)
     result = checkout(repo, targets, force=force, extra=extra)
     return PullResult(fetched, result)
 
@@ -100,10 +111,19 @@ class CloudStatus:
 
 
 def status_cloud(
-    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions
+    repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions,
+    elsewhere: Callable[[set[str]], set[str]] | None = None,
 ) -> CloudStatus:
+    """``elsewhere``: of the oids the cache lacks, those held locally elsewhere (a spill tier):
+    they count as local, so one the remote has is in sync and one it lacks is to push."""
     store = open_remote(repo, remote, jobs)
     store.backend.check_readable_root()
     refs, optional = _refs(repo, targets, revs, for_push=False)
     d = cloud_status(repo.odb, store, refs, optional)
-    return CloudStatus(store.name, tuple(d.to_push), tuple(d.to_pull), tuple(d.lost), tuple(d.wrong_size))
+    to_push, to_pull, lost = d.to_push, d.to_pull, d.lost
+    if elsewhere is not None and (to_pull or lost):
+        held = elsewhere({*to_pull, *lost})
+        to_push = sorted({*to_push, *(o for o in lost if o in held)})
+        to_pull = [o for o in to_pull if o not in held]
+        lost = [o for o in lost if o not in held]
+    return CloudStatus(store.name, tuple(to_push), tuple(to_pull), tuple(lost), tuple(d.wrong_size))
