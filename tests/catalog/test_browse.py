@@ -145,3 +145,25 @@ def test_browse_api_pages_and_refuses_bad_input(cat: Catalog) -> None:
     assert [e.ref for e in runs.items] == ["e1@2"]
     with pytest.raises(UsageError, match="invalid cursor"):
         browse("models", after="not-a-cursor", catalog_url=cat.url)
+
+
+def test_name_filters_match_case_on_both_backends(cat: Catalog) -> None:
+    """A name prefix, an exact name and a glob (``name ~``) all match case-sensitively, in the API,
+    the CLI's ``catalog search``/``--name`` and the dashboard alike."""
+    for k, name in enumerate(["Raw/Img", "raw/img", "raw/IMG", "raw_x", "rawyx"]):
+        api.catalog_register_dataset(name, version="v1", path=f"d/{k}", content_hash=f"{k:032x}", size=1,
+                                     catalog_url=cat.url)
+
+    def names(entries: Any) -> list[str]:
+        return sorted(e.name for e in entries)
+
+    assert names(browse("datasets", name_prefix="raw/", catalog_url=cat.url).items) == ["raw/IMG", "raw/img"]
+    assert names(browse("datasets", name_prefix="Raw", catalog_url=cat.url).items) == ["Raw/Img"]
+    assert names(browse("datasets", name="raw/img", catalog_url=cat.url).items) == ["raw/img"]
+    assert names(api.catalog_list("datasets", name="RAW/IMG", catalog_url=cat.url)) == []
+    for where, expected in [("name ~ 'raw/*'", ["raw/IMG", "raw/img"]), ("name ~ 'RAW*'", []),
+                            ("name ~ '*img'", ["raw/img"]), ("name !~ 'raw*'", ["Raw/Img"]),
+                            ("name ~ 'raw_*'", ["raw_x"]), ("name ~ 'raw?x'", ["raw_x", "rawyx"]),
+                            ("name = 'Raw/Img'", ["Raw/Img"])]:
+        assert names(api.catalog_search("datasets", where, catalog_url=cat.url)) == expected, where
+        assert names(browse("datasets", where=where, catalog_url=cat.url).items) == expected, where

@@ -121,3 +121,19 @@ def test_names_with_slashes_and_encoded_characters(as_role: dict[str, Client], l
     entry = viewer.get("/datasets/team/raw", version="v1")
     assert entry.status == 200 and "team/raw" in entry.text
     assert viewer.get("/datasets/" + urllib.parse.quote("odd name%?#", safe="")).status == 200
+
+
+def test_name_filters_are_case_sensitive_as_in_the_cli(as_role: dict[str, Client], lab: Lab) -> None:
+    c = as_role["viewer"]
+    url = lab.catalog_url
+    assert walk(c, "/api/v1/datasets", prefix="DS_")[0] == []
+    assert walk(c, "/api/v1/datasets", name="DS_01")[0] == []
+    assert api.catalog_list("datasets", name="DS_01", catalog_url=url) == []
+    for where in ("name ~ 'DS_*'", "name ~ 'ds_0*'", "name = 'DS_01'", "name !~ 'ds*'"):
+        got = sorted((i["name"], i["version"]) for i in walk(c, "/api/v1/datasets", where=where, all="true")[0])
+        cli = sorted((e.name, e.version) for e in api.catalog_search("datasets", where, catalog_url=url))
+        assert got == cli and (where != "name ~ 'ds_0*'" or len(got) == 2 * N_DATASETS), where
+    assert walk(c, "/api/v1/datasets", where="name ~ 'DS_*'")[0] == []
+    spec = c.get("/api/v1/openapi.json").json()
+    described = {p["name"]: p.get("description", "") for p in spec["paths"]["/api/v1/datasets"]["get"]["parameters"]}
+    assert all("case-sensitive" in described[p] for p in ("name", "prefix", "where"))

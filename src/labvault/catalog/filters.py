@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from labvault.catalog.glob_match import GlobMatch
 from labvault.catalog.schema import aliases, entities, metrics, params, tags, versions
 from labvault.errors import CatalogError
 
@@ -223,14 +224,9 @@ def parse(expr: str) -> Node:
     return _Parser(expr).parse()
 
 
-def _glob_like(pattern: str) -> str:
-    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%").replace("?", "_")
-
-
 def _text_cond(column: Any, op: str, value: str) -> Any:
     if op in ("~", "!~"):
-        cond = column.like(_glob_like(value), escape="\\")
+        cond = GlobMatch(column, value)  # case-sensitive on every backend
         return sa.not_(cond) if op == "!~" else cond
     return _cmp(column, op, value)
 

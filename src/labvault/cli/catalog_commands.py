@@ -113,7 +113,7 @@ def _list_command(word: str, example: str) -> None:
     what = "every run" if word == "runs" else f"{word}: the latest version of each (--all: every version)"
     @catalog.command(name=word, help=f"List {what}, newest first.\n\n\b\nExample:\n  {example}")
     @click.option("-a", "--all", "all_versions", is_flag=True, help="Every version, not only the latest.")
-    @click.option("--name", help="Only versions of this name.")
+    @click.option("--name", help="Only versions of this name (exact, case-sensitive).")
     @click.option("-n", "--limit", type=click.IntRange(1), default=100, show_default=True, help="At most N rows.")
     @json_option
     @click.pass_context
@@ -332,6 +332,7 @@ def search(ctx: click.Context, kind: str, where: str, limit: int, as_json: bool)
 
     Fields: name version path hash architecture framework status stage git_rev (text: = != ~ glob),
     size files samples (numbers), created started ended (dates), tag, alias, metrics.KEY, params.KEY.
+    Text matches, globs included (* any run, ? one character), are case-sensitive.
 
     \b
     Example:

@@ -34,6 +34,13 @@ from labvault.web.session import Viewer, settings_of
 router = APIRouter(tags=["catalog"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"at most {MAX_LIMIT}")]
+NameQuery = Annotated[str | None, Query(description="only this name (exact, case-sensitive)")]
+PrefixQuery = Annotated[str | None, Query(
+    description="only names starting with this, case-sensitive (code point order: `raw/` finds `raw/img`, "
+                "not `Raw/img`), as `name ~ 'PREFIX*'` in `where`")]
+WhereQuery = Annotated[str | None, Query(
+    description="a filter in the language of `labvault catalog search` (text matches and `~` globs are "
+                "case-sensitive), e.g. `metrics.accuracy > 0.9 and name ~ 'clf*'`")]
 Reader = Annotated[Viewer, Depends(require("viewer"))]
 Editor = Annotated[Viewer, Depends(require("editor"))]
 SINGULAR = {"datasets": "dataset", "models": "model", "runs": "run"}
@@ -99,12 +106,16 @@ def _kind_routes(kind: str) -> None:
 
     @router.get(f"/{kind}", name=f"{kind}_list")
     def versions(
-        request: Request, viewer: Reader, name: str | None = None, prefix: str | None = None, tag: str | None = None,
-        where: str | None = None, all: bool = False, limit: Limit = DEFAULT_LIMIT, after: str | None = None,
+        request: Request, viewer: Reader, name: NameQuery = None, prefix: PrefixQuery = None, tag: str | None = None,
+        where: WhereQuery = None, all: bool = False, limit: Limit = DEFAULT_LIMIT, after: str | None = None,
     ) -> Any:
         """Newest first: the latest version of each name (``all``: every version), filtered by exact
         ``name``, name ``prefix``, ``tag`` (or alias) and ``where`` (the search language of
-        ``labvault catalog search``). Items as ``labvault catalog KIND --json``."""
+        ``labvault catalog search``). Items as ``labvault catalog KIND --json``.
+
+        Every name filter is case-sensitive, on SQLite and PostgreSQL alike and as in the CLI
+        (``catalog KIND --name``, ``catalog search --where "name ~ 'raw/*'"``): ``prefix=raw/``
+        finds ``raw/img``, not ``Raw/img``."""
         page = browse(kind, name=name, name_prefix=prefix, tag=tag, where=where, all_versions=all, limit=limit,
                       after=after, reader=viewer.reader, catalog_url=_url(request))
         return page_json(page.items, page.next)

@@ -55,7 +55,7 @@ def _list_route(plural: str) -> None:
     def page(
         request: Request,
         viewer: Reader,
-        q: str = Query("", max_length=200, description="name prefix"),
+        q: str = Query("", max_length=200, description="name prefix (case-sensitive)"),
         tag: str = Query("", max_length=100),
         where: str = Query("", max_length=1000),
         limit: int = Query(50, ge=1, le=200),
