@@ -119,3 +119,30 @@ def test_nodes_sit_level_with_their_neighbours_a_row_apart() -> None:
     assert all(b - a >= 34.0 - 1e-6 for a, b in itertools.pairwise(parts))
     assert abs(y["hub"] - sum(parts) / 3) < 1e-6
     assert min(y.values()) == 0.0 and lay.height == max(y.values())
+
+
+def test_a_tall_layer_wraps_into_sub_columns_of_a_screens_shape() -> None:
+    """hub -> 30 parts -> 15 runs each (481 nodes): the runs' layer wraps, the picture is about
+    as wide as a screen's shape, and no two boxes of a sub-column come closer than a row."""
+    parts = [f"p{i}" for i in range(30)]
+    runs = [f"r{i}-{j}" for i in range(30) for j in range(15)]
+    edges = [("hub", p) for p in parts] + [(f"p{i}", f"r{i}-{j}") for i in range(30) for j in range(15)]
+    lay = layout(["hub", *parts, *runs], edges, layer_gap=260.0, row_gap=34.0, sub_gap=220.0)
+    run_columns = sorted({lay.positions[r].x for r in runs})
+    assert len(run_columns) > 1 and min(run_columns) > max(lay.positions[p].x for p in parts)
+    assert all(b - a == 220.0 for a, b in itertools.pairwise(run_columns))
+    assert 1.0 <= lay.width / lay.height <= 2.5, (lay.width, lay.height)
+    unwrapped = 34.0 * (len(runs) - 1)
+    assert lay.height < unwrapped / 4
+    by_column: dict[float, list[float]] = {}
+    for p in lay.positions.values():
+        by_column.setdefault(p.x, []).append(p.y)
+    for ys in by_column.values():
+        ys.sort()
+        assert all(b - a >= 34.0 - 1e-6 for a, b in itertools.pairwise(ys))
+    for _, _, pts in lay.routes:
+        assert all(b.x > a.x for a, b in itertools.pairwise(pts))
+    # a part still sits level with the middle of its runs
+    for i in (0, 14, 29):
+        mean = sum(lay.positions[f"r{i}-{j}"].y for j in range(15)) / 15
+        assert abs(lay.positions[f"p{i}"].y - mean) < 34.0 * 3

@@ -13,17 +13,25 @@ near-linear in the size of the graph:
 5. coordinates: layers are columns; within a column nodes keep their order, first packed and
    centred, then four passes (alternately left-to-right and right-to-left) move each node level
    with the mean of its neighbours in the column just placed, pushing nodes apart to keep them a
-   row apart and shifting the column so that on average each node sits where its neighbours want it.
+   row apart and shifting the column so that on average each node sits where its neighbours want it;
+6. tall layers wrap: a layer of more than ``rows_cap`` nodes is drawn as k side-by-side sub-columns,
+   its nodes dealt out in order (node j in sub-column j mod k), so step 5 packs them 1/k of a row
+   apart and each sub-column still has a full row between its boxes. The cap is chosen so that the
+   whole picture is about ``ASPECT`` times as wide as it is tall (at least ``MIN_ROWS`` rows), so a
+   500-node neighbourhood fits a screen's shape instead of a column thousands of rows tall.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 SWEEPS = 6  # barycentre passes (3 each way); more rarely removes further crossings on lab graphs
 ALIGN_PASSES = 4  # coordinate passes (2 each way) pulling nodes level with their neighbours
+ASPECT = 1.6  # width / height a wrapped picture aims at (a screen's shape)
+MIN_ROWS = 20  # a layer of at most this many nodes never wraps
 
 
 @dataclass(frozen=True)
@@ -117,11 +125,18 @@ def _align(row: list[Hashable], near: dict[Hashable, list[Hashable]], ys: dict[H
         ys[n] = p + shift
 
 
+def rows_cap(points: int, *, sub_gap: float, row_gap: float) -> int:
+    """The rows a layer may have before it wraps: ``points`` nodes (dummies included) in a block
+    about ``ASPECT`` times as wide as tall, were they all in one layer."""
+    return max(MIN_ROWS, math.ceil(math.sqrt(points * sub_gap / (ASPECT * row_gap))))
+
+
 def layout(
     nodes: Sequence[Hashable], edges: Sequence[tuple[Hashable, Hashable]], *,
-    layer_gap: float = 260.0, row_gap: float = 34.0,
+    layer_gap: float = 260.0, row_gap: float = 34.0, sub_gap: float = 220.0,
 ) -> Layout:
-    """Lay out ``nodes`` (in a stable preferred order) joined by ``edges`` (src, dst) left to right.
+    """Lay out ``nodes`` (in a stable preferred order) joined by ``edges`` (src, dst) left to right;
+    a tall layer wraps into sub-columns ``sub_gap`` apart.
 
     Edges naming unknown nodes are ignored; duplicate edges are drawn once."""
     known = set(nodes)
@@ -152,20 +167,25 @@ def layout(
             _sweep(rows, left, range(1, nlayers))
         else:
             _sweep(rows, right, range(nlayers - 2, -1, -1))
-    tallest = max((len(r) for r in rows), default=0)
+    cap = rows_cap(sum(len(r) for r in rows), sub_gap=sub_gap, row_gap=row_gap)
+    subs = [max(1, math.ceil(len(r) / cap)) for r in rows]  # sub-columns of each layer
+    gaps = [row_gap / k for k in subs]  # a wrapped layer's nodes are dealt 1/k of a row apart
+    tallest = max((len(r) * g for r, g in zip(rows, gaps, strict=True)), default=0.0)
     ys: dict[Hashable, float] = {}
-    for row in rows:
-        offset = (tallest - len(row)) / 2
-        ys.update((n, (k + offset) * row_gap) for k, n in enumerate(row))
+    for row, g in zip(rows, gaps, strict=True):
+        offset = (tallest - len(row) * g) / 2
+        ys.update((n, offset + k * g) for k, n in enumerate(row))
     for s in range(ALIGN_PASSES):
         if s % 2 == 0:
             for i in range(1, nlayers):
-                _align(rows[i], left, ys, row_gap)
+                _align(rows[i], left, ys, gaps[i])
         else:
             for i in range(nlayers - 2, -1, -1):
-                _align(rows[i], right, ys, row_gap)
+                _align(rows[i], right, ys, gaps[i])
     top = min(ys.values(), default=0.0)
-    pos = {n: Point(i * layer_gap, ys[n] - top) for i, row in enumerate(rows) for n in row}
+    xs = list(itertools.accumulate((layer_gap + (k - 1) * sub_gap for k in subs[:-1]), initial=0.0))
+    pos = {n: Point(xs[i] + (j % subs[i]) * sub_gap, ys[n] - top)
+           for i, row in enumerate(rows) for j, n in enumerate(row)}
     tallest_y = max((p.y for p in pos.values()), default=0.0)
     given = set(uniq)
     reversed_edges = {(u, v) for u, v in dag if (u, v) not in given}
@@ -179,7 +199,7 @@ def layout(
     return Layout(
         positions={n: pos[n] for n in nodes},
         routes=tuple(routes),
-        width=max(nlayers - 1, 0) * layer_gap,
+        width=xs[-1] + (subs[-1] - 1) * sub_gap if rows else 0.0,
         height=tallest_y,
         layers=nlayers,
     )

@@ -67,9 +67,23 @@ def test_a_500_node_lineage_is_drawn_whole_and_small(signed_in: Any, wide: tuple
         size = transferred(page)
         assert size <= MAX_FIRST_LOAD, f"{size} bytes"
         screenshot(page, "lineage-500")
+        box = page.locator("#graph-box").bounding_box()
+        root = page.locator("#graph-box .node.root").bounding_box()
+        assert box is not None and root is not None
+        # the opening view: 1:1, centred on the start node
+        assert abs(view(page)[2] - box["width"]) < 2, (view(page), box)
+        assert abs(root["x"] + root["width"] / 2 - (box["x"] + box["width"] / 2)) < 2
+        assert abs(root["y"] + root["height"] / 2 - (box["y"] + box["height"] / 2)) < 2
         page.locator("button.fit").click()
         screenshot(page, "lineage-500-fit")
+        # tall layers wrap into sub-columns, so the whole graph fits at a third of full size or more
+        scale = view(page)[2] / box["width"]
+        assert scale <= 3.0, scale
         assert not watch.problems, watch.problems
+
+
+def view(page: Any) -> list[float]:
+    return [float(v) for v in page.get_attribute("#graph-svg", "viewBox").split()]  # type: ignore[union-attr]
 
 
 def test_expansion_swaps_the_graph_in_place_with_htmx(signed_in: Any, wide: tuple[Any, int]) -> None:
@@ -84,9 +98,15 @@ def test_expansion_swaps_the_graph_in_place_with_htmx(signed_in: Any, wide: tupl
         before = page.locator("#graph-box .node").count()
         page.locator("button.fit").click()
         assert "hub@1" not in page.inner_text("#graph-box")
-        page.locator('#graph-box .node >> text="split@1"').first.click()  # the run that made part-00
+        split = page.locator('#graph-box .node:has(text:text-is("split@1"))').first
+        split_id, was, zoom = split.get_attribute("data-id"), split.bounding_box(), view(page)[2:]
+        split.click()  # the run that made part-00
         page.wait_for_function(f"document.querySelectorAll('#graph-box .node').length > {before}")
         assert page.evaluate("window.stillHere === true")
+        # the view survives the swap: the same zoom, the clicked node where it was on screen
+        now = page.locator(f'#graph-box .node[data-id="{split_id}"]').bounding_box()
+        assert was is not None and now is not None and view(page)[2:] == zoom
+        assert abs(now["x"] - was["x"]) < 2 and abs(now["y"] - was["y"]) < 2, (was, now)
         assert "expand=" in page.url  # and the address was pushed, for back and reload
         assert "hub@1" in page.inner_text("#graph-box")
         assert not watch.problems, watch.problems
@@ -98,10 +118,7 @@ def test_the_picture_pans_and_zooms_without_following_links(signed_in: Any, wide
         page.goto(f"{site.url}/lineage?kind=dataset&ref=hub&depth=3")
         page.wait_for_load_state("networkidle")
 
-        def view() -> list[float]:
-            return [float(v) for v in page.get_attribute("#graph-svg", "viewBox").split()]  # type: ignore[union-attr]
-
-        x0, y0, w0, h0 = view()
+        x0, y0, w0, h0 = view(page)
         box = page.locator("#graph-box").bounding_box()
         assert box is not None
         cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -109,10 +126,10 @@ def test_the_picture_pans_and_zooms_without_following_links(signed_in: Any, wide
         page.mouse.down()
         page.mouse.move(cx - 200, cy - 150, steps=5)
         page.mouse.up()
-        x1, y1, w1, h1 = view()
+        x1, y1, w1, h1 = view(page)
         assert abs(x1 - x0 - 200) < 2 and abs(y1 - y0 - 150) < 2 and (w1, h1) == (w0, h0)  # dragged at 1:1
         url = page.url
         page.mouse.wheel(0, 300)  # zoom out around the pointer
         page.wait_for_function(f"document.getElementById('graph-svg').viewBox.baseVal.width > {w1}")
-        assert view()[2] > w1 and page.url == url  # nothing followed: the drag ended on no link
+        assert view(page)[2] > w1 and page.url == url  # nothing followed: the drag ended on no link
         assert not watch.problems, watch.problems

@@ -4,6 +4,16 @@
 (function () {
   "use strict";
 
+  /* The view when a node was clicked, and where that node was: after the swap the new picture
+   * opens at the same zoom with the clicked node at the same place on screen. */
+  var kept = null;
+
+  function nodeAt(svg, id) {
+    var g = id && svg.querySelector('.node[data-id="' + id + '"]');
+    var m = g && /translate\(([-\d.]+),([-\d.]+)\)/.exec(g.getAttribute("transform") || "");
+    return m ? { x: +m[1], y: +m[2] } : null;
+  }
+
   function setup(box) {
     var svg = box.querySelector("svg.graph");
     if (!svg || svg.dataset.ready) { return; }
@@ -22,9 +32,16 @@
       view = { x: 0, y: 0, w: view.w, h: full.h + 4 };
     } else if (fitScale <= 1.6) {  /* small enough to read whole (labels at 60 % or more) */
       view = { x: 0, y: 0, w: view.w * Math.max(fitScale, 1), h: view.h * Math.max(fitScale, 1) };
-    } else if (root) {  /* start at 1:1 around the start node: readable at any size */
-      var m = /translate\(([-\d.]+),([-\d.]+)\)/.exec(root.getAttribute("transform") || "");
-      if (m) { view.x = +m[1] - view.w / 3; view.y = +m[2] - view.h / 2; }
+    } else if (root) {  /* start at 1:1 centred on the start node: readable at any size */
+      var at = nodeAt(svg, root.getAttribute("data-id")), size = root.getBBox();
+      if (at) { view.x = at.x + size.width / 2 - view.w / 2; view.y = at.y + size.height / 2 - view.h / 2; }
+    }
+    if (kept && kept.box === box.id) {
+      var was = kept, now = nodeAt(svg, was.id);
+      kept = null;
+      if (box.style.height !== was.height) { box.style.height = was.height; }
+      view = { x: was.view.x, y: was.view.y, w: was.view.w, h: was.view.h };
+      if (now && was.at) { view.x += now.x - was.at.x; view.y += now.y - was.at.y; }
     }
     function apply() { svg.setAttribute("viewBox", view.x + " " + view.y + " " + view.w + " " + view.h); }
     apply();
@@ -74,6 +91,9 @@
       e.preventDefault();
       var url = a.getAttribute("href");
       var wrap = box.parentNode;
+      var g = e.target.closest(".node[data-id]"), id = g ? g.getAttribute("data-id") : null;
+      kept = { box: box.id, id: id, at: nodeAt(svg, id), height: box.style.height,
+               view: { x: view.x, y: view.y, w: view.w, h: view.h } };
       window.htmx.ajax("GET", url, { target: "#" + wrap.id, swap: "outerHTML", select: "#" + wrap.id })
         .then(function () { history.pushState({}, "", url); });
     });
