@@ -92,7 +92,7 @@ lint: venv
 test: lint dvc-oracle node_modules/.stamp web-assets postgres browser
 	$(PY) -m pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS) tests
 
-demo: venv
+demo: venv web-assets
 	$(PY) demo/tour.py
 
 # Everything side by side with dvc, then the catalog at scale; figures land in bench/results/
