@@ -6,6 +6,7 @@ import functools
 import operator
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -54,7 +55,17 @@ def test_ranks_split_the_epoch(tmp_path: Path) -> None:
 
 
 def _dir_size(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    """Bytes under ``path`` now; a download's temp file renamed or removed by the read-ahead
+    thread between the listing and its stat counts as gone (its bytes are under the new name)."""
+    total = 0
+    for f in path.rglob("*"):
+        try:
+            st = f.lstat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            total += st.st_size
+    return total
 
 
 def test_cache_limit_holds_while_streaming_more_than_it(tmp_path: Path) -> None:
