@@ -199,6 +199,28 @@ def test_a_locked_repository_is_waited_for(tmp_path: Path, engine: ResticEngine,
         proc.wait(30)
 
 
+def test_a_killed_owner_not_yet_reaped_is_unlocked_once_reaped(tmp_path: Path, engine: ResticEngine, pw: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SIGKILLed restic stays a zombie, "alive" to restic's stale-lock test, until its parent reaps
+    it (for an orphan: init, when it gets to it). The wait asks ``unlock`` again on each try, so the
+    lock goes as soon as the owner is reaped, not after LABVAULT_LOCK_TIMEOUT."""
+    engine.run("daily", [str(make_source(tmp_path))])
+    proc = _hold_lock(tmp_path, pw)
+    proc.kill()  # not waited for: a zombie until the timer reaps it
+    reaper = threading.Timer(3.0, proc.wait)
+    reaper.start()
+    try:
+        monkeypatch.setenv("LABVAULT_LOCK_TIMEOUT", "60")
+        t0 = time.monotonic()
+        assert engine.prune().snapshots == 1
+        assert time.monotonic() - t0 < 30
+        assert not any((tmp_path / "repo" / "locks").iterdir())
+    finally:
+        reaper.join()
+        if proc.stdin:
+            proc.stdin.close()
+
+
 def test_lab_config_api_and_drill_recorded(tmp_path: Path, pw: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = make_source(tmp_path)
     lab = tmp_path / "lab.yaml"

@@ -7,9 +7,9 @@ environment (``RESTIC_PASSWORD_FILE`` or ``RESTIC_PASSWORD_COMMAND`` from the po
 policy alone decides. Nothing of the environment is ever logged or put in argv.
 
 restic 0.14 exits 1 for every fatal error, so its error is told by the ``Fatal:`` line: a wrong
-password, a missing repository, a lock held by another restic (wait and retry: after ``restic
-unlock``, which removes only stale locks, i.e. of dead processes on this host or older than 30 min,
-then every few seconds up to ``LABVAULT_LOCK_TIMEOUT`` seconds, then exit 5), anything else. Each
+password, a missing repository, a lock held by another restic (wait and retry: ``restic unlock``, which removes only stale locks,
+i.e. of dead processes on this host or older than 30 min, then the command again, every few seconds
+up to ``LABVAULT_LOCK_TIMEOUT`` seconds, then exit 5), anything else. Each
 becomes one line (``labvault.errors``).
 """
 
@@ -140,7 +140,7 @@ class Restic:
              ok_codes: tuple[int, ...] = (0,)) -> Output:
         """Run ``restic ARGS``; waits out other restic processes' locks; raises one line on failure."""
         deadline = time.monotonic() + lock_timeout()
-        unlocked = False
+        tries = 0
         while True:
             out = self._once(args, stdin, on_json, cwd)
             if out.returncode == 0:
@@ -151,15 +151,17 @@ class Restic:
                 if out.returncode in ok_codes and not err.hint:  # the command's own "found problems"
                     return out
                 raise err
-            if not unlocked:
-                self._once(["unlock"], None, None, None)  # stale locks only (dead or > 30 min)
-                unlocked = True
-                continue
-            if time.monotonic() >= deadline:
+            if tries and time.monotonic() >= deadline:
                 raise LockTimeoutError(f"the restic repository {self.repository} stayed locked while {what} "
                                        f"({reason[:160]})",
                                        "wait for the other restic to finish, or raise LABVAULT_LOCK_TIMEOUT")
-            time.sleep(min(RETRY_SECONDS, max(0.0, deadline - time.monotonic())))
+            if tries:
+                time.sleep(min(RETRY_SECONDS, max(0.0, deadline - time.monotonic())))
+            # stale locks only (owner dead on this host, or > 30 min old). Asked again on every try: a
+            # killed owner counts as alive until its parent (often init, which reaps when it gets to it)
+            # has reaped it, and an owner may also die while we wait.
+            self._once(["unlock"], None, None, None)
+            tries += 1
 
     def error(self, reason: str, what: str) -> RemoteError:
         if "wrong password" in reason:
