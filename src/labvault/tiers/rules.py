@@ -12,9 +12,9 @@ the labels the planner fetched in bulk; nothing here reads the database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
 from labvault.remotes.classes import IA_MIN_OBJECT_BYTES, early_deletion_fee
 from labvault.tiers.lab import Pins, Rule, Tier
@@ -23,9 +23,8 @@ DAY = 86400.0
 MONTH_DAYS = 30.0
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One live placement of a unit."""
+class Candidate(NamedTuple):
+    """One live placement of a unit (a plain tuple of the catalog's columns, in this order)."""
 
     unit_id: int
     kind: str
@@ -63,14 +62,15 @@ def human_bytes(n: int) -> str:
     return f"{size:.1f} TiB"
 
 
-def matches(rule: Rule, c: Candidate, as_of: datetime, labels: frozenset[str]) -> bool:
-    """Whether ``c`` (on ``rule.from_tier``) meets every condition ``rule`` gives; ``labels`` are
-    the tags and aliases of the unit's catalog version."""
+def matches(rule: Rule, c: Candidate, idle: float, age: float, labels: frozenset[str]) -> bool:
+    """Whether ``c`` (on ``rule.from_tier``) meets every condition ``rule`` gives; ``idle`` and
+    ``age`` are its idle days and age in days as of the plan's date, ``labels`` the tags and aliases
+    of the unit's catalog version."""
     if rule.from_tier != c.tier:
         return False
-    if rule.last_access_days is not None and c.idle_days(as_of) < rule.last_access_days:
+    if rule.last_access_days is not None and idle < rule.last_access_days:
         return False
-    if rule.age_days is not None and c.age_days(as_of) < rule.age_days:
+    if rule.age_days is not None and age < rule.age_days:
         return False
     if rule.min_size is not None and c.size < rule.min_size:
         return False
@@ -83,22 +83,23 @@ def matches(rule: Rule, c: Candidate, as_of: datetime, labels: frozenset[str]) -
     return not rule.tags or bool(labels.intersection(rule.tags))
 
 
-def first_rule(rules: tuple[Rule, ...], c: Candidate, as_of: datetime, labels: frozenset[str]) -> Rule | None:
-    """The first rule, in the config's order, that ``c`` matches."""
+def first_rule(rules: tuple[Rule, ...], c: Candidate, idle: float, age: float,
+               labels: frozenset[str]) -> Rule | None:
+    """The first rule, in the config's order, that ``c`` matches (``idle``, ``age``: as :func:`matches`)."""
     for rule in rules:
-        if matches(rule, c, as_of, labels):
+        if matches(rule, c, idle, age, labels):
             return rule
     return None
 
 
-def why(rule: Rule, c: Candidate, as_of: datetime) -> str:
+def why(rule: Rule, c: Candidate, idle: float, age: float) -> str:
     """The rule's conditions with the unit's values, e.g. ``rule hot->warm: not read for 12.0 d (>= 7)``."""
     parts: list[str] = []
     if rule.last_access_days is not None:
         seen = "not read for" if c.last_access is not None else "never read, first seen"
-        parts.append(f"{seen} {c.idle_days(as_of):.1f} d (>= {rule.last_access_days:g})")
+        parts.append(f"{seen} {idle:.1f} d (>= {rule.last_access_days:g})")
     if rule.age_days is not None:
-        parts.append(f"age {c.age_days(as_of):.1f} d (>= {rule.age_days:g})")
+        parts.append(f"age {age:.1f} d (>= {rule.age_days:g})")
     if rule.min_size is not None:
         parts.append(f"size {human_bytes(c.size)} (>= {human_bytes(rule.min_size)})")
     if rule.max_size is not None:
@@ -115,7 +116,7 @@ def why(rule: Rule, c: Candidate, as_of: datetime) -> str:
 def pin_reason(pins: Pins, c: Candidate, labels: frozenset[str], active_inputs: frozenset[int]) -> str | None:
     """Why ``c`` must not be demoted, or None: a pinned tag or alias, a pinned name, or its version
     being an input of a run started within ``pins.active_run_days``."""
-    tagged = sorted(labels.intersection(pins.tags))
+    tagged = sorted(labels.intersection(pins.tags)) if labels else None
     if tagged:
         return f"pinned: tag {tagged[0]}"
     for glob in pins.names:

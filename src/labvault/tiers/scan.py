@@ -87,14 +87,15 @@ def scan_lab(cat: Catalog, lab: LabConfig, namer: Namer = folder_namer, tiers: l
     for tier in lab.tiers:
         if tier.path is None or (tiers is not None and tier.name not in tiers):
             continue
+        areas = [a for a in tier.areas if (tier.path / a).is_dir()]
+        if not areas:
+            continue  # nothing to list, and no placement under an area to mark missing
         known = tier_known(cat, tier.name)
         seen: set[str] = set()
         batch: list[Found] = []
         scanned_areas: list[str] = []
-        for area in tier.areas:
+        for area in areas:
             folder = tier.path / area
-            if not folder.is_dir():
-                continue
             scanned_areas.append(str(folder) + os.sep)
             for entry in sorted(_entries(folder, skipped), key=lambda e: e.name):
                 location = os.path.join(str(folder), entry.name)
