@@ -79,60 +79,68 @@ def rules(draw: st.DrawFn) -> tuple[Rule, ...]:
 def plain_plan(objs: dict[int, Obj], lab: LabConfig, later: float, allow_early: bool) -> dict[str, object]:
     """The plan's rules (docs/design.md, "Lifecycle plan") applied one placement at a time."""
     tiers = {t.name: t for t in lab.tiers}
-    moves, refused, before, unknown, units = [], [], dict.fromkeys(tiers, 0), set(), 0
+    moves: list[tuple[object, ...]] = []
+    refused: list[tuple[object, ...]] = []
+    before, unknown, units = dict.fromkeys(tiers, 0), set(), 0
     for uid, o in objs.items():
         live = [] if o.state == "missing" else list(o.placements)
         units += bool(live)
         unknown.update(t for t, _ in live if t not in tiers)
-        placed = [(t, p) for t, p in live if t in tiers]
-        for t, _ in placed:
-            before[t] += o.size
-        held = {t for t, _ in placed}
-        idle, age = later + (o.read if o.read is not None else o.created), later + (
-            o.modified if o.modified is not None else o.created)
-        count = sum(1 for r in o.reads if 0 <= later + r <= lab.promotion.within_days)
-        hot = count >= lab.promotion.reads > 0
-
-        def propose(t: str, p: float, dst: str, action: str, rule: str) -> None:
-            on = later + p
-            early = max(0.0, tiers[t].min_storage_days - on) if tiers[t].min_storage_days else 0.0
-            if dst in held:
-                refused.append((uid, t, dst, rule, "already_there"))
-            elif early > 0 and not allow_early:
-                refused.append((uid, t, dst, rule, "early_deletion"))
-            else:
-                held.discard(t)
-                held.add(dst)
-                smallest = min(o.files) if o.files and o.nfiles > 1 else o.size // o.nfiles
-                if tiers[dst].infrequent_access and smallest < IA_MIN_OBJECT_BYTES:
-                    refused.append((uid, t, dst, rule, "small_objects"))
-                else:
-                    moves.append((uid, t, dst, action, rule, round(idle, 2), round(age, 2), early > 0))
-
-        promoted = None
-        if hot and placed and all(RANK[t] > 0 for t, _ in placed):
-            promoted = min(placed, key=lambda tp: RANK[tp[0]])
-            propose(*promoted, "hot", "promote", "promotion")
-        for t, p in placed:
-            if (t, p) == promoted:
-                continue
-            rule = next((r for r in lab.rules if r.from_tier == t
-                         and (r.last_access_days is None or idle >= r.last_access_days)
-                         and (r.age_days is None or age >= r.age_days)
-                         and (r.min_size is None or o.size >= r.min_size)
-                         and (r.max_size is None or o.size <= r.max_size)
-                         and (not r.kinds or o.kind in r.kinds)
-                         and (not r.names or any(fnmatchcase(o.name, g) for g in r.names))
-                         and (not r.tags or o.label in r.tags)), None)
-            if rule is None or rule.to_tier in (t, "none"):
-                continue
-            pinned = hot or o.label in ("production", "run") or o.name.startswith("keep")
-            if RANK[rule.to_tier] > RANK[t] and pinned:
-                refused.append((uid, t, rule.to_tier, rule.name, "pinned"))
-            else:
-                propose(t, p, rule.to_tier, "demote" if RANK[rule.to_tier] > RANK[t] else "promote", rule.name)
+        for t, _ in live:
+            if t in tiers:
+                before[t] += o.size
+        _plain_unit(uid, o, [(t, p) for t, p in live if t in tiers], lab, later, allow_early, moves, refused)
     return {"moves": sorted(moves), "refused": sorted(refused), "before": before, "unknown": sorted(unknown),
             "units": units}
+
+
+def _plain_unit(uid: int, o: Obj, placed: list[tuple[str, float]], lab: LabConfig, later: float, allow_early: bool,
+                moves: list[tuple[object, ...]], refused: list[tuple[object, ...]]) -> None:
+    tiers = {t.name: t for t in lab.tiers}
+    held = {t for t, _ in placed}
+    idle = later + (o.read if o.read is not None else o.created)
+    age = later + (o.modified if o.modified is not None else o.created)
+    count = sum(1 for r in o.reads if 0 <= later + r <= lab.promotion.within_days)
+    hot = count >= lab.promotion.reads > 0
+
+    def propose(t: str, p: float, dst: str, action: str, rule: str) -> None:
+        on = later + p
+        early = max(0.0, tiers[t].min_storage_days - on) if tiers[t].min_storage_days else 0.0
+        if dst in held:
+            refused.append((uid, t, dst, rule, "already_there"))
+        elif early > 0 and not allow_early:
+            refused.append((uid, t, dst, rule, "early_deletion"))
+        else:
+            held.discard(t)
+            held.add(dst)
+            smallest = min(o.files) if o.files and o.nfiles > 1 else o.size // o.nfiles
+            if tiers[dst].infrequent_access and smallest < IA_MIN_OBJECT_BYTES:
+                refused.append((uid, t, dst, rule, "small_objects"))
+            else:
+                moves.append((uid, t, dst, action, rule, round(idle, 2), round(age, 2), early > 0))
+
+    promoted = None
+    if hot and placed and all(RANK[t] > 0 for t, _ in placed):
+        promoted = min(placed, key=lambda tp: RANK[tp[0]])
+        propose(*promoted, "hot", "promote", "promotion")
+    for t, p in placed:
+        if (t, p) == promoted:
+            continue
+        rule = next((r for r in lab.rules if r.from_tier == t
+                     and (r.last_access_days is None or idle >= r.last_access_days)
+                     and (r.age_days is None or age >= r.age_days)
+                     and (r.min_size is None or o.size >= r.min_size)
+                     and (r.max_size is None or o.size <= r.max_size)
+                     and (not r.kinds or o.kind in r.kinds)
+                     and (not r.names or any(fnmatchcase(o.name, g) for g in r.names))
+                     and (not r.tags or o.label in r.tags)), None)
+        if rule is None or rule.to_tier in (t, "none"):
+            continue
+        pinned = hot or o.label in ("production", "run") or o.name.startswith("keep")
+        if RANK[rule.to_tier] > RANK[t] and pinned:
+            refused.append((uid, t, rule.to_tier, rule.name, "pinned"))
+        else:
+            propose(t, p, rule.to_tier, "demote" if RANK[rule.to_tier] > RANK[t] else "promote", rule.name)
 
 
 _MADE: dict[str, dict[str, int | None]] = {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -49,7 +50,7 @@ def candidates(conn: sa.Connection, lab: LabConfig, as_of: datetime, promoted: b
     then placement id; ``promoted``: units with enough recent reads are included."""
     u, p = lab_units, lab_placements
     names = {t.name for t in lab.tiers}
-    wanted: list[sa.Select[tuple[int]]] = [_rule_units(r, as_of) for r in lab.rules if r.from_tier in names]
+    wanted: list[sa.Select[Any]] = [_rule_units(r, as_of) for r in lab.rules if r.from_tier in names]
     if promoted:
         wanted.append(_reads_query(lab, as_of).with_only_columns(lab_access.c.unit_id))
     if not wanted:
@@ -64,7 +65,7 @@ def candidates(conn: sa.Connection, lab: LabConfig, as_of: datetime, promoted: b
         yield from map(make, part)
 
 
-def _rule_units(rule: Rule, as_of: datetime) -> sa.Select[tuple[int]]:
+def _rule_units(rule: Rule, as_of: datetime) -> sa.Select[Any]:
     """Units with a live placement on the rule's tier that passes its SQL-testable conditions."""
     u, p = lab_units, lab_placements
     cond: list[sa.ColumnElement[bool]] = [p.c.tier == rule.from_tier, p.c.state.in_(LIVE_STATES)]
@@ -114,7 +115,7 @@ def active_inputs(conn: sa.Connection, since: datetime) -> frozenset[int]:
     return frozenset(int(r[0]) for r in conn.execute(q))
 
 
-def _reads_query(lab: LabConfig, as_of: datetime) -> sa.Select[tuple[int, int]]:
+def _reads_query(lab: LabConfig, as_of: datetime) -> sa.Select[Any]:
     promo = lab.promotion
     total = sa.func.sum(lab_access.c.reads)
     return (sa.select(lab_access.c.unit_id, total)
