@@ -132,6 +132,23 @@ class CatalogError(LabvaultError):
     exit_code = 2
 
 
+class NotFound:
+    """Mixed into an error raised because a name given names nothing known (a catalog entry or
+    version, a user, a token, a lab unit, a stage, a git revision): the dashboard answers 404."""
+
+
+class UnknownNameError(CatalogError, NotFound):
+    """No catalog entry, version, user, token or lab unit by that name."""
+
+
+class UnknownStageError(PipelineError, NotFound):
+    """No stage or output of the pipeline by that name."""
+
+
+class UnknownRevisionError(ScmError, NotFound):
+    """No git revision by that name."""
+
+
 class LoaderError(LabvaultError):
     exit_code = 2
 

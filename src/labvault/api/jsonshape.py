@@ -8,7 +8,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["dag_json", "grants_json", "to_json"]
+__all__ = ["apply_json", "dag_json", "grant_results_json", "grants_json", "to_json"]
 
 
 def to_json(value: Any) -> Any:
@@ -39,3 +39,15 @@ def dag_json(view: _Dag) -> dict[str, Any]:
 def grants_json(rows: Iterable[Any]) -> list[dict[str, Any]]:
     """``labvault access show --json``: one object per grant, its time in ISO 8601."""
     return [{**vars(g), "at": g.at.isoformat()} for g in rows]
+
+
+def grant_results_json(results: Iterable[Any]) -> list[dict[str, Any]]:
+    """``labvault access grant|revoke --json``: each path's permission before and after."""
+    return [{**vars(r), "changed": r.changed} for r in results]
+
+
+def apply_json(result: Any) -> dict[str, Any]:
+    """``labvault lifecycle apply --json``: the plan carried out and what each move did."""
+    report = result.report
+    return {"plan": result.plan.to_json(), "outcomes": to_json(list(report.outcomes)),
+            "recovered": list(report.recovered), "dry_run": report.dry_run, "moved_bytes": report.moved_bytes}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from labvault.catalog.store import Catalog
-from labvault.errors import CatalogError, LabvaultError, StorageError, UsageError
+from labvault.errors import LabvaultError, StorageError, UnknownNameError, UsageError
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.tiers import load as _load
 from labvault.tiers import move as _move
@@ -61,7 +61,7 @@ def _units(cat: Catalog, name: str, version: str | None) -> list[LabUnit]:
     units = find_units(cat, name, version or None)
     if not units:
         what = f"{name}@{version}" if version else name
-        raise CatalogError(f"no lab unit named {what}", "run `labvault lab scan`, or check the name")
+        raise UnknownNameError(f"no lab unit named {what}", "run `labvault lab scan`, or check the name")
     versions = sorted({u.version for u in units})
     if version is None and len(versions) > 1:
         raise UsageError(f"{name} has versions {', '.join(v or '(none)' for v in versions)}",

@@ -27,7 +27,7 @@ from labvault.api.access_control import parse_principal
 from labvault.catalog import web_users as _users
 from labvault.catalog.store import Catalog, now, open_catalog
 from labvault.catalog.web_users import ROLES, Token, User
-from labvault.errors import CatalogError, ConfigError, UsageError
+from labvault.errors import ConfigError, UnknownNameError, UsageError
 
 if TYPE_CHECKING:  # argon2 is imported when a password is hashed or checked
     from argon2 import PasswordHasher
@@ -164,7 +164,7 @@ def token_revoke(token_id: int, dry_run: bool = False, catalog_url: str | None =
         for t in _users.list_tokens(cat):
             if t.id == token_id:
                 return t
-        raise CatalogError(f"unknown token {token_id}", "list them with `labvault token list`")
+        raise UnknownNameError(f"unknown token {token_id}", "list them with `labvault token list`")
     return _users.revoke_token(cat, token_id)
 
 

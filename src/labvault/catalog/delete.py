@@ -12,7 +12,7 @@ from labvault.catalog.refs import entity_id, entity_kind_of, kinds, parse_ref, r
 from labvault.catalog.schema import aliases, edges, entities, metrics, params, tags, versions
 from labvault.catalog.store import Catalog
 from labvault.catalog.types import DeletePlan
-from labvault.errors import CatalogError
+from labvault.errors import UnknownNameError
 
 
 def _plan(conn: sa.Connection, kind: str, ref: str) -> DeletePlan:
@@ -23,7 +23,7 @@ def _plan(conn: sa.Connection, kind: str, ref: str) -> DeletePlan:
     if version is None:
         eid = entity_id(conn, ekind, name)
         if eid is None:
-            raise CatalogError(f"unknown {ekind} {name!r}", f"list them with `labvault catalog {ekind}s`")
+            raise UnknownNameError(f"unknown {ekind} {name!r}", f"list them with `labvault catalog {ekind}s`")
         entity_ids = (eid,)
         ids = tuple(int(i) for i in conn.execute(
             sa.select(versions.c.id).where(versions.c.entity_id == eid).order_by(versions.c.seq)).scalars())

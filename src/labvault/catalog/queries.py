@@ -26,7 +26,7 @@ from labvault.catalog.schema import (
 from labvault.catalog.search_plan import plan_condition
 from labvault.catalog.store import Catalog
 from labvault.catalog.types import Entry, ExperimentInfo, Location
-from labvault.errors import CatalogError
+from labvault.errors import CatalogError, UnknownNameError
 
 CHUNK = 500
 
@@ -203,4 +203,4 @@ def experiment(cat: Catalog, name: str) -> ExperimentInfo:
     for info in experiments(cat):
         if info.name == name:
             return info
-    raise CatalogError(f"unknown experiment {name!r}", "list them with `labvault catalog experiments`")
+    raise UnknownNameError(f"unknown experiment {name!r}", "list them with `labvault catalog experiments`")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from labvault.catalog.schema import aliases, entities, versions
-from labvault.errors import CatalogError
+from labvault.errors import CatalogError, UnknownNameError
 
 # What a user types -> (entity kind, version kind). An experiment's versions are its runs.
 KIND_WORDS = {
@@ -59,13 +59,13 @@ def resolve(conn: sa.Connection, version_kind: str, ref: str) -> int:
     eid = entity_id(conn, ekind, name)
     if eid is None:
         plural = "runs" if version_kind == "run" else f"{ekind}s"
-        raise CatalogError(f"unknown {ekind} {name!r}", f"list them with `labvault catalog {plural}`")
+        raise UnknownNameError(f"unknown {ekind} {name!r}", f"list them with `labvault catalog {plural}`")
     if version is None:
         row = conn.execute(
             sa.select(versions.c.id).where(versions.c.entity_id == eid).order_by(versions.c.seq.desc()).limit(1)
         ).first()
         if row is None:
-            raise CatalogError(f"{ekind} {name!r} has no versions yet")
+            raise UnknownNameError(f"{ekind} {name!r} has no versions yet")
         return int(row[0])
     row = conn.execute(
         sa.select(versions.c.id).where(versions.c.entity_id == eid, versions.c.version == version)
@@ -78,7 +78,7 @@ def resolve(conn: sa.Connection, version_kind: str, ref: str) -> int:
         known = conn.execute(
             sa.select(versions.c.version).where(versions.c.entity_id == eid).order_by(versions.c.seq.desc()).limit(8)
         ).scalars().all()
-        raise CatalogError(
+        raise UnknownNameError(
             f"{ekind} {name!r} has no version or alias {version!r}",
             f"latest versions: {', '.join(known) or 'none'}",
         )

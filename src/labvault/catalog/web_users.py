@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from labvault.catalog.store import Catalog, now
 from labvault.catalog.web_schema import web_tokens, web_users
-from labvault.errors import CatalogError
+from labvault.errors import CatalogError, UnknownNameError
 
 ROLES = ("viewer", "editor", "admin")
 
@@ -68,7 +68,7 @@ def find_user(cat: Catalog, name: str | None = None, user_id: int | None = None)
 def get_user(cat: Catalog, name: str) -> User:
     found = find_user(cat, name)
     if found is None:
-        raise CatalogError(f"unknown user {name!r}", "list them with `labvault user list`")
+        raise UnknownNameError(f"unknown user {name!r}", "list them with `labvault user list`")
     return found[0]
 
 
@@ -129,4 +129,4 @@ def revoke_token(cat: Catalog, token_id: int) -> Token:
     for t in list_tokens(cat):
         if t.id == token_id:
             return t
-    raise CatalogError(f"unknown token {token_id}", "list them with `labvault token list`")
+    raise UnknownNameError(f"unknown token {token_id}", "list them with `labvault token list`")

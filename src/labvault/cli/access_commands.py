@@ -31,7 +31,9 @@ def access() -> None:
 
 def _print(results: list[api.GrantResult], dry_run: bool, as_json: bool) -> None:
     if as_json:
-        emit_json([{**vars(r), "changed": r.changed} for r in results])
+        from labvault.api.jsonshape import grant_results_json
+
+        emit_json(grant_results_json(results))
         return
     for r in results:
         now = r.after or "no access"

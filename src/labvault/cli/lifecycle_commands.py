@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 
 import click
@@ -144,9 +143,9 @@ def apply(ctx: click.Context, dry_run: bool, allow_early: bool, max_bytes: int |
     result = api.lifecycle_apply(dry_run, allow_early, max_bytes, as_of, lab, catalog_url,
                                  progress=_state(ctx).progress)
     if as_json:
-        emit_json({"plan": result.plan.to_json(), "outcomes": [asdict(o) for o in result.report.outcomes],
-                   "recovered": list(result.report.recovered), "dry_run": result.report.dry_run,
-                   "moved_bytes": result.report.moved_bytes})
+        from labvault.api.jsonshape import apply_json
+
+        emit_json(apply_json(result))
         return next((o.exit_code for o in result.report.failed), 0)
     for r in result.plan.refused:
         click.echo(f"refused {r.kind} {r.ref()} {r.src_tier} -> {r.dst_tier}: {r.reason}")

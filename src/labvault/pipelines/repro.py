@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from labvault.errors import LabvaultError, PipelineError, from_os_error
+from labvault.errors import LabvaultError, PipelineError, UnknownStageError, from_os_error
 from labvault.pipelines.dag import Graph, build_graph
 from labvault.pipelines.executors import Executor, LocalExecutor
 from labvault.pipelines.lock import LockFile, content_dict, make_entry
@@ -121,7 +121,7 @@ def _resolve_target(repo: Repo, g: Graph, target: str, recursive: bool) -> set[s
     if producers:
         return set(producers)
     known = ", ".join(sorted(g.stages)[:10])
-    raise PipelineError(f"unknown stage or output {target!r}", f"stages: {known}" if known else "dvc.yaml has no stages")
+    raise UnknownStageError(f"unknown stage or output {target!r}", f"stages: {known}" if known else "dvc.yaml has no stages")
 
 
 def _validate(repo: Repo, g: Graph, order: list[str], inputs: Inputs) -> None:

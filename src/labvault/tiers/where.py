@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from labvault.catalog.lab_schema import lab_moves
 from labvault.catalog.store import Catalog
-from labvault.errors import CatalogError
+from labvault.errors import CatalogError, UnknownNameError
 from labvault.tiers.types import LabUnit
 from labvault.tiers.units import find_units, unit_at
 
@@ -41,7 +41,7 @@ def where(cat: Catalog, target: str) -> WhereResult:
     units = find_units(cat, name, version or None)
     if not units:
         what = f"{name}@{version}" if version else name
-        raise CatalogError(f"no lab unit named {what}",
+        raise UnknownNameError(f"no lab unit named {what}",
                            "run `labvault lab scan` to register the tiers' content, or check the name")
     return WhereResult(target, tuple(units))
 

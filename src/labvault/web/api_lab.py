@@ -1,18 +1,17 @@
 """JSON API: the lab's tiers, monitor and usage history, lifecycle plan, cost, backups, access
-grants and alerts; admin actions (lab scan, backup run). Shapes as the CLI's ``--json``."""
+grants and alerts (what admins change is in ``api_admin``). Shapes as the CLI's ``--json``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
 
 from labvault.api.access_control import access_show
-from labvault.api.backup import backup_list, backup_run
+from labvault.api.backup import backup_list
 from labvault.api.browse import DEFAULT_LIMIT, MAX_LIMIT, page_of
 from labvault.api.jsonshape import grants_json, to_json
-from labvault.api.lab import lab_scan, tier_list
+from labvault.api.lab import tier_list
 from labvault.api.lab_status import alerts, backup_drills, backup_status, usage_history
 from labvault.api.lifecycle import cost, lifecycle_plan
 from labvault.api.monitor import monitor
@@ -23,7 +22,6 @@ router = APIRouter(tags=["lab"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"at most {MAX_LIMIT}")]
 Reader = Annotated[Viewer, Depends(require("viewer"))]
-Admin = Annotated[Viewer, Depends(require("admin"))]
 StaleDays = Annotated[float, Query(gt=0, description="a backup older than this is stale")]
 PLAN_LISTS = ("moves", "refused")
 
@@ -120,22 +118,3 @@ def alert_list(request: Request, viewer: Reader, stale_days: StaleDays = 2.0, li
                after: str | None = None) -> Any:
     """Monitor warnings, failed drills and stale backups, critical first."""
     return _page(alerts(*_where(request), stale_days=stale_days), limit, after)
-
-
-@router.post("/lab/scan")
-def scan(request: Request, viewer: Admin) -> Any:
-    """Register the units in the folder tiers (admin; ``labvault lab scan --json``)."""
-    return to_json(lab_scan(*_where(request)))
-
-
-class BackupRunBody(BaseModel):
-    policy: str | None = None
-    dry_run: bool = True
-
-
-@router.post("/backups/run")
-def run_backup(request: Request, viewer: Admin, body: BackupRunBody) -> Any:
-    """Make a snapshot of a policy (default: every policy); ``dry_run`` (the default) only says what
-    would be sent (admin; ``labvault backup run --json``)."""
-    results = backup_run(body.policy, dry_run=body.dry_run, lab=_where(request)[0])
-    return {"items": [r.to_json() for r in results], "next": None}

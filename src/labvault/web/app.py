@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from labvault import __version__
-from labvault.errors import LabvaultError
+from labvault.errors import LabvaultError, NotFound
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -45,11 +45,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# exit code -> HTTP status: bad input; a conflict with the workspace or protected data; another
+# process held a lock past the timeout, or archived objects are being restored (both: retry later).
+_STATUS = {2: 400, 4: 409, 5: 503, 10: 503}
+
+
 def _status_of(exc: LabvaultError) -> int:
-    """404 for what names nothing known ("unknown dataset 'x'"), 400 for other bad input, 500 else."""
-    if exc.message.startswith("unknown ") or " has no version" in exc.message:
+    """404 for a name that names nothing known (the error says so by its class), else by exit code."""
+    if isinstance(exc, NotFound):
         return 404
-    return 400 if exc.exit_code == 2 else 500
+    return _STATUS.get(exc.exit_code, 500)
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from labvault.errors import ScmError
+from labvault.errors import ScmError, UnknownRevisionError
 
 
 class Git:
@@ -46,7 +46,7 @@ class Git:
         try:
             return self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
         except ScmError:
-            raise ScmError(f"unknown git revision {rev!r}", "check `git log` / `git tag` for the name") from None
+            raise UnknownRevisionError(f"unknown git revision {rev!r}", "check `git log` / `git tag` for the name") from None
 
     def has_commits(self) -> bool:
         try:
