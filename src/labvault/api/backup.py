@@ -43,7 +43,7 @@ from labvault.backup.types import (
 from labvault.errors import ConfigError, UsageError
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.tiers import load as _load
-from labvault.tiers.lab import BackupPolicy, LabConfig, Retention
+from labvault.tiers.lab import BackupPolicy, LabConfig, Retention, catalog_url_of
 
 PathLike = str | os.PathLike[str]
 
@@ -128,15 +128,6 @@ def _unit_paths(config: LabConfig, globs: list[str], catalog_url: str | None, na
     return paths
 
 
-def lab_catalog_url(config: LabConfig, catalog_url: str | None = None) -> str:
-    """The URL of the lab's catalog, chosen as ``api.lab.lab_catalog`` chooses it."""
-    # imported here: SQLAlchemy costs every `backup run` start-up time; only a catalog needs it
-    from labvault.catalog.store import default_url, normalize_url
-
-    return normalize_url(catalog_url or os.environ.get("LABVAULT_CATALOG_URL") or config.catalog_url
-                         or default_url())
-
-
 @contextmanager
 def catalog_dump_source(url: str) -> Iterator[str]:
     """A temporary folder named ``catalog`` holding a consistent copy of the catalog at ``url``,
@@ -164,7 +155,7 @@ def backup_run(policy: str | None = None, dry_run: bool = False, lab: PathLike |
         sources = _resolve_sources(config, p, catalog_url)
         with ExitStack() as stack:
             if p.catalog:
-                sources.append(stack.enter_context(catalog_dump_source(lab_catalog_url(config, catalog_url))))
+                sources.append(stack.enter_context(catalog_dump_source(catalog_url_of(config, catalog_url))))
             engine = _engine(p, cache_dir)
             stack.callback(engine.close)
             results.append(engine.run(p.name, sources, p.tags, dry_run, progress))

@@ -24,9 +24,10 @@ from labvault.data import naming as _naming
 from labvault.tiers import layout as _layout
 from labvault.tiers import load as _load
 from labvault.tiers import scan as _scan
+from labvault.tiers import totals as _totals
 from labvault.tiers import usage as _usage
 from labvault.tiers import where as _where
-from labvault.tiers.lab import LabConfig
+from labvault.tiers.lab import LabConfig, catalog_url_of
 from labvault.tiers.types import LabUnit, ScanResult, TierUsage, UnitName
 
 PathLike = str | os.PathLike[str]
@@ -45,7 +46,7 @@ def lab_config(lab: PathLike | None = None) -> LabConfig:
 def lab_catalog(config: LabConfig, catalog_url: str | None = None) -> Catalog:
     """The catalog holding the lab's state: ``catalog_url``, LABVAULT_CATALOG_URL, the lab config's
     ``catalog_url``, else the default SQLite file."""
-    return open_catalog(catalog_url or os.environ.get("LABVAULT_CATALOG_URL") or config.catalog_url)
+    return open_catalog(catalog_url_of(config, catalog_url))
 
 
 def lab_init(root: PathLike, lab: PathLike | None = None) -> LabInitResult:
@@ -98,7 +99,8 @@ def lab_scan(lab: PathLike | None = None, catalog_url: str | None = None,
 def tier_list(lab: PathLike | None = None, catalog_url: str | None = None) -> list[TierUsage]:
     """Every tier, hottest first: used/free/capacity, object and dataset counts, monthly cost."""
     config = _load.load_lab(lab)
-    return _usage.tier_usage(lab_catalog(config, catalog_url), config)
+    with lab_catalog(config, catalog_url).sql_rows() as rows:
+        return _usage.tier_usage(config, _totals.tier_totals(rows))
 
 
 def where(target: str, lab: PathLike | None = None, catalog_url: str | None = None) -> WhereResult:

@@ -122,11 +122,11 @@ def usage_history(tier: str | None = None, mount: str | None = None, days: float
         raise UsageError("name either a tier or a mount", "e.g. tier=hot")
     if days <= 0:
         raise UsageError(f"days must be positive, got {days:g}", "pass a number of days such as 30")
-    cat = lab_catalog(_load.load_lab(lab), catalog_url)
     since = (at or now()) - timedelta(days=days)
-    rows = (_history.tier_history(cat, tier, since) if tier is not None
-            else _history.mount_history(cat, str(mount), since))
-    return [UsagePoint(_iso(t), used) for t, used in rows]
+    with lab_catalog(_load.load_lab(lab), catalog_url).sql_rows() as rows:
+        found = (_history.tier_history(rows, tier, since) if tier is not None
+                 else _history.mount_history(rows, str(mount), since))
+    return [UsagePoint(_iso(t), used) for t, used in found]
 
 
 def alerts(lab: PathLike | None = None, catalog_url: str | None = None, stale_days: float = 2.0,

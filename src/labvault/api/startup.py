@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from labvault.workspace import prefetch
-
 # Commands whose helper may start before the command runs: readers only. A writer's helper
 # (repro) starts once the repo lock is held: what is listed before then would be dropped.
 EARLY_COMMANDS = ("status",)
@@ -16,4 +14,6 @@ def prefetch_for(command: str, start_dir: str | None = None) -> None:
     command's own code is even imported; the scan takes its listings over. The paths it scans
     are remembered for the next run when the process exits."""
     if command in EARLY_COMMANDS:
+        from labvault.workspace import prefetch  # here: every other command starts without it
+
         prefetch.start_early(command, start_dir)

@@ -113,3 +113,18 @@ lab_moves = sa.Table(
     sa.Index("ix_lab_moves_state", "state", "id"),
     sa.Index("ix_lab_moves_unit", "unit_id"),
 )
+
+# Sums of the live placements per tier, project and dataset, kept by triggers (revision 0012; see
+# ``labvault.catalog.lab_totals``): what ``monitor`` reads instead of grouping every placement.
+lab_totals = sa.Table(
+    "lab_totals",
+    metadata,
+    sa.Column("grp_kind", sa.String(8), primary_key=True),  # tier, project or dataset
+    sa.Column("grp", sa.String(512), primary_key=True),  # the project or dataset; '' for a tier's row
+    sa.Column("tier", sa.String(64), primary_key=True),  # '' for a project's or dataset's all-tier row
+    sa.Column("bytes", sa.BigInteger(), nullable=False),
+    sa.Column("units", sa.BigInteger(), nullable=False),
+    sa.Column("objects", sa.BigInteger(), nullable=False),
+    sa.Column("datasets", sa.BigInteger(), nullable=False),
+    sa.Index("ix_lab_totals_rank", "grp_kind", "tier", "bytes"),
+)

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from labvault.catalog.plain import HEAD
+
 if TYPE_CHECKING:  # imported when a migration runs: Alembic costs ~0.15 s at every start otherwise
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
-HEAD = "0011"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x1A5A017  # any constant: the advisory lock that serializes catalog upgrades
 

@@ -12,9 +12,9 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,9 +22,19 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 
 from labvault.catalog.migrate import ensure_schema
+from labvault.catalog.plain import (
+    SqlRows,
+    default_url,
+    normalize_url,
+    now,
+    parse_time,
+    sqlite_stamp,
+)
 from labvault.errors import CatalogError
 
 T = TypeVar("T")
+__all__ = ["Catalog", "CatalogUnavailable", "default_url", "forget", "masked", "normalize_url", "now",
+           "open_catalog"]
 
 _CACHE: dict[str, Catalog] = {}
 _CACHE_LOCK = threading.Lock()
@@ -35,29 +45,11 @@ class CatalogUnavailable(CatalogError):
     succeed later, unlike a change the database refused."""
 
 
-def default_url() -> str:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return "sqlite:///" + os.path.join(base, "labvault", "catalog.sqlite")
-
-
-def normalize_url(url: str) -> str:
-    url = url.strip()
-    for plain in ("postgres://", "postgresql://"):
-        if url.startswith(plain):
-            return "postgresql+psycopg://" + url[len(plain):]
-    return url
-
-
 def masked(url: str) -> str:
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except exc.ArgumentError:
         return url
-
-
-def now() -> datetime:
-    """The current time as naive UTC, the form every timestamp column holds."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _enable_wal(cur: Any, patience: float = 60.0) -> None:
@@ -180,8 +172,30 @@ class Catalog:
                 raise CatalogError(f"the catalog database refused a value: {_first_line(e)}") from e
         raise AssertionError("unreachable")
 
+    @contextmanager
+    def sql_rows(self) -> Iterator[SqlRows]:
+        """Plain SQL (``:name`` parameters) in one read transaction: what
+        ``labvault.catalog.plain.sqlite_rows`` answers without SQLAlchemy."""
+        with self.read() as conn:
+            yield _EngineRows(conn)
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+class _EngineRows:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+        self.dialect = conn.dialect.name
+
+    def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._conn.execute(sa.text(sql), dict(params or {}))]
+
+    def stamp(self, at: datetime) -> Any:
+        return sqlite_stamp(at) if self.dialect == "sqlite" else at
+
+    def time(self, value: Any) -> datetime:
+        return parse_time(value)
 
 
 def _first_line(e: BaseException) -> str:

@@ -56,15 +56,19 @@ class _StateCommand(click.Command):
               help="Fit trends over the history of the last DAYS days.")
 @click.option("--top", type=int, default=20, show_default=True, metavar="N",
               help="List the N largest datasets and projects.")
+@click.option("--verify", is_flag=True,
+              help="First recompute the catalog's per-tier, per-project and per-dataset sums from its "
+                   "placements; rebuild them (and warn) if they disagree.")
 @lab_option
 @catalog_option
 @json_option
-def monitor(prometheus: str | None, record: bool, window_days: float, top: int, lab: str | None,
+def monitor(prometheus: str | None, record: bool, window_days: float, top: int, verify: bool, lab: str | None,
             catalog_url: str | None, as_json: bool) -> int:
     """Storage usage per mount, tier, dataset and project, with thresholds, trends and days until full.
 
     Mounts are read with statvfs; tiers, datasets and projects come from the catalog (no file is
-    visited). A trend is a least-squares line over the history that --record builds (run it from
+    visited): from sums the catalog keeps up to date with every change, which --verify checks
+    against the placements themselves. A trend is a least-squares line over the history that --record builds (run it from
     cron); noise is reported as "no trend", never as an alarm.
 
     \b
@@ -77,10 +81,11 @@ def monitor(prometheus: str | None, record: bool, window_days: float, top: int, 
     Example:
       labvault monitor
       labvault monitor --json --record --prometheus /var/lib/node_exporter/textfile/labvault.prom
+      labvault monitor --verify
       */5 * * * *  labvault monitor --record -q >/dev/null || notify-admin
     """
     report = api.monitor(lab, catalog_url, record=record, prometheus=prometheus, window_days=window_days,
-                         top=top)
+                         top=top, verify=verify)
     if as_json:
         emit_json(report)
         return report.exit_code

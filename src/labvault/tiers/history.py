@@ -3,18 +3,20 @@
 A mount's rows have ``tier`` NULL and ``mount`` the mount point; a tier's rows have ``tier`` its
 name and ``mount`` its folder or URL. ``total`` 0 means the capacity was unknown (a bucket without
 ``capacity``). Each series is one index range (``ix_lab_usage_mount_at`` / ``ix_lab_usage_tier_at``),
-newest :data:`MAX_POINTS` at most.
+newest :data:`MAX_POINTS` at most. The reads are plain SQL on a ``SqlRows`` (``monitor`` reads
+without SQLAlchemy; see ``labvault.catalog.plain``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
+from labvault.catalog.plain import SqlRows
 
-from labvault.catalog.lab_schema import lab_usage
-from labvault.catalog.store import Catalog
+if TYPE_CHECKING:
+    from labvault.catalog.store import Catalog
 
 MAX_POINTS = 10_000
 
@@ -29,24 +31,27 @@ class UsageRow:
     total: int
 
 
-def mount_history(cat: Catalog, mount: str, since: datetime) -> list[tuple[datetime, int]]:
-    u = lab_usage
-    return _series(cat, sa.and_(u.c.mount == mount, u.c.tier.is_(None), u.c.at >= since))
+def mount_history(rows: SqlRows, mount: str, since: datetime) -> list[tuple[datetime, int]]:
+    return _series(rows, "mount = :key AND tier IS NULL", mount, since)
 
 
-def tier_history(cat: Catalog, tier: str, since: datetime) -> list[tuple[datetime, int]]:
-    u = lab_usage
-    return _series(cat, sa.and_(u.c.tier == tier, u.c.at >= since))
+def tier_history(rows: SqlRows, tier: str, since: datetime) -> list[tuple[datetime, int]]:
+    return _series(rows, "tier = :key", tier, since)
 
 
-def _series(cat: Catalog, where: sa.ColumnElement[bool]) -> list[tuple[datetime, int]]:
-    q = sa.select(lab_usage.c.at, lab_usage.c.used).where(where).order_by(lab_usage.c.at.desc()).limit(MAX_POINTS)
-    with cat.read() as conn:
-        return [(r.at, int(r.used)) for r in conn.execute(q)][::-1]
+def _series(rows: SqlRows, where: str, key: str, since: datetime) -> list[tuple[datetime, int]]:
+    params: dict[str, Any] = {"key": key, "since": rows.stamp(since), "n": MAX_POINTS}
+    found = rows.all(f"SELECT at, used FROM lab_usage WHERE {where} AND at >= :since ORDER BY at DESC LIMIT :n",
+                     params)
+    return [(rows.time(at), int(used)) for at, used in reversed(found)]
 
 
 def append_usage(cat: Catalog, at: datetime, rows: list[UsageRow]) -> int:
     """Append ``rows`` measured at ``at`` in one transaction; returns how many."""
+    import sqlalchemy as sa  # here: a monitor that only reads never loads SQLAlchemy
+
+    from labvault.catalog.lab_schema import lab_usage
+
     if not rows:
         return 0
     values = [{"at": at, "tier": r.tier, "mount": r.mount, "used": r.used, "total": r.total} for r in rows]

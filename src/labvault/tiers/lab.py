@@ -5,9 +5,11 @@ Read one with :func:`labvault.tiers.load.load_lab`; the YAML format is in docs/d
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labvault.catalog.plain import default_url, normalize_url
 from labvault.remotes.classes import IA_CLASSES, canonical_class, min_storage_days
 
 AREAS = ("datasets", "models", "experiments", "checkpoints", "archive")
@@ -181,3 +183,10 @@ class LabConfig:
     @property
     def hottest(self) -> Tier:
         return self.tiers[0]
+
+
+def catalog_url_of(config: LabConfig, catalog_url: str | None = None) -> str:
+    """The URL of the lab's catalog: ``catalog_url``, LABVAULT_CATALOG_URL, the lab config's
+    ``catalog_url``, else the user's SQLite catalog."""
+    return normalize_url(catalog_url or os.environ.get("LABVAULT_CATALOG_URL") or config.catalog_url
+                         or default_url())

@@ -13,20 +13,19 @@ guide computes it. Status: ``critical`` past a critical threshold or a folder ti
 
 from __future__ import annotations
 
-import heapq
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from labvault.catalog.store import Catalog
+from labvault.catalog.plain import SqlRows
 from labvault.tiers import history
 from labvault.tiers.forecast import Trend, trend_of
 from labvault.tiers.lab import LabConfig, Tier
+from labvault.tiers.totals import largest, tier_totals
 from labvault.tiers.types import TierUsage
-from labvault.tiers.units import project_totals, top_datasets
 from labvault.tiers.usage import tier_usage
 
 FULL_SOON_DAYS = 7.0
@@ -112,11 +111,10 @@ def project_of(name: str) -> str:
     return name.split("_", 1)[0] or name
 
 
-def monitor(cat: Catalog, lab: LabConfig, now: datetime, record: bool = False, window_days: float = 30.0,
-            top: int = 20) -> MonitorReport:
+def monitor(rows: SqlRows, lab: LabConfig, now: datetime, window_days: float = 30.0, top: int = 20) -> MonitorReport:
+    """The report from the catalog read through ``rows`` (nothing recorded: see :func:`usage_rows`)."""
     since = now - timedelta(days=window_days)
-    per_project = project_totals(cat)
-    usages = tier_usage(cat, lab, _tier_totals(per_project))
+    usages = tier_usage(lab, tier_totals(rows))
     mounts = _mounts(lab.tiers)
     warnings: list[str] = []
     mount_reports = []
@@ -125,7 +123,7 @@ def monitor(cat: Catalog, lab: LabConfig, now: datetime, record: bool = False, w
         crit = min(t.critical_percent for t in tiers)
         percent = round(disk.used / disk.total * 100, 2) if disk.total else 0.0
         status = _threshold_status(percent, warn, crit)
-        trend = trend_of([*history.mount_history(cat, point, since), (now, disk.used)], disk.total, window_days)
+        trend = trend_of([*history.mount_history(rows, point, since), (now, disk.used)], disk.total, window_days)
         names = tuple(t.name for t in tiers)
         if status != "ok":
             warnings.append(f"{status}: {point} is {percent:.1f}% full (warn at {warn:g}%, critical at {crit:g}%; "
@@ -135,7 +133,7 @@ def monitor(cat: Catalog, lab: LabConfig, now: datetime, record: bool = False, w
                                         trend))
     tier_reports = []
     for tier, u in zip(lab.tiers, usages, strict=True):
-        trend = trend_of([*history.tier_history(cat, tier.name, since), *([(now, u.used)] if u.used is not None
+        trend = trend_of([*history.tier_history(rows, tier.name, since), *([(now, u.used)] if u.used is not None
                                                                           else [])], u.capacity, window_days)
         status = u.status
         if status == "missing":
@@ -147,20 +145,26 @@ def monitor(cat: Catalog, lab: LabConfig, now: datetime, record: bool = False, w
         if tier.capacity is not None or not tier.is_local:
             status = _with_trend(status, trend, f"tier {tier.name}", warnings)
         tier_reports.append(_tier_report(tier, u, status, trend))
-    found, n_datasets = top_datasets(cat, top)
-    datasets = [GroupUsage(*row) for row in found]
-    projects, n_projects = _projects(per_project, top)
-    recorded = 0
-    if record:
-        rows = [history.UsageRow(None, m.mount, m.used, m.total) for m in mount_reports]
-        rows += [history.UsageRow(t.name, t.where, t.used, t.capacity or 0) for t in tier_reports
-                 if t.used is not None]
-        recorded = history.append_usage(cat, now, rows)
+    datasets, n_datasets = largest(rows, "dataset", top)
+    projects, n_projects = largest(rows, "project", top)
     worst = max([m.status for m in mount_reports] + [t.status for t in tier_reports], key=_RANK.__getitem__,
                 default="ok")
     return MonitorReport(now.isoformat(timespec="seconds") + "Z", worst, EXIT_CODES[worst], tuple(mount_reports),
-                         tuple(tier_reports), tuple(datasets), n_datasets, tuple(projects), n_projects,
-                         tuple(warnings), recorded)
+                         tuple(tier_reports), tuple(GroupUsage(*g) for g in datasets), n_datasets,
+                         tuple(GroupUsage(*g) for g in projects), n_projects, tuple(warnings), 0)
+
+
+def usage_rows(report: MonitorReport) -> list[history.UsageRow]:
+    """What ``--record`` appends for ``report``: a row per mount and per tier with a known use."""
+    rows = [history.UsageRow(None, m.mount, m.used, m.total) for m in report.mounts]
+    return rows + [history.UsageRow(t.name, t.where, t.used, t.capacity or 0) for t in report.tiers
+                   if t.used is not None]
+
+
+def with_warning(report: MonitorReport, status: str, text: str) -> MonitorReport:
+    """``report`` with one more warning (``"STATUS: text"``), its status raised to ``status`` at least."""
+    worst = max(report.status, status, key=_RANK.__getitem__)
+    return replace(report, status=worst, exit_code=EXIT_CODES[worst], warnings=(*report.warnings, f"{status}: {text}"))
 
 
 def _threshold_status(percent: float, warn: float, crit: float) -> str:
@@ -209,23 +213,3 @@ def _mounts(tiers: Sequence[Tier]) -> list[tuple[str, list[Tier], Disk]]:
             continue
         by_dev[dev][1].append(t)
     return list(by_dev.values())
-
-
-def _tier_totals(rows: list[tuple[str, str, int, int, int, int]]) -> dict[str, tuple[int, int, int, int]]:
-    """``tier -> (bytes, objects, units, datasets)`` summed from the per-project rows."""
-    totals: dict[str, tuple[int, int, int, int]] = {}
-    for _project, tier, nbytes, units, objects, datasets in rows:
-        b, o, u, d = totals.get(tier, (0, 0, 0, 0))
-        totals[tier] = (b + nbytes, o + objects, u + units, d + datasets)
-    return totals
-
-
-def _projects(rows: list[tuple[str, str, int, int, int, int]], top: int) -> tuple[list[GroupUsage], int]:
-    """The ``top`` projects holding the most bytes, and how many projects there are."""
-    acc: dict[str, GroupUsage] = {}
-    for project, tier, nbytes, units, objects, _datasets in rows:
-        g = acc.get(project) or GroupUsage(project, 0, 0, 0, {})
-        acc[project] = GroupUsage(project, g.bytes + nbytes, g.units + units, g.objects + objects,
-                                  {**g.tiers, tier: g.tiers.get(tier, 0) + nbytes})
-    best = heapq.nsmallest(top, acc.values(), key=lambda g: (-g.bytes, g.name))
-    return best, len(acc)

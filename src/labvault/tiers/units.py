@@ -1,7 +1,8 @@
 """Reading and writing lab units and placements in the catalog database.
 
 A unit is keyed by ``(kind, name, version, part)``; a placement by its location (a real path or
-URL holds one unit). Per-tier totals are one grouped query over ``ix_lab_placements_tier``.
+URL holds one unit). Per-tier, per-project and per-dataset totals are kept by the catalog's
+triggers in ``lab_totals`` (read by ``labvault.tiers.totals``).
 """
 
 from __future__ import annotations
@@ -116,16 +117,6 @@ def tier_known(cat: Catalog, tier: str) -> dict[str, Known]:
                             by_pid.get(int(r[1]), {})) for r in conn.execute(q)}
 
 
-def tier_totals(cat: Catalog) -> dict[str, tuple[int, int, int, int]]:
-    """``tier -> (bytes, objects, units, datasets)`` over live placements."""
-    p, u = lab_placements, lab_units
-    q = (sa.select(p.c.tier, sa.func.coalesce(sa.func.sum(u.c.size), 0), sa.func.coalesce(sa.func.sum(u.c.nfiles), 0),
-                   sa.func.count(), sa.func.sum(sa.case((u.c.kind == "dataset", 1), else_=0)))
-         .select_from(p.join(u, u.c.id == p.c.unit_id)).where(p.c.state.in_(LIVE_STATES)).group_by(p.c.tier))
-    with cat.read() as conn:
-        return {r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4] or 0)) for r in conn.execute(q)}
-
-
 def record_found(conn: sa.Connection, f: Found) -> str:
     """Record one scanned unit; returns "new", "changed", "placed", "same" or "conflict: WHY"."""
     t = now()
@@ -200,50 +191,6 @@ def mark_missing(conn: sa.Connection, placement_ids: list[int]) -> None:
                      .values(state="missing", verified_at=None))
 
 
-
-def project_key(cat: Catalog, name: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-    """SQL for a unit's project: its name up to the first ``_`` (the whole name when there is none
-    or it starts with ``_``), as ``tiers.monitor.project_of`` computes it."""
-    at = sa.func.strpos(name, "_") if cat.dialect == "postgresql" else sa.func.instr(name, "_")
-    return sa.case((at > 1, sa.func.substr(name, 1, at - 1)), else_=name)
-
-
-def project_totals(cat: Catalog) -> list[tuple[str, str, int, int, int, int]]:
-    """``(project, tier, bytes, units, objects, datasets)`` over live placements: one grouped pass
-    over the placements joined to their units (no file is visited). Summed per tier, these are
-    :func:`tier_totals`."""
-    p, u = lab_placements, lab_units
-    key = project_key(cat, u.c.name).label("project")
-    q = (sa.select(key, p.c.tier, sa.func.coalesce(sa.func.sum(u.c.size), 0), sa.func.count(),
-                   sa.func.coalesce(sa.func.sum(u.c.nfiles), 0),
-                   sa.func.sum(sa.case((u.c.kind == "dataset", 1), else_=0)))
-         .select_from(p.join(u, u.c.id == p.c.unit_id)).where(p.c.state.in_(LIVE_STATES)).group_by(key, p.c.tier))
-    with cat.read() as conn:
-        return [(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5] or 0)) for r in conn.execute(q)]
-
-
-def top_datasets(cat: Catalog, top: int) -> tuple[list[tuple[str, int, int, int, dict[str, int]]], int]:
-    """The ``top`` datasets (all versions and parts) holding the most bytes, as ``(name, bytes,
-    units, objects, {tier: bytes})``, and how many datasets there are."""
-    p, u = lab_placements, lab_units
-    total = sa.func.coalesce(sa.func.sum(u.c.size), 0).label("total")
-    q = (sa.select(u.c.name, total, sa.func.count(), sa.func.coalesce(sa.func.sum(u.c.nfiles), 0),
-                   sa.func.count().over())
-         .select_from(p.join(u, u.c.id == p.c.unit_id))
-         .where(p.c.state.in_(LIVE_STATES), u.c.kind == "dataset")
-         .group_by(u.c.name).order_by(total.desc(), u.c.name).limit(max(top, 1)))
-    by_tier = (sa.select(u.c.name, p.c.tier, sa.func.coalesce(sa.func.sum(u.c.size), 0))
-               .select_from(p.join(u, u.c.id == p.c.unit_id))
-               .where(p.c.state.in_(LIVE_STATES), u.c.kind == "dataset").group_by(u.c.name, p.c.tier))
-    with cat.read() as conn:
-        rows = conn.execute(q).all()
-        count = int(rows[0][4]) if rows else 0
-        rows = rows[:top]
-        tiers: dict[str, dict[str, int]] = {r[0]: {} for r in rows}
-        if tiers:
-            for name, tier, nbytes in conn.execute(by_tier.where(u.c.name.in_(list(tiers)))):
-                tiers[name][tier] = int(nbytes)
-    return [(r[0], int(r[1]), int(r[2]), int(r[3]), tiers[r[0]]) for r in rows], count
 
 def units_with_hashes(cat: Catalog, hashes: Iterable[str]) -> list[int]:
     """Ids of the units whose content hash is one of ``hashes`` (``ix_lab_units_hash``)."""

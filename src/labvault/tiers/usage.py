@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import shutil
 
-from labvault.catalog.store import Catalog
 from labvault.tiers.lab import LabConfig, Tier
 from labvault.tiers.types import TierUsage
-from labvault.tiers.units import tier_totals
 
 
-def tier_usage(cat: Catalog, lab: LabConfig,
-               totals: dict[str, tuple[int, int, int, int]] | None = None) -> list[TierUsage]:
-    """Each tier's usage; ``totals`` (``tier -> (bytes, objects, units, datasets)``, as
-    :func:`~labvault.tiers.units.tier_totals` gives) when the caller has them already."""
-    if totals is None:
-        totals = tier_totals(cat)
+def tier_usage(lab: LabConfig, totals: dict[str, tuple[int, int, int, int]]) -> list[TierUsage]:
+    """Each tier's usage, from ``totals``: ``tier -> (bytes, objects, units, datasets)`` of the
+    live placements (``labvault.tiers.totals.tier_totals``)."""
     return [_one(t, *totals.get(t.name, (0, 0, 0, 0))) for t in lab.tiers]
 
 
