@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Protocol
-from urllib.parse import quote
 
 HEAD = "0012"  # the newest migration (labvault.catalog.migrations); checked by tests/catalog/test_migrations.py
 SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores a time in SQLite
@@ -81,12 +80,17 @@ def parse_time(value: Any) -> datetime:
 
 def sqlite_path(url: str) -> str | None:
     """The file of a plain ``sqlite:///PATH`` URL; None for anything else (PostgreSQL, options,
-    an in-memory database)."""
+    an in-memory database, a ``%`` that SQLAlchemy would read as an escape)."""
     prefix = "sqlite:///"
-    if not url.startswith(prefix) or "?" in url:
+    if not url.startswith(prefix) or "?" in url or "%" in url:
         return None
     path = url[len(prefix):]
     return os.path.expanduser(path) if path and path != ":memory:" else None
+
+
+def _uri_path(path: str) -> str:
+    """``path`` (without ``%`` or ``?``) in an SQLite ``file:`` URI: ``#`` would end it."""
+    return path.replace("#", "%23")
 
 
 @contextmanager
@@ -100,8 +104,8 @@ def sqlite_rows(url: str) -> Iterator[SqliteRows | None]:
         yield None
         return
     try:
-        conn = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=rw", uri=True, timeout=60,
-                               isolation_level=None, check_same_thread=True)
+        conn = sqlite3.connect(f"file:{_uri_path(os.path.abspath(path))}?mode=rw", uri=True, timeout=60,
+                               isolation_level=None)
     except sqlite3.Error:
         yield None
         return
