@@ -1,8 +1,10 @@
 """``monitor``: the lab's storage at a glance, for a person or for cron.
 
 The guide's report (timestamp, each mount's total/used/free/percent, warnings) plus each tier's
-usage and thresholds, the bytes per dataset and per project as the catalog places them (one grouped
-query: no file is visited), and trends with days until full (``labvault.tiers.forecast``).
+usage and thresholds, the bytes per dataset and per project as the catalog places them (its kept
+sums, ``labvault.tiers.totals``: no file is visited), and trends with days until full
+(``labvault.tiers.forecast``). The catalog is read through a ``SqlRows`` (plain SQL), so the report
+needs no SQLAlchemy.
 
 Mounts are the file systems of the folder tiers, one entry per file system (tiers sharing one are
 listed together) with the strictest thresholds of those tiers; percent is ``used / total`` as the
