@@ -156,3 +156,37 @@ def test_grant_and_revoke(admin_lab: AdminLab) -> None:
     gone = admin.post_json("/api/v1/access/revoke", {**body, "dry_run": False}).json()["items"]
     assert [(g["before"], g["after"]) for g in gone] == [("read", None)]
     assert all(("user", "nobody") not in f.named for f in acl.read(str(admin_lab.unit)))
+
+
+def _backdate(url: str, days: int) -> None:
+    """The lab's units registered, changed and last read ``days`` ago (as a lab left alone that long)."""
+    import sqlalchemy as sa
+
+    from labvault.catalog.lab_schema import lab_units
+
+    then = datetime.now() - timedelta(days=days)
+    with store.open_catalog(url).engine.begin() as conn:
+        conn.execute(sa.update(lab_units).values(created_at=then, modified_at=then, last_access=None))
+
+
+def test_the_tiers_page_applies_the_plan_for_admins_only(admin_lab: AdminLab) -> None:
+    _backdate(admin_lab.url, 8)
+    before = _files(admin_lab.unit)
+    viewer = Client(admin_lab.server.url)
+    assert viewer.login("viewer", PASSWORD).status == 303
+    page = viewer.get("/tiers")
+    assert page.status == 200 and "imagenet" in page.text and 'action="/tiers/apply"' not in page.text
+    csrf = {"csrf_token": viewer.cookie("lv_csrf") or ""}
+    assert viewer.post_form("/tiers/apply", {**csrf, "dry_run": "0"}).status == 403
+
+    admin = Client(admin_lab.server.url)
+    assert admin.login("admin", PASSWORD).status == 303
+    page = admin.get("/tiers")
+    assert 'action="/tiers/apply"' in page.text
+    field = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    assert admin.post_form("/tiers/apply", {"dry_run": "0"}).status == 403  # no CSRF token
+    dry = admin.post_form("/tiers/apply", {"csrf_token": field, "dry_run": "1"})
+    assert dry.status == 200 and "would move" in dry.text and not admin_lab.unit.is_symlink()
+    done = admin.post_form("/tiers/apply", {"csrf_token": field})
+    assert done.status == 200 and ">moved<" in done.text, done.text
+    assert admin_lab.unit.is_symlink() and _files(admin_lab.unit) == before

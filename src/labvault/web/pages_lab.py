@@ -4,19 +4,22 @@ snapshot, its age and the drills; alerts. They need the lab configuration the se
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from labvault import api
 from labvault.api.monitor import monitor  # `api.monitor` is the submodule once it is imported
 from labvault.errors import LabvaultError
+from labvault.web.auth import read_form, require
 from labvault.web.page_context import Reader, catalog_url, lab
 from labvault.web.plot_svg import line_chart
 from labvault.web.render import render
+from labvault.web.session import Viewer
 
 router = APIRouter(include_in_schema=False)
+Admin = Annotated[Viewer, Depends(require("admin"))]
 
 HISTORY_DAYS = 90.0
 MOVES_SHOWN = 200
@@ -74,6 +77,17 @@ def tiers_page(request: Request, viewer: Reader) -> Response:
         plan, plan_error = None, str(e).splitlines()[0]
     return render(request, "tiers.html", tiers=tiers, report=report, trends=trends, charts=charts, plan=plan,
                   plan_error=plan_error, moves_shown=MOVES_SHOWN)
+
+
+@router.post("/tiers/apply", response_class=HTMLResponse)
+async def apply_page(request: Request, viewer: Admin) -> Response:
+    """The tiers page's form (admins): carry out the lifecycle plan, or with ``dry_run`` say what
+    would move; the outcome of every move is shown (``labvault lifecycle apply``)."""
+    form = await read_form(request)
+    dry_run, allow_early = form.get("dry_run") == "1", form.get("allow_early") == "1"
+    path, url = _lab(request), catalog_url(request)
+    result = api.lifecycle_apply(dry_run=dry_run, allow_early=allow_early, lab=path, catalog_url=url)
+    return render(request, "apply.html", result=result, dry_run=dry_run)
 
 
 @router.get("/backups", response_class=HTMLResponse)
