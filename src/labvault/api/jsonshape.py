@@ -4,23 +4,60 @@ dashboard's JSON API, so that both print the same shapes (docs/cli-contract.md).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["apply_json", "dag_json", "grant_results_json", "grants_json", "to_json"]
+__all__ = ["apply_json", "dag_json", "grant_results_json", "grants_json", "to_json", "to_json_reference"]
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def to_json(value: Any) -> Any:
-    """Dataclasses as dicts, tuples as lists, recursively; datetimes in ISO 8601; the rest as it is."""
+    """Dataclasses as dicts, tuples as lists, recursively; datetimes in ISO 8601; the rest as it is.
+
+    The same result as ``to_json_reference`` (``dataclasses.asdict``, then the conversion), without
+    asdict's deep copy of every value and with each dataclass's field names read once per type: a
+    page of 50 catalog entries is shaped several times faster (tests/property/test_jsonshape_model.py
+    checks the two agree)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k: to_json(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [to_json(v) for v in value]
+    names = _FIELD_NAMES.get(kind)
+    if names is not None:
+        return {name: to_json(getattr(value, name)) for name in names}
+    return _other(value)
+
+
+def _other(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if is_dataclass(value) and not isinstance(value, type):
-        return {k: to_json(v) for k, v in asdict(value).items()}
+        names = _FIELD_NAMES.setdefault(type(value), tuple(f.name for f in fields(value)))
+        return {name: to_json(getattr(value, name)) for name in names}
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
+    return value
+
+
+def to_json_reference(value: Any) -> Any:
+    """``to_json`` the plain way (``dataclasses.asdict`` first): the model the fast one is tested against."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: to_json_reference(v) for k, v in asdict(value).items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json_reference(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json_reference(v) for k, v in value.items()}
     return value
 
 
