@@ -109,18 +109,18 @@ class _Set:
 
     members: sa.Select[Any]  # the ids of the versions it names
     check: Any  # the same condition checked for one version
+    bound: sa.Select[Any] | None = None  # rows at least as many as the members, cheaper to count
 
 
 def _latest_set(conn: sa.Connection, ekind: str, prefix: str | None) -> _Set:
     newest = sa.alias(versions, "newest")
     latest_id = (sa.select(newest.c.id).where(newest.c.entity_id == entities.c.id)
                  .order_by(newest.c.seq.desc()).limit(1).scalar_subquery())
-    heads = sa.select(latest_id).where(entities.c.kind == ekind)
-    if prefix:
-        heads = heads.where(prefix_condition(conn, prefix))
+    named = [entities.c.kind == ekind, *([prefix_condition(conn, prefix)] if prefix else [])]
     newer = sa.select(sa.literal(1)).select_from(newest).where(
         newest.c.entity_id == versions.c.entity_id, newest.c.seq > versions.c.seq)
-    return _Set(heads, ~sa.exists(newer))
+    # bound: the names themselves, one head at most each
+    return _Set(sa.select(latest_id).where(*named), ~sa.exists(newer), sa.select(entities.c.id).where(*named))
 
 
 def _prefix_set(conn: sa.Connection, ekind: str, vkind: str, prefix: str) -> _Set:
@@ -166,16 +166,25 @@ def conditions(conn: sa.Connection, f: VersionFilter, vkind: str, cap: int = DRI
     if f.hidden:
         hidden = sa.or_(*(_under(h) for h in f.hidden))
         plain.append(sa.or_(versions.c.path.is_(None), ~hidden, *(_under(a) for a in f.allowed)))
-    lead: tuple[int, list[int]] | None = None
-    for i, s in enumerate(sets if f.name is None else []):
-        ids = [int(v) for v in conn.execute(s.members.limit(cap)).scalars() if v is not None]
-        if len(ids) < cap and (lead is None or len(ids) < len(lead[1])):
-            lead = (i, sorted(set(ids)))
-    if lead is None:
+    sizes = [(n, i) for i, s in enumerate(sets if f.name is None else []) if (n := _size(conn, s, cap)) < cap]
+    if not sizes:
         return plain + [s.check for s in sets]
+    lead = min(sizes)[1]
+    ids = sorted({int(v) for v in conn.execute(sets[lead].members.limit(cap)).scalars() if v is not None})
     # The lead set's ids as a list: both databases then look each one up by primary key (a
     # subquery here let PostgreSQL hash every version of the kind instead).
-    return plain + [versions.c.id.in_(lead[1]) if i == lead[0] else s.check for i, s in enumerate(sets)]
+    return plain + [versions.c.id.in_(ids) if i == lead else s.check for i, s in enumerate(sets)]
+
+
+def _size(conn: sa.Connection, s: _Set, cap: int) -> int:
+    """The set's members (ids that are not null) counted up to ``cap`` in the database, not read
+    out; or, when it has one, its ``bound`` counted instead (an estimate from above: a set whose
+    bound reaches the cap is not read first even if fewer of its rows are members)."""
+    if s.bound is not None:
+        bound = s.bound.limit(cap).subquery()
+        return int(conn.execute(sa.select(sa.func.count()).select_from(bound)).scalar_one())
+    members = s.members.limit(cap).subquery()
+    return int(conn.execute(sa.select(sa.func.count(members.c[0]))).scalar_one())
 
 
 def page_rows(conn: sa.Connection, f: VersionFilter, limit: int, after: PageKey | None = None,

@@ -48,8 +48,35 @@ def _chunks(ids: Sequence[int]) -> list[list[int]]:
     return [list(ids[i:i + CHUNK]) for i in range(0, len(ids), CHUNK)]
 
 
+# The statements of ``load_entries``, built once: each call only binds its list of ids (``:ids``,
+# expanded to one parameter per id), so SQLAlchemy neither rebuilds them nor recomputes their
+# cache keys per page.
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+_other = sa.alias(versions, "other")
+_other_entity = sa.alias(entities, "other_entity")
+_VERSIONS = (sa.select(versions, entities.c.name).join(entities, entities.c.id == versions.c.entity_id)
+             .where(versions.c.id.in_(_IDS)))
+_SPLITS = (sa.select(splits.c.version_id, splits.c.split, splits.c.content_hash, splits.c.path, splits.c.size,
+                     splits.c.nfiles).where(splits.c.version_id.in_(_IDS)).order_by(splits.c.split))
+_METRICS = sa.select(metrics.c.version_id, metrics.c.key, metrics.c.value).where(metrics.c.version_id.in_(_IDS))
+_PARAMS = (sa.select(params.c.version_id, params.c.key, params.c.value_text, params.c.value_num)
+           .where(params.c.version_id.in_(_IDS)))
+_TAGS = sa.select(tags.c.version_id, tags.c.tag).where(tags.c.version_id.in_(_IDS))
+_ALIASES = sa.select(aliases.c.version_id, aliases.c.alias).where(aliases.c.version_id.in_(_IDS))
+_EDGES = tuple(
+    sa.select(mine, _other.c.kind, _other_entity.c.name, _other.c.version)
+    .join(_other, _other.c.id == theirs).join(_other_entity, _other_entity.c.id == _other.c.entity_id)
+    .where(mine.in_(_IDS))
+    for mine, theirs in ((edges.c.dst_id, edges.c.src_id), (edges.c.src_id, edges.c.dst_id))
+)
+_LOCATIONS = (sa.select(locations.c.content_hash, locations.c.remote, locations.c.url, locations.c.tier)
+              .where(locations.c.content_hash.in_(sa.bindparam("hashes", expanding=True)))
+              .order_by(locations.c.remote))
+
+
 def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
-    """Entries for version ``ids``, in that order, with metrics, params, labels, locations, edges."""
+    """Entries for version ``ids``, in that order, with metrics, params, labels, locations, edges:
+    a fixed number of queries per ``CHUNK`` ids, none per entry."""
     if not ids:
         return []
     rows: dict[int, Any] = {}
@@ -62,56 +89,31 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
     parts: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     part_hashes: dict[int, list[str]] = defaultdict(list)
     hashes: set[str] = set()
-    other = sa.alias(versions, "other")
-    other_entity = sa.alias(entities, "other_entity")
     for chunk in _chunks(ids):
-        for r in conn.execute(
-            sa.select(versions, entities.c.name).join(entities, entities.c.id == versions.c.entity_id)
-            .where(versions.c.id.in_(chunk))
-        ):
+        bound = {"ids": chunk}
+        for r in conn.execute(_VERSIONS, bound):
             rows[int(r.id)] = r
             if r.content_hash:
                 hashes.add(r.content_hash)
-        for vid, split, h, path, size, nfiles in conn.execute(
-            sa.select(splits.c.version_id, splits.c.split, splits.c.content_hash, splits.c.path, splits.c.size,
-                      splits.c.nfiles).where(splits.c.version_id.in_(chunk)).order_by(splits.c.split)
-        ):
+        for vid, split, h, path, size, nfiles in conn.execute(_SPLITS, bound):
             parts[vid][split] = {"path": path, "content_hash": h, "size": size, "nfiles": nfiles}
             part_hashes[vid].append(h)
             hashes.add(h)
-        for vid, key, value in conn.execute(
-            sa.select(metrics.c.version_id, metrics.c.key, metrics.c.value).where(metrics.c.version_id.in_(chunk))
-        ):
+        for vid, key, value in conn.execute(_METRICS, bound):
             mets[vid][key] = value
-        for vid, key, text, num in conn.execute(
-            sa.select(params.c.version_id, params.c.key, params.c.value_text, params.c.value_num)
-            .where(params.c.version_id.in_(chunk))
-        ):
+        for vid, key, text, num in conn.execute(_PARAMS, bound):
             pars[vid][key] = param_value(text, num)
-        for vid, tag in conn.execute(sa.select(tags.c.version_id, tags.c.tag).where(tags.c.version_id.in_(chunk))):
+        for vid, tag in conn.execute(_TAGS, bound):
             tagmap[vid].append(tag)
-        for vid, alias in conn.execute(
-            sa.select(aliases.c.version_id, aliases.c.alias).where(aliases.c.version_id.in_(chunk))
-        ):
+        for vid, alias in conn.execute(_ALIASES, bound):
             aliasmap[vid].append(alias)
-        for direction, mine, theirs, into in (
-            ("in", edges.c.dst_id, edges.c.src_id, ins), ("out", edges.c.src_id, edges.c.dst_id, outs),
-        ):
-            del direction
-            for vid, kind, name, version in conn.execute(
-                sa.select(mine, other.c.kind, other_entity.c.name, other.c.version)
-                .join(other, other.c.id == theirs)
-                .join(other_entity, other_entity.c.id == other.c.entity_id)
-                .where(mine.in_(chunk))
-            ):
+        for query, into in zip(_EDGES, (ins, outs), strict=True):
+            for vid, kind, name, version in conn.execute(query, bound):
                 into[vid].append(f"{kind}:{name}@{version}")
     locs: dict[str, list[Location]] = defaultdict(list)
     hash_list = sorted(hashes)
     for i in range(0, len(hash_list), CHUNK):
-        for h, remote, url, tier in conn.execute(
-            sa.select(locations.c.content_hash, locations.c.remote, locations.c.url, locations.c.tier)
-            .where(locations.c.content_hash.in_(hash_list[i:i + CHUNK])).order_by(locations.c.remote)
-        ):
+        for h, remote, url, tier in conn.execute(_LOCATIONS, {"hashes": hash_list[i:i + CHUNK]}):
             locs[h].append(Location(remote, url, tier))
     out = []
     for vid in ids:
