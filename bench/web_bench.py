@@ -68,7 +68,8 @@ def hub(rows: catalog_bench.Rows, width: int = 24, reads: int = 20) -> int:
 
 
 def start_server(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    users.user_add("bench", "viewer", PASSWORD, catalog_url=url)
+    if all(u.name != "bench" for u in users.user_list(url)):  # a kept catalog (web_profile.py) has it
+        users.user_add("bench", "viewer", PASSWORD, catalog_url=url)
     token = users.token_create("bench", catalog_url=url).token
     port = free_port()
     log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed with the process

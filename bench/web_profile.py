@@ -11,11 +11,16 @@ time is printed too), each layer of a request:
   * request: the whole GET through the FastAPI application, called as ASGI (Bearer token:
              authentication, the query, the shaping, the JSON encoding; no socket, no HTTP parsing)
 
+With ``--server N`` it also serves the catalog with ``labvault serve`` (uvicorn, as bench/web_bench.py
+does) and walks each list for N requests over one keep-alive connection: the server process's CPU
+per request (``/proc/PID/stat``: everything from HTTP parsing to the JSON bytes), p50 and p95.
+
 On PostgreSQL the database's own CPU is in another process: compare wall times there.
 
     .venv/bin/python bench/web_profile.py --scale 0.1 --keep /tmp/web-0.1.sqlite
     .venv/bin/python bench/web_profile.py --scale 0.1 --backend postgresql
     .venv/bin/python bench/web_profile.py --scale 0.01 --cprofile runs_where   # the top functions
+    .venv/bin/python bench/web_profile.py --scale 0.1 --server 200             # through uvicorn too
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import os
 import pstats
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -144,6 +150,32 @@ def layers(url: str, client: Asgi, token: str, name: str, pages: int) -> dict[st
                 "wall_ms": round(statistics.median(w for _, w in v), 2)} for k, v in found.items()}
 
 
+def server_cpu(url: str, requests: int, folder: Path) -> dict[str, Any]:
+    """Per list: the ``labvault serve`` process's CPU ms per request, p50 and p95 ms of a walk."""
+    proc, base, token = web_bench.start_server(url, folder)
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu_s() -> float:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    out: dict[str, Any] = {}
+    try:
+        for name, (path, params, ok) in web_client.LISTS.items():
+            client = web_client.Client(base, token)
+            web_client.walk(client, path, params, ok, 5)  # warm
+            before, times = cpu_s(), []
+            web_client.walk(client, path, params, ok, requests, times=times)
+            out[name] = {"server_cpu_ms": round((cpu_s() - before) * 1000 / requests, 2),
+                         "p50_ms": round(statistics.median(times), 2), "p95_ms": web_client.p95(times)}
+            print(f"{name:20} server cpu {out[name]['server_cpu_ms']:6.2f} ms/request  p50 "
+                  f"{out[name]['p50_ms']:6.2f}  p95 {out[name]['p95_ms']:6.2f} ms", flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scale", type=float, default=0.1)
@@ -151,6 +183,7 @@ def main() -> None:
     p.add_argument("--keep", default="/tmp/labvault-web-profile.sqlite", help="SQLite catalog file (reused).")
     p.add_argument("--pages", type=int, default=20, help="Pages walked per list.")
     p.add_argument("--cprofile", metavar="LIST", help="Also profile this list's requests; print the top.")
+    p.add_argument("--server", type=int, metavar="N", help="Also walk each list N requests through uvicorn.")
     p.add_argument("--out", type=Path, help="Write the figures as JSON here.")
     args = p.parse_args()
     with catalog(args) as url:
@@ -171,6 +204,9 @@ def main() -> None:
             prof.runcall(layers, url, client, token, args.cprofile, args.pages)
             pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
         client.close()
+        if args.server:
+            with tempfile.TemporaryDirectory(prefix="labvault-web-profile-") as folder:
+                report["server"] = server_cpu(url, args.server, Path(folder))
         if args.out:
             args.out.write_text(json.dumps(report, indent=2) + "\n")
     store.forget()
