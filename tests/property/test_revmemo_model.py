@@ -103,14 +103,18 @@ def test_remembered_revisions_match_git(tmp_path_factory: pytest.TempPathFactory
             assert _memo(git, name) == _truth(git, name), (op, name)
 
 
-def test_a_remote_branch_moving_under_its_symbolic_head_is_seen(tmp_path: Path) -> None:
-    """``origin`` resolves through ``refs/remotes/origin/HEAD`` (``ref: refs/remotes/origin/main``):
-    when the remote's branch moves, the symbolic ref's own file does not change, its target does."""
-    repo = tmp_path / "r"
+def _three_commits(repo: Path) -> Path:
     repo.mkdir()
     _git(repo, "init", "-q", "-b", "main")
     for i in range(3):
         _git(repo, "commit", "-q", "--allow-empty", "-m", str(i))
+    return repo
+
+
+def test_a_remote_branch_moving_under_its_symbolic_head_is_seen(tmp_path: Path) -> None:
+    """``origin`` resolves through ``refs/remotes/origin/HEAD`` (``ref: refs/remotes/origin/main``):
+    when the remote's branch moves, the symbolic ref's own file does not change, its target does."""
+    repo = _three_commits(tmp_path / "r")
     _git(repo, "update-ref", "refs/remotes/origin/main", "HEAD~2")
     _git(repo, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
     git = Git(repo)
@@ -125,11 +129,7 @@ def test_a_remote_branch_moving_under_its_symbolic_head_is_seen(tmp_path: Path) 
 
 
 def test_a_broken_loose_ref_is_looked_past_as_git_does(tmp_path: Path) -> None:
-    repo = tmp_path / "r"
-    repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
-    for i in range(3):
-        _git(repo, "commit", "-q", "--allow-empty", "-m", str(i))
+    repo = _three_commits(tmp_path / "r")
     _git(repo, "tag", "x", "HEAD~2")
     _git(repo, "branch", "x", "HEAD~1")
     git = Git(repo)
