@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import marshal
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from labvault.workspace.walk import FileStat
 
@@ -21,7 +21,10 @@ R = RECORD.size
 _K = KEY.size  # end of the key
 _D = _K + 16  # end of the digest
 _MTIME = struct.Struct("<q")
-_FORMAT = 3  # (3, names, recs, patch, fanout); 2 had no fanout
+# Stored in parts (see ``to_parts``): the first (4, names, recs, patch, fanout, nparts), each other
+# (names, recs). 3 was one (3, names, recs, patch, fanout); 2 had no fanout. Both are still read.
+_FORMAT = 4
+PART = 16384  # entries per stored part: about 1 MB whatever the output's size
 
 # (inode, mtime_ns, size, oid, stored)
 Entry = tuple[int, int, int, str, bool]
@@ -42,14 +45,28 @@ def record_oid(recs: bytes | bytearray, i: int) -> str:
 
 def without_recent(names: list[str], recs: bytes | bytearray, horizon: int) -> tuple[list[str], bytearray, dict[str, str]]:
     """Split packed records into those modified before ``horizon`` and the others (name -> oid):
-    a file modified since may change again within the clock's resolution without its stat changing."""
+    a file modified since may change again within the clock's resolution without its stat changing.
+
+    Given a bytearray, ``names`` and ``recs`` are compacted in place and returned (no copy of a
+    million records; the caller gives them up); given bytes, both are copied first."""
     late = [i for i, rec in enumerate(RECORD.iter_unpack(recs)) if rec[1] >= horizon]
-    if not late:
-        return names, bytearray(recs), {}
+    if not isinstance(recs, bytearray):
+        names, recs = list(names), bytearray(recs)
+    if not late:  # the common case of a scan: nothing to move
+        return names, recs, {}
     recent = {names[i]: record_oid(recs, i) for i in late}
-    drop = set(late)
-    keep = [i for i in range(len(names)) if i not in drop]
-    return [names[i] for i in keep], bytearray().join([recs[i * R : (i + 1) * R] for i in keep]), recent
+    # move each run of kept entries down over the late ones before it (runs, not entries: the
+    # late ones are few, and usually the last written)
+    at = late[0]
+    for i, nxt in zip(late, [*late[1:], len(names)], strict=True):
+        run = nxt - i - 1
+        if run:
+            names[at : at + run] = names[i + 1 : nxt]
+            recs[at * R : (at + run) * R] = recs[(i + 1) * R : nxt * R]
+            at += run
+    del names[at:]
+    del recs[at * R :]
+    return names, recs, recent
 
 
 class Snapshot:
@@ -206,11 +223,54 @@ class Snapshot:
         return heapq.merge(mine, sorted(extra)) if extra else mine
 
     # --- the stored form ---------------------------------------------------------------------
-    def to_blob(self) -> bytes:
-        return marshal.dumps((_FORMAT, self.names, self.recs, self.patch, self.fanout))
+    def to_parts(self, per_part: int = PART) -> Iterator[bytes]:
+        """The stored form, made one part at a time (the whole never exists as one buffer): the
+        first part holds the format, ``patch``, ``fanout``, the number of parts and the first
+        ``per_part`` entries; each further part the next ``per_part`` names and their records."""
+        names, recs = self.names, memoryview(self.recs)
+        nparts = max(1, -(-len(names) // per_part))
+        yield marshal.dumps((_FORMAT, names[:per_part], recs[: per_part * R], self.patch, self.fanout, nparts))
+        for start in range(per_part, len(names), per_part):
+            yield marshal.dumps((names[start : start + per_part], recs[start * R : (start + per_part) * R]))
+
+    @classmethod
+    def from_parts(cls, head: bytes, rest: Iterable[bytes], tree_oid: str | None, stored_gen: int) -> Snapshot:
+        """Read what ``to_parts`` made (``rest``: the parts after the first, in order), or one
+        blob of an earlier format. Anything inconsistent reads as an empty snapshot (a cache miss)."""
+        try:
+            data = marshal.loads(head)
+        except (ValueError, EOFError, TypeError):
+            return cls()
+        if not (isinstance(data, tuple) and len(data) == 6 and data[0] == _FORMAT):
+            return cls.from_blob(head, tree_oid, stored_gen)
+        _, names, first, patch, fanout, nparts = data
+        del data
+        if not (isinstance(names, list) and isinstance(first, bytes) and isinstance(patch, dict)
+                and isinstance(fanout, bytes) and isinstance(nparts, int)):
+            return cls()
+        recs = bytearray(first)
+        del first
+        got = 1
+        for blob in rest:
+            try:
+                part = marshal.loads(blob)
+            except (ValueError, EOFError, TypeError):
+                return cls()
+            if not (isinstance(part, tuple) and len(part) == 2 and isinstance(part[0], list) and isinstance(part[1], bytes)):
+                return cls()
+            names.extend(part[0])
+            recs += part[1]
+            got += 1
+        if got != nparts or len(recs) != R * len(names):
+            return cls()
+        snap = cls(names, recs, tree_oid, stored_gen)
+        snap.patch = patch
+        snap.fanout = fanout
+        return snap
 
     @classmethod
     def from_blob(cls, blob: bytes, tree_oid: str | None, stored_gen: int) -> Snapshot:
+        """A snapshot stored whole by an earlier labvault (formats 1 to 3)."""
         try:
             data = marshal.loads(blob)
         except (ValueError, EOFError, TypeError):
@@ -223,7 +283,7 @@ class Snapshot:
                 )
             except (TypeError, ValueError, IndexError, struct.error):
                 return cls()
-        if not (isinstance(data, tuple) and len(data) in (4, 5) and data[0] in (2, _FORMAT)):
+        if not (isinstance(data, tuple) and len(data) in (4, 5) and data[0] in (2, 3)):
             return cls()
         names, recs, patch = data[1], data[2], data[3]
         if not isinstance(names, list) or not isinstance(recs, bytes) or len(recs) != R * len(names):

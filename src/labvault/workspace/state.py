@@ -20,7 +20,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -38,6 +39,13 @@ CREATE TABLE IF NOT EXISTS snapshots (
     blob BLOB NOT NULL,
     PRIMARY KEY (path, kind)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshot_parts (
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (path, kind, seq)
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, stamp BLOB NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
 """
@@ -56,6 +64,21 @@ def _silent_unlink(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, begin: str) -> Iterator[None]:
+    """One transaction on an autocommit connection: committed, or rolled back on any error."""
+    conn.execute(begin)
+    try:
+        yield
+    except BaseException:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the error being raised says more; closing the connection rolls back anyway
+        raise
+    conn.execute("COMMIT")
 
 
 class State:
@@ -155,27 +178,41 @@ class State:
                 pass
 
     def get(self, out_rel: str, kind: str = "md5") -> Snapshot:
-        row = self._run(
-            lambda conn: conn.execute(
-                "SELECT tree_oid, stored_gen, blob FROM snapshots WHERE path = ? AND kind = ?", (out_rel, kind)
-            ).fetchone(),
-            None,
-        )
-        if row is None:
-            return Snapshot()
-        tree_oid, gen, blob = row
-        del row
-        return Snapshot.from_blob(blob, tree_oid, int(gen))
+        def op(conn: sqlite3.Connection) -> Snapshot | None:
+            with _transaction(conn, "BEGIN"):  # the row and its parts as of one moment
+                row = conn.execute(
+                    "SELECT tree_oid, stored_gen, blob FROM snapshots WHERE path = ? AND kind = ?", (out_rel, kind)
+                ).fetchone()
+                if row is None:
+                    return None
+                tree_oid, gen, head = row
+                del row
+                rest = conn.execute(
+                    "SELECT data FROM snapshot_parts WHERE path = ? AND kind = ? ORDER BY seq", (out_rel, kind)
+                )
+                return Snapshot.from_parts(head, (part for (part,) in rest), tree_oid, int(gen))
+
+        snap = self._run(op, None)
+        return Snapshot() if snap is None else snap  # (an empty snapshot is falsy, and may hold a patch)
 
     def put(self, out_rel: str, snap: Snapshot, kind: str = "md5") -> None:
-        blob = snap.to_blob()
-        self._run(
-            lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO snapshots (path, kind, tree_oid, stored_gen, blob) VALUES (?, ?, ?, ?, ?)",
-                (out_rel, kind, snap.tree_oid, snap.stored_gen, blob),
-            ),
-            None,
-        )
+        """Replace the output's snapshot, in one transaction, a part at a time: memory beyond the
+        snapshot itself stays at one part (about 1 MB) whatever the output's size."""
+
+        def op(conn: sqlite3.Connection) -> None:
+            parts = snap.to_parts()
+            with _transaction(conn, "BEGIN IMMEDIATE"):
+                conn.execute("DELETE FROM snapshot_parts WHERE path = ? AND kind = ?", (out_rel, kind))
+                conn.execute(
+                    "INSERT OR REPLACE INTO snapshots (path, kind, tree_oid, stored_gen, blob) VALUES (?, ?, ?, ?, ?)",
+                    (out_rel, kind, snap.tree_oid, snap.stored_gen, next(parts)),
+                )
+                conn.executemany(
+                    "INSERT INTO snapshot_parts (path, kind, seq, data) VALUES (?, ?, ?, ?)",
+                    ((out_rel, kind, seq, part) for seq, part in enumerate(parts, 1)),
+                )
+
+        self._run(op, None)
 
     def update_records(
         self, out_rel: str, names: list[str], recs: bytes | bytearray, kind: str = "md5",
@@ -190,7 +227,7 @@ class State:
         tree kept over a snapshot that lacks it would report that file as added. Otherwise the tree
         is dropped and the next status compares in full. ``complete``: ``names`` are all the output's
         files (what was recorded before is not even read). No per-file objects are made beyond the
-        snapshot itself.
+        snapshot itself; ``names`` and ``recs`` may become the snapshot's own (the caller gives them up).
 
         A file written less than ``RACY_NS`` ago is not recorded (an edit in the same timestamp
         tick would keep its stat): the next scan reads it again. Under ``tree_oid`` it goes to the
@@ -209,7 +246,7 @@ class State:
                 del old
                 snap.extend(names, recs)
             else:
-                snap = Snapshot(list(names), bytes(recs))
+                snap = Snapshot(names, recs)  # taken over, not copied: a million names cost 8 MB a copy
             if tree_oid is not None and not complete and (nfiles is None or len(snap.names) + len(recent) != nfiles):
                 tree_oid = None
             snap.tree_oid = tree_oid
@@ -230,7 +267,12 @@ class State:
         )
 
     def forget(self, out_rel: str) -> None:
-        self._run(lambda conn: conn.execute("DELETE FROM snapshots WHERE path = ?", (out_rel,)), None)
+        def op(conn: sqlite3.Connection) -> None:
+            with _transaction(conn, "BEGIN IMMEDIATE"):
+                conn.execute("DELETE FROM snapshots WHERE path = ?", (out_rel,))
+                conn.execute("DELETE FROM snapshot_parts WHERE path = ?", (out_rel,))
+
+        self._run(op, None)
 
     def close(self) -> None:
         with self._lock:
