@@ -9,7 +9,7 @@ import pytest
 
 from labvault.config import ConfigFile, split_key
 from labvault.core.hashing import is_text_block, legacy_md5_bytes, md5_file
-from labvault.core.tree import Tree
+from labvault.core.tree import Tree, manifest_text
 from labvault.errors import ConfigError, ManifestError, PointerError
 from labvault.workspace.pointer import Out, Pointer, parse_pointer, render_pointer
 
@@ -37,6 +37,30 @@ def test_manifest_parse_round_trip_and_rejects() -> None:
         Tree.parse(b"{not json")
     with pytest.raises(ManifestError):
         Tree.parse(b'[{"md5": "nothex", "relpath": "x"}]')
+
+
+def _manifest(*rels: str) -> bytes:
+    return ("[" + ", ".join(f'{{"md5": "{"a" * 32}", "relpath": "{r}"}}' for r in rels) + "]").encode()
+
+
+@pytest.mark.parametrize(
+    ("rels", "says"),
+    [
+        (("x", "y", "x"), "lists 'x' twice"),  # apart in the bytes, together once sorted
+        (("a", "a-b", "a/c"), "lists 'a' both as a file and as a folder"),  # 'a-b' sorts between
+        (("q/r/s", "q/r", "q0"), "lists 'q/r' both as a file and as a folder"),
+    ],
+)
+def test_manifest_repeats_and_file_folder_clashes_are_refused(rels: tuple[str, ...], says: str) -> None:
+    with pytest.raises(ManifestError, match=says):
+        Tree.parse(_manifest(*rels))
+
+
+def test_manifest_text_parses_as_its_bytes() -> None:
+    data = Tree.from_pairs([("a/\u00fc", "b" * 32), ("z", "c" * 32)]).to_bytes()
+    assert Tree.parse(manifest_text(data)) == Tree.parse(data)
+    with pytest.raises(ManifestError, match="not valid JSON"):
+        manifest_text(b'[{"md5": "\xff\xfe\xfd"}]')
 
 
 def test_legacy_hash_converts_crlf_only_in_text(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from labvault.core.copyhash import SourceChanged, copy_and_hash
 from labvault.core.hashing import legacy_md5_bytes, md5, md5_fd, md5_file
 from labvault.core.links import FICLONE
-from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
+from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid, manifest_text
 from labvault.errors import CacheError, ManifestError, from_os_error
 from labvault.fsutil import syncfs, tmp_owner_alive
 
@@ -192,9 +192,14 @@ class ObjectStore:
         tree = self._trees.get(key)
         if tree is not None:
             return tree
-        path = self.oid_path(oid, legacy)
+        tree = Tree.parse(self._manifest_text(oid, legacy), where=f"manifest {oid}")
+        self._trees[key] = tree
+        return tree
+
+    def _manifest_text(self, oid: str, legacy: bool) -> str:
+        """The manifest's text; its bytes are dropped on return, before the parse."""
         try:
-            with open(path, "rb") as f:
+            with open(self.oid_path(oid, legacy), "rb") as f:
                 data = f.read()
         except FileNotFoundError:
             raise CacheError(
@@ -202,9 +207,7 @@ class ObjectStore:
             ) from None
         except OSError as exc:
             raise from_os_error(exc, "reading") from exc
-        tree = Tree.parse(data, where=f"manifest {oid}")
-        self._trees[key] = tree
-        return tree
+        return manifest_text(data, f"manifest {oid}")
 
     def forget_trees(self) -> None:
         """Drop the manifests kept in memory (a million-file one holds some 150 MB)."""

@@ -50,6 +50,15 @@ def check_relpath(relpath: str) -> None:
         )
 
 
+def manifest_text(data: bytes, where: str = "manifest") -> str:
+    """The text ``json.loads`` would parse from manifest bytes: decoding first lets the bytes go
+    before parsing (``Tree.parse`` of the text), one copy fewer at the peak."""
+    try:
+        return data.decode(json.detect_encoding(data), "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{where} is not valid JSON ({exc})", "the object is corrupt; run `labvault verify`") from None
+
+
 def manifest_bytes(pairs: Iterable[tuple[str, str]]) -> bytes:
     """The canonical manifest of (relpath, oid) pairs given in relpath order: what
     ``json.dumps([{"md5": oid, "relpath": rel}, ...], sort_keys=True)`` gives, written a few
@@ -102,18 +111,17 @@ class Tree:
         return dict(self.entries)
 
     @classmethod
-    def parse(cls, data: bytes, where: str = "manifest") -> Tree:
-        """Parse and validate manifest bytes: every relpath must stay inside the directory."""
+    def parse(cls, data: bytes | str, where: str = "manifest") -> Tree:
+        """Parse and validate manifest bytes (or their text): every relpath must stay inside the
+        directory. Peak memory: the text, the pairs, and one list of them (a million-entry manifest
+        never exists as a million dicts, nor as several lists)."""
         try:
-            # Each entry becomes its (relpath, md5) pair as soon as it is parsed: a million-entry
-            # manifest never exists as a million dicts.
+            # Each entry becomes its (relpath, md5) pair as soon as it is parsed.
             raw = json.loads(data, object_hook=_entry_pair)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ManifestError(f"{where} is not valid JSON ({exc})", "the object is corrupt; run `labvault verify`") from None
         if not isinstance(raw, list):
             raise ManifestError(f"{where} is not a JSON list", "the object is corrupt; run `labvault verify`")
-        pairs: list[tuple[str, str]] = []
-        append = pairs.append
         is_md5 = _MD5.match
         for item in raw:
             if item is _NO_PAIR or not isinstance(item, tuple):
@@ -128,8 +136,9 @@ class Tree:
                 check_relpath(rel)
             if not is_md5(oid):
                 raise ManifestError(f"{where}: entry {rel!r} has a malformed md5 {oid!r}")
-            append((rel, oid))
-        tree = cls.from_pairs(pairs)
+        raw.sort()  # in place (a manifest is already sorted: one pass)
+        tree = cls(tuple(raw))
+        del raw
         _check_no_prefix_conflicts(tree, where)
         return tree
 
@@ -147,15 +156,14 @@ def _entry_pair(obj: dict[str, Any]) -> tuple[str, str]:
 
 
 def _check_no_prefix_conflicts(tree: Tree, where: str) -> None:
-    seen = {rel for rel, _ in tree.entries}
-    if len(seen) != len(tree.entries):
-        previous = None
-        for rel, _ in tree.entries:
-            if rel == previous:
-                raise ManifestError(f"{where} lists {rel!r} twice")
-            previous = rel
+    """No relpath twice (sorted: a repeat is next to its twin), none both a file and a folder.
+    Only the folders are kept in a set, not every relpath."""
     folders: set[str] = set()
+    previous = None
     for rel, _ in tree.entries:
+        if rel == previous:
+            raise ManifestError(f"{where} lists {rel!r} twice")
+        previous = rel
         cut = rel.rfind("/")
         while cut > 0:
             head = rel[:cut]
@@ -163,6 +171,6 @@ def _check_no_prefix_conflicts(tree: Tree, where: str) -> None:
                 break
             folders.add(head)
             cut = rel.rfind("/", 0, cut)
-    clash = folders & seen
+    clash = [rel for rel, _ in tree.entries if rel in folders]
     if clash:
         raise ManifestError(f"{where} lists {min(clash)!r} both as a file and as a folder")

@@ -23,6 +23,7 @@ from labvault.workspace.scan import Content, Scanner
 from labvault.workspace.snapshot import pack_record
 
 BATCH = 256
+ADDED, MODIFIED = 1, 2
 
 
 @dataclass
@@ -38,7 +39,8 @@ class CheckoutResult:
 @dataclass(slots=True)
 class _Writes:
     """Files to write into one output, as parallel lists of paths inside it and oids (a
-    million planned files cost two list slots each; full paths are made when written)."""
+    million planned files cost two list slots and a byte each; full paths are made when written,
+    and those the result reports only once the stat cache is written)."""
 
     base: str  # absolute path of the output
     out_rel: str  # repo-relative path of the output
@@ -46,6 +48,7 @@ class _Writes:
     isexec: bool = False
     inners: list[str] = field(default_factory=list)  # "" for a file output
     oids: list[str] = field(default_factory=list)
+    news: bytearray = field(default_factory=bytearray)  # per file: ADDED, MODIFIED or 0 (relinked)
 
     @property
     def kind(self) -> str:  # the stat cache's hash kind
@@ -117,8 +120,8 @@ def _plan_output(repo: Repo, t: Tracked, plan: _Plan, relink: bool, guard: Guard
             return
         if current is not None and current.oid != out.oid and not _in_cache(repo, t.rel):
             plan.at_risk.append(t.rel)
-        (plan.result.added if current is None else plan.result.modified).append(t.rel)
-        plan.writes.append(_Writes(path, t.rel, out.legacy, out.isexec, [""], [out.oid]))
+        news = bytearray([ADDED if current is None else MODIFIED])
+        plan.writes.append(_Writes(path, t.rel, out.legacy, out.isexec, [""], [out.oid], news))
         return
     try:
         tree = odb.load_tree(out.oid, out.legacy)
@@ -226,12 +229,9 @@ def _plan_tree(
             continue
         if have is not None and have != oid and not odb.exists(have) and not _legacy_present(repo, t.rel, rel):
             plan.at_risk.append(f"{t.rel}/{rel}")
-        if have is None:
-            plan.result.added.append(f"{t.rel}/{rel}")
-        elif have != oid:
-            plan.result.modified.append(f"{t.rel}/{rel}")
         todo.inners.append(rel)
         todo.oids.append(oid)
+        todo.news.append(ADDED if have is None else MODIFIED if have != oid else 0)
     if todo.inners:
         plan.writes.append(todo)
     if len(plan.result.failed) == failed_before and t.out.oid is not None:
@@ -317,12 +317,27 @@ def _execute(repo: Repo, plan: _Plan) -> None:
                     pass
     finally:
         task.close()
-    # Written: the plan's file list and the manifests it came from are no longer needed, and a
-    # million of them would sit beside the stat cache snapshots about to be rewritten.
-    plan.writes.clear()
+    # Written: the oids and the manifests they came from are no longer needed, and a million of
+    # them would sit beside the stat cache snapshots about to be rewritten.
+    for todo in plan.writes:
+        todo.oids = []
     odb.forget_trees()
     _record_state(repo, plan, written)
+    written.clear()
+    _report_writes(plan)
     plan.result.link_type = linker.used
+
+
+def _report_writes(plan: _Plan) -> None:
+    """The files written, as the result names them (added or modified; a relinked file is
+    neither), made last: a million paths need not sit beside the plan and the stat cache."""
+    added, modified = plan.result.added, plan.result.modified
+    for todo in plan.writes:
+        out_rel = todo.out_rel
+        for inner, new in zip(todo.inners, todo.news, strict=True):
+            if new:
+                (added if new == ADDED else modified).append(f"{out_rel}/{inner}" if inner else out_rel)
+    plan.writes.clear()
 
 
 def _record_state(repo: Repo, plan: _Plan, written: dict[tuple[str, str], tuple[list[str], bytearray]]) -> None:

@@ -25,6 +25,8 @@ _MTIME = struct.Struct("<q")
 # (names, recs). 3 was one (3, names, recs, patch, fanout); 2 had no fanout. Both are still read.
 _FORMAT = 4
 PART = 16384  # entries per stored part: about 1 MB whatever the output's size
+# marshal version 2: no back-references, so no table of every name while a part is written
+_MARSHAL = 2
 
 # (inode, mtime_ns, size, oid, stored)
 Entry = tuple[int, int, int, str, bool]
@@ -229,9 +231,9 @@ class Snapshot:
         ``per_part`` entries; each further part the next ``per_part`` names and their records."""
         names, recs = self.names, memoryview(self.recs)
         nparts = max(1, -(-len(names) // per_part))
-        yield marshal.dumps((_FORMAT, names[:per_part], recs[: per_part * R], self.patch, self.fanout, nparts))
+        yield marshal.dumps((_FORMAT, names[:per_part], recs[: per_part * R], self.patch, self.fanout, nparts), _MARSHAL)
         for start in range(per_part, len(names), per_part):
-            yield marshal.dumps((names[start : start + per_part], recs[start * R : (start + per_part) * R]))
+            yield marshal.dumps((names[start : start + per_part], recs[start * R : (start + per_part) * R]), _MARSHAL)
 
     @classmethod
     def from_parts(cls, head: bytes, rest: Iterable[bytes], tree_oid: str | None, stored_gen: int) -> Snapshot:
