@@ -356,7 +356,7 @@ def step_gc(tour: Tour) -> None:
             f"the plan is exactly the {len(scratch_objects)} scratch objects",
         )
         cache_before = tour.cache_objects()
-        tour.labvault("gc", "--all-tags")
+        tour.labvault("gc", "--all-tags", "--force")
         removed = cache_before - tour.cache_objects()
         tour.check(removed == scratch_objects, "gc removed exactly the planned objects")
         for tag in ("v1.0", "v2.0"):

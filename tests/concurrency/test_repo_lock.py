@@ -244,7 +244,7 @@ def _read(p: Path) -> str:
         ("commit",),
         ("checkout",),
         ("checkout", "--force"),
-        ("gc",),
+        ("gc", "-f"),
         ("remove", "data.dvc", "--outs"),
     ],
     ids=lambda a: " ".join(a),

@@ -152,7 +152,7 @@ def test_killed_add_leaves_no_temp_files_after_rerun_and_gc(add_world: AddWorld)
             if not (k.killed and left):
                 continue
             lv(repo, w.env, "add", "data")
-            lv(repo, w.env, "gc")
+            lv(repo, w.env, "gc", "-f")
             objects, others = cache_listing(repo)
             assert objects == w.objects
             assert others == set(), f"kill at {k.delay:.3f}s left {sorted(others)}"

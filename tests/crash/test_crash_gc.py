@@ -79,7 +79,7 @@ def gc_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GcWorld]:
         for attempt in range(2):
             reference = base / f"reference-{attempt}"
             shutil.copytree(template, reference, symlinks=True)
-            durations.append(timed(reference, env, "gc"))
+            durations.append(timed(reference, env, "gc", "-f"))
             after, others = cache_listing(reference)
             assert others == set()
             assert missing_used_objects(reference) == []
@@ -108,7 +108,7 @@ def test_gc_killed_then_rerun_reaches_same_state(gc_world: GcWorld, point: int) 
         k, context = kill_at_point(
             repo,
             w.env,
-            ["gc"],
+            ["gc", "-f"],
             w.plan[point],
             w.duration,
             lambda: (len(w.before) - count_objects(repo)) / doomed,
@@ -130,7 +130,7 @@ def test_gc_killed_then_rerun_reaches_same_state(gc_world: GcWorld, point: int) 
             f"{context}: verify after the kill:\n{verify.stdout}{verify.stderr}"
         )
 
-        lv(repo, w.env, "gc")
+        lv(repo, w.env, "gc", "-f")
         objects, others = cache_listing(repo)
         assert objects == w.after, (
             f"{context}: extra {sorted(objects - w.after)[:5]} missing {sorted(w.after - objects)[:5]}"

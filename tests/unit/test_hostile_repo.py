@@ -139,7 +139,7 @@ def test_committed_cache_dir_outside_the_repo_must_already_be_a_cache(world: Wor
     config = world.repo / ".dvc" / "config"
     config.write_text(config.read_text() + f"[cache]\n    dir = {target}\n")
     (world.repo / "more").write_bytes(b"more data\n")
-    for args in (["add", "more"], ["checkout", "--force"], ["status"], ["gc", "-w"]):
+    for args in (["add", "more"], ["checkout", "--force"], ["status"], ["gc", "-w", "-f"]):
         world.refused(args, 2, "cache.dir", "outside the repository")
     assert not (world.victim / "nowhere").exists() and not (world.victim / "files").exists()
     # the same folder set in config.local (not committed) is the user's own choice
@@ -250,7 +250,7 @@ def test_writers_refuse_an_output_behind_a_symlink(world: World) -> None:
     world.refused(["move", "payload", "lnk/payload"], 2, "outside")
     world.refused(["move", "payload.dvc", "lnk"], 2, "exists")
     before = world.protected()
-    world.lv("gc")  # reads the workspace, deletes cache objects only
+    world.lv("gc", "-f")  # reads the workspace, deletes cache objects only
     assert world.protected()["victim"] == before["victim"]
 
 

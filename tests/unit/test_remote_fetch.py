@@ -133,7 +133,7 @@ def test_hardlink_remote_shares_objects_with_the_cache(pushed: Path, git_repo: P
     # gc in the clone's cache deletes its name of an object, never the remote's
     lv("remove", "big.bin", cwd=clone)
     big_oid = _md5(big.read_bytes())
-    removed = json.loads(lv("gc", "--json", cwd=clone).stdout)
+    removed = json.loads(lv("gc", "-f", "--json", cwd=clone).stdout)
     assert removed["removed"] == 1, removed
     assert not (clone / ".dvc" / "cache" / "files" / "md5" / big_oid[:2] / big_oid[2:]).exists()
     assert all((pushed / "files" / "md5" / o[:2] / o[2:]).exists() for o in objects)

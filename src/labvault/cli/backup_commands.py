@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from labvault import api
-from labvault.cli.main import _state, cli, emit_json, human_size
+from labvault.cli.main import _state, cli, emit_json, human_size, json_option
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 lab_option = click.option("--lab", "lab", metavar="FILE",
                           help="Lab config file (default: LABVAULT_LAB, then ~/.config/labvault/lab.yaml, "
                                "then /etc/labvault/lab.yaml).")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from labvault import api
-from labvault.cli.backup_commands import backup_group, json_option, lab_option
-from labvault.cli.main import emit_json
+from labvault.cli.backup_commands import backup_group, lab_option
+from labvault.cli.main import emit_json, json_option
 
 
 @backup_group.command(name="schedule")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from labvault import api
-from labvault.cli.lab_commands import catalog_option, json_option, lab_option
-from labvault.cli.main import _state, cli, emit_json, human_size
+from labvault.cli.lab_commands import catalog_option, lab_option
+from labvault.cli.main import _state, cli, emit_json, human_size, json_option
 
 
 @cli.group()

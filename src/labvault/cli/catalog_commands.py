@@ -12,14 +12,13 @@ import click
 
 from labvault import api
 from labvault.cli.catalog_render import print_entries, show_entry, table
-from labvault.cli.main import cli, emit_json
+from labvault.cli.main import cli, emit_json, json_option
 from labvault.errors import CatalogError
 from labvault.progress import NULL_PROGRESS
 
 if TYPE_CHECKING:
     pass
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 KIND = click.Choice(["dataset", "model", "experiment", "run"])
 LIST_KIND = click.Choice(["datasets", "models", "runs", "dataset", "model", "run"])
 

@@ -7,9 +7,7 @@ import os
 import click
 
 from labvault import api
-from labvault.cli.main import _state, cli, emit_json
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+from labvault.cli.main import _state, cli, emit_json, json_option
 
 
 def _plural(n: int, one: str, many: str) -> str:

@@ -7,9 +7,7 @@ from typing import Any
 import click
 
 from labvault import api
-from labvault.cli.main import _state, cli, emit_json, human_size
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+from labvault.cli.main import _state, cli, emit_json, human_size, json_option
 
 
 @cli.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -323,48 +321,6 @@ def diff(a_rev: str | None, b_rev: str | None, as_json: bool) -> None:
             summary.append(f"{files} {label}")
     if summary:
         click.echo(f"files summary: {', '.join(summary)}")
-
-
-@cli.command()
-@click.option("-w", "--workspace", is_flag=True, help="Keep what the workspace uses (always on).")
-@click.option("-T", "--all-tags", is_flag=True, help="Also keep what every git tag uses.")
-@click.option("-a", "--all-branches", is_flag=True, help="Also keep what every branch uses.")
-@click.option("-A", "--all-commits", is_flag=True, help="Also keep what every commit uses.")
-@click.option("-n", "--dry-run", is_flag=True, help="Show the plan; delete nothing.")
-@click.option("--spilled", is_flag=True,
-              help="Also delete the spilled copies (on the spill tiers) of objects the kept revisions do not use.")
-@json_option
-@click.pass_context
-def gc(
-    ctx: click.Context, workspace: bool, all_tags: bool, all_branches: bool, all_commits: bool, dry_run: bool,
-    spilled: bool, as_json: bool,
-) -> None:
-    """Delete cache objects that nothing in use needs.
-
-    Spilled objects (`labvault cache spill`) are never touched unless --spilled: then those the
-    kept revisions do not use are forgotten too, and their tier files deleted when no other
-    cache spilled the same object. Spilled objects are unused by the revisions the spill kept:
-    give gc at least the same revision flags.
-
-    \b
-    Example:
-      labvault gc --dry-run           # what would go
-      labvault gc --all-tags          # keep every tagged version
-      labvault gc --all-commits --spilled --dry-run
-    """
-    result = api.gc(all_tags, all_branches, all_commits, dry_run, progress=_state(ctx).progress, spilled=spilled)
-    if as_json:
-        emit_json(result)
-        return
-    verb = "would remove" if dry_run else "removed"
-    click.echo(
-        f"{verb} {result.removed} objects ({human_size(result.removed_bytes)}), kept {result.kept}, "
-        f"looked at {result.revisions} revision(s)"
-    )
-    if spilled:
-        click.echo(f"{verb} {len(result.spilled_removed)} spilled objects from the spill tiers")
-    for oid in result.missing_manifests:
-        click.echo(f"warning: manifest {oid} is not in the cache; its files could not be marked as used", err=True)
 
 
 @cli.command()

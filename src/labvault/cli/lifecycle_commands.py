@@ -7,8 +7,8 @@ from datetime import datetime
 import click
 
 from labvault import api
-from labvault.cli.lab_commands import catalog_option, json_option, lab_option
-from labvault.cli.main import cli, emit_json, human_size
+from labvault.cli.lab_commands import catalog_option, lab_option
+from labvault.cli.main import cli, emit_json, human_size, json_option
 
 
 class _Date(click.ParamType[datetime]):

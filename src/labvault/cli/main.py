@@ -23,6 +23,10 @@ class State:
         self.progress = make_progress(quiet)
 
 
+# every command that prints data takes --json
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+
+
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(to_json(value), indent=2, ensure_ascii=False))
 
@@ -42,8 +46,8 @@ def human_size(n: int | None) -> str:
 # cost start-up time on every call). tests/unit/test_cli_lazy.py checks this against the modules.
 COMMAND_MODULES = {
     **dict.fromkeys(
-        ("add", "checkout", "commit", "config", "diff", "gc", "init", "list", "move", "remove", "status",
-         "verify", "version"),
+        ("add", "checkout", "commit", "config", "diff", "init", "list", "move", "remove", "status", "verify",
+         "version"),
         "commands",
     ),
     **dict.fromkeys(("dag", "metrics", "params", "repro"), "pipeline_commands"),
@@ -52,6 +56,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("get", "import", "update"), "read_commands"),
     **dict.fromkeys(("cp", "ls"), "storage_commands"),
     "cache": "cache_commands",
+    "gc": "gc_commands",
     "catalog": "catalog_commands",
     "backup": "backup_commands",
     "checksums": "checksum_commands",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from labvault import api
-from labvault.cli.lab_commands import catalog_option, json_option, lab_option
-from labvault.cli.main import _state, cli, emit_json, human_size
+from labvault.cli.lab_commands import catalog_option, lab_option
+from labvault.cli.main import _state, cli, emit_json, human_size, json_option
 
 dry_run_option = click.option("--dry-run", is_flag=True, help="Say what would move; change nothing.")
 allow_early_option = click.option("--allow-early", is_flag=True,

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 import click
 
 from labvault import api
-from labvault.cli.main import _state, cli, emit_json
+from labvault.cli.main import _state, cli, emit_json, json_option
 
 if TYPE_CHECKING:
     from labvault.api.pipelines import StageRun
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
 @cli.command()

@@ -8,9 +8,7 @@ import os
 import click
 
 from labvault import api
-from labvault.cli.main import cli, emit_json, human_size
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+from labvault.cli.main import cli, emit_json, human_size, json_option
 
 
 @cli.group()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from labvault import api
-from labvault.cli.main import cli, emit_json
+from labvault.cli.main import cli, emit_json, json_option
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 dry_run_option = click.option("-n", "--dry-run", is_flag=True, help="Check and show what would change; change nothing.")
 lab_option = click.option("--lab", type=click.Path(dir_okay=False), help="The lab config file (default: LABVAULT_LAB, "
                                                                          "then the user's, then the system's).")

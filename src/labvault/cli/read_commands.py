@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from labvault import api
-from labvault.cli.main import _state, cli, emit_json, human_size
+from labvault.cli.main import _state, cli, emit_json, human_size, json_option
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 rev_option = click.option("--rev", help="Git revision of the source (commit, branch, tag); default: its HEAD.")
 remote_option = click.option("-r", "--remote", help="The source's remote to download from (default: its core.remote).")
 jobs_option = click.option("-j", "--jobs", type=click.IntRange(1, 256), help="Parallel downloads.")

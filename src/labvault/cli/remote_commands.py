@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from labvault import api
-from labvault.cli.main import _state, cli, emit_json, human_size
+from labvault.cli.main import _state, cli, emit_json, human_size, json_option
 
 if TYPE_CHECKING:
     from labvault.remotes.transfer import TransferResult
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
 F = TypeVar("F", bound=Callable[..., Any])

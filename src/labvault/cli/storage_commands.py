@@ -5,9 +5,7 @@ from __future__ import annotations
 import click
 
 from labvault import api
-from labvault.cli.main import _state, cli, emit_json, human_size
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+from labvault.cli.main import _state, cli, emit_json, human_size, json_option
 
 
 @cli.command(name="cp")

@@ -1,0 +1,77 @@
+"""``labvault gc``: delete the cache objects the kept revisions do not use, after asking."""
+
+from __future__ import annotations
+
+import click
+
+from labvault import api
+from labvault.cli.main import _state, cli, emit_json, human_size, json_option
+from labvault.errors import UsageError
+
+
+def _confirm_gc(plan: api.GcResult, spilled: bool) -> None:
+    """Ask before gc deletes anything (exit 1 on no); refuse without a terminal to ask on."""
+    import sys
+
+    what = f"{plan.removed} cache objects ({human_size(plan.removed_bytes)})"
+    if spilled and plan.spilled_removed:
+        what += f" and {len(plan.spilled_removed)} spilled objects"
+    if plan.removed == 0 and not (spilled and plan.spilled_removed):
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"gc would delete {what} and there is no terminal to confirm on",
+                         "pass -f/--force to delete without asking, or -n/--dry-run to see the plan")
+    click.echo(f"gc will delete {what} that the kept revisions do not use; those never pushed to a remote "
+               "are lost for good.", err=True)
+    if not click.confirm("Delete them?", default=False, err=True):
+        click.echo("nothing deleted", err=True)
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option("-w", "--workspace", is_flag=True, help="Keep what the workspace uses (always on).")
+@click.option("-T", "--all-tags", is_flag=True, help="Also keep what every git tag uses.")
+@click.option("-a", "--all-branches", is_flag=True, help="Also keep what every branch uses.")
+@click.option("-A", "--all-commits", is_flag=True, help="Also keep what every commit uses.")
+@click.option("-n", "--dry-run", is_flag=True, help="Show the plan; delete nothing.")
+@click.option("-f", "--force", is_flag=True, help="Delete without asking for confirmation.")
+@click.option("--spilled", is_flag=True,
+              help="Also delete the spilled copies (on the spill tiers) of objects the kept revisions do not use.")
+@json_option
+@click.pass_context
+def gc(
+    ctx: click.Context, workspace: bool, all_tags: bool, all_branches: bool, all_commits: bool, dry_run: bool,
+    force: bool, spilled: bool, as_json: bool,
+) -> None:
+    """Delete cache objects that nothing in use needs.
+
+    Asks before deleting (the plan's count and size), unless -f; without a terminal to ask on,
+    it refuses and deletes nothing. An object only the cache holds (never pushed) is gone for good.
+
+    Spilled objects (`labvault cache spill`) are never touched unless --spilled: then those the
+    kept revisions do not use are forgotten too, and their tier files deleted when no other
+    cache spilled the same object. Spilled objects are unused by the revisions the spill kept:
+    give gc at least the same revision flags.
+
+    \b
+    Example:
+      labvault gc --dry-run           # what would go
+      labvault gc --all-tags          # keep every tagged version
+      labvault gc --all-commits --spilled --dry-run
+      labvault gc -w -f               # in a script: no question asked
+    """
+    if not dry_run and not force:
+        _confirm_gc(api.gc(all_tags, all_branches, all_commits, True, spilled=spilled), spilled)
+    result = api.gc(all_tags, all_branches, all_commits, dry_run, progress=_state(ctx).progress, spilled=spilled)
+    if as_json:
+        emit_json(result)
+        return
+    verb = "would remove" if dry_run else "removed"
+    click.echo(
+        f"{verb} {result.removed} objects ({human_size(result.removed_bytes)}), kept {result.kept}, "
+        f"looked at {result.revisions} revision(s)"
+    )
+    if spilled:
+        click.echo(f"{verb} {len(result.spilled_removed)} spilled objects from the spill tiers")
+    for oid in result.missing_manifests:
+        click.echo(f"warning: manifest {oid} is not in the cache; its files could not be marked as used", err=True)
