@@ -28,7 +28,12 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 
 
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(to_json(value), indent=2, ensure_ascii=False))
+    """``--json`` output: indented on a terminal, one compact line otherwise (as dvc prints it;
+    the standard library's C encoder only serves compact output, about 3x faster on big lists)."""
+    import sys
+
+    indent = 2 if sys.stdout.isatty() else None
+    click.echo(json.dumps(to_json(value), indent=indent, ensure_ascii=False))
 
 
 def human_size(n: int | None) -> str:
