@@ -50,25 +50,45 @@ def _chunks(ids: Sequence[int]) -> list[list[int]]:
 
 # The statements of ``load_entries``, built once: each call only binds its list of ids (``:ids``,
 # expanded to one parameter per id), so SQLAlchemy neither rebuilds them nor recomputes their
-# cache keys per page.
+# cache keys per page. Everything hanging off a version (splits, metrics, params, tags, aliases,
+# inputs, outputs) comes back in one UNION ALL of rows ``(src, vid, t1, t2, t3, n1, n2, n3)``:
+# one round trip to the database instead of seven.
 _IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
 _other = sa.alias(versions, "other")
 _other_entity = sa.alias(entities, "other_entity")
 _VERSIONS = (sa.select(versions, entities.c.name).join(entities, entities.c.id == versions.c.entity_id)
              .where(versions.c.id.in_(_IDS)))
-_SPLITS = (sa.select(splits.c.version_id, splits.c.split, splits.c.content_hash, splits.c.path, splits.c.size,
-                     splits.c.nfiles).where(splits.c.version_id.in_(_IDS)).order_by(splits.c.split))
-_METRICS = sa.select(metrics.c.version_id, metrics.c.key, metrics.c.value).where(metrics.c.version_id.in_(_IDS))
-_PARAMS = (sa.select(params.c.version_id, params.c.key, params.c.value_text, params.c.value_num)
-           .where(params.c.version_id.in_(_IDS)))
-_TAGS = sa.select(tags.c.version_id, tags.c.tag).where(tags.c.version_id.in_(_IDS))
-_ALIASES = sa.select(aliases.c.version_id, aliases.c.alias).where(aliases.c.version_id.in_(_IDS))
-_EDGES = tuple(
-    sa.select(mine, _other.c.kind, _other_entity.c.name, _other.c.version)
-    .join(_other, _other.c.id == theirs).join(_other_entity, _other_entity.c.id == _other.c.entity_id)
-    .where(mine.in_(_IDS))
-    for mine, theirs in ((edges.c.dst_id, edges.c.src_id), (edges.c.src_id, edges.c.dst_id))
-)
+SPLIT, METRIC, PARAM, TAG, ALIAS, INPUT, OUTPUT = range(7)
+
+
+def _child(src: int, vid: Any, t1: Any, t2: Any = None, t3: Any = None, n1: Any = None, n2: Any = None,
+           n3: Any = None) -> sa.Select[Any]:
+    def typed(value: Any, kind: Any) -> Any:
+        return sa.cast(sa.null(), kind) if value is None else value
+
+    return sa.select(sa.literal_column(str(src), sa.Integer).label("src"), vid.label("vid"), typed(t1, sa.Text).label("t1"),
+                     typed(t2, sa.Text).label("t2"), typed(t3, sa.Text).label("t3"), typed(n1, sa.Float).label("n1"),
+                     typed(n2, sa.BigInteger).label("n2"), typed(n3, sa.BigInteger).label("n3"))
+
+
+def _lineage(src: int, mine: Any, theirs: Any) -> sa.Select[Any]:
+    return (_child(src, mine, _other.c.kind, _other_entity.c.name, _other.c.version)
+            .select_from(edges.join(_other, _other.c.id == theirs)
+                         .join(_other_entity, _other_entity.c.id == _other.c.entity_id))
+            .where(mine.in_(_IDS)))
+
+
+_CHILDREN = sa.union_all(
+    _child(SPLIT, splits.c.version_id, splits.c.split, splits.c.content_hash, splits.c.path, None, splits.c.size,
+           splits.c.nfiles).where(splits.c.version_id.in_(_IDS)),
+    _child(METRIC, metrics.c.version_id, metrics.c.key, n1=metrics.c.value).where(metrics.c.version_id.in_(_IDS)),
+    _child(PARAM, params.c.version_id, params.c.key, params.c.value_text, n1=params.c.value_num)
+    .where(params.c.version_id.in_(_IDS)),
+    _child(TAG, tags.c.version_id, tags.c.tag).where(tags.c.version_id.in_(_IDS)),
+    _child(ALIAS, aliases.c.version_id, aliases.c.alias).where(aliases.c.version_id.in_(_IDS)),
+    _lineage(INPUT, edges.c.dst_id, edges.c.src_id),
+    _lineage(OUTPUT, edges.c.src_id, edges.c.dst_id),
+).order_by(sa.literal_column("src"), sa.literal_column("t1"))  # splits in name order, as before
 _LOCATIONS = (sa.select(locations.c.content_hash, locations.c.remote, locations.c.url, locations.c.tier)
               .where(locations.c.content_hash.in_(sa.bindparam("hashes", expanding=True)))
               .order_by(locations.c.remote))
@@ -95,21 +115,21 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
             rows[int(r.id)] = r
             if r.content_hash:
                 hashes.add(r.content_hash)
-        for vid, split, h, path, size, nfiles in conn.execute(_SPLITS, bound):
-            parts[vid][split] = {"path": path, "content_hash": h, "size": size, "nfiles": nfiles}
-            part_hashes[vid].append(h)
-            hashes.add(h)
-        for vid, key, value in conn.execute(_METRICS, bound):
-            mets[vid][key] = value
-        for vid, key, text, num in conn.execute(_PARAMS, bound):
-            pars[vid][key] = param_value(text, num)
-        for vid, tag in conn.execute(_TAGS, bound):
-            tagmap[vid].append(tag)
-        for vid, alias in conn.execute(_ALIASES, bound):
-            aliasmap[vid].append(alias)
-        for query, into in zip(_EDGES, (ins, outs), strict=True):
-            for vid, kind, name, version in conn.execute(query, bound):
-                into[vid].append(f"{kind}:{name}@{version}")
+        for src, vid, t1, t2, t3, n1, n2, n3 in conn.execute(_CHILDREN, bound):
+            if src == SPLIT:
+                parts[vid][t1] = {"path": t3, "content_hash": t2, "size": n2, "nfiles": n3}
+                part_hashes[vid].append(t2)
+                hashes.add(t2)
+            elif src == METRIC:
+                mets[vid][t1] = n1
+            elif src == PARAM:
+                pars[vid][t1] = param_value(t2, n1)
+            elif src == TAG:
+                tagmap[vid].append(t1)
+            elif src == ALIAS:
+                aliasmap[vid].append(t1)
+            else:
+                (ins if src == INPUT else outs)[vid].append(f"{t1}:{t2}@{t3}")
     locs: dict[str, list[Location]] = defaultdict(list)
     hash_list = sorted(hashes)
     for i in range(0, len(hash_list), CHUNK):
