@@ -30,11 +30,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from labvault.catalog.filters import (
     BoolOp,
     Compare,
     Node,
+    Not,
     compile_node,
     conjuncts,
     id_parts,
@@ -172,8 +174,12 @@ def conditions(conn: sa.Connection, f: VersionFilter, vkind: str, cap: int = DRI
     lead = min(sizes)[1]
     ids = sorted({int(v) for v in conn.execute(sets[lead].members.limit(cap)).scalars() if v is not None})
     # The lead set's ids as a list: both databases then look each one up by primary key (a
-    # subquery here let PostgreSQL hash every version of the kind instead).
-    return plain + [versions.c.id.in_(ids) if i == lead else s.check for i, s in enumerate(sets)]
+    # subquery here let PostgreSQL hash every version of the kind instead). PostgreSQL gets them
+    # as one array parameter, ``id = ANY(:lead)``: binding thousands of parameters one by one
+    # cost more than the lookups.
+    listed = (versions.c.id == sa.any_(sa.bindparam("lead", ids, type_=postgresql.ARRAY(sa.BigInteger)))
+              if conn.dialect.name == "postgresql" else versions.c.id.in_(ids))
+    return plain + [listed if i == lead else s.check for i, s in enumerate(sets)]
 
 
 def _size(conn: sa.Connection, s: _Set, cap: int) -> int:
@@ -187,6 +193,20 @@ def _size(conn: sa.Connection, s: _Set, cap: int) -> int:
     return int(conn.execute(sa.select(sa.func.count(members.c[0]))).scalar_one())
 
 
+def _names_entity(f: VersionFilter) -> bool:
+    """Whether a condition of ``f`` reads ``entities.name`` of the version's own entity (a name
+    prefix, or ``name`` in the search expression); an exact ``name`` is a subquery of its own."""
+    def mentions(node: Node) -> bool:
+        if isinstance(node, BoolOp):
+            return mentions(node.left) or mentions(node.right)
+        if isinstance(node, Not):
+            return mentions(node.operand)
+        return node.field == "name"
+
+    tree = _tree(f)
+    return bool(f.name_prefix) or (tree is not None and mentions(tree))
+
+
 def page_rows(conn: sa.Connection, f: VersionFilter, limit: int, after: PageKey | None = None,
               cap: int = DRIVE_CAP) -> list[tuple[int, datetime]]:
     """``(id, created_at)`` of up to ``limit + 1`` versions after ``after``, in page order."""
@@ -196,11 +216,10 @@ def page_rows(conn: sa.Connection, f: VersionFilter, limit: int, after: PageKey 
     conds = conditions(conn, f, vkind, cap)
     if after is not None:
         conds.append(sa.tuple_(versions.c.created_at, versions.c.id) < sa.tuple_(after.created, after.id))
-    query = (sa.select(versions.c.id, versions.c.created_at)
-             .join(entities, entities.c.id == versions.c.entity_id)
-             .where(*conds)
-             .order_by(versions.c.created_at.desc(), versions.c.id.desc())
-             .limit(limit + 1))
+    query = sa.select(versions.c.id, versions.c.created_at).where(*conds)
+    if _names_entity(f):  # a condition on the name: join the version's entity
+        query = query.select_from(versions.join(entities, entities.c.id == versions.c.entity_id))
+    query = query.order_by(versions.c.created_at.desc(), versions.c.id.desc()).limit(limit + 1)
     return [(int(i), c) for i, c in conn.execute(query)]
 
 
