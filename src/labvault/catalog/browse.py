@@ -172,7 +172,10 @@ def conditions(conn: sa.Connection, f: VersionFilter, vkind: str, cap: int = DRI
     if not sizes:
         return plain + [s.check for s in sets]
     lead = min(sizes)[1]
-    ids = sorted({int(v) for v in conn.execute(sets[lead].members.limit(cap)).scalars() if v is not None})
+    rows = list(conn.execute(sets[lead].members.limit(cap)).scalars())
+    if len(rows) >= cap:  # it grew past the cap since it was counted (PostgreSQL reads each statement afresh)
+        return plain + [s.check for s in sets]
+    ids = sorted({int(v) for v in rows if v is not None})
     # The lead set's ids as a list: both databases then look each one up by primary key (a
     # subquery here let PostgreSQL hash every version of the kind instead). PostgreSQL gets them
     # as one array parameter, ``id = ANY(:lead)``: binding thousands of parameters one by one
