@@ -197,13 +197,9 @@ def authenticate_token(token: str, catalog_url: str | None = None, at: datetime 
     found = _users.find_token(cat, _token_hash(token))
     if found is None:
         return None
-    info, owner_id = found
+    info, user = found
     when = at or now()
     if info.revoked is not None or (info.expires is not None and info.expires <= when):
         return None
-    owner = _users.find_user(cat, user_id=owner_id)
-    if owner is None:
-        return None
-    user = owner[0]
     role = min(info.role, user.role, key=ROLES.index)
     return replace(user, role=role)

@@ -113,11 +113,19 @@ def list_tokens(cat: Catalog, user: str | None = None) -> list[Token]:
         return [_token(m) for m in conn.execute(q).mappings()]
 
 
-def find_token(cat: Catalog, token_hash: str) -> tuple[Token, int] | None:
-    """The token with this hash and its owner's id, or None."""
+def find_token(cat: Catalog, token_hash: str) -> tuple[Token, User] | None:
+    """The token with this hash and its owner, or None: one query (every API request asks)."""
+    u = web_users.c
+    q = (_token_query().add_columns(u.role.label("user_role"), u.password_hash, u.unix_principal,
+                                    u.created_at.label("user_created"))
+         .where(web_tokens.c.token_hash == token_hash))
     with cat.read() as conn:
-        m = conn.execute(_token_query().where(web_tokens.c.token_hash == token_hash)).mappings().first()
-    return None if m is None else (_token(m), int(m["user_id"]))
+        m = conn.execute(q).mappings().first()
+    if m is None:
+        return None
+    owner = User(int(m["user_id"]), str(m["user"]), str(m["user_role"]), m["password_hash"] is not None,
+                 m["unix_principal"], m["user_created"])
+    return _token(m), owner
 
 
 def revoke_token(cat: Catalog, token_id: int) -> Token:
