@@ -167,3 +167,39 @@ def test_name_filters_match_case_on_both_backends(cat: Catalog) -> None:
                             ("name = 'Raw/Img'", ["Raw/Img"])]:
         assert names(api.catalog_search("datasets", where, catalog_url=cat.url)) == expected, where
         assert names(browse("datasets", where=where, catalog_url=cat.url).items) == expected, where
+
+
+def test_a_lead_set_that_grows_past_the_cap_is_not_cut(cat: Catalog) -> None:
+    """Between counting a set (under the cap) and reading its ids, other writers tag more versions:
+    on PostgreSQL each statement sees them, so the read may return a full cap of ids; the page must
+    then not be led by that cut list (it walks). On SQLite the read transaction's snapshot hides
+    them, and the page is the one counted."""
+    _fill(cat, [("run", 0, 1, {"prod"}, 0.5), ("run", 1, 2, {"prod"}, 0.5), ("run", 2, 3, set(), 0.5)])
+    f = VersionFilter("run", tag="prod")
+    state = {"counted": False, "added": False}
+
+    def grow(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM tags" not in statement or state["added"]:
+            return
+        if "count(" in statement:
+            state["counted"] = True
+        elif state["counted"]:  # reading the lead's ids: two more tagged versions land first
+            state["added"] = True
+            api.register_many([NewVersion("run", "e2", metrics={"acc": 0.9}, tags=("prod",)) for _ in range(2)],
+                              catalog_url=cat.url)
+
+    sa.event.listen(cat.engine, "before_cursor_execute", grow)
+    try:
+        with cat.read() as conn:
+            rows = page_rows(conn, f, 10, cap=3)
+    finally:
+        sa.event.remove(cat.engine, "before_cursor_execute", grow)
+    assert state["added"]
+    with cat.read() as conn:
+        tagged = set(conn.execute(sa.select(tags.c.version_id).where(tags.c.tag == "prod")).scalars())
+    assert len(tagged) == 4
+    seen = {i for i, _ in rows}
+    if cat.dialect == "postgresql":
+        assert seen == tagged  # all four: none lost to a list cut at the cap
+    else:
+        assert len(seen) == 2 and seen < tagged
