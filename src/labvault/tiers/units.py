@@ -111,10 +111,10 @@ def tier_known(cat: Catalog, tier: str) -> dict[str, Known]:
              .where(p.c.tier == tier, sa.or_(s.c.relpath == "", s.c.relpath.endswith(DIR_SUFFIX))))
     with cat.read() as conn:
         by_pid: dict[int, dict[str, FileStat]] = {}
-        for r in conn.execute(roots):
+        for r in conn.execute(roots).all():  # fetched whole: one driver call, not one per row
             by_pid.setdefault(int(r[0]), {})[r[1]] = (int(r[2]), int(r[3]), int(r[4]), r[5])
         return {r[0]: Known(int(r[1]), int(r[2]), r[3], UnitName(r[4], r[5], r[6], r[7]), int(r[8]),
-                            by_pid.get(int(r[1]), {})) for r in conn.execute(q)}
+                            by_pid.get(int(r[1]), {})) for r in conn.execute(q).all()}
 
 
 def record_found(conn: sa.Connection, f: Found) -> str:
