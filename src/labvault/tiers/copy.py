@@ -1,10 +1,10 @@
 """Copying a unit (a file or a folder) across file systems, hashing a copy, removing a tree.
 
 The copy keeps each file's mode and mtime (a folder's too), copies symlinks inside a unit as
-symlinks, and fsyncs every file and folder before it returns, so a copy that was announced
-complete survives a power cut. File data goes through ``copy_file_range`` (in the kernel; a
-reflink where the file system can), falling back to a buffered loop between file systems
-that cannot.
+symlinks, and flushes the destination's file system (one ``syncfs``) before it returns, so a copy
+that was announced complete survives a power cut. File data goes through ``copy_file_range`` (in
+the kernel; a reflink where the file system can), else ``sendfile`` (in the kernel too, between
+file systems), else a read/write loop.
 
 :func:`hash_copy` reads the copy back, after asking the kernel to drop its cached pages, and
 computes DVC's hash (a file's md5, a folder's ``.dir`` oid): the bytes compared with the
@@ -41,88 +41,135 @@ def unit_bytes(path: str) -> tuple[int, int]:
     if not stat.S_ISDIR(st.st_mode):
         return (st.st_size, 1) if stat.S_ISREG(st.st_mode) else (0, 0)
     total = files = 0
-    for root, _dirs, names in os.walk(path):
-        for name in names:
-            s = os.lstat(os.path.join(root, name))
-            if stat.S_ISREG(s.st_mode):
-                total += s.st_size
-                files += 1
+    stack = [path]
+    while stack:
+        with os.scandir(stack.pop()) as it:
+            for e in it:
+                s = e.stat(follow_symlinks=False)
+                if stat.S_ISDIR(s.st_mode):
+                    stack.append(e.path)
+                elif stat.S_ISREG(s.st_mode):
+                    total += s.st_size
+                    files += 1
     return total, files
 
 
-def copy_unit(src: str, dst: str, advance: Callable[[int], None]) -> None:
-    """Copy ``src`` to the new path ``dst`` (which must not exist), all fsynced on return.
+def copy_unit(src: str, dst: str, advance: Callable[[int], None], copier: Copier | None = None) -> None:
+    """Copy ``src`` to the new path ``dst`` (which must not exist), all flushed to the disk on
+    return: one ``syncfs`` of the destination's file system once every file is written (its
+    write-back errors since the copy began are reported), not one fsync per file and folder.
 
-    ``advance(nbytes)`` is called after each file. OSError (ENOSPC included) propagates; the
-    caller removes the partial copy."""
-    st = os.lstat(src)
-    if stat.S_ISDIR(st.st_mode):
-        _copy_dir(src, dst, advance)
-    elif stat.S_ISREG(st.st_mode):
-        _copy_file(src, dst, st)
-        advance(st.st_size)
-    else:
-        raise SpecialFileError(errno.EINVAL, "a unit must be a regular file or a folder", src)
-    fsync_dir(os.path.dirname(dst))
+    ``advance(nbytes)`` is called after each file; ``copier`` (default: all ways allowed) copies the
+    files' data. OSError (ENOSPC included) propagates; the caller removes the partial copy."""
+    guard = os.open(os.path.dirname(dst) or ".", os.O_RDONLY | os.O_DIRECTORY)  # before any write: see _syncfs
+    try:
+        st = os.lstat(src)
+        copier = copier or Copier()
+        if stat.S_ISDIR(st.st_mode):
+            _copy_dir(src, dst, advance, copier)
+        elif stat.S_ISREG(st.st_mode):
+            copier.file(src, dst, st)
+            advance(st.st_size)
+        else:
+            raise SpecialFileError(errno.EINVAL, "a unit must be a regular file or a folder", src)
+        _syncfs(guard)
+    finally:
+        os.close(guard)
 
 
-def _copy_dir(src: str, dst: str, advance: Callable[[int], None]) -> None:
+def _syncfs(fd: int) -> None:
+    """Flush the file system holding ``fd``; raise its write-back errors. Linux's ``syncfs``
+    reports an error if any write-back on that file system failed since ``fd`` was opened; where it
+    is missing, ``sync`` (which reports nothing)."""
+    fn = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    if fn is not None and fn(fd) == 0:
+        return
+    err = ctypes.get_errno() if fn is not None else errno.ENOSYS
+    if err != errno.ENOSYS:
+        raise OSError(err, os.strerror(err))
+    os.sync()
+
+
+def _copy_dir(src: str, dst: str, advance: Callable[[int], None], copier: Copier) -> None:
     os.mkdir(dst, 0o700)
-    dirs: list[tuple[str, os.stat_result]] = []
     for entry in sorted(os.scandir(src), key=lambda e: e.name):
         s = entry.stat(follow_symlinks=False)
         target = os.path.join(dst, entry.name)
         if stat.S_ISDIR(s.st_mode):
-            _copy_dir(entry.path, target, advance)
+            _copy_dir(entry.path, target, advance, copier)
         elif stat.S_ISREG(s.st_mode):
-            _copy_file(entry.path, target, s)
+            copier.file(entry.path, target, s)
             advance(s.st_size)
         elif stat.S_ISLNK(s.st_mode):
             os.symlink(os.readlink(entry.path), target)
             os.utime(target, ns=(s.st_atime_ns, s.st_mtime_ns), follow_symlinks=False)
         else:
             raise SpecialFileError(errno.EINVAL, "a unit may hold only files, folders and symlinks", entry.path)
-        dirs.append((target, s))
-    fd = os.open(dst, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
     top = os.stat(src)
     os.chmod(dst, stat.S_IMODE(top.st_mode))
     os.utime(dst, ns=(top.st_atime_ns, top.st_mtime_ns))
 
 
-def _copy_file(src: str, dst: str, st: os.stat_result) -> None:
-    with open(src, "rb") as fin:
-        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+class Copier:
+    """Copies files' data in the kernel: ``copy_file_range`` (a reflink where the file system can)
+    until it fails for lack of support (between file systems, mostly), then ``sendfile``, then a
+    plain read/write loop; a way that failed once (or is turned off here) is not tried again."""
+
+    def __init__(self, kernel_copy: bool = True, sendfile: bool = True) -> None:
+        self.kernel_copy = kernel_copy
+        self.sendfile = sendfile
+
+    def file(self, src: str, dst: str, st: os.stat_result) -> None:
+        fin = os.open(src, os.O_RDONLY)
         try:
-            _copy_data(fin.fileno(), fd, st.st_size)
-            os.fchmod(fd, stat.S_IMODE(st.st_mode))
-            os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
-            os.fsync(fd)
+            fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                self._data(fin, fd, st.st_size)
+                os.fchmod(fd, stat.S_IMODE(st.st_mode))
+                os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+            finally:
+                os.close(fd)
         finally:
-            os.close(fd)
+            os.close(fin)
+
+    def _data(self, src_fd: int, dst_fd: int, size: int) -> None:
+        for way, copy in (("kernel_copy", _copy_range), ("sendfile", _send)):
+            if not getattr(self, way):
+                continue
+            try:
+                if copy(src_fd, dst_fd, size):
+                    return
+            except OSError as exc:
+                if exc.errno not in _NO_KERNEL_COPY:
+                    raise
+                setattr(self, way, False)
+            os.ftruncate(dst_fd, 0)  # start again from nothing the next way
+            os.lseek(dst_fd, 0, os.SEEK_SET)
+        off = 0
+        while block := os.pread(src_fd, _BUF, off):
+            view = memoryview(block)
+            while view:
+                view = view[os.write(dst_fd, view):]
+            off += len(block)
 
 
-def _copy_data(src_fd: int, dst_fd: int, size: int) -> None:
+def _copy_range(src_fd: int, dst_fd: int, size: int) -> bool:
+    """``copy_file_range`` of ``size`` bytes; False when the file ended early (copy it another way)."""
     off = 0
-    try:
-        while off < size:
-            n = os.copy_file_range(src_fd, dst_fd, min(_SPAN, size - off), off, off)
-            if n == 0:
-                break
-            off += n
-        if off >= size:
-            return
-    except OSError as exc:
-        if exc.errno not in _NO_KERNEL_COPY:
-            raise
-    os.ftruncate(dst_fd, 0)
-    os.lseek(src_fd, 0, os.SEEK_SET)
-    os.lseek(dst_fd, 0, os.SEEK_SET)
-    with open(src_fd, "rb", closefd=False) as fin, open(dst_fd, "wb", closefd=False) as fout:
-        shutil.copyfileobj(fin, fout, _BUF)
+    while off < size:
+        n = os.copy_file_range(src_fd, dst_fd, min(_SPAN, size - off), off, off)
+        if n == 0:
+            break
+        off += n
+    return off >= size
+
+
+def _send(src_fd: int, dst_fd: int, size: int) -> bool:
+    """``sendfile`` from offset 0 to the end of the file (at the destination's position, 0)."""
+    off = 0
+    while n := os.sendfile(dst_fd, src_fd, off, _SPAN):
+        off += n
+    return True
 
 
 def hash_copy(path: str) -> tuple[str, dict[str, FileStat]]:

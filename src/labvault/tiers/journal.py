@@ -1,7 +1,7 @@
 """The move journal (``lab_moves``): one row per unit move, written before anything is touched.
 
 States, in order: ``planned`` (row written, nothing copied yet, or a partial copy at the temp
-name), ``copied`` (the temp copy is complete and fsynced), ``verified`` (its bytes hash to the
+name), ``copied`` (the temp copy is complete and flushed), ``verified`` (its bytes hash to the
 unit's content hash), ``switched`` (in the same transaction: the destination placement is
 verified, the source placement is ``deleting``), ``done``. A move that cannot go on ends
 ``failed`` (with its one-line error; the source untouched), and one that recovery undid after a

@@ -5,8 +5,8 @@ Per unit, under the lab's move lock (:mod:`labvault.tiers.movelock`) and after
 
 1. a ``lab_moves`` row, ``planned``, before anything on disk is touched;
 2. free space on the destination checked for the whole unit (statvfs);
-3. the unit copied to a temp name in the destination area (``.NAME.move-ID.lvtmp``), every file
-   and folder fsynced: ``copied``;
+3. the unit copied to a temp name in the destination area (``.NAME.move-ID.lvtmp``), then the
+   destination's file system flushed (one ``syncfs``, its write-back errors raised): ``copied``;
 4. the copy read back from the disk and hashed the DVC way; anything but the unit's content hash
    stops the move (temp removed, source untouched, row ``failed``): ``verified``;
 5. one transaction: the destination placement (``verified``), the source placement ``deleting``
