@@ -123,20 +123,34 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, fsync: bool = Tru
     atomic_write_bytes(p, text.encode("utf-8"), fsync=fsync)
 
 
+def syncfs_fd(fd: int) -> None:
+    """Flush the file system holding ``fd`` (Linux ``syncfs``: one call, not one fsync per file)
+    and raise its write-back errors as OSError: ``syncfs`` reports a write-back failure on that
+    file system that no one has yet been told of, or that happened since ``fd`` was opened. Where
+    the call is missing (ENOSYS, not Linux), ``sync``, which reports nothing."""
+    import ctypes
+    import errno
+
+    fn = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    if fn is not None and fn(fd) == 0:
+        return
+    err = ctypes.get_errno() if fn is not None else errno.ENOSYS
+    if err != errno.ENOSYS:
+        raise OSError(err, os.strerror(err))
+    os.sync()
+
+
 def syncfs(path: str | os.PathLike[str]) -> None:
-    """Flush everything written to the file system holding ``path`` (Linux ``syncfs``: one call,
-    not one fsync per file; ``sync`` where it is missing). A path that cannot be opened: nothing."""
+    """``syncfs_fd`` of the folder ``path``; a write-back error is a StorageError (one line). A
+    folder that cannot be opened: nothing (nothing was written there)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return
     try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.syncfs(fd) != 0:
-            os.sync()
-    except (OSError, AttributeError):
-        os.sync()
+        syncfs_fd(fd)
+    except OSError as exc:
+        exc.filename = os.fspath(path)
+        raise from_os_error(exc, "flushing the writes to") from exc
     finally:
         os.close(fd)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from labvault.core.hashing import md5
 from labvault.core.tree import Tree
-from labvault.fsutil import fsync_dir
+from labvault.fsutil import fsync_dir, syncfs_fd
 
 FileStat = tuple[int, int, int, str]  # inode, size, mtime_ns, md5
 _SPAN = 64 << 20
@@ -61,7 +61,7 @@ def copy_unit(src: str, dst: str, advance: Callable[[int], None], copier: Copier
 
     ``advance(nbytes)`` is called after each file; ``copier`` (default: all ways allowed) copies the
     files' data. OSError (ENOSPC included) propagates; the caller removes the partial copy."""
-    guard = os.open(os.path.dirname(dst) or ".", os.O_RDONLY | os.O_DIRECTORY)  # before any write: see _syncfs
+    guard = os.open(os.path.dirname(dst) or ".", os.O_RDONLY | os.O_DIRECTORY)  # before any write: see syncfs_fd
     try:
         st = os.lstat(src)
         copier = copier or Copier()
@@ -72,22 +72,9 @@ def copy_unit(src: str, dst: str, advance: Callable[[int], None], copier: Copier
             advance(st.st_size)
         else:
             raise SpecialFileError(errno.EINVAL, "a unit must be a regular file or a folder", src)
-        _syncfs(guard)
+        syncfs_fd(guard)
     finally:
         os.close(guard)
-
-
-def _syncfs(fd: int) -> None:
-    """Flush the file system holding ``fd``; raise its write-back errors. Linux's ``syncfs``
-    reports an error if any write-back on that file system failed since ``fd`` was opened; where it
-    is missing, ``sync`` (which reports nothing)."""
-    fn = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
-    if fn is not None and fn(fd) == 0:
-        return
-    err = ctypes.get_errno() if fn is not None else errno.ENOSYS
-    if err != errno.ENOSYS:
-        raise OSError(err, os.strerror(err))
-    os.sync()
 
 
 def _copy_dir(src: str, dst: str, advance: Callable[[int], None], copier: Copier) -> None:
