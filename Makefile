@@ -104,7 +104,7 @@ bench: venv dvc-oracle postgres browser
 	$(PY) bench/catalog_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--scale 0.01,)
 	$(PY) bench/million_files.py $(if $(findstring --quick,$(BENCH_ARGS)),--files 20000,)
 	$(PY) bench/backup_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
-	$(PY) bench/web_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--scale 0.01,)
+	$(PY) bench/web_bench.py --workers 2 $(if $(findstring --quick,$(BENCH_ARGS)),--scale 0.01,)
 	$(if $(findstring --quick,$(BENCH_ARGS)),,$(PY) bench/assemble_docs.py)
 
 clean:

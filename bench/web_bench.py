@@ -67,14 +67,14 @@ def hub(rows: catalog_bench.Rows, width: int = 24, reads: int = 20) -> int:
     return root
 
 
-def start_server(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_server(url: str, folder: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str, str]:
     if all(u.name != "bench" for u in users.user_list(url)):  # a kept catalog (web_profile.py) has it
         users.user_add("bench", "viewer", PASSWORD, catalog_url=url)
     token = users.token_create("bench", catalog_url=url).token
     port = free_port()
     log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen([str(Path(sys.executable).parent / "labvault"), "serve", "--port", str(port),
-                             "--catalog", url], stdout=log, stderr=subprocess.STDOUT)
+                             "--catalog", url, "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -101,7 +101,7 @@ def run_backend(name: str, url: str, rows: catalog_bench.Rows, chain: list[int],
                 folder: Path) -> dict[str, Any]:
     print(f"[{name}] loading {len(rows.versions):,} versions, {len(rows.edges):,} edges ...", flush=True)
     print(f"[{name}] loaded in {catalog_bench.load(url, rows):.1f} s", flush=True)
-    proc, base, token = start_server(url, folder)
+    proc, base, token = start_server(url, folder, args.workers)
     try:
         names = {eid: n for eid, _k, n, _t in rows.entities}
         refs = [f"{names[rows.versions[vid - 1][1]]}@{rows.versions[vid - 1][3]}" for vid in [*chain[:39], chain[-1]]]
@@ -130,6 +130,7 @@ def main() -> None:
     p.add_argument("--backends", default="sqlite,postgresql")
     p.add_argument("--requests", type=int, default=200, help="Requests per list and client count.")
     p.add_argument("--out", type=Path, default=BENCH / "results" / "web.json")
+    p.add_argument("--workers", type=int, default=1, help="Server processes (`labvault serve --workers N`).")
     args = p.parse_args()
     n_runs, n_datasets = int(1_000_000 * args.scale), int(100_000 * args.scale)
     rows, chain = catalog_bench.generate(n_runs, int(250_000 * args.scale), dataset_names=n_datasets)
@@ -140,7 +141,8 @@ def main() -> None:
                 "model_versions": sum(1 for v in rows.versions if v[2] == "model"),
                 "models": sum(1 for e in rows.entities if e[1] == "model"),
                 "experiments": sum(1 for e in rows.entities if e[1] == "experiment"),
-                "edges": len(rows.edges), "tags": len(rows.tags), "scale": args.scale}
+                "edges": len(rows.edges), "tags": len(rows.tags), "scale": args.scale,
+                "server_workers": args.workers}
     print("workload: " + ", ".join(f"{k} {v:,}" for k, v in workload.items()), flush=True)
     report: dict[str, Any] = {
         "when": datetime.now().isoformat(timespec="seconds"), "provenance": provenance.current(),

@@ -34,8 +34,11 @@ def _url(lab: str | None, catalog_url: str | None) -> str | None:
               help="Sign sessions with the secret in this file (made when absent), so that they survive a "
                    "restart (default: a new secret at every start).")
 @click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (behind an HTTPS proxy).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes: 2 or more serve concurrent requests on several cores (one process "
+                   "runs one request's Python at a time); the login limit is shared out among them.")
 def serve(host: str, port: int, lab: str | None, catalog_url: str | None, repos: tuple[str, ...],
-          secret_file: str | None, secure_cookies: bool) -> None:
+          secret_file: str | None, secure_cookies: bool, workers: int) -> None:
     """Serve the lab's dashboard and JSON API (/api/v1, OpenAPI at /api/docs) until Ctrl-C.
 
     With no users in the catalog, anyone on this machine may read (never write), and only a
@@ -46,14 +49,16 @@ def serve(host: str, port: int, lab: str | None, catalog_url: str | None, repos:
     Example:
       labvault serve --lab lab.yaml --repo .
       labvault user add ada --role admin && labvault serve --host 0.0.0.0 --secret-file ~/.labvault-secret
+      labvault serve --workers 2 --catalog postgresql://lab@db/catalog
     """
     from labvault.web.server import serve as run
     from labvault.web.server import server_settings
 
     settings = server_settings(host, lab, catalog_url, repos, secret_file, secure_cookies)
     mode = "sign-in required" if settings.auth_required else "anonymous read-only (no users yet)"
-    click.echo(f"labvault dashboard on http://{host}:{port}/ ({mode}); Ctrl-C stops it", err=True)
-    run(settings, host, port)
+    procs = f", {workers} processes" if workers > 1 else ""
+    click.echo(f"labvault dashboard on http://{host}:{port}/ ({mode}{procs}); Ctrl-C stops it", err=True)
+    run(settings, host, port, workers=workers)
 
 
 @cli.group()

@@ -7,13 +7,19 @@ one admin user (``labvault user add NAME --role admin``).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import tempfile
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 from labvault.api.users import admin_exists, server_catalog_url, user_list
 from labvault.errors import ConfigError, UsageError
 from labvault.web.app import Settings, is_loopback
+
+SETTINGS_ENV = "LABVAULT_SERVE_SETTINGS"
 
 
 def read_secret(path: str | os.PathLike[str]) -> bytes:
@@ -53,11 +59,49 @@ def server_settings(
     )
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8600, log_level: str = "info") -> None:
-    """Run the dashboard with uvicorn until interrupted (the command line's job: it blocks)."""
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8600, log_level: str = "info",
+          workers: int = 1) -> None:
+    """Run the dashboard with uvicorn until interrupted (the command line's job: it blocks).
+
+    ``workers`` > 1: that many server processes on one socket (a request's work is Python, which one
+    process runs one at a time). Each builds the app from the same settings, so a session signed
+    by one is good in all; the settings (with the signing secret) reach them in a file only this
+    user may read, named by ``LABVAULT_SERVE_SETTINGS`` and removed when the server stops. The
+    login limit is shared out: each process allows ``login_attempts / workers`` (at least one)."""
     import uvicorn
 
+    common: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "proxy_headers": False,
+                              "server_header": False}
+    if workers <= 1:
+        from labvault.web.app import create_app
+
+        uvicorn.run(create_app(settings), **common)
+        return
+    shared = replace(settings, login_attempts=max(1, settings.login_attempts // workers))
+    fd, path = tempfile.mkstemp(prefix="labvault-serve-", suffix=".json")  # mode 0600
+    before = os.environ.get(SETTINGS_ENV)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump({**asdict(shared), "secret": shared.secret.hex(), "repos": list(shared.repos)}, f)
+        os.environ[SETTINGS_ENV] = path  # the worker processes inherit it, then drop it
+        uvicorn.run("labvault.web.server:worker_app", factory=True, workers=workers, **common)
+    finally:
+        if before is None:
+            os.environ.pop(SETTINGS_ENV, None)
+        else:
+            os.environ[SETTINGS_ENV] = before
+        os.unlink(path)
+
+
+def worker_app() -> Any:
+    """The app of one worker process of ``serve(workers=N)``: the settings from the file the
+    server wrote (the variable naming it is dropped, so nothing this process starts inherits it)."""
     from labvault.web.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False,
-                server_header=False)
+    path = os.environ.pop(SETTINGS_ENV, None)
+    if path is None:
+        raise ConfigError(f"{SETTINGS_ENV} is not set", "start the server with `labvault serve --workers N`")
+    doc = json.loads(Path(path).read_text())
+    doc["secret"] = bytes.fromhex(doc["secret"])
+    doc["repos"] = tuple(doc["repos"])
+    return create_app(Settings(**doc))
