@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labvault import environ
 from labvault.errors import ConfigError
 
 LEVELS = ("system", "global", "repo", "local")
@@ -256,6 +257,7 @@ _ENV_OVERRIDES = {
 # the identities of every file merged; the list of files by the same key.
 _DIR_ENV = ("LABVAULT_SYSTEM_CONFIG_DIR", "LABVAULT_GLOBAL_CONFIG_DIR", "XDG_CONFIG_HOME", "HOME")
 _ENV_KEYS = _DIR_ENV + tuple(_ENV_OVERRIDES.values())
+_ENV_NAMES = environ.Names(*_ENV_KEYS)
 _FILES: dict[tuple[str | None, tuple[str | None, ...]], list[tuple[str, str]]] = {}
 _MERGED: dict[tuple[str | None, tuple[str | None, ...]], tuple[tuple[tuple[int, int, int, int] | None, ...], Config]] = {}
 
@@ -269,14 +271,14 @@ class Config:
     origins: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, dvc_dir: Path | None) -> Config:
-        env = tuple(map(os.environ.get, _ENV_KEYS))
+    def load(cls, dvc_dir: str | os.PathLike[str] | None) -> Config:
+        env = environ.get_many(_ENV_NAMES)
         key = (None if dvc_dir is None else os.fspath(dvc_dir), env)
         files = _FILES.get(key)
         if files is None:
             if len(_FILES) >= _PARSED_LIMIT:
                 _FILES.clear()
-            files = _FILES[key] = _level_files(dvc_dir)
+            files = _FILES[key] = _level_files(None if dvc_dir is None else Path(dvc_dir))
         idents = tuple(map(_identity, [path for _, path in files]))
         known = _MERGED.get(key)
         if known is not None and known[0] == idents:

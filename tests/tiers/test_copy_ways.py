@@ -79,3 +79,18 @@ def test_a_single_file_unit(tmp_path: Path) -> None:
     copy_unit(str(src), str(tmp_path / "copy.pt"), lambda n: None, Copier(kernel_copy=False))
     assert (tmp_path / "copy.pt").read_bytes() == src.read_bytes()
     assert (tmp_path / "copy.pt").stat().st_mtime_ns == 1_700_000_000_123_456_789
+
+
+@pytest.mark.parametrize("way", list(WAYS))
+def test_every_way_copies_to_the_end_of_a_file_that_grew_after_it_was_listed(tmp_path: Path, way: str) -> None:
+    """The size listed before the copy does not cut it short: all three ways copy what the file
+    holds (the mover then checks the copy's hash against the unit's, and keeps the source when they
+    differ)."""
+    src, dst = tmp_path / "grown.bin", tmp_path / "copy.bin"
+    src.write_bytes(b"a" * 70_000)
+    listed = os.stat(src)
+    with open(src, "ab") as f:
+        f.write(b"b" * 5_000)
+    copier = Copier(WAYS[way].kernel_copy, WAYS[way].sendfile)
+    copier.file(str(src), str(dst), listed)
+    assert dst.read_bytes() == src.read_bytes()

@@ -23,9 +23,9 @@ LAB = three_tiers(rules=(Rule("hot->warm", "hot", "warm", last_access_days=7),
 
 
 def _fill(cat: Catalog) -> None:
-    add_unit(cat, "vision/imagenet", "hot", 4 * GIB, read=10)
-    add_unit(cat, "vision/coco", "hot", 2 * GIB, read=1)
-    add_unit(cat, "nlp/wiki", "warm", 10 * GIB, read=40)
+    add_unit(cat, "vision_imagenet", "hot", 4 * GIB, read=10)
+    add_unit(cat, "vision_coco", "hot", 2 * GIB, read=1)
+    add_unit(cat, "nlp_wiki", "warm", 10 * GIB, read=40)
     add_unit(cat, "resnet", "warm", GIB, kind="model", read=40, also=(("cold", 50),))
     add_unit(cat, "sentiment", "hot", GIB, kind="experiment", read=2, state="missing")  # not counted
 
@@ -72,9 +72,15 @@ def test_by_kind_and_by_project(cat: Catalog) -> None:
 
 def test_api_and_cli(lab_root: Path, catalog_url: str, lv: Runner, env: dict[str, str], lab_env: Path) -> None:
     (lab_root / "ssd0/datasets/coco.zip").write_bytes(b"c" * 1000)
+    (lab_root / "ssd0/datasets/coco_2017_val.zip").write_bytes(b"v" * 300)
+    (lab_root / "ssd0/datasets/imagenet_v2_train.tar").write_bytes(b"i" * 200)
     api.lab_scan(catalog_url=catalog_url)
     report = api.cost("kind", catalog_url=catalog_url)
-    assert [(r.key, r.bytes_now) for r in report.rows] == [("dataset", 1000)] and report.planned
+    assert [(r.key, r.bytes_now) for r in report.rows] == [("dataset", 1500)] and report.planned
+    # one meaning of "project" across the tool: cost's rows are monitor's projects, byte for byte
+    by_project = {r.key: r.bytes_now for r in api.cost("project", catalog_url=catalog_url).rows}
+    assert by_project == {p.name: p.bytes for p in api.monitor(catalog_url=catalog_url).projects}
+    assert by_project == {"coco.zip": 1000, "coco": 300, "imagenet": 200}
     with pytest.raises(UsageError):
         api.cost("size", catalog_url=catalog_url)
     store.forget(catalog_url)
@@ -82,7 +88,7 @@ def test_api_and_cli(lab_root: Path, catalog_url: str, lv: Runner, env: dict[str
     env["LABVAULT_CATALOG_URL"] = catalog_url
     out = json.loads(lv("cost", "--json").stdout)
     assert out["by"] == "tier" and [r["key"] for r in out["rows"]] == ["hot", "warm", "cold"]
-    assert out["rows"][1]["bytes_now"] == 1000
+    assert out["rows"][1]["bytes_now"] == 1500
     text = lv("cost", "--by", "project").stdout
     assert text.splitlines()[0].startswith("PROJECT") and "coco.zip" in text
     bad = lv("cost", "--by", "size", check=False)

@@ -46,8 +46,8 @@ def lifecycle_plan(lab: PathLike | None = None, catalog_url: str | None = None, 
 
 
 def cost(by: str = "tier", lab: PathLike | None = None, catalog_url: str | None = None) -> CostReport:
-    """Monthly cost grouped ``by`` "tier", "kind" or "project" (the first part of a ``/``-separated
-    unit name), now and after the lifecycle plan as of now. Reads the catalog only (run ``lab scan``
+    """Monthly cost grouped ``by`` "tier", "kind" or "project" (the unit name's first
+    ``_``-separated word, as ``monitor`` counts projects), now and after the lifecycle plan as of now. Reads the catalog only (run ``lab scan``
     or ``lifecycle plan`` to bring it up to date)."""
     if by not in _cost.GROUPINGS:
         raise UsageError(f"cannot group cost by {by!r}", f"use one of {', '.join(_cost.GROUPINGS)}")

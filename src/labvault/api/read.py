@@ -23,9 +23,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+from labvault.api import read_plan
+from labvault.api.access import record_read_hashes
 from labvault.errors import PathError, UsageError
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.remotes.reading import ObjectPlaces
+from labvault.workspace import readlog
 from labvault.workspace.locate import Located, locate, normalize
 from labvault.workspace.source import Source, open_source
 
@@ -56,6 +59,15 @@ def open(
     instead when it does not match (bytes read before that point were not yet verified)."""
     if mode not in ("rb", "r"):
         raise UsageError(f"mode {mode!r} is not supported", "use mode='rb' (bytes) or mode='r' (text)")
+    text = os.fspath(repo) if repo is not None else None
+    key = read_plan.key_of(text, rev, path, remote)
+    fast = read_plan.planned(key)
+    if fast is not None:
+        plan, kept = fast
+        with kept:
+            _note_read(plan.spec, plan.sha, path, plan.oid, plan.output_oid, progress)
+            yield from _as_mode(kept, mode, encoding)
+        return
     with open_source(repo, rev) as source:
         places = source.places(remote)
         try:
@@ -70,18 +82,23 @@ def open(
 
                 places.fallback = tier_fallback(found, progress, source.repo if source.local else None)
                 stream = places.open(found.oid, found.legacy, found.size)
+                read_plan.remember(key, source, found)
                 _note(source, path, found.oid, found, progress)
             with stream:
-                if mode == "r":
-                    text = io.TextIOWrapper(stream, encoding=encoding or "utf-8")  # type: ignore[type-var]
-                    try:
-                        yield text
-                    finally:
-                        text.detach()
-                else:
-                    yield stream
+                yield from _as_mode(stream, mode, encoding)
         finally:
             places.close()
+
+
+def _as_mode(stream: IO[bytes], mode: str, encoding: str | None) -> Iterator[IO[Any]]:
+    if mode == "r":
+        wrapper = io.TextIOWrapper(stream, encoding=encoding or "utf-8")  # type: ignore[type-var]
+        try:
+            yield wrapper
+        finally:
+            wrapper.detach()
+    else:
+        yield stream
 
 
 def read(
@@ -110,10 +127,13 @@ def get_url(path: str, repo: PathLike | None = None, rev: str | None = None, rem
 
 
 def _note(source: Source, path: str, oid: str, found: Located | None, progress: Progress) -> None:
-    from labvault.workspace import readlog
+    out = found.output.oid if found is not None and found.output is not None else None
+    _note_read(source.spec, source.sha, path, oid, out, progress)
 
-    readlog.note(oid, normalize(path), source.spec, source.sha)
-    if found is not None and found.output is not None:
-        from labvault.api.access import record_read_hashes
 
-        record_read_hashes({found.output.oid, oid}, "read", progress)
+def _note_read(spec: str, sha: str | None, path: str, oid: str, output_oid: str | None, progress: Progress) -> None:
+    """The stage's read log (inside ``repro``), and the lab's access log for the output read from."""
+    if readlog.active():
+        readlog.note(oid, normalize(path), spec, sha)
+    if output_oid is not None:
+        record_read_hashes({output_oid, oid}, "read", progress)

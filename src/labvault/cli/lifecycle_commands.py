@@ -160,7 +160,7 @@ def apply(ctx: click.Context, dry_run: bool, allow_early: bool, max_bytes: int |
 
 @cli.command("cost")
 @click.option("--by", "by", type=click.Choice(["tier", "kind", "project"]), default="tier", show_default=True,
-              help="Group by tier, by unit kind, or by project (the first part of a '/'-separated name).")
+              help="Group by tier, by unit kind, or by project (the name's first '_'-separated word, as monitor counts).")
 @lab_option
 @catalog_option
 @json_option

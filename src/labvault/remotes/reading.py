@@ -82,7 +82,7 @@ class ObjectPlaces:
             except OSError as exc:
                 raise CacheError(f"cannot read cache object {path}: {exc.strerror}") from None
             else:
-                return _cache_stream(raw, oid, size)
+                return cache_stream(raw, oid, size)
         for store in self.remotes:
             try:
                 raw = store.backend.open_read(key_of(oid))
@@ -169,7 +169,7 @@ def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _cache_stream(raw: BinaryIO, oid: str, size: int | None) -> BinaryIO:
+def cache_stream(raw: BinaryIO, oid: str, size: int | None) -> BinaryIO:
     path = raw.name if isinstance(raw.name, str) else ""
     ident = _identity(os.fstat(raw.fileno()))
     with _verified_lock:

@@ -141,12 +141,11 @@ class Copier:
 
 
 def _copy_range(src_fd: int, dst_fd: int, size: int) -> bool:
-    """``copy_file_range`` of ``size`` bytes; False when the file ended early (copy it another way)."""
+    """``copy_file_range`` from offset 0 to the end of the file, as the other two ways copy; False
+    when it ended before the ``size`` listed (some file systems report no data to this call: copy
+    it another way)."""
     off = 0
-    while off < size:
-        n = os.copy_file_range(src_fd, dst_fd, min(_SPAN, size - off), off, off)
-        if n == 0:
-            break
+    while n := os.copy_file_range(src_fd, dst_fd, _SPAN, off, off):
         off += n
     return off >= size
 

@@ -19,16 +19,11 @@ from labvault.catalog.lab_schema import lab_placements, lab_units
 from labvault.catalog.store import Catalog
 from labvault.errors import UsageError
 from labvault.tiers.lab import LabConfig
+from labvault.tiers.monitor import project_of
 from labvault.tiers.plan_types import Move, Plan
 from labvault.tiers.units import LIVE_STATES
 
 GROUPINGS = ("tier", "kind", "project")
-
-
-def first_path_part(name: str) -> str:
-    """A unit's project when no convention names one: the first part of a ``/``-separated name
-    (a name without ``/`` is its own project)."""
-    return name.split("/", 1)[0] or name
 
 
 @dataclass(frozen=True)
@@ -78,7 +73,7 @@ class CostReport:
 
 
 def cost_report(cat: Catalog, lab: LabConfig, by: str = "tier", plan: Plan | None = None,
-                project_of: Callable[[str], str] = first_path_part) -> CostReport:
+                project_of: Callable[[str], str] = project_of) -> CostReport:
     if by not in GROUPINGS:
         raise UsageError(f"cannot group cost by {by!r}", f"use one of {', '.join(GROUPINGS)}")
     price = {t.name: t.price_per_gb_month for t in lab.tiers}

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from labvault import environ
 from labvault.errors import ConfigError
 from labvault.remotes.classes import SCHEMES, canonical_class, known_classes
 from labvault.tiers.lab import (
@@ -34,11 +35,16 @@ UNIT_KINDS = ("dataset", "model", "experiment", "checkpoint")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?i?b?)?\s*$", re.IGNORECASE)
 
 
-def _default_lab_files() -> tuple[str, str]:
+_LAB_ENV = environ.Names("XDG_CONFIG_HOME", "LABVAULT_SYSTEM_CONFIG_DIR", "LABVAULT_LAB", "HOME")
+
+
+def _default_lab_files(env: tuple[str | None, ...] | None = None) -> tuple[str, str]:
     """The user's and the system's lab config paths, as plain strings (looked up on every read)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    system = os.environ.get("LABVAULT_SYSTEM_CONFIG_DIR") or "/etc/labvault"
-    return os.path.join(base, "labvault", "lab.yaml"), os.path.join(system, "lab.yaml")
+    xdg, system, _, home = env if env is not None else environ.get_many(_LAB_ENV)
+    # as os.path.expanduser("~"): $HOME without a trailing slash ("/" when empty), else the passwd entry
+    user = (home.rstrip("/") or "/") if home is not None else os.path.expanduser("~")
+    base = xdg or os.path.join(user, ".config")
+    return os.path.join(base, "labvault", "lab.yaml"), os.path.join(system or "/etc/labvault", "lab.yaml")
 
 
 def user_lab_file() -> Path:
@@ -51,14 +57,15 @@ def system_lab_file() -> Path:
 
 def find_lab_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
     """The lab config in effect, or None when there is none. A named file must exist."""
-    for named, what in ((explicit, "--lab"), (os.environ.get("LABVAULT_LAB") or None, "LABVAULT_LAB")):
+    env = environ.get_many(_LAB_ENV)
+    for named, what in ((explicit, "--lab"), (env[2] or None, "LABVAULT_LAB")):
         if named is not None:
             path = Path(named).expanduser()
             if not path.is_file():
                 raise ConfigError(f"lab config {path} (from {what}) does not exist",
                                   "create one with `labvault lab init --root DIR`, or fix the path")
             return path
-    for name in _default_lab_files():
+    for name in _default_lab_files(env):
         try:
             if stat.S_ISREG(os.stat(name).st_mode):
                 return Path(name)

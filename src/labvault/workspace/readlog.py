@@ -15,7 +15,10 @@ import json
 import os
 from pathlib import Path
 
+from labvault import environ
+
 ENV = "LABVAULT_READ_LOG"
+_ENV = environ.Names(ENV)
 
 
 def log_path(tmp_dir: Path, address: str) -> Path:
@@ -28,9 +31,14 @@ def start(path: Path) -> None:
     path.write_bytes(b"")
 
 
+def active() -> bool:
+    """Whether reads are being logged for a stage (``note`` would write)."""
+    return bool(environ.get(_ENV))
+
+
 def note(md5: str, path: str, repo: str, rev: str | None) -> None:
     """Append one read to the current stage's log, if there is one. Never fails the read."""
-    target = os.environ.get(ENV)
+    target = environ.get(_ENV)
     if not target:
         return
     line = json.dumps({"md5": md5, "path": path, "repo": repo, "rev": rev}, sort_keys=True) + "\n"

@@ -35,7 +35,7 @@ class Repo:
     progress: Progress = NULL_PROGRESS
     cwd: Path | None = None  # where relative user paths start; the process's cwd when None
 
-    @property
+    @cached_property
     def dvc_dir(self) -> Path:
         return self.root / DVC_DIR
 
@@ -143,11 +143,17 @@ def _resolved(p: Path) -> Path:
 
 
 def find_root(start: Path | None = None) -> Path:
+    return Path(find_root_str(os.fspath(start) if start is not None else None))
+
+
+def find_root_str(start: str | None) -> str:
+    """The real path of the folder holding ``.dvc`` at or above ``start`` (the current folder by
+    default), as a plain string: this runs on every ``labvault.open``."""
     cur = os.path.realpath(start if start is not None else os.getcwd())
     candidate = cur
-    while True:  # plain string paths: this runs on every labvault.open
-        if os.path.isdir(os.path.join(candidate, DVC_DIR)):
-            return Path(candidate)
+    while True:
+        if os.path.isdir(candidate + "/" + DVC_DIR if candidate != "/" else "/" + DVC_DIR):
+            return candidate
         parent = os.path.dirname(candidate)
         if parent == candidate:
             break

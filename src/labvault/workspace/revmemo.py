@@ -134,19 +134,25 @@ def _put(memo: OrderedDict[Any, Any], key: Any, value: Any) -> None:
 
 def resolve(git: Git, rev: str) -> str:
     """``git.resolve(rev)``, remembered while the refs it depends on are unchanged."""
-    gitdir = os.path.join(git.root, ".git")
+    return resolve_at(os.fspath(git.root), rev, git)
+
+
+def resolve_at(root: str, rev: str, git: Git | None = None) -> str:
+    """``resolve`` for the repository whose work tree is ``root`` (a plain string), making the
+    ``Git`` (``git``, or one of ``root``) only when git itself must be asked."""
+    gitdir = root + "/.git" if root != "/" else "/.git"
     m = _NAME.fullmatch(rev)
     if m is None or ".." in rev or not os.path.isdir(gitdir):
-        return git.resolve(rev)
+        return (git or Git(Path(root))).resolve(rev)
     key = (gitdir, rev)
     stamp = () if _FULL_SHA.fullmatch(rev) else _stamp(gitdir, m.group(1))
     if stamp is None:
-        return git.resolve(rev)
+        return (git or Git(Path(root))).resolve(rev)
     with _lock:
         known = _revs.get(key)
     if known is not None and known[0] == stamp:
         return known[1]
-    sha = git.resolve(rev)
+    sha = (git or Git(Path(root))).resolve(rev)
     with _lock:
         _put(_revs, key, (stamp, sha))
     return sha

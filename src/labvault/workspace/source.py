@@ -21,7 +21,7 @@ from labvault.workspace import revmemo
 from labvault.workspace.clone import bare_clone, is_git_url
 from labvault.workspace.index import find_control_files, lock_outputs, outputs_of, workspace_outputs
 from labvault.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer
-from labvault.workspace.repo import DVC_DIR, Repo, find_root
+from labvault.workspace.repo import DVC_DIR, Repo, find_root_str
 from labvault.workspace.scm import Git
 
 
@@ -144,15 +144,16 @@ def open_source(spec: str | os.PathLike[str] | None, rev: str | None, workspace:
     Without ``rev``: the workspace of a local repository when ``workspace`` (``labvault.open``),
     else its ``HEAD`` (``get``/``import``, which record the commit they read)."""
     text = os.fspath(spec) if spec is not None else None
-    if text is not None and is_git_url(text) and not os.path.exists(text):
-        return _remote_source(text, rev)
     if text is not None and not os.path.exists(text):
+        if is_git_url(text):
+            return _remote_source(text, rev)
         raise PathError(f"repository {text} does not exist", "give a repository's folder or a git URL")
-    repo = Repo(find_root(Path(text) if text is not None else None))
+    root = find_root_str(text)
+    repo = Repo(Path(root))
     if rev is None and workspace:
         return Source(text or ".", repo, None, None)
     # the usual layout (.git beside .dvc) needs no `git rev-parse --show-toplevel`
-    git = Git(repo.root) if os.path.isdir(os.path.join(repo.root, ".git")) else repo.scm
+    git = Git(repo.root) if os.path.isdir(root + "/.git") else repo.scm
     if git is None or repo.config.get_bool("core", "no_scm", False):
         if rev is None:
             return Source(text or ".", repo, None, None)
