@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from labvault.catalog.filters import parse
+from labvault.catalog.links import capped_links, ref_text
 from labvault.catalog.refs import kinds, resolve
 from labvault.catalog.schema import (
     aliases,
@@ -25,7 +26,7 @@ from labvault.catalog.schema import (
 )
 from labvault.catalog.search_plan import plan_condition
 from labvault.catalog.store import Catalog
-from labvault.catalog.types import Entry, ExperimentInfo, Location
+from labvault.catalog.types import BoundedEntry, Entry, ExperimentInfo, Location
 from labvault.errors import CatalogError, UnknownNameError
 
 CHUNK = 500
@@ -78,7 +79,7 @@ def _lineage(src: int, mine: Any, theirs: Any) -> sa.Select[Any]:
             .where(mine.in_(_IDS)))
 
 
-_CHILDREN = sa.union_all(
+_OWN = (
     _child(SPLIT, splits.c.version_id, splits.c.split, splits.c.content_hash, splits.c.path, None, splits.c.size,
            splits.c.nfiles).where(splits.c.version_id.in_(_IDS)),
     _child(METRIC, metrics.c.version_id, metrics.c.key, n1=metrics.c.value).where(metrics.c.version_id.in_(_IDS)),
@@ -86,17 +87,20 @@ _CHILDREN = sa.union_all(
     .where(params.c.version_id.in_(_IDS)),
     _child(TAG, tags.c.version_id, tags.c.tag).where(tags.c.version_id.in_(_IDS)),
     _child(ALIAS, aliases.c.version_id, aliases.c.alias).where(aliases.c.version_id.in_(_IDS)),
-    _lineage(INPUT, edges.c.dst_id, edges.c.src_id),
-    _lineage(OUTPUT, edges.c.src_id, edges.c.dst_id),
-).order_by(sa.literal_column("src"), sa.literal_column("t1"))  # splits in name order, as before
+)
+_ORDER: tuple[Any, ...] = (sa.literal_column("src"), sa.literal_column("t1"))  # splits in name order, as before
+_CHILDREN = sa.union_all(*_OWN, _lineage(INPUT, edges.c.dst_id, edges.c.src_id),
+                         _lineage(OUTPUT, edges.c.src_id, edges.c.dst_id)).order_by(*_ORDER)
+_CHILDREN_NO_LINKS = sa.union_all(*_OWN).order_by(*_ORDER)  # lineage bounded by ``links.capped_links``
 _LOCATIONS = (sa.select(locations.c.content_hash, locations.c.remote, locations.c.url, locations.c.tier)
               .where(locations.c.content_hash.in_(sa.bindparam("hashes", expanding=True)))
               .order_by(locations.c.remote))
 
 
-def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
+def load_entries(conn: sa.Connection, ids: Sequence[int], link_cap: int | None = None) -> list[Entry]:
     """Entries for version ``ids``, in that order, with metrics, params, labels, locations, edges:
-    a fixed number of queries per ``CHUNK`` ids, none per entry."""
+    a fixed number of queries per ``CHUNK`` ids, none per entry. With ``link_cap``, each is a
+    ``BoundedEntry``: at most ``link_cap`` inputs and outputs, and their totals (``catalog.links``)."""
     if not ids:
         return []
     rows: dict[int, Any] = {}
@@ -109,13 +113,21 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
     parts: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     part_hashes: dict[int, list[str]] = defaultdict(list)
     hashes: set[str] = set()
+    totals: dict[str, dict[int, int]] = {"inputs": {}, "outputs": {}}
     for chunk in _chunks(ids):
         bound = {"ids": chunk}
         for r in conn.execute(_VERSIONS, bound):
             rows[int(r.id)] = r
             if r.content_hash:
                 hashes.add(r.content_hash)
-        for src, vid, t1, t2, t3, n1, n2, n3 in conn.execute(_CHILDREN, bound):
+        if link_cap is not None:
+            capped, counted = capped_links(conn, chunk, link_cap)
+            ins.update(capped["inputs"])
+            outs.update(capped["outputs"])
+            totals["inputs"].update(counted["inputs"])
+            totals["outputs"].update(counted["outputs"])
+        for src, vid, t1, t2, t3, n1, n2, n3 in conn.execute(
+                _CHILDREN if link_cap is None else _CHILDREN_NO_LINKS, bound):
             if src == SPLIT:
                 parts[vid][t1] = {"path": t3, "content_hash": t2, "size": n2, "nfiles": n3}
                 part_hashes[vid].append(t2)
@@ -129,7 +141,7 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
             elif src == ALIAS:
                 aliasmap[vid].append(t1)
             else:
-                (ins if src == INPUT else outs)[vid].append(f"{t1}:{t2}@{t3}")
+                (ins if src == INPUT else outs)[vid].append(ref_text(t1, t2, t3))
     locs: dict[str, list[Location]] = defaultdict(list)
     hash_list = sorted(hashes)
     for i in range(0, len(hash_list), CHUNK):
@@ -141,7 +153,9 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
             continue
         r = rows[vid]
         stored = [loc for h in dict.fromkeys([r.content_hash or "", *part_hashes[vid]]) for loc in locs.get(h, ())]
-        out.append(Entry(
+        made, extra = (Entry, {}) if link_cap is None else (BoundedEntry, {
+            "inputs_total": totals["inputs"].get(vid, 0), "outputs_total": totals["outputs"].get(vid, 0)})
+        out.append(made(
             kind=r.kind, name=r.name, version=r.version, id=vid, created=iso(r.created_at) or "",
             content_hash=r.content_hash, path=r.path, size=r.size, nfiles=r.nfiles, nsamples=r.nsamples,
             description=r.description, card=dict(r.card or {}), architecture=r.architecture,
@@ -150,7 +164,7 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
             params=dict(sorted(pars[vid].items())), tags=tuple(sorted(tagmap[vid])),
             aliases=tuple(sorted(aliasmap[vid])), locations=tuple(dict.fromkeys(stored)),
             inputs=tuple(sorted(ins[vid])), outputs=tuple(sorted(outs[vid])), splits=parts.get(vid, {}),
-            meta=dict(r.meta or {}),
+            meta=dict(r.meta or {}), **extra,
         ))
     return out
 
@@ -163,11 +177,12 @@ def entry(cat: Catalog, version_id: int) -> Entry:
     return found[0]
 
 
-def get(cat: Catalog, kind: str, ref: str) -> Entry:
-    """The version ``ref`` names (``NAME``: the latest; ``NAME@VERSION``; ``NAME@ALIAS``)."""
+def get(cat: Catalog, kind: str, ref: str, link_cap: int | None = None) -> Entry:
+    """The version ``ref`` names (``NAME``: the latest; ``NAME@VERSION``; ``NAME@ALIAS``); with
+    ``link_cap``, bounded as ``load_entries`` bounds it."""
     vkind = kinds(kind)[1]
     with cat.read() as conn:
-        return load_entries(conn, [resolve(conn, vkind, ref)])[0]
+        return load_entries(conn, [resolve(conn, vkind, ref)], link_cap)[0]
 
 
 def list_versions(
