@@ -133,6 +133,8 @@ def test_paging_a_side_refuses_bad_input_in_one_line(wide: tuple[str, Client]) -
     assert c.get("/api/v1/datasets/src_00@v9/outputs").status == 404
     schema = c.get("/api/v1/openapi.json").json()["paths"]
     assert {"/api/v1/datasets/{ref}/inputs", "/api/v1/models/{ref}/outputs", "/api/v1/runs/{ref}/inputs"} <= set(schema)
+    assert "outputs_total" in schema["/api/v1/datasets/{ref}/outputs"]["get"]["description"]
+    assert "inputs_total" in schema["/api/v1/datasets/{ref}"]["get"]["description"]
 
 
 def _links(page: str) -> dict[str, str]:

@@ -157,8 +157,8 @@ def _kind_routes(kind: str) -> None:
     @router.get(f"/{kind}/{{ref:path}}", name=f"{kind}_show")
     def show(request: Request, viewer: Reader, ref: str) -> Any:
         """One version: NAME (the latest), NAME@VERSION or NAME@ALIAS (``labvault catalog show --json``,
-        with at most """ + str(LINK_CAP) + """ ``inputs`` and ``outputs``, their totals in ``inputs_total`` and
-        ``outputs_total``; ``.../inputs`` and ``.../outputs`` page them whole). NAME may contain "/"
+        with at most ``LINK_CAP`` refs in ``inputs`` and in ``outputs``, their totals in ``inputs_total``
+        and ``outputs_total``; ``.../inputs`` and ``.../outputs`` page them whole). NAME may contain "/"
         (``/api/v1/datasets/team/raw@v1``); a name that itself ends in ``/versions``, ``/inputs`` or
         ``/outputs`` is reached as NAME@VERSION."""
         return answer(to_json(_shown(viewer, browse_entry(one, ref, catalog_url=_url(request)))))
@@ -168,7 +168,6 @@ def _side_route(kind: str, side: str) -> None:
     one = SINGULAR[kind]
     what = "the versions it was made from" if side == "inputs" else "the versions made from it"
 
-    @router.get(f"/{kind}/{{ref:path}}/{side}", name=f"{kind}_{side}")
     def refs(request: Request, viewer: Reader, ref: str, limit: Limit = DEFAULT_LIMIT, after: str | None = None) -> Any:
         page = lineage_refs(one, _shown(viewer, browse_entry(one, ref, catalog_url=_url(request))).ref, side,
                             limit=limit, after=after, catalog_url=_url(request))
@@ -177,6 +176,7 @@ def _side_route(kind: str, side: str) -> None:
     refs.__doc__ = (f"Every one of REF's ``{side}`` ({what}), a page of refs "
                     f"``KIND:NAME@VERSION`` in the order of their version ids: the entry's own ``{side}`` "
                     f"holds the first {LINK_CAP} of them, ``{side}_total`` counts them.")
+    router.get(f"/{kind}/{{ref:path}}/{side}", name=f"{kind}_{side}")(refs)  # after __doc__: OpenAPI reads it
 
 
 def _register(request: Request, kind: str, body: RegisterBody) -> Any:
