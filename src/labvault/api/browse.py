@@ -12,8 +12,10 @@ paged in memory); None on the last page. A limit is capped at ``MAX_LIMIT``.
 Entries come bounded (``BoundedEntry``): at most ``LINK_CAP`` refs in ``inputs`` and in
 ``outputs``, with ``inputs_total`` and ``outputs_total``; ``lineage_refs`` pages a side whole::
 
-    entry = api.browse_entry("dataset", "sentiment@v2")
-    refs = api.lineage_refs("dataset", "sentiment@v2", "outputs", limit=100)
+    from labvault.api.browse import browse_entry, lineage_refs
+
+    entry = browse_entry("dataset", "sentiment@v2")  # entry.outputs_total: how many in all
+    refs = lineage_refs("dataset", "sentiment@v2", "outputs", limit=100)  # refs.next: the next page
 """
 
 from __future__ import annotations

@@ -8,17 +8,16 @@ rest (``link_page``).
 
 Order: a side's refs are paged by the other version's id (``edges.src_id`` for inputs, along
 ``ix_edges_dst_src``; ``edges.dst_id`` for outputs, along the primary key), an index range from
-the cursor on. The capped list is the first ``LINK_CAP`` refs in that order, then sorted by their
-text as the full lists of ``labvault catalog show`` are, so that a version with at most
-``LINK_CAP`` refs on a side shows exactly the full list. Every step is an index range of at most
+the cursor on. The capped list (``side_rows``, read by ``queries.load_entries`` in its
+``UNION ALL``) is the first ``LINK_CAP`` refs in that order, then sorted by their text as the
+full lists of ``labvault catalog show`` are, so that a version with at most ``LINK_CAP`` refs on
+a side shows exactly the full list. Every step is an index range of at most
 ``LINK_CAP`` (or ``limit + 1``) rows per version, except the totals: ``count(*)`` in the
 database over the version's index range (index-only, no row reaches Python).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,14 +56,16 @@ def _refs(mine: Any, theirs: Any, edge_rows: Any = edges) -> sa.Select[Any]:
                          .join(_other_entity, _other_entity.c.id == _other.c.entity_id)))
 
 
-def _side_statement(side: str, cap: int, dialect: str) -> sa.Select[Any]:
-    """Rows ``(side, vid, total, kind, name, version)``: for each version in ``:ids``, its first
+def side_rows(side: str, cap: int, dialect: str) -> sa.Subquery:
+    """Rows ``(vid, total, kind, name, version)``: for each version in ``:ids``, its first
     ``cap`` refs of ``side``, each row carrying the side's total (``count(*)``; one row of nulls
     for a version with no ref). PostgreSQL reads the refs with a ``LATERAL`` subquery (an index
     range under ``LIMIT cap``); SQLite, which has no ``LATERAL``, finds the ``cap``-th other id
     first (an index range, ``LIMIT 1 OFFSET cap-1``; none when there are fewer), then joins the
     range up to it. Either way a version's bound and total are computed once (``OFFSET 0`` keeps
     PostgreSQL from folding that subquery into the join)."""
+    if cap < 1:
+        raise ValueError(f"a link cap must be at least 1, not {cap}")
     mine, theirs = _columns(side)
     all_rows = sa.alias(edges, "counted")
     total = sa.select(sa.func.count()).select_from(all_rows).where(_columns(side, all_rows)[0] == versions.c.id)
@@ -85,36 +86,8 @@ def _side_statement(side: str, cap: int, dialect: str) -> sa.Select[Any]:
         upto, other_id = bounds.outerjoin(edges, sa.and_(mine == bounds.c.vid, theirs <= bounds.c.bound)), theirs
     upto = (upto.outerjoin(_other, _other.c.id == other_id)
             .outerjoin(_other_entity, _other_entity.c.id == _other.c.entity_id))
-    return sa.select(sa.literal(SIDES.index(side)).label("side"), bounds.c.vid, bounds.c.total, _other.c.kind,
-                     _other_entity.c.name, _other.c.version).select_from(upto)
-
-
-_CAPPED: dict[tuple[str, int], sa.CompoundSelect[Any]] = {}
-
-
-def capped_links(conn: sa.Connection, ids: Sequence[int], cap: int = LINK_CAP
-                 ) -> tuple[dict[str, dict[int, list[str]]], dict[str, dict[int, int]]]:
-    """For versions ``ids`` (one statement): each side's first ``cap`` refs, sorted by text, and
-    each side's total."""
-    if cap < 1:
-        raise ValueError(f"a link cap must be at least 1, not {cap}")
-    refs: dict[str, dict[int, list[str]]] = {s: defaultdict(list) for s in SIDES}
-    totals: dict[str, dict[int, int]] = {s: {} for s in SIDES}
-    if not ids:
-        return refs, totals
-    key = (conn.dialect.name, cap)
-    statement = _CAPPED.get(key)
-    if statement is None:
-        statement = _CAPPED.setdefault(key, sa.union_all(*(_side_statement(s, cap, key[0]) for s in SIDES)))
-    for side_no, vid, total, kind, name, version in conn.execute(statement, {"ids": list(ids)}):
-        side = SIDES[int(side_no)]
-        totals[side][int(vid)] = int(total)
-        if kind is not None:
-            refs[side][int(vid)].append(ref_text(kind, name, version))
-    for side in SIDES:
-        for found in refs[side].values():
-            found.sort()
-    return refs, totals
+    return (sa.select(bounds.c.vid, bounds.c.total, _other.c.kind, _other_entity.c.name, _other.c.version)
+            .select_from(upto).subquery(f"first_{side}"))
 
 
 def link_page(conn: sa.Connection, version_id: int, side: str, limit: int, after: int | None = None

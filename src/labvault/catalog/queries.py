@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from labvault.catalog.filters import parse
-from labvault.catalog.links import capped_links, ref_text
+from labvault.catalog.links import ref_text, side_rows
 from labvault.catalog.refs import kinds, resolve
 from labvault.catalog.schema import (
     aliases,
@@ -91,7 +91,20 @@ _OWN = (
 _ORDER: tuple[Any, ...] = (sa.literal_column("src"), sa.literal_column("t1"))  # splits in name order, as before
 _CHILDREN = sa.union_all(*_OWN, _lineage(INPUT, edges.c.dst_id, edges.c.src_id),
                          _lineage(OUTPUT, edges.c.src_id, edges.c.dst_id)).order_by(*_ORDER)
-_CHILDREN_NO_LINKS = sa.union_all(*_OWN).order_by(*_ORDER)  # lineage bounded by ``links.capped_links``
+_BOUNDED: dict[tuple[str, int], sa.CompoundSelect[Any]] = {}
+
+
+def _bounded_children(dialect: str, cap: int) -> sa.CompoundSelect[Any]:
+    """``_CHILDREN`` with each side's first ``cap`` refs (``links.side_rows``), the side's total in
+    ``n2`` (a row of nulls but the total for a version with none), built once per database kind and cap."""
+    found = _BOUNDED.get((dialect, cap))
+    if found is None:
+        sides = []
+        for src, side in ((INPUT, "inputs"), (OUTPUT, "outputs")):
+            rows = side_rows(side, cap, dialect)
+            sides.append(_child(src, rows.c.vid, rows.c.kind, rows.c.name, rows.c.version, n2=rows.c.total))
+        found = _BOUNDED.setdefault((dialect, cap), sa.union_all(*_OWN, *sides).order_by(*_ORDER))
+    return found
 _LOCATIONS = (sa.select(locations.c.content_hash, locations.c.remote, locations.c.url, locations.c.tier)
               .where(locations.c.content_hash.in_(sa.bindparam("hashes", expanding=True)))
               .order_by(locations.c.remote))
@@ -113,21 +126,15 @@ def load_entries(conn: sa.Connection, ids: Sequence[int], link_cap: int | None =
     parts: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     part_hashes: dict[int, list[str]] = defaultdict(list)
     hashes: set[str] = set()
-    totals: dict[str, dict[int, int]] = {"inputs": {}, "outputs": {}}
+    totals: dict[int, dict[int, int]] = {INPUT: {}, OUTPUT: {}}
     for chunk in _chunks(ids):
         bound = {"ids": chunk}
         for r in conn.execute(_VERSIONS, bound):
             rows[int(r.id)] = r
             if r.content_hash:
                 hashes.add(r.content_hash)
-        if link_cap is not None:
-            capped, counted = capped_links(conn, chunk, link_cap)
-            ins.update(capped["inputs"])
-            outs.update(capped["outputs"])
-            totals["inputs"].update(counted["inputs"])
-            totals["outputs"].update(counted["outputs"])
-        for src, vid, t1, t2, t3, n1, n2, n3 in conn.execute(
-                _CHILDREN if link_cap is None else _CHILDREN_NO_LINKS, bound):
+        children = _CHILDREN if link_cap is None else _bounded_children(conn.dialect.name, link_cap)
+        for src, vid, t1, t2, t3, n1, n2, n3 in conn.execute(children, bound):
             if src == SPLIT:
                 parts[vid][t1] = {"path": t3, "content_hash": t2, "size": n2, "nfiles": n3}
                 part_hashes[vid].append(t2)
@@ -141,7 +148,10 @@ def load_entries(conn: sa.Connection, ids: Sequence[int], link_cap: int | None =
             elif src == ALIAS:
                 aliasmap[vid].append(t1)
             else:
-                (ins if src == INPUT else outs)[vid].append(ref_text(t1, t2, t3))
+                if n2 is not None:  # bounded: the side's total rides along
+                    totals[src][vid] = n2
+                if t1 is not None:
+                    (ins if src == INPUT else outs)[vid].append(ref_text(t1, t2, t3))
     locs: dict[str, list[Location]] = defaultdict(list)
     hash_list = sorted(hashes)
     for i in range(0, len(hash_list), CHUNK):
@@ -154,7 +164,7 @@ def load_entries(conn: sa.Connection, ids: Sequence[int], link_cap: int | None =
         r = rows[vid]
         stored = [loc for h in dict.fromkeys([r.content_hash or "", *part_hashes[vid]]) for loc in locs.get(h, ())]
         made, extra = (Entry, {}) if link_cap is None else (BoundedEntry, {
-            "inputs_total": totals["inputs"].get(vid, 0), "outputs_total": totals["outputs"].get(vid, 0)})
+            "inputs_total": totals[INPUT].get(vid, 0), "outputs_total": totals[OUTPUT].get(vid, 0)})
         out.append(made(
             kind=r.kind, name=r.name, version=r.version, id=vid, created=iso(r.created_at) or "",
             content_hash=r.content_hash, path=r.path, size=r.size, nfiles=r.nfiles, nsamples=r.nsamples,
