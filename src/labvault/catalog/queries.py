@@ -105,6 +105,8 @@ def _bounded_children(dialect: str, cap: int) -> sa.CompoundSelect[Any]:
             sides.append(_child(src, rows.c.vid, rows.c.kind, rows.c.name, rows.c.version, n2=rows.c.total))
         found = _BOUNDED.setdefault((dialect, cap), sa.union_all(*_OWN, *sides).order_by(*_ORDER))
     return found
+
+
 _LOCATIONS = (sa.select(locations.c.content_hash, locations.c.remote, locations.c.url, locations.c.tier)
               .where(locations.c.content_hash.in_(sa.bindparam("hashes", expanding=True)))
               .order_by(locations.c.remote))
