@@ -6,7 +6,8 @@ walks pages of 50 and times, in CPU seconds of this process (the machine may be 
 time is printed too), each layer of a request:
 
   * page:    ``catalog.browse.page_rows``, the keyset query of one page
-  * entries: ``catalog.queries.load_entries`` for that page
+  * entries: ``catalog.queries.load_entries`` for that page (lineage bounded, as the API's:
+             ``link_cap=LINK_CAP``)
   * json:    ``api.jsonshape.to_json`` of the entries
   * request: the whole GET through the FastAPI application, called as ASGI (Bearer token:
              authentication, the query, the shaping, the JSON encoding; no socket, no HTTP parsing)
@@ -49,6 +50,7 @@ import web_client  # noqa: E402
 from labvault.api import users  # noqa: E402
 from labvault.api.jsonshape import to_json  # noqa: E402
 from labvault.catalog import browse, queries, store  # noqa: E402
+from labvault.catalog.links import LINK_CAP  # noqa: E402
 from labvault.errors import LabvaultError  # noqa: E402
 from labvault.web.app import Settings, create_app  # noqa: E402
 
@@ -133,7 +135,7 @@ def layers(url: str, client: Asgi, token: str, name: str, pages: int) -> dict[st
             cpu, wall, rows = clocks(lambda: browse.page_rows(conn, f, LIMIT, after))  # noqa: B023
             found["page"].append((cpu, wall))
             ids = [i for i, _ in rows[:LIMIT]]
-            cpu, wall, entries = clocks(lambda: queries.load_entries(conn, ids))  # noqa: B023
+            cpu, wall, entries = clocks(lambda: queries.load_entries(conn, ids, LINK_CAP))  # noqa: B023
             found["entries"].append((cpu, wall))
         cpu, wall, _ = clocks(lambda: to_json(entries))  # noqa: B023
         found["json"].append((cpu, wall))

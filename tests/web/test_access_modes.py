@@ -30,10 +30,13 @@ def test_grants_filter_what_a_unix_tied_user_sees(server: RunningServer, lab: La
         assert "secret_set" not in {i["name"] for i in walk(c, "/api/v1/datasets", limit=2)[0]}
         assert c.get("/api/v1/datasets/secret_set").status == 404
         assert c.get("/api/v1/lineage/dataset/secret_set").status == 404
+        assert c.get("/api/v1/datasets/secret_set/inputs").status == 404
+        assert c.get("/api/v1/datasets/secret_set/outputs").status == 404
         assert "secret_set" in {i["name"] for i in walk(everyone, "/api/v1/datasets")[0]}  # no unix principal
         set_grant(cat, Grant("group", "root", "read", PROTECTED, PROTECTED, now, "test"), "group", "root", PROTECTED)
         assert "secret_set" in {i["name"] for i in walk(c, "/api/v1/datasets", limit=2)[0]}
         assert c.get("/api/v1/datasets/secret_set").json()["path"] == "/srv/protected/secret_set"
+        assert c.get("/api/v1/datasets/secret_set/outputs").json() == {"items": [], "next": None}
     finally:
         set_grant(cat, None, "group", "root", PROTECTED)
         forget_protection(cat, PROTECTED)

@@ -1,5 +1,6 @@
 """Every JSON endpoint that has a command-line twin answers what that command prints with
-``--json`` on the same seeded lab (lists: the items of every page, in order)."""
+``--json`` on the same seeded lab (lists: the items of every page, in order); a catalog entry
+bounded (``bounded``: at most the cap of inputs and outputs, with their totals)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.conftest import Runner
 from tests.web.client import Client
 from tests.web.conftest import Lab, stable
 from tests.web.test_api_catalog import walk
+from tests.web.test_lineage_caps import bounded
 
 
 def cli_json(lv: Runner, lab: Lab, *args: str, cwd: Path | None = None) -> Any:
@@ -44,13 +46,15 @@ CATALOG_LISTS = [
 def test_catalog_lists(lv: Runner, lab: Lab, as_role: dict[str, Client], args: tuple[str, ...], path: str,
                        params: dict[str, str]) -> None:
     items, _ = walk(as_role["admin"], path, limit=4, **params)
-    assert items == cli_json(lv, lab, *catalog(lab, *args))
+    cli = cli_json(lv, lab, *catalog(lab, *args))
+    assert items == (cli if args[0] == "experiments" else [bounded(e, lab.catalog_url) for e in cli])
 
 
 def test_catalog_entry_and_lineage(lv: Runner, lab: Lab, as_role: dict[str, Client]) -> None:
     c = as_role["admin"]
-    assert c.get("/api/v1/models/clf@v1").json() == cli_json(lv, lab, *catalog(lab, "show", "model", "clf@v1", "--json"))
-    assert c.get("/api/v1/runs/train@3").json() == cli_json(lv, lab, *catalog(lab, "show", "run", "train@3", "--json"))
+    for kind, ref in (("model", "clf@v1"), ("run", "train@3"), ("dataset", "ds_00@v2")):
+        cli = cli_json(lv, lab, *catalog(lab, "show", kind, ref, "--json"))
+        assert c.get(f"/api/v1/{kind}s/{ref}").json() == bounded(cli, lab.catalog_url)
     graph = c.get("/api/v1/lineage/dataset/ds_00@v2", depth=2).json()
     assert graph.pop("truncated") is False
     assert graph == cli_json(lv, lab, *catalog(lab, "lineage", "dataset", "ds_00@v2", "--depth", "2", "--json"))

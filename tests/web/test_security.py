@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from labvault.api import users
+from labvault.api.browse import LINK_CAP, SIDES
 from labvault.errors import UsageError
 from labvault.web.server import server_settings
 from tests.web.client import Client
@@ -136,6 +137,12 @@ PATH_EXAMPLES = {
     "/api/v1/models/{name}/versions": "/api/v1/models/clf/versions",
     "/api/v1/runs/{name}/versions": "/api/v1/runs/train/versions",
     "/api/v1/lifecycle/{part}": "/api/v1/lifecycle/moves",
+    "/api/v1/datasets/{ref}/inputs": "/api/v1/datasets/ds_00@v2/inputs",
+    "/api/v1/datasets/{ref}/outputs": "/api/v1/datasets/ds_00@v2/outputs",
+    "/api/v1/models/{ref}/inputs": "/api/v1/models/clf/inputs",
+    "/api/v1/models/{ref}/outputs": "/api/v1/models/clf/outputs",
+    "/api/v1/runs/{ref}/inputs": "/api/v1/runs/train@1/inputs",
+    "/api/v1/runs/{ref}/outputs": "/api/v1/runs/train@1/outputs",
 }
 ONE_OBJECT = {
     "/api/v1/datasets/{ref}", "/api/v1/models/{ref}", "/api/v1/runs/{ref}", "/api/v1/lineage/{kind}/{ref}",
@@ -144,9 +151,17 @@ ONE_OBJECT = {
 NEEDS = {"/api/v1/usage": {"tier": "hot"}}
 
 
+def _refs_bounded(route: str, entry: Any) -> None:
+    """A catalog entry's lineage lists hold at most LINK_CAP refs, their totals alongside."""
+    if isinstance(entry, dict) and "inputs" in entry:
+        for side in SIDES:
+            assert len(entry[side]) == min(entry[f"{side}_total"], LINK_CAP), (route, side)
+
+
 def test_every_list_endpoint_is_bounded(as_role: dict[str, Client]) -> None:
     """Walk the OpenAPI schema: every GET answering a page takes a capped limit, and no answer
-    holds more than the cap, however large a limit is asked for."""
+    holds more than the cap, however large a limit is asked for; no catalog entry, in a page or
+    alone, holds more than LINK_CAP lineage refs a side."""
     c = as_role["admin"]
     spec = c.get("/api/v1/openapi.json").json()
     paged, single = 0, set()
@@ -165,7 +180,13 @@ def test_every_list_endpoint_is_bounded(as_role: dict[str, Client]) -> None:
             assert "limit" in names and names["limit"]["schema"].get("maximum") == 500, route
             assert c.get(path, limit=501, **NEEDS.get(route, {})).status == 422, route
             assert len(body["items"]) <= 500 and set(body) == {"items", "next"}, route
+            for item in body["items"]:
+                _refs_bounded(route, item)
     assert single == ONE_OBJECT
+    wide = c.get("/api/v1/datasets/ds_00@v2").json()  # read by every run of "train" and by clf
+    assert wide["outputs_total"] > LINK_CAP
+    for entry in (wide, c.get("/api/v1/models/clf").json(), c.get("/api/v1/runs/train@1").json()):
+        _refs_bounded("entry", entry)
     assert paged >= 14
 
 

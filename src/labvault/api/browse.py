@@ -6,8 +6,16 @@
     more = api.browse("datasets", name_prefix="sentiment", limit=50, after=page.next)
 
 ``next`` is an opaque cursor (URL-safe base64 of a small JSON object: ``{"c": created, "i": id}``
-for versions, ``{"o": offset}`` for the short lists paged in memory); None on the last page.
-A limit is capped at ``MAX_LIMIT``.
+for versions, ``{"l": id}`` for a version's lineage refs, ``{"o": offset}`` for the short lists
+paged in memory); None on the last page. A limit is capped at ``MAX_LIMIT``.
+
+Entries come bounded (``BoundedEntry``): at most ``LINK_CAP`` refs in ``inputs`` and in
+``outputs``, with ``inputs_total`` and ``outputs_total``; ``lineage_refs`` pages a side whole::
+
+    from labvault.api.browse import browse_entry, lineage_refs
+
+    entry = browse_entry("dataset", "sentiment@v2")  # entry.outputs_total: how many in all
+    refs = lineage_refs("dataset", "sentiment@v2", "outputs", limit=100)  # refs.next: the next page
 """
 
 from __future__ import annotations
@@ -18,23 +26,28 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from labvault.api.access_control import Access, within
 from labvault.api.catalog import catalog_open
 from labvault.catalog import browse as _browse
+from labvault.catalog import links as _links
 from labvault.catalog import neighbourhood as _neighbourhood
+from labvault.catalog import queries as _queries
 from labvault.catalog.neighbourhood import Neighbourhood
-from labvault.catalog.types import Entry
+from labvault.catalog.types import BoundedEntry, Entry
 from labvault.errors import UsageError
 
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+LINK_CAP = _links.LINK_CAP
+SIDES = _links.SIDES
 
-__all__ = ["DEFAULT_LIMIT", "MAX_DEPTH", "MAX_LIMIT", "MAX_NODES", "Neighbourhood", "Page", "browse",
-           "lineage_neighbourhood", "page_of", "visible_to"]
+__all__ = ["DEFAULT_LIMIT", "LINK_CAP", "MAX_DEPTH", "MAX_LIMIT", "MAX_NODES", "SIDES", "BoundedEntry",
+           "Neighbourhood", "Page", "browse", "browse_entry", "lineage_neighbourhood", "lineage_refs", "page_of",
+           "visible_to"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,25 @@ def browse(
                                 _version_key(after) if after else None)
     nxt = _encode({"c": key.created.isoformat(), "i": key.id}) if key is not None else None
     return Page(tuple(entries), nxt)
+
+
+def browse_entry(kind: str, ref: str, *, catalog_url: str | None = None) -> BoundedEntry:
+    """The version ``ref`` names (as ``api.catalog_get``), bounded as ``browse``'s entries are."""
+    return cast(BoundedEntry, _queries.get(catalog_open(catalog_url), kind, ref, link_cap=LINK_CAP))
+
+
+def lineage_refs(kind: str, ref: str, side: str, *, limit: int | None = None, after: str | None = None,
+                 catalog_url: str | None = None) -> Page[str]:
+    """One page of the ``inputs`` or ``outputs`` (``side``) of the version ``ref`` names, refs as
+    an entry holds them (``KIND:NAME@VERSION``), in the order of the other version's id; the
+    first ``LINK_CAP`` of them are the ones a bounded entry carries."""
+    if side not in SIDES:
+        raise UsageError(f"unknown lineage side {side!r}", "use inputs or outputs")
+    start = _decode(after, {"l"})["l"] if after else None
+    if start is not None and (not isinstance(start, int) or isinstance(start, bool)):
+        raise UsageError("invalid cursor", "pass the `next` value of the previous page unchanged")
+    refs, last = _links.side_page(catalog_open(catalog_url), kind, ref, side, capped(limit), start)
+    return Page(tuple(refs), _encode({"l": last}) if last is not None else None)
 
 
 def page_of(items: Sequence[T], limit: int | None = None, after: str | None = None) -> Page[T]:

@@ -43,6 +43,7 @@ from labvault.catalog.filters import (
     parse,
     probe,
 )
+from labvault.catalog.links import LINK_CAP
 from labvault.catalog.queries import load_entries
 from labvault.catalog.refs import kinds
 from labvault.catalog.schema import entities, versions
@@ -226,10 +227,12 @@ def page_rows(conn: sa.Connection, f: VersionFilter, limit: int, after: PageKey 
     return [(int(i), c) for i, c in conn.execute(query)]
 
 
-def page(cat: Catalog, f: VersionFilter, limit: int, after: PageKey | None = None) -> tuple[list[Entry], PageKey | None]:
-    """Up to ``limit`` versions after ``after``, and the key of the next page (None: this is the last)."""
+def page(cat: Catalog, f: VersionFilter, limit: int, after: PageKey | None = None,
+         link_cap: int | None = LINK_CAP) -> tuple[list[Entry], PageKey | None]:
+    """Up to ``limit`` versions after ``after``, and the key of the next page (None: this is the
+    last); each entry's lineage refs bounded by ``link_cap`` (``catalog.links``; None: whole)."""
     with cat.read() as conn:
         rows = page_rows(conn, f, limit, after)
-        entries = load_entries(conn, [i for i, _ in rows[:limit]])
+        entries = load_entries(conn, [i for i, _ in rows[:limit]], link_cap)
     nxt = PageKey(rows[limit - 1][1], rows[limit - 1][0]) if len(rows) > limit else None
     return entries, nxt

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from labvault.catalog.filters import parse
+from labvault.catalog.links import ref_text, side_rows
 from labvault.catalog.refs import kinds, resolve
 from labvault.catalog.schema import (
     aliases,
@@ -25,7 +26,7 @@ from labvault.catalog.schema import (
 )
 from labvault.catalog.search_plan import plan_condition
 from labvault.catalog.store import Catalog
-from labvault.catalog.types import Entry, ExperimentInfo, Location
+from labvault.catalog.types import BoundedEntry, Entry, ExperimentInfo, Location
 from labvault.errors import CatalogError, UnknownNameError
 
 CHUNK = 500
@@ -78,7 +79,7 @@ def _lineage(src: int, mine: Any, theirs: Any) -> sa.Select[Any]:
             .where(mine.in_(_IDS)))
 
 
-_CHILDREN = sa.union_all(
+_OWN = (
     _child(SPLIT, splits.c.version_id, splits.c.split, splits.c.content_hash, splits.c.path, None, splits.c.size,
            splits.c.nfiles).where(splits.c.version_id.in_(_IDS)),
     _child(METRIC, metrics.c.version_id, metrics.c.key, n1=metrics.c.value).where(metrics.c.version_id.in_(_IDS)),
@@ -86,17 +87,35 @@ _CHILDREN = sa.union_all(
     .where(params.c.version_id.in_(_IDS)),
     _child(TAG, tags.c.version_id, tags.c.tag).where(tags.c.version_id.in_(_IDS)),
     _child(ALIAS, aliases.c.version_id, aliases.c.alias).where(aliases.c.version_id.in_(_IDS)),
-    _lineage(INPUT, edges.c.dst_id, edges.c.src_id),
-    _lineage(OUTPUT, edges.c.src_id, edges.c.dst_id),
-).order_by(sa.literal_column("src"), sa.literal_column("t1"))  # splits in name order, as before
+)
+_ORDER: tuple[Any, ...] = (sa.literal_column("src"), sa.literal_column("t1"))  # splits in name order, as before
+_CHILDREN = sa.union_all(*_OWN, _lineage(INPUT, edges.c.dst_id, edges.c.src_id),
+                         _lineage(OUTPUT, edges.c.src_id, edges.c.dst_id)).order_by(*_ORDER)
+_BOUNDED: dict[tuple[str, int], sa.CompoundSelect[Any]] = {}
+
+
+def _bounded_children(dialect: str, cap: int) -> sa.CompoundSelect[Any]:
+    """``_CHILDREN`` with each side's first ``cap`` refs (``links.side_rows``), the side's total in
+    ``n2`` (a row of nulls but the total for a version with none), built once per database kind and cap."""
+    found = _BOUNDED.get((dialect, cap))
+    if found is None:
+        sides = []
+        for src, side in ((INPUT, "inputs"), (OUTPUT, "outputs")):
+            rows = side_rows(side, cap, dialect)
+            sides.append(_child(src, rows.c.vid, rows.c.kind, rows.c.name, rows.c.version, n2=rows.c.total))
+        found = _BOUNDED.setdefault((dialect, cap), sa.union_all(*_OWN, *sides).order_by(*_ORDER))
+    return found
+
+
 _LOCATIONS = (sa.select(locations.c.content_hash, locations.c.remote, locations.c.url, locations.c.tier)
               .where(locations.c.content_hash.in_(sa.bindparam("hashes", expanding=True)))
               .order_by(locations.c.remote))
 
 
-def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
+def load_entries(conn: sa.Connection, ids: Sequence[int], link_cap: int | None = None) -> list[Entry]:
     """Entries for version ``ids``, in that order, with metrics, params, labels, locations, edges:
-    a fixed number of queries per ``CHUNK`` ids, none per entry."""
+    a fixed number of queries per ``CHUNK`` ids, none per entry. With ``link_cap``, each is a
+    ``BoundedEntry``: at most ``link_cap`` inputs and outputs, and their totals (``catalog.links``)."""
     if not ids:
         return []
     rows: dict[int, Any] = {}
@@ -109,13 +128,15 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
     parts: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     part_hashes: dict[int, list[str]] = defaultdict(list)
     hashes: set[str] = set()
+    totals: dict[int, dict[int, int]] = {INPUT: {}, OUTPUT: {}}
     for chunk in _chunks(ids):
         bound = {"ids": chunk}
         for r in conn.execute(_VERSIONS, bound):
             rows[int(r.id)] = r
             if r.content_hash:
                 hashes.add(r.content_hash)
-        for src, vid, t1, t2, t3, n1, n2, n3 in conn.execute(_CHILDREN, bound):
+        children = _CHILDREN if link_cap is None else _bounded_children(conn.dialect.name, link_cap)
+        for src, vid, t1, t2, t3, n1, n2, n3 in conn.execute(children, bound):
             if src == SPLIT:
                 parts[vid][t1] = {"path": t3, "content_hash": t2, "size": n2, "nfiles": n3}
                 part_hashes[vid].append(t2)
@@ -129,7 +150,10 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
             elif src == ALIAS:
                 aliasmap[vid].append(t1)
             else:
-                (ins if src == INPUT else outs)[vid].append(f"{t1}:{t2}@{t3}")
+                if n2 is not None:  # bounded: the side's total rides along
+                    totals[src][vid] = n2
+                if t1 is not None:
+                    (ins if src == INPUT else outs)[vid].append(ref_text(t1, t2, t3))
     locs: dict[str, list[Location]] = defaultdict(list)
     hash_list = sorted(hashes)
     for i in range(0, len(hash_list), CHUNK):
@@ -141,7 +165,9 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
             continue
         r = rows[vid]
         stored = [loc for h in dict.fromkeys([r.content_hash or "", *part_hashes[vid]]) for loc in locs.get(h, ())]
-        out.append(Entry(
+        made, extra = (Entry, {}) if link_cap is None else (BoundedEntry, {
+            "inputs_total": totals[INPUT].get(vid, 0), "outputs_total": totals[OUTPUT].get(vid, 0)})
+        out.append(made(
             kind=r.kind, name=r.name, version=r.version, id=vid, created=iso(r.created_at) or "",
             content_hash=r.content_hash, path=r.path, size=r.size, nfiles=r.nfiles, nsamples=r.nsamples,
             description=r.description, card=dict(r.card or {}), architecture=r.architecture,
@@ -150,7 +176,7 @@ def load_entries(conn: sa.Connection, ids: Sequence[int]) -> list[Entry]:
             params=dict(sorted(pars[vid].items())), tags=tuple(sorted(tagmap[vid])),
             aliases=tuple(sorted(aliasmap[vid])), locations=tuple(dict.fromkeys(stored)),
             inputs=tuple(sorted(ins[vid])), outputs=tuple(sorted(outs[vid])), splits=parts.get(vid, {}),
-            meta=dict(r.meta or {}),
+            meta=dict(r.meta or {}), **extra,
         ))
     return out
 
@@ -163,11 +189,12 @@ def entry(cat: Catalog, version_id: int) -> Entry:
     return found[0]
 
 
-def get(cat: Catalog, kind: str, ref: str) -> Entry:
-    """The version ``ref`` names (``NAME``: the latest; ``NAME@VERSION``; ``NAME@ALIAS``)."""
+def get(cat: Catalog, kind: str, ref: str, link_cap: int | None = None) -> Entry:
+    """The version ``ref`` names (``NAME``: the latest; ``NAME@VERSION``; ``NAME@ALIAS``); with
+    ``link_cap``, bounded as ``load_entries`` bounds it."""
     vkind = kinds(kind)[1]
     with cat.read() as conn:
-        return load_entries(conn, [resolve(conn, vkind, ref)])[0]
+        return load_entries(conn, [resolve(conn, vkind, ref)], link_cap)[0]
 
 
 def list_versions(

@@ -53,6 +53,16 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class BoundedEntry(Entry):
+    """An entry as the dashboard and its JSON API show it: ``inputs`` and ``outputs`` hold at most
+    ``catalog.links.LINK_CAP`` refs each (the whole list when it is no longer), and the totals say
+    how many there are in all (``catalog.links`` pages the rest)."""
+
+    inputs_total: int = 0
+    outputs_total: int = 0
+
+
+@dataclass(frozen=True)
 class ExperimentInfo:
     name: str
     description: str | None

@@ -1,7 +1,9 @@
 """JSON API: the catalog's datasets, models, experiments and runs, their lineage, registering and tagging.
 
-Every entry has the shape of ``labvault catalog show --json``; lists are pages
-``{"items": [...], "next": cursor|null}`` (``api.browse``).
+Every entry has the shape of ``labvault catalog show --json`` bounded (``api.browse.BoundedEntry``):
+``inputs`` and ``outputs`` hold at most ``LINK_CAP`` refs each, ``inputs_total`` and
+``outputs_total`` count them all, and ``KIND/REF/inputs`` and ``KIND/REF/outputs`` page them. Lists
+are pages ``{"items": [...], "next": cursor|null}`` (``api.browse``).
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from pydantic import BaseModel, Field
 
 from labvault.api.browse import (
     DEFAULT_LIMIT,
+    LINK_CAP,
     MAX_LIMIT,
+    SIDES,
     browse,
+    browse_entry,
     lineage_neighbourhood,
+    lineage_refs,
     page_of,
     visible_to,
 )
 from labvault.api.catalog import (
     catalog_experiments,
-    catalog_get,
     catalog_register_dataset,
     catalog_register_model,
     catalog_tag,
@@ -83,7 +88,7 @@ def lineage(
 ) -> Any:
     """The lineage around REF, ``depth`` steps and ``max_nodes`` nodes at most, nearest first
     (``labvault catalog lineage --json`` plus ``truncated``)."""
-    _shown(viewer, catalog_get(kind, ref, catalog_url=_url(request)))
+    _shown(viewer, browse_entry(kind, ref, catalog_url=_url(request)))
     hood = lineage_neighbourhood(kind, ref, direction=direction, depth=depth, max_nodes=max_nodes,
                                  catalog_url=_url(request))
     return {**to_json(hood.graph), "truncated": hood.truncated}
@@ -129,41 +134,62 @@ def _kind_routes(kind: str) -> None:
         return page_json(page.items, page.next)
 
     # Names may hold "/" (``team/raw``), so every NAME or REF is a path parameter; the routes ending
-    # in /versions and /tags come first, so the show route only gets what those two do not end with.
+    # in /versions, /inputs, /outputs and /tags come first, so the show route only gets the rest.
     @router.get(f"/{kind}/{{name:path}}/versions", name=f"{kind}_versions")
     def all_versions(request: Request, viewer: Reader, name: str, limit: Limit = DEFAULT_LIMIT,
                      after: str | None = None) -> Any:
         """Every version of NAME (which may contain "/"), newest first."""
-        catalog_get(one, name, catalog_url=_url(request))  # 404 for an unknown name
+        browse_entry(one, name, catalog_url=_url(request))  # 404 for an unknown name
         page = browse(kind, name=name, all_versions=True, limit=limit, after=after, reader=viewer.reader,
                       catalog_url=_url(request))
         return page_json(page.items, page.next)
 
+    for side in SIDES:
+        _side_route(kind, side)
+
     @router.post(f"/{kind}/{{ref:path}}/tags", name=f"{kind}_tag")
     def tag(request: Request, viewer: Editor, ref: str, body: TagBody) -> Any:
-        """Add (or ``remove``) tags (editor; ``labvault catalog tag --json``)."""
-        _shown(viewer, catalog_get(one, ref, catalog_url=_url(request)))
-        return to_json(catalog_tag(one, ref, body.tags, remove=body.remove, catalog_url=_url(request)))
+        """Add (or ``remove``) tags (editor; ``labvault catalog tag --json``, bounded)."""
+        _shown(viewer, browse_entry(one, ref, catalog_url=_url(request)))
+        tagged = catalog_tag(one, ref, body.tags, remove=body.remove, catalog_url=_url(request))
+        return to_json(browse_entry(one, tagged.ref, catalog_url=_url(request)))
 
     @router.get(f"/{kind}/{{ref:path}}", name=f"{kind}_show")
     def show(request: Request, viewer: Reader, ref: str) -> Any:
-        """One version: NAME (the latest), NAME@VERSION or NAME@ALIAS (``labvault catalog show --json``).
-        NAME may contain "/" (``/api/v1/datasets/team/raw@v1``); a name that itself ends in
-        ``/versions`` is reached as NAME@VERSION."""
-        return answer(to_json(_shown(viewer, catalog_get(one, ref, catalog_url=_url(request)))))
+        """One version: NAME (the latest), NAME@VERSION or NAME@ALIAS (``labvault catalog show --json``,
+        with at most ``LINK_CAP`` refs in ``inputs`` and in ``outputs``, their totals in ``inputs_total``
+        and ``outputs_total``; ``.../inputs`` and ``.../outputs`` page them whole). NAME may contain "/"
+        (``/api/v1/datasets/team/raw@v1``); a name that itself ends in ``/versions``, ``/inputs`` or
+        ``/outputs`` is reached as NAME@VERSION."""
+        return answer(to_json(_shown(viewer, browse_entry(one, ref, catalog_url=_url(request)))))
+
+
+def _side_route(kind: str, side: str) -> None:
+    one = SINGULAR[kind]
+    what = "the versions it was made from" if side == "inputs" else "the versions made from it"
+
+    def refs(request: Request, viewer: Reader, ref: str, limit: Limit = DEFAULT_LIMIT, after: str | None = None) -> Any:
+        page = lineage_refs(one, _shown(viewer, browse_entry(one, ref, catalog_url=_url(request))).ref, side,
+                            limit=limit, after=after, catalog_url=_url(request))
+        return answer({"items": list(page.items), "next": page.next})
+
+    refs.__doc__ = (f"Every one of REF's ``{side}`` ({what}), a page of refs "
+                    f"``KIND:NAME@VERSION`` in the order of their version ids: the entry's own ``{side}`` "
+                    f"holds the first {LINK_CAP} of them, ``{side}_total`` counts them.")
+    router.get(f"/{kind}/{{ref:path}}/{side}", name=f"{kind}_{side}")(refs)  # after __doc__: OpenAPI reads it
 
 
 def _register(request: Request, kind: str, body: RegisterBody) -> Any:
     if kind == "datasets":
-        entry = catalog_register_dataset(body.name, version=body.version, path=body.path,
+        made = catalog_register_dataset(body.name, version=body.version, path=body.path,
                                          content_hash=body.content_hash, size=body.size,
                                          description=body.description, tags=body.tags, catalog_url=_url(request))
     else:
-        entry = catalog_register_model(body.name, architecture=body.architecture, framework=body.framework,
+        made = catalog_register_model(body.name, architecture=body.architecture, framework=body.framework,
                                        path=body.path, content_hash=body.content_hash, size=body.size,
                                        metrics=body.metrics, datasets=body.datasets, version=body.version,
                                        description=body.description, tags=body.tags, catalog_url=_url(request))
-    return to_json(entry)
+    return to_json(browse_entry(SINGULAR[kind], made.ref, catalog_url=_url(request)))
 
 
 @router.post("/datasets")

@@ -4,18 +4,26 @@ experiment (its runs, their metrics as a table and as plots)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from labvault import api
-from labvault.api.browse import browse, lineage_neighbourhood, page_of, visible_to
+from labvault.api.browse import (
+    BoundedEntry,
+    browse,
+    browse_entry,
+    lineage_neighbourhood,
+    lineage_refs,
+    page_of,
+    visible_to,
+)
 from labvault.errors import LabvaultError
 from labvault.web.page_context import Reader, catalog_url, lab, link
 from labvault.web.pages_lineage import neighbourhood_svg
 from labvault.web.plot_svg import line_chart
-from labvault.web.render import render
+from labvault.web.render import name_path, render
 from labvault.web.session import Viewer
 
 router = APIRouter(include_in_schema=False)
@@ -23,6 +31,8 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZES = (25, 50, 100, 200)
 VERSIONS_SHOWN = 100
 RUNS_SHOWN = 200
+REFS_SHOWN = 100  # a page of a version's inputs or outputs on its own page
+SIDE_TITLES = {"inputs": ("Made from", "made-from"), "outputs": ("Used by", "used-by")}
 KINDS = {"datasets": "dataset", "models": "model", "experiments": "experiment"}
 
 
@@ -79,9 +89,28 @@ def _placements(request: Request, ref: str) -> tuple[list[Any], str | None]:
         return [], str(e).splitlines()[0]
 
 
-def _entry_page(request: Request, viewer: Viewer, kind: str, name: str, version: str) -> Response:
+def _sides(request: Request, entry: BoundedEntry, after: dict[str, str]) -> list[dict[str, Any]]:
+    """The version's inputs and outputs, a page of each from its cursor in ``after``, with the
+    links to the first and the next page of each (the other side's page kept)."""
+    out = []
+    for side, (title, anchor) in SIDE_TITLES.items():
+        page = lineage_refs(entry.kind, entry.ref, side, limit=REFS_SHOWN, after=after[side] or None,
+                            catalog_url=catalog_url(request))
+
+        def here(cursor: str | None, side: str = side, anchor: str = anchor) -> str:
+            cursors = {f"{s}_after": c for s, c in {**after, side: cursor}.items()}
+            return link(f"/{entry.kind}s/{name_path(entry.name)}", version=entry.version, **cursors) + f"#{anchor}"
+
+        out.append({"side": side, "title": title, "anchor": anchor, "refs": page.items, "limit": REFS_SHOWN,
+                    "total": getattr(entry, f"{side}_total"), "next_url": here(page.next) if page.next else None,
+                    "first_url": here(None) if after[side] else None})
+    return out
+
+
+def _entry_page(request: Request, viewer: Viewer, kind: str, name: str, version: str,
+                after: dict[str, str]) -> Response:
     url = catalog_url(request)
-    entry = api.catalog_get(kind, f"{name}@{version}" if version else name, catalog_url=url)
+    entry = browse_entry(kind, f"{name}@{version}" if version else name, catalog_url=url)
     if not visible_to(viewer.reader, entry.path):  # as the JSON API: what a reader may not read is unknown
         raise HTTPException(404, f"unknown {kind} {name!r}")
     versions = list(browse(f"{kind}s", name=name, all_versions=True, limit=VERSIONS_SHOWN,
@@ -90,17 +119,23 @@ def _entry_page(request: Request, viewer: Viewer, kind: str, name: str, version:
     graph = lineage_neighbourhood(kind, entry.ref, depth=1, max_nodes=120, catalog_url=url).graph
     return render(request, "entry.html", entry=entry, versions=versions, capped=len(versions) == VERSIONS_SHOWN,
                   units=units, no_units=no_units, neighbourhood=neighbourhood_svg(graph),
-                  lineage_url=link("/lineage", kind=kind, ref=entry.ref), plural=f"{kind}s")
+                  lineage_url=link("/lineage", kind=kind, ref=entry.ref), plural=f"{kind}s",
+                  sides=_sides(request, entry, after))
+
+
+Cursor = Annotated[str, Query(max_length=500)]
 
 
 @router.get("/datasets/{name:path}", response_class=HTMLResponse)
-def dataset_page(request: Request, viewer: Reader, name: str, version: str = Query("", max_length=200)) -> Response:
-    return _entry_page(request, viewer, "dataset", name, version)
+def dataset_page(request: Request, viewer: Reader, name: str, version: str = Query("", max_length=200),
+                 inputs_after: Cursor = "", outputs_after: Cursor = "") -> Response:
+    return _entry_page(request, viewer, "dataset", name, version, {"inputs": inputs_after, "outputs": outputs_after})
 
 
 @router.get("/models/{name:path}", response_class=HTMLResponse)
-def model_page(request: Request, viewer: Reader, name: str, version: str = Query("", max_length=200)) -> Response:
-    return _entry_page(request, viewer, "model", name, version)
+def model_page(request: Request, viewer: Reader, name: str, version: str = Query("", max_length=200),
+               inputs_after: Cursor = "", outputs_after: Cursor = "") -> Response:
+    return _entry_page(request, viewer, "model", name, version, {"inputs": inputs_after, "outputs": outputs_after})
 
 
 def metric_charts(runs: list[Any]) -> list[str]:

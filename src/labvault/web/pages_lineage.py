@@ -11,8 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from labvault import api
-from labvault.api.browse import lineage_neighbourhood, visible_to
+from labvault.api.browse import browse_entry, lineage_neighbourhood, visible_to
 from labvault.catalog.types import Lineage, LineageNode
 from labvault.web.graph_svg import GraphNode, render_svg
 from labvault.web.graph_view import lineage_picture, merge
@@ -60,7 +59,7 @@ def lineage_page(
     full: str = Query("", max_length=2000),
 ) -> Response:
     url = catalog_url(request)
-    if not visible_to(viewer.reader, api.catalog_get(kind, ref, catalog_url=url).path):
+    if not visible_to(viewer.reader, browse_entry(kind, ref, catalog_url=url).path):
         raise HTTPException(404, f"unknown {kind} {ref!r}")
     walk = lineage_neighbourhood(kind, ref, depth=depth, max_nodes=WALK_NODES, catalog_url=url)
     start, truncated = walk.graph, walk.truncated

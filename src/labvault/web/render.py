@@ -20,10 +20,22 @@ def name_path(name: str) -> str:
     return quote(name, safe="/@")
 
 
+PAGE_OF_KIND = {"dataset": "datasets", "model": "models", "run": "experiments"}
+
+
+def ref_url(ref: str) -> str:
+    """The page of a lineage ref ``KIND:NAME@VERSION``: the version's own page (a run's: its experiment's)."""
+    kind, _, rest = ref.partition(":")
+    name, _, version = rest.rpartition("@")
+    path = f"/{PAGE_OF_KIND.get(kind, 'datasets')}/{name_path(name)}"
+    return path if kind == "run" else f"{path}?version={quote(version, safe='')}"
+
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 # htmx, copied from node_modules by `make web-assets`; the pages work without it
 TEMPLATES.env.filters["name_path"] = name_path  # a catalog name in a link: "/" kept, the rest encoded
+TEMPLATES.env.filters["ref_url"] = ref_url  # a lineage ref "KIND:NAME@VERSION" -> its page
 TEMPLATES.env.globals["vendor_htmx"] = (HERE / "static" / "vendor" / "htmx.min.js").is_file()
 
 
