@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,59 @@ def test_a_source_that_changed_is_refused_and_the_fallback_hashes_what_it_writes
         os.close(sfd)
         os.close(dfd)
     assert dst.read_bytes() == expected
+
+
+@pytest.mark.parametrize("drop", [True, False, None])
+@pytest.mark.parametrize("spans", [1, 2, 3, 5])
+def test_the_threaded_kernel_copy_over_several_spans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spans: int, drop: bool | None,
+) -> None:
+    """Files over one span are copied by the second thread, span by span, its pages let go behind
+    it or not; a smaller span here makes that path run on small files (every span boundary, a
+    short tail)."""
+    monkeypatch.setattr(copyhash, "_SPAN", 1 << 20)
+    data = _payload(spans * (1 << 20) + 12345)
+    src, dst = tmp_path / "src.bin", tmp_path / "dst.bin"
+    src.write_bytes(data)
+    sfd = os.open(src, os.O_RDONLY)
+    dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        assert copyhash.copy_and_hash(sfd, dfd, drop_behind=drop) == (hashlib.md5(data).hexdigest(), len(data))
+    finally:
+        os.close(sfd)
+        os.close(dfd)
+    assert dst.read_bytes() == data
+
+
+def test_short_of_memory_reads_free_memory() -> None:
+    """Against /proc/meminfo's MemFree as read here: a size far below it is not short, far above is."""
+    free = next(int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemFree:"))
+    assert copyhash.short_of_memory(free * 4 + (1 << 40))
+    assert not copyhash.short_of_memory(0) or free < (2 << 30)
+
+
+def _resident(path: Path) -> int:
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
+                         check=True, capture_output=True, text=True).stdout
+    return int(out.strip())
+
+
+def test_drop_behind_lets_written_pages_go_and_the_file_reads_back(tmp_path: Path) -> None:
+    """Once a span is on disk, the advice lets its pages go; the file still reads back whole."""
+    data = _payload(8 << 20)
+    path = tmp_path / "f.bin"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, data)
+        before = _resident(path)
+        assert before == len(data)  # just written: all in the page cache
+        behind = copyhash.DropBehind(fd)
+        os.fdatasync(fd)
+        for off in range(0, len(data), 1 << 20):
+            behind.written(off, 1 << 20)
+        behind.close()
+        assert _resident(path) < len(data) // 4
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == data

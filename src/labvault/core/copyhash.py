@@ -6,6 +6,14 @@ The disk is read once: whichever thread is behind finds the pages in the page ca
 kernel cannot copy between the two files (another file system, an old kernel) a buffered loop
 hashes and writes the same bytes instead, the writes overlapping with the hashing.
 
+When free memory is short of the file's size, the copy's pages are let go behind it
+(:class:`DropBehind`): a cache object is a second copy of bytes the page cache already holds as the
+source, and with memory full of page cache, writing gigabytes of new pages makes the kernel reclaim
+as it goes, on the CPU the hash needs. Write-back of each span is started as soon as it is
+written, and the span is dropped from the page cache once clean; no write is waited for, so
+durability is unchanged (``labvault.fsync`` still decides). With memory to spare the copy is left
+alone: nothing needs reclaiming, and a ``push`` right after reads the object from memory.
+
 The source is stat-ed before and after: if it changed meanwhile (a writer still at work), the hash
 may not describe the copy, and :class:`SourceChanged` is raised; nothing is kept.
 """
@@ -33,17 +41,20 @@ def _stamp(fd: int) -> tuple[int, int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-def copy_and_hash(src_fd: int, dst_fd: int, expect: os.stat_result | None = None) -> tuple[str, int]:
+def copy_and_hash(
+    src_fd: int, dst_fd: int, expect: os.stat_result | None = None, drop_behind: bool | None = None,
+) -> tuple[str, int]:
     """Copy ``src_fd`` (from offset 0) into the empty ``dst_fd``; return (md5 hex, bytes copied).
 
     ``expect``: the stat the caller took when it chose this file; a different version raises
-    :class:`SourceChanged` before anything is copied."""
+    :class:`SourceChanged` before anything is copied. ``drop_behind``: let the copy's pages go
+    behind it (None: when free memory is short of the file's size)."""
     before = _stamp(src_fd)
     if expect is not None and (expect.st_ino, expect.st_size, expect.st_mtime_ns, expect.st_ctime_ns) != before:
         raise SourceChanged(errno.EAGAIN, "the file changed since it was chosen")
     size = before[1]
     try:
-        digest, copied = _kernel_copy(src_fd, dst_fd, size)
+        digest, copied = _kernel_copy(src_fd, dst_fd, size, drop_behind)
     except OSError as exc:
         if exc.errno not in _NO_KERNEL_COPY:
             raise
@@ -54,20 +65,79 @@ def copy_and_hash(src_fd: int, dst_fd: int, expect: os.stat_result | None = None
     return digest, copied
 
 
-def _kernel_copy(src_fd: int, dst_fd: int, size: int) -> tuple[str, int]:
+class DropBehind:
+    """Let a file's freshly written pages go once they are on disk, without waiting for them.
+
+    ``written(off, n)`` after each span: ``POSIX_FADV_DONTNEED`` on the span starts its write-back
+    (the kernel drops only clean pages, so nothing is lost and nothing waits), and the same advice
+    on the span written ``LAG`` spans before drops it, its write-back done by then. ``close()``
+    advises the whole file once more. Advice only: where the kernel ignores it, nothing changes."""
+
+    LAG = 2
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.spans: list[tuple[int, int]] = []
+
+    def _advise(self, off: int, n: int) -> None:
+        try:
+            os.posix_fadvise(self.fd, off, n, os.POSIX_FADV_DONTNEED)
+        except OSError:
+            pass  # advice: a file system that refuses it keeps its pages
+
+    def written(self, off: int, n: int) -> None:
+        self._advise(off, n)
+        self.spans.append((off, n))
+        if len(self.spans) > self.LAG:
+            self._advise(*self.spans.pop(0))
+
+    def close(self) -> None:
+        if self.spans:
+            self._advise(0, 0)
+            self.spans.clear()
+
+
+# Free memory beyond the copy below which its pages are let go: the kernel starts reclaiming at
+# its watermarks, far lower; this leaves room for what else runs.
+_HEADROOM = 1 << 30
+
+
+def short_of_memory(size: int) -> bool:
+    """Whether free memory (``MemFree``: not counting page cache that could be reclaimed) is less
+    than ``size`` plus a headroom; False where it cannot be read."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemFree:"):
+                    return int(line.split()[1]) * 1024 < size + _HEADROOM
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
+def _kernel_copy(src_fd: int, dst_fd: int, size: int, drop_behind: bool | None = None) -> tuple[str, int]:
     # Probe first: a file system that cannot copy fails here, before any thread starts.
     first = os.copy_file_range(src_fd, dst_fd, min(_SPAN, size), 0, 0) if size else 0
     done = [first]
     error: list[BaseException] = []
 
+    drop = short_of_memory(size) if drop_behind is None else drop_behind
+
     def copier() -> None:
         off = first
+        behind = DropBehind(dst_fd) if drop else None
+        if behind is not None:
+            behind.written(0, first)
         try:
             while off < size:
                 n = os.copy_file_range(src_fd, dst_fd, min(_SPAN, size - off), off, off)
                 if n == 0:
                     break
+                if behind is not None:
+                    behind.written(off, n)
                 off += n
+            if behind is not None:
+                behind.close()
         except BaseException as exc:  # reported after the join
             error.append(exc)
         done[0] = off

@@ -153,7 +153,8 @@ class LocalBackend(Backend):
             dfd = os.open(local, _NEW, OBJECT_MODE)
             try:
                 try:
-                    return copy_and_hash(sfd, dfd, expect=st)
+                    # pages kept: a pull's checkout reads the object right after
+                    return copy_and_hash(sfd, dfd, expect=st, drop_behind=False)
                 except SourceChanged:
                     # the remote object changed under us: hash exactly the bytes written instead
                     os.ftruncate(dfd, 0)
