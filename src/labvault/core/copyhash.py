@@ -6,13 +6,12 @@ The disk is read once: whichever thread is behind finds the pages in the page ca
 kernel cannot copy between the two files (another file system, an old kernel) a buffered loop
 hashes and writes the same bytes instead, the writes overlapping with the hashing.
 
-When free memory is short of the file's size, the copy's pages are let go behind it
-(:class:`DropBehind`): a cache object is a second copy of bytes the page cache already holds as the
-source, and with memory full of page cache, writing gigabytes of new pages makes the kernel reclaim
-as it goes, on the CPU the hash needs. Write-back of each span is started as soon as it is
-written, and the span is dropped from the page cache once clean; no write is waited for, so
-durability is unchanged (``labvault.fsync`` still decides). With memory to spare the copy is left
-alone: nothing needs reclaiming, and a ``push`` right after reads the object from memory.
+A caller that will not read the copy next (``add``: the cache object is a second copy of bytes
+the workspace file still holds) asks for its pages to be let go behind it (:class:`DropBehind`):
+write-back of each span is started as soon as it is written, and the span is dropped from the page
+cache once clean; no write is waited for, so durability is unchanged (``labvault.fsync`` still
+decides). Without it, 4 GiB of fresh dirty pages cost the kernel seconds of system time on the CPU
+the hash needs (see docs/design.md, "Downloads").
 
 The source is stat-ed before and after: if it changed meanwhile (a writer still at work), the hash
 may not describe the copy, and :class:`SourceChanged` is raised; nothing is kept.
@@ -42,13 +41,13 @@ def _stamp(fd: int) -> tuple[int, int, int, int]:
 
 
 def copy_and_hash(
-    src_fd: int, dst_fd: int, expect: os.stat_result | None = None, drop_behind: bool | None = None,
+    src_fd: int, dst_fd: int, expect: os.stat_result | None = None, drop_behind: bool = False,
 ) -> tuple[str, int]:
     """Copy ``src_fd`` (from offset 0) into the empty ``dst_fd``; return (md5 hex, bytes copied).
 
     ``expect``: the stat the caller took when it chose this file; a different version raises
     :class:`SourceChanged` before anything is copied. ``drop_behind``: let the copy's pages go
-    behind it (None: when free memory is short of the file's size)."""
+    behind it (for a copy nobody reads next)."""
     before = _stamp(src_fd)
     if expect is not None and (expect.st_ino, expect.st_size, expect.st_mtime_ns, expect.st_ctime_ns) != before:
         raise SourceChanged(errno.EAGAIN, "the file changed since it was chosen")
@@ -97,31 +96,11 @@ class DropBehind:
             self.spans.clear()
 
 
-# Free memory beyond the copy below which its pages are let go: the kernel starts reclaiming at
-# its watermarks, far lower; this leaves room for what else runs.
-_HEADROOM = 1 << 30
-
-
-def short_of_memory(size: int) -> bool:
-    """Whether free memory (``MemFree``: not counting page cache that could be reclaimed) is less
-    than ``size`` plus a headroom; False where it cannot be read."""
-    try:
-        with open("/proc/meminfo", "rb") as f:
-            for line in f:
-                if line.startswith(b"MemFree:"):
-                    return int(line.split()[1]) * 1024 < size + _HEADROOM
-    except (OSError, ValueError, IndexError):
-        pass
-    return False
-
-
-def _kernel_copy(src_fd: int, dst_fd: int, size: int, drop_behind: bool | None = None) -> tuple[str, int]:
+def _kernel_copy(src_fd: int, dst_fd: int, size: int, drop: bool = False) -> tuple[str, int]:
     # Probe first: a file system that cannot copy fails here, before any thread starts.
     first = os.copy_file_range(src_fd, dst_fd, min(_SPAN, size), 0, 0) if size else 0
     done = [first]
     error: list[BaseException] = []
-
-    drop = short_of_memory(size) if drop_behind is None else drop_behind
 
     def copier() -> None:
         off = first

@@ -144,7 +144,7 @@ class ObjectStore:
         out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJ_MODE)
         try:
             try:
-                oid, _ = copy_and_hash(fd, out)
+                oid, _ = copy_and_hash(fd, out, drop_behind=True)  # the workspace file keeps its pages
             finally:
                 os.close(out)
             self._commit_tmp(tmp, self.oid_path(oid))

@@ -153,8 +153,8 @@ class LocalBackend(Backend):
             dfd = os.open(local, _NEW, OBJECT_MODE)
             try:
                 try:
-                    # pages kept: a pull's checkout reads the object right after
-                    return copy_and_hash(sfd, dfd, expect=st, drop_behind=False)
+                    # pages kept (no drop_behind): a pull's checkout reads the object right after
+                    return copy_and_hash(sfd, dfd, expect=st)
                 except SourceChanged:
                     # the remote object changed under us: hash exactly the bytes written instead
                     os.ftruncate(dfd, 0)
