@@ -46,15 +46,19 @@ class LocalExecutor:
     def run(self, cmd: str, cwd: str, env: dict[str, str]) -> tuple[int, str]:
         import subprocess
 
-        if self._cancelled:
-            return 130, "cancelled"
         # A stage's own output goes to stderr: labvault's stdout carries only its results (--json).
         out_to: int | None = 2 if self.stream else subprocess.PIPE
         err_to: int | None = None if self.stream else subprocess.PIPE
-        proc = subprocess.Popen(
-            cmd, shell=True, cwd=cwd, env=env, start_new_session=True, stdout=out_to, stderr=err_to
-        )
+        # The check, the start and the registration are one step under the lock, so that a cancel()
+        # (Ctrl-C in the main thread) either comes first and nothing starts, or waits until the
+        # command is registered and then stops it. Registered after the start, a command begun
+        # while cancel() ran was never stopped, and the run waited for it to finish on its own.
         with self._lock:
+            if self._cancelled:
+                return 130, "cancelled"
+            proc = subprocess.Popen(
+                cmd, shell=True, cwd=cwd, env=env, start_new_session=True, stdout=out_to, stderr=err_to
+            )
             self._procs.add(proc)
         try:
             data, err = proc.communicate()
@@ -67,9 +71,9 @@ class LocalExecutor:
         return proc.returncode, "\n".join(text.splitlines()[-TAIL:])
 
     def cancel(self) -> None:
-        """Stop every running command (its whole process group)."""
-        self._cancelled = True
+        """Stop every running command (its whole process group); no command starts afterwards."""
         with self._lock:
+            self._cancelled = True
             procs = list(self._procs)
         import signal
 
