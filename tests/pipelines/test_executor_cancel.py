@@ -2,9 +2,9 @@
 
 ``repro`` runs stages on pool threads; Ctrl-C raises in the main thread, which calls ``cancel()``
 and then waits for the pool. A command started while ``cancel()`` ran must be stopped too, else
-``repro`` waits for it to end on its own (CI once saw a 30 s stage keep an interrupted ``repro``
-alive). Each round cancels at a random moment around the start of a long command, the race's
-window included (the whole ``Popen``: fork and exec), and the run must end at once.
+``repro`` waits for it to end on its own. Each round cancels at a random moment around the start
+of a long command, the race's window included (the whole ``Popen``: fork and exec), and the run
+must end at once.
 """
 
 from __future__ import annotations

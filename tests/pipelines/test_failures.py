@@ -180,6 +180,15 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _signal_state(pid: int) -> str:
+    """The signal lines of /proc/PID/status (SigBlk, SigIgn, SigCgt: which are blocked, ignored, caught)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return " ".join(line.strip() for line in f if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+    except OSError as exc:
+        return f"no status ({exc})"
+
+
 @pytest.mark.slow
 def test_ctrl_c_leaves_a_consistent_repo(
     git_repo: Path, lv: Runner, env: dict[str, str], runlog: Path
@@ -194,9 +203,12 @@ def test_ctrl_c_leaves_a_consistent_repo(
     write(git_repo, "seed.txt", "seed 2\n")
     Path(str(runlog) + ".started").unlink()
 
+    # A foreground job of a terminal: SIGINT at its default. A test run started in the background
+    # by a shell without job control inherits SIGINT ignored, and Python then never turns it into
+    # KeyboardInterrupt (as it should: a background job is not interrupted by Ctrl-C).
     proc = subprocess.Popen(
         [*lv.argv0, "repro"], cwd=git_repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
+        text=True, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 30
@@ -205,7 +217,10 @@ def test_ctrl_c_leaves_a_consistent_repo(
             assert time.monotonic() < deadline, "the slow stage never started"
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the foreground group
-        _, err = proc.communicate(timeout=20)
+        try:
+            _, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"repro still running 20 s after SIGINT; {_signal_state(proc.pid)}") from None
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
