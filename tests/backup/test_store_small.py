@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labvault.backup.target import Target
+from labvault.backup.target import Stored, Target
 
 
 @settings(max_examples=60, deadline=None)
@@ -74,3 +74,35 @@ def test_new_fan_out_folders_skip_the_stat_but_never_a_write(tmp_path: Path) -> 
     assert (tmp_path / "t" / "files" / "md5" / same[:2] / same[2:]).read_bytes() == b"same"
     assert engine.check(read_data=True).ok
     engine.close()
+
+
+def test_the_same_content_on_many_threads_at_once_is_written_and_counted_once(tmp_path: Path) -> None:
+    """Two threads storing one content at the same moment (a first backup of duplicates with
+    jobs > 1): exactly one reports it added, so objects_added and bytes_added count it once."""
+    import threading
+
+    src = tmp_path / "src"
+    src.mkdir()
+    paths = []
+    for i in range(16):
+        (src / f"f{i}").write_bytes(b"twin content")
+        paths.append(str(src / f"f{i}"))
+    for round_ in range(20):
+        target = Target(str(tmp_path / f"target{round_}"))
+        results: list[Stored] = []
+        start = threading.Barrier(len(paths))
+
+        def store(path: str, target: Target = target, results: list[Stored] = results,
+                  start: threading.Barrier = start) -> None:
+            start.wait()
+            results.append(target.store_small(path))
+
+        with target.lock("backup"):
+            threads = [threading.Thread(target=store, args=(p,)) for p in paths]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        target.close()
+        assert sum(r.written for r in results) == 1
+        assert {r.md5 for r in results} == {hashlib.md5(b"twin content").hexdigest()}

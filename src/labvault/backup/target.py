@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -72,6 +73,10 @@ class Target:
         self._folders: set[str] = set()  # fan-out folders known to exist (folder targets)
         self._new_folders: set[str] = set()  # of those, made by this Target: they hold only what it wrote
         self._written: set[str] = set()  # objects this Target wrote into new folders
+        # objects a store_small of this lock holding has taken on (written, being written, or found
+        # there): a second thread with the same content does not write it again nor count it added
+        self._claimed: set[str] = set()
+        self._claim_lock = threading.Lock()
 
     def describe(self) -> str:
         return self.backend.describe()
@@ -82,6 +87,8 @@ class Target:
         with target_lock(self.backend, self.local_root, what, progress) as held:
             self._new_folders.clear()  # others may have written or pruned while it was not held
             self._written.clear()
+            with self._claim_lock:
+                self._claimed.clear()
             yield held
 
     # --- objects --------------------------------------------------------------------------------
@@ -136,16 +143,25 @@ class Target:
         digest = md5(data).hexdigest()
         assert self.local_root is not None
         final = os.path.join(self.local_root, key_of(digest))
-        if os.path.dirname(final) in self._new_folders:  # only this Target wrote there: no stat
-            if digest in self._written:
+        with self._claim_lock:  # the same content on two threads at once: one writes, one counts
+            if digest in self._claimed:
                 return Stored(digest, len(data), False, st)
-        else:
-            try:
-                if os.stat(final).st_size == len(data):
+            self._claimed.add(digest)
+        try:
+            if os.path.dirname(final) in self._new_folders:  # only this Target wrote there: no stat
+                if digest in self._written:
                     return Stored(digest, len(data), False, st)
-            except FileNotFoundError:
-                pass
-        self._write_local(data, digest, fsync=False)
+            else:
+                try:
+                    if os.stat(final).st_size == len(data):
+                        return Stored(digest, len(data), False, st)
+                except FileNotFoundError:
+                    pass
+            self._write_local(data, digest, fsync=False)
+        except BaseException:
+            with self._claim_lock:
+                self._claimed.discard(digest)
+            raise
         return Stored(digest, len(data), True, st)
 
     def _write_local(self, data: bytes, digest: str, fsync: bool) -> None:
@@ -234,6 +250,8 @@ class Target:
 
     def delete_object(self, oid: str) -> None:
         self._written.discard(oid)
+        with self._claim_lock:
+            self._claimed.discard(oid)
         self.backend.delete(key_of(oid))
 
     def sync(self) -> None:
