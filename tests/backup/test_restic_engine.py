@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -167,12 +168,16 @@ def test_password_errors_are_one_line(tmp_path: Path, engine: ResticEngine) -> N
 
 
 def _hold_lock(tmp_path: Path, pw: Path) -> subprocess.Popen[bytes]:
-    """A ``restic backup --stdin`` that holds its (non-exclusive) lock until its stdin closes."""
+    """A ``restic backup --stdin`` that holds its (non-exclusive) lock until its stdin closes.
+
+    The lock counts once its file has its final name (64 hex digits): restic writes it as
+    ``ID-tmp-N`` first and renames it, and a restic killed before the rename leaves only that
+    temporary file, which no restic reads as a lock."""
     env = {**os.environ, "RESTIC_REPOSITORY": str(tmp_path / "repo"), "RESTIC_PASSWORD_FILE": str(pw)}
     proc = subprocess.Popen([RESTIC or "restic", "backup", "--stdin", "--stdin-filename", "x"], env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while not any((tmp_path / "repo" / "locks").iterdir()):
+    while not any(re.fullmatch(r"[0-9a-f]{64}", p.name) for p in (tmp_path / "repo" / "locks").iterdir()):
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.05)
     return proc
