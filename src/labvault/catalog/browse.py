@@ -12,13 +12,17 @@ of the catalog", has the plans and the worst case):
 
 * an exact name: that name's versions in page order, an index range from the key on
   (``ix_versions_entity_created``), every other condition checked per version;
+* "the latest of each name" is the mark ``versions.is_head`` (kept by triggers, ``catalog.heads``):
+  a column checked per version, and with nothing else to lead, the walk below runs along the
+  partial index of the marked versions only (``ix_versions_heads``);
 * else every condition that names a set of versions of its own (a ``metrics.KEY``, ``params.KEY``,
-  tag or alias condition of a top-level ``and``; the name prefix; "the latest of each name", one
-  per name) is read first, up to ``DRIVE_CAP`` version ids. The smallest set under the cap leads:
+  tag or alias condition of a top-level ``and``; the name prefix, or with "the latest" the newest
+  version of each name under the prefix) is read first, up to ``DRIVE_CAP`` version ids. The smallest set under the cap leads:
   its ids are looked up by primary key and sorted (at most ``DRIVE_CAP`` rows); every other
   condition is checked per version;
-* when no set is under the cap, the versions of the kind are walked newest first from the key on
-  along ``(kind, created_at, id)``, every condition checked per version, until the page is full.
+* when no set is under the cap, the versions of the kind (the marked ones only, for the latest)
+  are walked newest first from the key on along ``(kind, created_at, id)``, every condition checked
+  per version, until the page is full.
   Each condition then holds for at least ``DRIVE_CAP`` versions, so a page is usually found after
   a few thousand versions; the worst case is matches bunched at the old end of the list.
 """
@@ -43,6 +47,7 @@ from labvault.catalog.filters import (
     parse,
     probe,
 )
+from labvault.catalog.heads import HEAD_ONE
 from labvault.catalog.links import LINK_CAP
 from labvault.catalog.queries import load_entries
 from labvault.catalog.refs import kinds
@@ -115,15 +120,19 @@ class _Set:
     bound: sa.Select[Any] | None = None  # rows at least as many as the members, cheaper to count
 
 
-def _latest_set(conn: sa.Connection, ekind: str, prefix: str | None) -> _Set:
+# The newest version of its name (``catalog.heads``); the literal lets SQLite use the partial index.
+IS_HEAD = versions.c.is_head == sa.literal_column(HEAD_ONE)
+
+
+def _latest_set(conn: sa.Connection, ekind: str, prefix: str) -> _Set:
+    """The newest version of each name under ``prefix``: one lookup per name (the highest
+    ``seq``, ``uq_versions_entity_seq``), so its bound is the names under the prefix."""
     newest = sa.alias(versions, "newest")
     latest_id = (sa.select(newest.c.id).where(newest.c.entity_id == entities.c.id)
                  .order_by(newest.c.seq.desc()).limit(1).scalar_subquery())
-    named = [entities.c.kind == ekind, *([prefix_condition(conn, prefix)] if prefix else [])]
-    newer = sa.select(sa.literal(1)).select_from(newest).where(
-        newest.c.entity_id == versions.c.entity_id, newest.c.seq > versions.c.seq)
-    # bound: the names themselves, one head at most each
-    return _Set(sa.select(latest_id).where(*named), ~sa.exists(newer), sa.select(entities.c.id).where(*named))
+    named = [entities.c.kind == ekind, prefix_condition(conn, prefix)]
+    # its check is IS_HEAD, which every latest page has among its plain conditions already
+    return _Set(sa.select(latest_id).where(*named), sa.true(), sa.select(entities.c.id).where(*named))
 
 
 def _prefix_set(conn: sa.Connection, ekind: str, vkind: str, prefix: str) -> _Set:
@@ -152,7 +161,9 @@ def conditions(conn: sa.Connection, f: VersionFilter, vkind: str, cap: int = DRI
         plain.append(versions.c.entity_id == sa.select(entities.c.id).where(
             entities.c.kind == ekind, entities.c.name == f.name).scalar_subquery())
     if latest:
-        sets.append(_latest_set(conn, ekind, f.name_prefix))
+        plain.append(IS_HEAD)
+        if f.name_prefix:
+            sets.append(_latest_set(conn, ekind, f.name_prefix))
     elif f.name_prefix:
         sets.append(_prefix_set(conn, ekind, vkind, f.name_prefix))
     if latest and f.name_prefix:

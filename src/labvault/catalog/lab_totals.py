@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from labvault.catalog import triggers
+
 LIVE = "('present', 'verified')"
 Key = tuple[str, str, str]  # grp_kind, grp, tier
 Sums = tuple[int, int, int, int]  # bytes, units, objects, datasets
@@ -132,28 +134,12 @@ def _triggers(dialect: str) -> dict[str, tuple[str, str, str, list[str]]]:
 
 def create_triggers_sql(dialect: str) -> list[str]:
     """The DDL creating the triggers (and on PostgreSQL their functions)."""
-    out = []
-    for name, (when, table, cond, body) in _triggers(dialect).items():
-        only = f" WHEN ({cond})" if cond else ""
-        if dialect == "postgresql":
-            ret = "OLD" if when.startswith("BEFORE") else "NULL"
-            out.append(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                       + "".join(f"{s}; " for s in body) + f"RETURN {ret}; END $$")
-            out.append(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW{only} EXECUTE FUNCTION {name}()")
-        else:
-            out.append(f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW{only} BEGIN "
-                       + "".join(f"{s}; " for s in body) + "END")
-    return out
+    return [ddl for name, (when, table, cond, body) in _triggers(dialect).items()
+            for ddl in triggers.create_sql(dialect, name, when, table, cond, body)]
 
 
 def drop_triggers_sql(dialect: str) -> list[str]:
-    out = []
-    for name, (_when, table, _cond, _body) in _triggers(dialect).items():
-        if dialect == "postgresql":
-            out += [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()"]
-        else:
-            out.append(f"DROP TRIGGER IF EXISTS {name}")
-    return out
+    return triggers.drop_sql(dialect, [(name, table) for name, (_w, table, _c, _b) in _triggers(dialect).items()])
 
 
 def fill_sql(dialect: str) -> str:

@@ -131,12 +131,12 @@ def load_entries(conn: sa.Connection, ids: Sequence[int], link_cap: int | None =
     totals: dict[int, dict[int, int]] = {INPUT: {}, OUTPUT: {}}
     for chunk in _chunks(ids):
         bound = {"ids": chunk}
-        for r in conn.execute(_VERSIONS, bound):
+        for r in conn.execute(_VERSIONS, bound).all():  # one fetch, not one call per row
             rows[int(r.id)] = r
             if r.content_hash:
                 hashes.add(r.content_hash)
         children = _CHILDREN if link_cap is None else _bounded_children(conn.dialect.name, link_cap)
-        for src, vid, t1, t2, t3, n1, n2, n3 in conn.execute(children, bound):
+        for src, vid, t1, t2, t3, n1, n2, n3 in conn.execute(children, bound).all():
             if src == SPLIT:
                 parts[vid][t1] = {"path": t3, "content_hash": t2, "size": n2, "nfiles": n3}
                 part_hashes[vid].append(t2)
@@ -157,7 +157,7 @@ def load_entries(conn: sa.Connection, ids: Sequence[int], link_cap: int | None =
     locs: dict[str, list[Location]] = defaultdict(list)
     hash_list = sorted(hashes)
     for i in range(0, len(hash_list), CHUNK):
-        for h, remote, url, tier in conn.execute(_LOCATIONS, {"hashes": hash_list[i:i + CHUNK]}):
+        for h, remote, url, tier in conn.execute(_LOCATIONS, {"hashes": hash_list[i:i + CHUNK]}).all():
             locs[h].append(Location(remote, url, tier))
     out = []
     for vid in ids:

@@ -57,6 +57,9 @@ versions = sa.Table(
     sa.Column("created_at", sa.DateTime(), nullable=False),
     # Revision 0003: free metadata from the annotations that named the version (DVC's ``meta``).
     sa.Column("meta", sa.JSON(), nullable=True),
+    # Revision 0013: 1 on the newest version (highest seq) of each dataset and model name, else
+    # NULL; kept by triggers (catalog/heads.py).
+    sa.Column("is_head", sa.SmallInteger(), nullable=True),
     sa.UniqueConstraint("entity_id", "version", name="uq_versions_entity_version"),
     sa.UniqueConstraint("entity_id", "seq", name="uq_versions_entity_seq"),
     sa.UniqueConstraint("entity_id", "content_hash", name="uq_versions_entity_hash"),
@@ -71,6 +74,9 @@ versions = sa.Table(
     sa.Index("ix_versions_entity_created", "entity_id", "created_at", "id"),
     sa.Index("ix_versions_kind_created_id", "kind", "created_at", "id",
              postgresql_include=["entity_id", "seq"]).ddl_if(dialect="postgresql"),
+    # Revision 0013: the latest version of each name in page order (catalog/heads.py).
+    sa.Index("ix_versions_heads", "kind", "created_at", "id", sqlite_where=sa.text("is_head = 1"),
+             postgresql_where=sa.text("is_head = 1")),
 )
 
 metrics = sa.Table(
