@@ -116,3 +116,24 @@ def test_every_catalog_command_has_an_example() -> None:
         result = runner.invoke(cli, [*path, "--help"])
         assert result.exit_code == 0, path
         assert "Example:" in result.output, path
+
+
+def test_check_finds_a_tampered_mark_and_repair_rebuilds_it(lvc: InProcess, catalog_url: str) -> None:
+    import sqlalchemy as sa
+
+    from labvault.api.browse import browse
+    from labvault.catalog.schema import versions
+    from labvault.catalog.store import open_catalog
+
+    lvc("catalog", "register", "model", "clf")
+    lvc("catalog", "register", "model", "clf")
+    assert lvc("catalog", "check").returncode == 0
+    cat = open_catalog(catalog_url)
+    cat.write(lambda conn: conn.execute(sa.update(versions).values(is_head=1)))
+    assert [e.version for e in browse("models", catalog_url=catalog_url).items] == ["2", "1"]  # the pages read the mark
+    bad = lvc("catalog", "check", check=False)
+    assert bad.returncode == 1 and "is marked newest but is not" in bad.stdout and "--repair" in bad.stdout
+    fixed = json.loads(lvc("catalog", "check", "--repair", "--json").stdout)
+    assert fixed["repaired"] and len(fixed["problems"]) == 1
+    assert lvc("catalog", "check").returncode == 0
+    assert [e.version for e in browse("models", catalog_url=catalog_url).items] == ["2"]

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     )
     from labvault.api.backup_schedule import ScheduleFile, ScheduleResult, backup_schedule
     from labvault.api.catalog import (
+        CatalogCheck,
         CatalogEntry,
         CatalogLocation,
         DeletePlan,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
         NewVersion,
         catalog_alias,
         catalog_capture_enabled,
+        catalog_check,
         catalog_delete,
         catalog_experiments,
         catalog_export,
@@ -334,6 +336,7 @@ _WHERE = {
     "lifecycle_plan": "labvault.api.lifecycle",
     "Card": "labvault.api.project",
     "CardReport": "labvault.api.project",
+    "CatalogCheck": "labvault.api.catalog",
     "CatalogEntry": "labvault.api.catalog",
     "CatalogLocation": "labvault.api.catalog",
     "ChecksumEntry": "labvault.api.checksums",
@@ -363,6 +366,7 @@ _WHERE = {
     "card_new": "labvault.api.project",
     "catalog_alias": "labvault.api.catalog",
     "catalog_capture_enabled": "labvault.api.catalog",
+    "catalog_check": "labvault.api.catalog",
     "catalog_delete": "labvault.api.catalog",
     "catalog_experiments": "labvault.api.catalog",
     "catalog_export": "labvault.api.catalog",
@@ -460,6 +464,7 @@ __all__ = [
     "BadObject",
     "Card",
     "CardReport",
+    "CatalogCheck",
     "CatalogEntry",
     "CatalogLocation",
     "CatalogRestoreResult",
@@ -552,6 +557,7 @@ __all__ = [
     "card_new",
     "catalog_alias",
     "catalog_capture_enabled",
+    "catalog_check",
     "catalog_delete",
     "catalog_experiments",
     "catalog_export",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,22 @@ CatalogEntry = Entry
 CatalogLocation = Location
 SyncResult = JournalResult
 
+
+@dataclass(frozen=True)
+class CatalogCheck:
+    """What ``catalog_check`` found: one line per row of a kept table that disagrees with the rows
+    it is kept from (``problems``), and whether they were rebuilt."""
+
+    problems: tuple[str, ...]
+    repaired: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems or self.repaired
+
 __all__ = [
-    "CatalogEntry", "CatalogLocation", "DeletePlan", "ExperimentInfo", "Lineage", "NewVersion", "Rejected", "SyncResult",
-    "catalog_alias", "catalog_capture_enabled", "catalog_delete", "catalog_experiments", "catalog_export",
+    "CatalogCheck", "CatalogEntry", "CatalogLocation", "DeletePlan", "ExperimentInfo", "Lineage", "NewVersion", "Rejected", "SyncResult",
+    "catalog_alias", "catalog_capture_enabled", "catalog_check", "catalog_delete", "catalog_experiments", "catalog_export",
     "catalog_get", "catalog_lineage", "catalog_list", "catalog_open", "catalog_register_dataset",
     "catalog_register_experiment", "catalog_register_model", "catalog_register_run", "catalog_render_lineage",
     "catalog_search", "catalog_sync", "catalog_tag", "catalog_unalias", "catalog_url_for", "record_dataset_version",
@@ -259,6 +273,29 @@ def catalog_export(
     fmt: str = "json", kinds: Sequence[str] = (), *, catalog_url: str | None = None, repo: PathLike | None = None,
 ) -> str:
     return export.export(catalog_open(catalog_url, repo), fmt, list(kinds))
+
+
+def catalog_check(repair: bool = False, *, catalog_url: str | None = None,
+                  repo: PathLike | None = None) -> CatalogCheck:
+    """Compare what the catalog keeps by triggers with the rows it is kept from: the newest-version
+    mark of each dataset and model name (``catalog.heads``) and the placements' sums per tier,
+    project and dataset (``catalog.lab_totals``). With ``repair``, rebuild what disagrees, in one
+    transaction."""
+    from labvault.catalog import heads, lab_totals
+
+    cat = catalog_open(catalog_url, repo)
+    with cat.read() as conn:
+        found = {"newest-version marks": heads.drift(conn), "sums per tier, project and dataset": lab_totals.drift(conn)}
+    problems = tuple(f"{what}: {line}" for what, lines in found.items() for line in lines)
+    if repair and problems:
+        def rebuild(conn: Any) -> None:
+            if found["newest-version marks"]:
+                heads.rebuild(conn)
+            if found["sums per tier, project and dataset"]:
+                lab_totals.rebuild(conn)
+
+        cat.write(rebuild)
+    return CatalogCheck(problems, repair and bool(problems))
 
 
 def catalog_sync(

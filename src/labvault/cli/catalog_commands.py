@@ -108,6 +108,34 @@ def catalog_sync(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"{result.applied} event(s) applied{aside}")
 
 
+@catalog.command("check")
+@click.option("--repair", is_flag=True, help="Rebuild what disagrees (one transaction).")
+@json_option
+@click.pass_context
+def catalog_check(ctx: click.Context, repair: bool, as_json: bool) -> None:
+    """Check what the catalog keeps by triggers against the rows it is kept from: the mark on the
+    newest version of each dataset and model name (what the latest lists read) and the sums per
+    tier, project and dataset (what monitor and tier list read). Exit 1 when they disagree and
+    were not repaired.
+
+    \b
+    Example:
+      labvault catalog check
+      labvault catalog check --repair --json
+    """
+    result = api.catalog_check(repair, catalog_url=_url(ctx))
+    if as_json:
+        emit_json(result)
+    else:
+        for line in result.problems:
+            click.echo(line)
+        click.echo("repaired: rebuilt from the base rows" if result.repaired else
+                   "the catalog's kept marks and sums agree with its rows" if not result.problems else
+                   f"{len(result.problems)} disagreement(s): run `labvault catalog check --repair`")
+    if not result.ok:
+        raise SystemExit(1)
+
+
 def _list_command(word: str, example: str) -> None:
     what = "every run" if word == "runs" else f"{word}: the latest version of each (--all: every version)"
     @catalog.command(name=word, help=f"List {what}, newest first.\n\n\b\nExample:\n  {example}")
