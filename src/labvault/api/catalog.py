@@ -285,13 +285,14 @@ def catalog_check(repair: bool = False, *, catalog_url: str | None = None,
 
     cat = catalog_open(catalog_url, repo)
     with cat.read() as conn:
-        found = {"newest-version marks": heads.drift(conn), "sums per tier, project and dataset": lab_totals.drift(conn)}
-    problems = tuple(f"{what}: {line}" for what, lines in found.items() for line in lines)
+        marks, sums = heads.drift(conn), lab_totals.drift(conn)
+    problems = tuple([f"newest-version marks: {line}" for line in marks]
+                     + [f"sums per tier, project and dataset: {line}" for line in sums])
     if repair and problems:
         def rebuild(conn: Any) -> None:
-            if found["newest-version marks"]:
+            if marks:
                 heads.rebuild(conn)
-            if found["sums per tier, project and dataset"]:
+            if sums:
                 lab_totals.rebuild(conn)
 
         cat.write(rebuild)
