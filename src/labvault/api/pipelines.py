@@ -46,8 +46,10 @@ def repro(
         from labvault.errors import UsageError
 
         raise UsageError(f"unknown executor {executor!r}", "use local or dask")
+    from labvault.api.spill_setup import lazy_held_elsewhere
+
     try:
-        result = _repro.repro(r, targets or None, options, ex, on_event)
+        result = _repro.repro(r, targets or None, options, ex, on_event, lazy_held_elsewhere(r))
     finally:
         ex.close()
     _capture_runs(r, result)
@@ -68,7 +70,10 @@ def stage_status(
 ) -> list[StageStatus]:
     """Every stage (or the targets and what they need) with whether it changed, and why.
     ``read_ahead=True``: see ``status``; off by default (no process is started)."""
-    return _repro.pipeline_status(open_repo(Path(repo) if repo is not None else None), targets or None, read_ahead)
+    from labvault.api.spill_setup import lazy_held_elsewhere
+
+    r = open_repo(Path(repo) if repo is not None else None)
+    return _repro.pipeline_status(r, targets or None, read_ahead, lazy_held_elsewhere(r))
 
 
 # --- metrics, params, the graph ------------------------------------------------------------------

@@ -152,6 +152,26 @@ def held_elsewhere(r: Repo) -> Callable[[set[str]], set[str]] | None:
     return lambda oids: set(found.present(oids))
 
 
+def lazy_held_elsewhere(r: Repo) -> Callable[[set[str]], set[str]] | None:
+    """As ``held_elsewhere``, but the catalog is opened only when first asked (most pipeline
+    checks find every object in the cache); None for a repo that never spilled. Thread safe."""
+    if not spill_tiers(r):
+        return None
+    import threading
+
+    guard = threading.Lock()
+    found: list[Callable[[set[str]], set[str]] | None] = []
+
+    def held(oids: set[str]) -> set[str]:
+        with guard:
+            if not found:
+                found.append(held_elsewhere(r))
+        look = found[0]
+        return look(oids) if look is not None else set()
+
+    return held
+
+
 def restore_spilled(r: Repo, targets: list[str] | None, extra: list[Tracked]) -> None:
     """``checkout`` and ``pull``: in a cache that spilled, fetch back (verified) the spilled
     objects the chosen outputs need, under the repo's lock."""

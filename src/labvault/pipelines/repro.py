@@ -19,7 +19,7 @@ from labvault.pipelines.executors import Executor, LocalExecutor
 from labvault.pipelines.lock import LockFile, content_dict, make_entry
 from labvault.pipelines.runcache import RunCache, run_key
 from labvault.pipelines.spec import Stage, load_stages
-from labvault.pipelines.status import Inputs, StageStatus, stage_status
+from labvault.pipelines.status import Elsewhere, Inputs, StageStatus, stage_status
 from labvault.workspace import readlog
 from labvault.workspace.atrisk import save_uncached
 from labvault.workspace.ignore import gitignore_add
@@ -138,12 +138,13 @@ def _validate(repo: Repo, g: Graph, order: list[str], inputs: Inputs) -> None:
 
 
 class _Runner:
-    def __init__(self, repo: Repo, g: Graph, opts: ReproOptions, executor: Executor) -> None:
+    def __init__(self, repo: Repo, g: Graph, opts: ReproOptions, executor: Executor,
+                 elsewhere: Elsewhere | None = None) -> None:
         self.repo = repo
         self.g = g
         self.opts = opts
         self.executor = executor
-        self.inputs = Inputs(repo)
+        self.inputs = Inputs(repo, elsewhere)
         self.locks: dict[str, LockFile] = {}
         self.position: dict[str, int] = {}  # run order, so that new lock entries never depend on timing
         self.new_names: set[str] = set()
@@ -340,11 +341,13 @@ def repro(
     opts: ReproOptions,
     executor: Executor | None = None,
     on_event: Callable[[StageRun], None] | None = None,
+    elsewhere: Elsewhere | None = None,
 ) -> ReproResult:
+    """``elsewhere``: see ``pipelines.status.Inputs`` (objects on a spill tier count as cached)."""
     g = load_graph(repo)
     order = select_stages(repo, g, targets, opts)
     executor = executor or LocalExecutor()
-    runner = _Runner(repo, g, opts, executor)
+    runner = _Runner(repo, g, opts, executor, elsewhere)
     runner.position = {f"{g.stages[a].dvcfile}:{g.stages[a].name}": i for i, a in enumerate(order)}
     _validate(repo, g, order, runner.inputs)
     result = ReproResult()
@@ -406,10 +409,11 @@ def repro(
     return result
 
 
-def pipeline_status(repo: Repo, targets: list[str] | None = None, read_ahead: bool = False) -> list[StageStatus]:
+def pipeline_status(repo: Repo, targets: list[str] | None = None, read_ahead: bool = False,
+                    elsewhere: Elsewhere | None = None) -> list[StageStatus]:
     g = load_graph(repo)
     order = select_stages(repo, g, targets, ReproOptions())
-    runner = _Runner(repo, g, ReproOptions(), LocalExecutor())
+    runner = _Runner(repo, g, ReproOptions(), LocalExecutor(), elsewhere)
     # The stages are checked in order; with read_ahead a helper process lists their deps and
     # outs from the other end.
     runner.inputs.prefetch([g.stages[a] for a in order], read_ahead)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labvault.core.tree import DIR_SUFFIX
 from labvault.errors import PipelineError
 from labvault.pipelines.params import get_key, is_missing, load_params_file
 from labvault.pipelines.spec import Stage
 from labvault.workspace.prefetch import Prefetch
+from labvault.workspace.presence import recorded_missing, still_missing
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Content, Scanner
+
+# Given the oids of objects the cache lacks, the ones held elsewhere (a tier the cache spilled to)
+Elsewhere = Callable[[set[str]], set[str]]
 
 
 @dataclass(frozen=True)
@@ -31,10 +37,14 @@ class Inputs:
     known, since a command may write more than its declared outputs.
     """
 
-    def __init__(self, repo: Repo) -> None:
+    def __init__(self, repo: Repo, elsewhere: Elsewhere | None = None) -> None:
+        """``elsewhere``: of the oids the cache lacks, those held locally elsewhere (a spill tier);
+        they count as present."""
         self.repo = repo
+        self.elsewhere = elsewhere
         self._params: dict[str, Any] = {}
         self._contents: dict[tuple[str, bool], Content | None] = {}
+        self._checked: set[tuple[str, bool]] = set()  # scanned with the cache checked (Content.missing)
         self._lock = threading.Lock()
         self._prefetch: Prefetch | None = None
 
@@ -51,20 +61,41 @@ class Inputs:
         if self._prefetch is not None:
             self._prefetch.stop()
 
-    def content(self, rel: str, legacy: bool = False) -> Content | None:
+    def content(self, rel: str, legacy: bool = False, check_cache: bool = False) -> Content | None:
+        """``check_cache``: also find out which files' objects the cache lacks (``Content.missing``)."""
         key = (rel, legacy)
         with self._lock:
-            if key in self._contents:
+            if key in self._contents and (key in self._checked or not check_cache):
                 return self._contents[key]
-        found = Scanner(self.repo, store=False, legacy=legacy).scan(rel)
+        found = Scanner(self.repo, store=False, legacy=legacy, check_cache=check_cache).scan(rel)
         with self._lock:
             self._contents[key] = found
+            if check_cache:
+                self._checked.add(key)
+            else:
+                self._checked.discard(key)
         return found
+
+    def not_in_cache(self, rel: str, oid: str, legacy: bool) -> bool:
+        """Whether an object of the recorded version ``oid`` of output ``rel`` (the file's, the
+        folder's manifest, or any of its files') is missing from the cache, and not elsewhere.
+        A folder's files are taken from its scan (``content(check_cache=True)``) when the
+        workspace holds that very version, else looked up from its manifest."""
+        key = (rel, legacy)
+        with self._lock:
+            now = self._contents.get(key)
+            checked = key in self._checked
+        if checked and now is not None and now.oid == oid and now.is_dir:
+            lost = recorded_missing(self.repo, oid, legacy, now.missing, now.files() if now.missing else {})
+        else:
+            lost = recorded_missing(self.repo, oid, legacy)
+        return bool(still_missing(lost, self.elsewhere, legacy))
 
     def forget(self) -> None:
         """Drop every path's content: the next ``content`` scans again."""
         with self._lock:
             self._contents.clear()
+            self._checked.clear()
 
     def params_file(self, rel: str) -> Any:
         with self._lock:
@@ -163,10 +194,16 @@ def _out_reasons(stage: Stage, entry: dict[str, Any], inputs: Inputs) -> list[st
         if rec is None:
             reasons.append(f"out added: {o.path}")
             continue
-        now = inputs.content(o.rel, legacy="hash" not in rec)
-        if now is None:
+        legacy = "hash" not in rec
+        recorded = rec.get("md5")
+        cached = o.cache and isinstance(recorded, str) and bool(recorded)
+        now = inputs.content(o.rel, legacy=legacy, check_cache=cached and str(recorded).endswith(DIR_SUFFIX))
+        if cached and inputs.not_in_cache(o.rel, str(recorded), legacy):
+            # as dvc: first of all, whatever the workspace holds (the stage runs again to restore it)
+            reasons.append(f"out not in cache: {o.path}")
+        elif now is None:
             reasons.append(f"out deleted: {o.path}")
-        elif now.oid != rec.get("md5"):
+        elif now.oid != recorded:
             reasons.append(f"out modified: {o.path}")
     for p in sorted(set(locked_outs) - {o.path for o in stage.outs}):
         reasons.append(f"out removed: {p}")

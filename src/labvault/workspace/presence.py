@@ -8,7 +8,10 @@ folder with many to confirm). See "Is the object in the cache?" in docs/design.m
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from labvault.core.fanout import FOLDERS, absent, forget, take_stamp, unchanged
+from labvault.core.tree import DIR_SUFFIX
 from labvault.errors import CacheError
 from labvault.workspace.repo import Repo
 from labvault.workspace.snapshot import Entry, Snapshot
@@ -66,3 +69,35 @@ def _restore(repo: Repo, path: str, entry: Entry | None, racy_oid: str | None) -
         )
     if entry is not None and entry[4]:  # it had been stored: someone deleted it since
         repo.progress.message(f"{path}: its object {want} had been deleted from the cache; stored it again")
+
+
+
+def recorded_missing(repo: Repo, oid: str, legacy: bool, confirmed: list[str] | None = None,
+                     files: dict[str, str] | None = None) -> dict[str, str]:
+    """The objects of a recorded version (``oid``: a file's, or a folder's manifest) that the
+    cache lacks: {file of the folder: its oid}, or ``{"": oid}`` when the file's object or the
+    manifest itself is missing (a manifest that cannot be read counts as missing; its files are
+    then unknown). Empty: all there. ``confirmed``, with ``files``: the missing files a scan of
+    that very version found (``Content.missing``, ``Content.files()``), so that their objects are
+    not looked up again."""
+    odb = repo.odb
+    if not oid.endswith(DIR_SUFFIX):
+        return {} if odb.exists(oid, legacy) else {"": oid}
+    tree = odb.try_load_tree(oid, legacy) if odb.exists(oid, legacy) else None
+    if tree is None:
+        return {"": oid}
+    if confirmed is not None and files is not None:
+        return {n: files[n] for n in confirmed if n in files}
+    pairs = list(tree)
+    lost = absent(odb.cache_dir if legacy else odb.root, {o for _, o in pairs})
+    return {n: o for n, o in pairs if o in lost}
+
+
+def still_missing(lost: dict[str, str], elsewhere: Callable[[set[str]], set[str]] | None,
+                  legacy: bool) -> dict[str, str]:
+    """``lost`` (as ``recorded_missing`` returns it) less the objects ``elsewhere`` holds (a
+    spill tier; 2.x objects are never spilled)."""
+    if not lost or elsewhere is None or legacy:
+        return lost
+    held = elsewhere(set(lost.values()))
+    return {n: o for n, o in lost.items() if o not in held}

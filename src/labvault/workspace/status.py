@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from labvault.core.fanout import absent
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.prefetch import Prefetch
+from labvault.workspace.presence import recorded_missing, still_missing
 from labvault.workspace.protected import is_protected
 from labvault.workspace.repo import Repo
 from labvault.workspace.scan import Scanner
@@ -73,6 +74,11 @@ def _output_status(repo: Repo, t: Tracked, elsewhere: Elsewhere | None) -> Outpu
     scanner = Scanner(repo, store=False, legacy=out.legacy, need_oid=not out.is_dir, check_cache=out.use_cache)
     current = scanner.scan(t.rel, recorded=None if out.legacy else out.oid)
     if current is None:
+        # as dvc: an output whose recorded objects are gone too is "not in cache", not "deleted"
+        absent_now = still_missing(recorded_missing(repo, out.oid, out.legacy), elsewhere, out.legacy) \
+            if out.use_cache else {}
+        if absent_now:
+            return OutputStatus(t.rel, t.pointer_rel, "not_in_cache", missing=tuple(sorted(n for n in absent_now if n)))
         return OutputStatus(t.rel, t.pointer_rel, "deleted")
     odb = repo.odb
     base = odb.cache_dir if out.legacy else odb.root
