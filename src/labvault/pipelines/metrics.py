@@ -121,7 +121,9 @@ def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _read_file(snap: Snapshot, path: str, parse: Any) -> FileValues:
+def _read_file(snap: Snapshot, path: str, parse: Any, inside_only: bool = False) -> FileValues:
+    if inside_only and snap.leaves_repo(path):
+        return FileValues(path, error=f"{path} leaves the repository: not read", error_type="PathError")
     data = snap.read(path)
     if data is None:
         return FileValues(path, error=f"{path} does not exist at {snap.name}", error_type="FileNotFoundError")
@@ -149,7 +151,7 @@ def metrics_paths(snap: Snapshot, targets: list[str] | None) -> list[str]:
 def read_metrics(snap: Snapshot, targets: list[str] | None) -> RevisionValues:
     try:
         paths = metrics_paths(snap, targets)
-        return RevisionValues(snap.name, tuple(_read_file(snap, p, parse_metrics) for p in paths))
+        return RevisionValues(snap.name, tuple(_read_file(snap, p, parse_metrics, inside_only=True) for p in paths))
     except LabvaultError as exc:
         return RevisionValues(snap.name, error=str(exc))
 

@@ -123,6 +123,22 @@ class Snapshot:
             self._names = [n[len(p) :] for n in self.git.ls_files_at(self.sha, ("",)) if n.startswith(p)]
         return self._names
 
+    def leaves_repo(self, rel: str) -> bool:
+        """Whether ``rel`` points outside the repository: by ``..`` or an absolute path, or, in the
+        workspace, through a symlink (except into the cache). Metrics and plots refuse such files (a cloned repository
+        must not make labvault show the machine's files, in a terminal or a dashboard); params
+        files outside the repository are read, as dvc reads them."""
+        norm = posixpath.normpath(rel)
+        if norm == ".." or norm.startswith("../") or posixpath.isabs(norm):
+            return True
+        if self.rev is not None:
+            return False
+        root = os.path.realpath(self.repo.root)
+        real = os.path.realpath(os.path.join(root, norm))
+        # a link into the cache (cache.type symlink or hardlink, cache.dir anywhere) stays inside
+        inside = (root, os.path.realpath(self.repo.odb.cache_dir))
+        return not any(real == top or real.startswith(top + os.sep) for top in inside)
+
     def read_many(self, rels: list[str]) -> dict[str, bytes]:
         """Bytes of each file that exists (as a file) at this revision."""
         if self.rev is None:
@@ -174,6 +190,8 @@ class Snapshot:
 
     def expand(self, rel: str) -> list[str]:
         """``rel`` itself, or the files inside it when it is a folder (in git, the workspace or the cache)."""
+        if self.leaves_repo(rel):
+            return [rel]
         if self.rev is None:
             p = self.repo.abspath(rel)
             if p.is_dir():
