@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from labvault import api
+from tests.conftest import _labvault_cmd
 
 
 def _repo(tmp_path: Path, pipeline: str) -> Path:
@@ -71,3 +72,67 @@ def test_a_plot_symlinked_out_of_the_repository_is_refused_unread(tmp_path: Path
     (repo / "link.csv").symlink_to(tmp_path / "secret.csv")
     [plot] = api.plots_show(repo=repo)
     assert plot.series == () and plot.error == "link.csv: leaves the repository"
+
+
+TRAIN = """stages:
+  train:
+    cmd: python3 -c "import sys; open('loss.csv','w').write('epoch,loss\\\\n1,' + sys.argv[1] + '\\\\n2,0.5\\\\n')" {first}
+    plots:
+      - loss.csv: {{x: epoch, title: Loss}}
+"""
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def _committed_runs(tmp_path: Path) -> Path:
+    """Two commits (tags v1, v2) of a stage whose plot is a cached output: git holds only its
+    dvc.lock entry, so a revision's plot is read from the cache."""
+    repo = _repo(tmp_path, TRAIN.format(first="0.9"))
+    for tag, first in (("v1", "0.9"), ("v2", "0.7")):
+        (repo / "dvc.yaml").write_text(TRAIN.format(first=first))
+        api.repro(repo=repo)
+        _git(repo, "add", "-A")
+        _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", tag)
+        _git(repo, "tag", tag)
+    return repo
+
+
+def test_plots_at_revisions_come_from_git_and_the_cache(tmp_path: Path) -> None:
+    repo = _committed_runs(tmp_path)
+    assert "loss.csv" in (repo / ".gitignore").read_text()  # not in git: from the cache via dvc.lock
+    (repo / "loss.csv").unlink()
+    [old] = api.plots_show(repo=repo, rev="v1")
+    assert (old.id, old.error, old.series[0].points) == ("loss.csv", None, ((1.0, 0.9), (2.0, 0.5)))
+    sides = api.plots_diff(["v1", "v2"], repo=repo)
+    assert [(s.rev, s.error, s.plots[0].series[0].points[0]) for s in sides] == [
+        ("v1", None, (1.0, 0.9)), ("v2", None, (1.0, 0.7))]
+    # no revision: HEAD and the workspace (whose missing output is read as dvc.lock records it,
+    # from the cache, as metrics show reads a missing metrics output)
+    (repo / ".dvc" / "cache" / "files" / "md5").rename(tmp_path / "gone")
+    head, work = api.plots_diff(repo=repo)
+    assert (head.rev, head.plots[0].error) == ("HEAD", "loss.csv: does not exist at HEAD")
+    assert (work.rev, work.plots[0].error) == ("workspace", "loss.csv: does not exist at workspace")
+    (tmp_path / "gone").rename(repo / ".dvc" / "cache" / "files" / "md5")
+    (repo / "loss.csv").write_text("epoch,loss\n1,0.1\n")
+    head, work = api.plots_diff(repo=repo)
+    assert [s.plots[0].series[0].points for s in (head, work)] == [((1.0, 0.7), (2.0, 0.5)), ((1.0, 0.1),)]
+    [bad] = api.plots_diff(["no-such-rev", "v1"], repo=repo)[:1]
+    assert bad.plots == () and bad.error is not None and "no-such-rev" in bad.error
+
+
+def test_plots_cli_writes_one_self_contained_page(tmp_path: Path) -> None:
+    repo = _committed_runs(tmp_path)
+    out = tmp_path / "page"
+    cmd = [*_labvault_cmd(), "plots", "diff", "v1", "v2", "-o", str(out)]
+    done = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, check=True)
+    page = (out / "index.html").read_text()
+    assert done.stdout.strip() == f"1 plot(s): file://{out / 'index.html'}"
+    assert page.count("<svg") == 1 and "v1: loss" in page and "v2: loss" in page and ">Loss<" in page
+    assert "<script" not in page and "src=" not in page and "href=" not in page and "@import" not in page
+    shown = subprocess.run([*_labvault_cmd(), "plots", "show", "--json"], cwd=repo,
+                           capture_output=True, text=True, check=True)
+    [side] = json.loads(shown.stdout)
+    assert side["rev"] == "workspace" and side["plots"][0]["series"][0]["points"] == [[1.0, 0.7], [2.0, 0.5]]
+    assert not (repo / "dvc_plots").exists()  # --json writes no page

@@ -172,7 +172,7 @@ if TYPE_CHECKING:
         repro,
         stage_status,
     )
-    from labvault.api.plots import PlotData, PlotSeries, plots_show
+    from labvault.api.plots import PlotData, PlotSeries, RevisionPlots, plots_diff, plots_show
     from labvault.api.project import (
         Card,
         CardReport,
@@ -249,6 +249,8 @@ _WHERE = {
     "PlotData": "labvault.api.plots",
     "PlotSeries": "labvault.api.plots",
     "plots_show": "labvault.api.plots",
+    "plots_diff": "labvault.api.plots",
+    "RevisionPlots": "labvault.api.plots",
     "Alert": "labvault.api.lab_status",
     "BackupStatus": "labvault.api.lab_status",
     "DrillRecord": "labvault.api.lab_status",
@@ -512,6 +514,7 @@ __all__ = [
     "Refused",
     "ReproOptions",
     "RestoreResult",
+    "RevisionPlots",
     "Revisions",
     "RunResult",
     "ScaffoldResult",
@@ -613,6 +616,7 @@ __all__ = [
     "names_new",
     "open",
     "params_diff",
+    "plots_diff",
     "plots_show",
     "prefetch_for",
     "promote",

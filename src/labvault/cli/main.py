@@ -55,7 +55,7 @@ COMMAND_MODULES = {
          "version"),
         "commands",
     ),
-    **dict.fromkeys(("dag", "metrics", "params", "repro"), "pipeline_commands"),
+    **dict.fromkeys(("dag", "metrics", "params", "plots", "repro"), "pipeline_commands"),
     **dict.fromkeys(("fetch", "pull", "push", "remote"), "remote_commands"),
     **dict.fromkeys(("card", "names"), "project_commands"),
     **dict.fromkeys(("get", "import", "update"), "read_commands"),

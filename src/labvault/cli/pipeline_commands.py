@@ -214,6 +214,86 @@ def params_diff(
         _print_table(*result.table(), markdown)
 
 
+@cli.group()
+def plots() -> None:
+    """Draw the plots of dvc.yaml (`plots:` of stages and the top level) as an HTML page.
+
+    \b
+    Example:
+      labvault plots show
+      labvault plots diff v1.0
+    """
+
+
+def _plots_out(sides: list[api.RevisionPlots], out: str, as_json: bool, title: str) -> None:
+    import os
+
+    from labvault.fsutil import atomic_write_bytes
+
+    if as_json:
+        _dump([{"rev": s.rev, "error": s.error, "plots": [_plot_json(p) for p in s.plots]} for s in sides])
+        return
+    from labvault.web.plots_page import plots_html
+
+    os.makedirs(out, exist_ok=True)
+    page = os.path.join(os.path.abspath(out), "index.html")
+    atomic_write_bytes(page, plots_html(sides, title).encode("utf-8"), fsync=False)
+    failed = [s for s in sides if s.error] + [p for s in sides for p in s.plots if p.error]
+    for s in sides:
+        if s.error:
+            click.echo(f"warning: {s.rev}: {s.error}", err=True)
+        for p in s.plots:
+            if p.error:
+                click.echo(f"warning: {s.rev}: plot {p.id}: {p.error}", err=True)
+    n = len({p.id for s in sides for p in s.plots})
+    click.echo(f"{n} plot(s){' (some with errors)' if failed else ''}: file://{page}")
+
+
+def _plot_json(p: api.PlotData) -> dict[str, object]:
+    return {"id": p.id, "title": p.title, "x": p.x, "error": p.error,
+            "series": [{"file": s.file, "field": s.field, "points": [list(pt) for pt in s.points]} for s in p.series]}
+
+
+_plots_dir = click.option("-o", "--out", default="dvc_plots", show_default=True, metavar="DIR",
+                          help="Write index.html in this folder (made if missing).")
+
+
+@plots.command("show")
+@click.option("--rev", default=None, metavar="REV", help="Read the plots as they were at this git revision.")
+@_plots_dir
+@json_option
+def plots_show(rev: str | None, out: str, as_json: bool) -> None:
+    """Write DIR/index.html with one chart per plot that dvc.yaml declares, read from the
+    workspace (or as it was at REV). The page is one file: no script, nothing fetched.
+    With --json, print each plot's series instead.
+
+    \b
+    Example:
+      labvault plots show                 # then open dvc_plots/index.html
+      labvault plots show --rev v1.0 -o /tmp/plots
+      labvault plots show --json
+    """
+    side = api.RevisionPlots(rev or "workspace", tuple(api.plots_show(rev=rev)))
+    _plots_out([side], out, as_json, "plots")
+
+
+@plots.command("diff")
+@click.argument("revisions", nargs=-1)
+@_plots_dir
+@json_option
+def plots_diff(revisions: tuple[str, ...], out: str, as_json: bool) -> None:
+    """Draw each plot with the series of several git revisions over each other. No revision:
+    HEAD and the workspace; one: that revision and the workspace; more: those.
+
+    \b
+    Example:
+      labvault plots diff                 # HEAD against the workspace
+      labvault plots diff v1.0 v2.0 main
+      labvault plots diff HEAD~1 --json
+    """
+    _plots_out(api.plots_diff(list(revisions)), out, as_json, "plots diff")
+
+
 @cli.command()
 @click.argument("target", required=False)
 @click.option("--mermaid", is_flag=True, help="Print a Mermaid flowchart.")

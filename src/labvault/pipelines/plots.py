@@ -5,7 +5,8 @@ shape. As DVC does, ``x`` defaults to the row number (``step``) and ``y`` to the
 the first record; ``x`` and ``y`` (a field or a list of fields) may be set on the plot. A
 top-level plot may also take ``y`` as ``{file: field or [fields]}``. Each file is read only up to
 :data:`MAX_ROWS` records (and :data:`MAX_BYTES`); a path that leaves the repository, by ``..`` or
-through a symlink, is refused, not read.
+through a symlink, is refused, not read. The plots of a git revision are read as they were then
+(``pipelines.revision.Snapshot``: files from git, outputs from the cache through its dvc.lock).
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ import io
 import json
 import posixpath
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from labvault.pipelines.spec import load_stages
-from labvault.pipelines.yamlio import read_yaml
-from labvault.workspace.index import find_control_files
+from labvault.errors import LabvaultError
+from labvault.pipelines.revision import Snapshot
+from labvault.pipelines.yamlio import load_yaml
 from labvault.workspace.repo import Repo
 
 MAX_ROWS = 100_000
@@ -47,20 +47,36 @@ class PlotData:
     error: str | None = None
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
-    if path.stat().st_size > MAX_BYTES:
-        raise ValueError(f"larger than {MAX_BYTES // 2**20} MiB")
-    text = path.read_text(encoding="utf-8")
-    suffix = path.suffix.lower()
+def _records(data: bytes, rel: str) -> list[dict[str, Any]]:
+    text = data.decode("utf-8")
+    suffix = posixpath.splitext(rel)[1].lower()
     if suffix in (".csv", ".tsv"):
         rows = csv.DictReader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ",")
         return [dict(r) for _, r in zip(range(MAX_ROWS), rows, strict=False)]
-    data: Any = json.loads(text) if suffix == ".json" else read_yaml(path)
-    if isinstance(data, dict):  # {"train": [...]}: the first list of records inside
-        data = next((v for v in data.values() if isinstance(v, list)), [])
-    if not isinstance(data, list):
+    parsed: Any = json.loads(text) if suffix == ".json" else load_yaml(text, rel)
+    if isinstance(parsed, dict):  # {"train": [...]}: the first list of records inside
+        parsed = next((v for v in parsed.values() if isinstance(v, list)), [])
+    if not isinstance(parsed, list):
         raise ValueError("expected a list of records")
-    return [r for r in data[:MAX_ROWS] if isinstance(r, dict)]
+    return [r for r in parsed[:MAX_ROWS] if isinstance(r, dict)]
+
+
+def _read(snap: Snapshot, rel: str) -> bytes:
+    """The file's bytes at the snapshot's revision (the workspace, git, or the cache through
+    dvc.lock); raises ValueError for a file that is missing or too large."""
+    if snap.rev is None:
+        try:
+            size = snap.repo.abspath(rel).stat().st_size
+        except OSError:
+            size = 0
+        if size > MAX_BYTES:
+            raise ValueError(f"larger than {MAX_BYTES // 2**20} MiB")
+    data = snap.read(rel)
+    if data is None:
+        raise ValueError(f"does not exist at {snap.name}")
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"larger than {MAX_BYTES // 2**20} MiB")
+    return data
 
 
 def _number(v: Any) -> float | None:
@@ -93,38 +109,39 @@ def _fields(v: Any) -> list[str]:
     return [v] if isinstance(v, str) else [f for f in v if isinstance(f, str)] if isinstance(v, list) else []
 
 
-def _plot(r: Repo, pid: str, title: str, x: str | None, files: dict[str, list[str]]) -> PlotData:
+def _plot(snap: Snapshot, pid: str, title: str, x: str | None, files: dict[str, list[str]]) -> PlotData:
     series: list[PlotSeries] = []
     for rel, ys in files.items():
         norm = posixpath.normpath(rel)
-        path = r.root / norm
-        if norm.startswith("../") or norm == ".." or posixpath.isabs(norm) or not path.resolve().is_relative_to(
-                r.root.resolve()):
+        if snap.leaves_repo(norm):
             return PlotData(pid, title, x or "step", (), f"{norm}: leaves the repository")
         try:
-            series += _series(norm, _records(path), x, ys)
-        except (OSError, ValueError, UnicodeDecodeError) as e:
-            return PlotData(pid, title, x or "step", tuple(series), f"{norm}: {e}")
+            series += _series(norm, _records(_read(snap, norm), norm), x, ys)
+        except (ValueError, UnicodeDecodeError, LabvaultError) as e:
+            reason = e.message if isinstance(e, LabvaultError) else str(e)
+            return PlotData(pid, title, x or "step", tuple(series), f"{norm}: {reason}")
     return PlotData(pid, title, x or "step", tuple(series))
 
 
-def show_plots(r: Repo) -> list[PlotData]:
-    """Every plot the stages and the dvc.yaml files declare, read from the workspace."""
+def show_plots(r: Repo, rev: str | None = None) -> list[PlotData]:
+    """Every plot the stages and the dvc.yaml files declare, read from the workspace (``rev``
+    None) or as they were at git revision ``rev`` (outputs git does not hold come from the cache,
+    through that revision's dvc.lock)."""
+    snap = Snapshot(r, rev)
+    declared = snap.pipelines()
     out: list[PlotData] = []
-    for stage in load_stages(r):
+    for stage in declared.stages:
         for o in stage.outs:
             if o.kind == "plot":
                 f = o.flags
-                out.append(_plot(r, o.rel, str(f.get("title") or o.rel), f.get("x"), {o.rel: _fields(f.get("y"))}))
-    for pipeline in sorted(find_control_files(r)[2]):
-        base = pipeline.parent.relative_to(r.root).as_posix()
-        for item in (read_yaml(pipeline) or {}).get("plots") or []:
-            entries = item.items() if isinstance(item, dict) else [(item, None)]
-            for pid, spec in entries:
-                spec = spec if isinstance(spec, dict) else {}
-                y = spec.get("y")
-                files = ({posixpath.join(base, k): _fields(v) for k, v in y.items()} if isinstance(y, dict)
-                         else {posixpath.join(base, str(pid)): _fields(y)})
-                x = spec.get("x") if isinstance(spec.get("x"), str) else None
-                out.append(_plot(r, str(pid), str(spec.get("title") or pid), x, files))
+                out.append(_plot(snap, o.rel, str(f.get("title") or o.rel), f.get("x"), {o.rel: _fields(f.get("y"))}))
+    for base, item in declared.top_plots:
+        entries = item.items() if isinstance(item, dict) else [(item, None)]
+        for pid, spec in entries:
+            spec = spec if isinstance(spec, dict) else {}
+            y = spec.get("y")
+            files = ({posixpath.join(base, k): _fields(v) for k, v in y.items()} if isinstance(y, dict)
+                     else {posixpath.join(base, str(pid)): _fields(y)})
+            x = spec.get("x") if isinstance(spec.get("x"), str) else None
+            out.append(_plot(snap, str(pid), str(spec.get("title") or pid), x, files))
     return out

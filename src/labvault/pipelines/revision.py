@@ -51,6 +51,7 @@ class Pipelines:
     stages: list[Stage] = field(default_factory=list)
     top_metrics: list[str] = field(default_factory=list)  # repo-relative, from top-level `metrics:`
     top_params: list[str] = field(default_factory=list)  # repo-relative, from top-level `params:`
+    top_plots: list[tuple[str, Any]] = field(default_factory=list)  # (dvc.yaml's folder, `plots:` item)
     locked: dict[str, str] = field(default_factory=dict)  # cached output rel -> md5 from dvc.lock
     lock_outs: list[LockedOut] = field(default_factory=list)  # every output with a lock entry
 
@@ -69,6 +70,8 @@ def _top_level(text: str, rel: str, into: Pipelines) -> None:
                 dest.append(_join(base, item))
             elif isinstance(item, dict):
                 dest.extend(_join(base, k) for k in item if isinstance(k, str))
+    plots = data.get("plots") or []
+    into.top_plots.extend((base, item) for item in (plots if isinstance(plots, list) else []))
 
 
 def _join(base: str, path: str) -> str:
