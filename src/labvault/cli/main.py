@@ -22,6 +22,15 @@ class State:
         self.verbose = verbose
         self.progress = make_progress(quiet)
 
+    def turn_on(self, flag: str) -> None:
+        """``-q``/``-v`` given after the command (``labvault push -q``, as dvc takes them)."""
+        if flag == "verbose":
+            self.verbose = True
+        elif not self.quiet:
+            stop(self.progress)
+            self.quiet = True
+            self.progress = make_progress(True)
+
 
 # every command that prints data takes --json
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -84,10 +93,38 @@ def load_commands(names: list[str] | None = None) -> None:
         importlib.import_module(f"labvault.cli.{module}")
 
 
+def _turn_on(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _state(ctx).turn_on(str(param.name).removeprefix("lv_"))
+
+
+_AFTER_COMMAND = (("lv_quiet", "quiet", ("-q", "--quiet")), ("lv_verbose", "verbose", ("-v", "--verbose")))
+
+
+def with_global_flags(cmd: click.Command) -> click.Command:
+    """Let ``-q``/``-v`` follow the command too (``labvault repro -q``, as dvc users type them),
+    unless the command has options of those names; a group's commands get them all. Hidden
+    from each command's help: ``labvault --help`` lists them."""
+    if getattr(cmd, "_lv_flags", False):
+        return cmd
+    cmd._lv_flags = True  # type: ignore[attr-defined]
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            with_global_flags(sub)
+        return cmd
+    taken = {p.name for p in cmd.params} | {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
+    for key, name, opts in _AFTER_COMMAND:
+        if name not in taken and not taken.intersection(opts):
+            cmd.params.append(click.Option([key, *opts], is_flag=True, expose_value=False, hidden=True,
+                                           callback=_turn_on))
+    return cmd
+
+
 class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         load_commands([cmd_name])
-        return super().get_command(ctx, cmd_name)
+        cmd = super().get_command(ctx, cmd_name)
+        return with_global_flags(cmd) if cmd is not None else None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         load_commands()
