@@ -43,6 +43,9 @@ class ReproOptions:
     run_cache: bool = True
     # a helper process lists deps and outs ahead of the checks (workspace.prefetch); opt-in
     read_ahead: bool = False
+    all_pipelines: bool = False  # every stage, whatever the targets
+    force_downstream: bool = False  # once a stage runs, every stage after it runs too
+    glob: bool = False  # targets may hold shell wildcards, matched against stage names
 
 
 @dataclass
@@ -75,12 +78,13 @@ def load_graph(repo: Repo) -> Graph:
 
 
 def select_stages(repo: Repo, g: Graph, targets: list[str] | None, opts: ReproOptions) -> list[str]:
-    if not targets:
+    if not targets or opts.all_pipelines:
         chosen = set(g.stages)
     else:
         chosen = set()
         for t in targets:
-            chosen |= _resolve_target(repo, g, t, opts.recursive)
+            chosen |= _globbed(g, t) if opts.glob and any(c in t for c in "*?[") else \
+                _resolve_target(repo, g, t, opts.recursive)
         if opts.pipeline:
             for a in list(chosen):
                 chosen |= g.component(a)
@@ -93,6 +97,17 @@ def select_stages(repo: Repo, g: Graph, targets: list[str] | None, opts: ReproOp
     if not targets and opts.single_item:
         pass
     return g.order(chosen)
+
+
+def _globbed(g: Graph, pattern: str) -> set[str]:
+    """Stages whose address or name (``foreach`` items too: ``name@key``) matches ``pattern``."""
+    from fnmatch import fnmatchcase
+
+    hits = {a for a, s in g.stages.items() if fnmatchcase(a, pattern) or fnmatchcase(s.name, pattern)}
+    if not hits:
+        known = ", ".join(sorted(g.stages)[:10])
+        raise UnknownStageError(f"no stage matches {pattern!r}", f"stages: {known}" if known else "dvc.yaml has no stages")
+    return hits
 
 
 def _resolve_target(repo: Repo, g: Graph, target: str, recursive: bool) -> set[str]:
@@ -149,6 +164,8 @@ class _Runner:
         self.position: dict[str, int] = {}  # run order, so that new lock entries never depend on timing
         self.new_names: set[str] = set()
         self.run_cache = RunCache(repo.odb.cache_dir)
+        # --force-downstream: stages after one that ran (added before any of them starts)
+        self.forced: set[str] = set()
 
     def lock_for(self, stage: Stage) -> LockFile:
         if stage.lockfile not in self.locks:
@@ -168,9 +185,9 @@ class _Runner:
         st = self.status(stage)
         if st.frozen:
             return self._verify_frozen(stage, st)
-        if not st.changed and not self.opts.force:
+        if not st.changed and not self.opts.force and address not in self.forced:
             return StageRun(address, "unchanged"), None
-        reasons = st.reasons if st.changed else ("forced",)
+        reasons = st.reasons if st.changed else ("forced",) if address not in self.forced else ("an upstream stage ran",)
         if self.opts.dry:
             return StageRun(address, "would-run", reasons), None
         deps = [(d.path, self._content(d.rel, d.path, stage)) for d in stage.deps]
@@ -393,6 +410,8 @@ def repro(
                     result.runs.append(run)
                     if on_event:
                         on_event(run)
+                    if opts.force_downstream and run.action in ("ran", "restored", "would-run"):
+                        runner.forced |= g.descendants(a)
                     if run.action == "failed":
                         broken.add(a)
                         if not opts.keep_going:
