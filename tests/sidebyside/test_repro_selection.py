@@ -93,3 +93,54 @@ def test_force_downstream(sbs: SideBySide) -> None:
     sbs.assert_same_lock()
     lv, dvc = _repro(sbs, "--force-downstream")
     assert lv == dvc == []  # nothing changed: nothing forced
+
+
+def _lv_would_run(sbs: SideBySide, *args: str) -> list[str]:
+    return [r["address"] for r in parse_json(sbs.lv("repro", "--dry", "--json", *args)) if r["action"] == "would-run"]
+
+
+def _dvc_would_run(sbs: SideBySide, *args: str) -> list[str]:
+    return dvc_ran(sbs.dvc("repro", "--dry", *args).stdout)
+
+
+def _drop_data(sbs: SideBySide) -> None:
+    """As a fresh clone that never pulled: no outputs in the workspace, an empty cache."""
+    import shutil
+
+    for root in sbs.roots:
+        for name in ("a.txt", "b.txt", "c.txt", "x.txt", "f_one.txt", "f_two.txt"):
+            (root / name).unlink()
+        shutil.rmtree(root / ".dvc" / "cache")
+        shutil.rmtree(root / ".dvc" / "tmp", ignore_errors=True)
+
+
+def test_allow_missing(sbs: SideBySide) -> None:
+    _built(sbs)
+    sbs.git_commit("ran")
+    _drop_data(sbs)
+    # without the flag every stage with missing data would run (dvc's --dry stops with an error at
+    # b, whose dependency a.txt it tries to read); with it, none
+    assert sorted(_lv_would_run(sbs)) == ["a", "b", "c", "f@one", "f@two", "x"]
+    assert _lv_would_run(sbs, "--allow-missing") == _dvc_would_run(sbs, "--allow-missing") == []
+    # a real change still counts: c's command (dvc 3.67's --dry stops here with an error, reading
+    # c's missing dependency b.txt; its status agrees that c changed)
+    sbs.write({"dvc.yaml": PIPELINE.format(extra="").replace("c.txt -- b.txt", "c.txt -- b.txt b.txt")})
+    assert _lv_would_run(sbs, "--allow-missing") == ["c"]
+    assert "changed command" in sbs.dvc("status", "c").stdout
+    sbs.git("checkout", "dvc.yaml")
+    # a ran again with another seed (its new a.txt recorded), then its output went: the deleted
+    # dependency of b and f now differs from what a records, so they are modified; c's is as b
+    # records it
+    sbs.write({"seed.txt": "5\n"})
+    lv, dvc = _repro(sbs, "-s", "a")
+    assert lv == dvc == ["a"]
+    for root in sbs.roots:
+        (root / "a.txt").unlink()
+        (root / "seed.txt").unlink()
+    assert sorted(_lv_would_run(sbs, "--allow-missing")) == ["b", "f@one", "f@two"]
+    # and run for real: b is run from a.txt as a records it (pulled back here by checkout)
+    sbs.write({"seed.txt": "5\n"})
+    sbs.run_ok("checkout", "a.txt")
+    lv, dvc = _repro(sbs, "--allow-missing", "b")
+    assert lv == dvc == ["b"]
+    sbs.assert_same_lock()

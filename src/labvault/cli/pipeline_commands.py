@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 @click.option("-P", "--all-pipelines", is_flag=True, help="Every stage of every pipeline (targets ignored).")
 @click.option("--force-downstream", is_flag=True, help="Once a stage runs, run every stage after it too.")
 @click.option("--glob", is_flag=True, help="Targets may hold shell wildcards (*, ?, [..]) matched to stage names.")
+@click.option("--allow-missing", is_flag=True,
+              help="Data missing from the workspace or cache is no change (a fresh clone: --dry --allow-missing).")
 @click.option("-k", "--keep-going", is_flag=True, help="After a failure, run every branch that does not need it.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Stages run at once.")
 @click.option("--no-run-cache", is_flag=True, help="Never restore outputs from earlier identical runs.")
@@ -35,7 +37,8 @@ if TYPE_CHECKING:
 @click.pass_context
 def repro(
     ctx: click.Context, targets: tuple[str, ...], force: bool, single_item: bool, dry: bool, downstream: bool,
-    recursive: bool, pipeline: bool, all_pipelines: bool, force_downstream: bool, glob: bool, keep_going: bool,
+    recursive: bool, pipeline: bool, all_pipelines: bool, force_downstream: bool, glob: bool, allow_missing: bool,
+    keep_going: bool,
     jobs: int, no_run_cache: bool, executor: str, scheduler: str | None, as_json: bool,
 ) -> None:
     """Run the pipeline stages whose cmd, deps, params or outs changed, in dependency order.
@@ -47,12 +50,13 @@ def repro(
       labvault repro --dry
       labvault repro -j 4 --keep-going
       labvault repro --glob 'train@*'    # every item of a foreach stage
+      labvault repro --dry --allow-missing   # in a fresh clone: would anything run?
       labvault repro --executor dask --scheduler tcp://head:8786
     """
     st = _state(ctx)
     opts = api.ReproOptions(force, single_item, dry, downstream, recursive, pipeline, keep_going, jobs,
                             not no_run_cache, read_ahead=True, all_pipelines=all_pipelines,
-                            force_downstream=force_downstream, glob=glob)
+                            force_downstream=force_downstream, glob=glob, allow_missing=allow_missing)
 
     def show(run: StageRun) -> None:
         if as_json or st.quiet:

@@ -9,6 +9,7 @@ stages that depend on it do not run; with ``keep_going`` every other branch stil
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,7 @@ class ReproOptions:
     all_pipelines: bool = False  # every stage, whatever the targets
     force_downstream: bool = False  # once a stage runs, every stage after it runs too
     glob: bool = False  # targets may hold shell wildcards, matched against stage names
+    allow_missing: bool = False  # data missing from the workspace or cache is no change (status.stage_status)
 
 
 @dataclass
@@ -139,12 +141,13 @@ def _resolve_target(repo: Repo, g: Graph, target: str, recursive: bool) -> set[s
     raise UnknownStageError(f"unknown stage or output {target!r}", f"stages: {known}" if known else "dvc.yaml has no stages")
 
 
-def _validate(repo: Repo, g: Graph, order: list[str], inputs: Inputs) -> None:
-    """Catch every input problem before anything runs."""
+def _validate(repo: Repo, g: Graph, order: list[str], inputs: Inputs, allow_missing: bool = False) -> None:
+    """Catch every input problem before anything runs (a missing dependency is none with
+    ``allow_missing``: a stage that needs it and must run fails then, with its command's error)."""
     for a in order:
         s = g.stages[a]
         inputs.params(s)
-        for d in s.deps:
+        for d in s.deps if not allow_missing else ():
             if g.producer_of(d.rel) is None and not os.path.lexists(repo.abspath(d.rel)):
                 raise PipelineError(
                     f"{s.dvcfile}: stage {a!r}: dependency {d.path} does not exist and no stage produces it",
@@ -173,7 +176,23 @@ class _Runner:
         return self.locks[stage.lockfile]
 
     def status(self, stage: Stage) -> StageStatus:
-        return stage_status(stage, self.lock_for(stage).get(stage.name), self.inputs)
+        entry = self.lock_for(stage).get(stage.name)
+        return stage_status(stage, entry, self.inputs, self.opts.allow_missing, self._upstream_md5)
+
+    def _upstream_md5(self, rel: str) -> str | None:
+        """The md5 the lock entry of the stage producing ``rel`` records for it now (after it ran
+        in this repro, its new one)."""
+        producer = self.g.producer_of(rel)
+        if producer is None:
+            return None
+        stage = self.g.stages[producer]
+        for o in (self.lock_for(stage).get(stage.name) or {}).get("outs") or []:
+            if isinstance(o, dict) and o.get("path") is not None:
+                path = posixpath.normpath(posixpath.join(stage.wdir, str(o["path"]))) if stage.wdir else o["path"]
+                if path == rel:
+                    md5 = o.get("md5")
+                    return md5 if isinstance(md5, str) else None
+        return None
 
     # runs in a worker thread; returns (StageRun, lock entry or None)
     def run_stage(self, address: str) -> tuple[StageRun, dict[str, Any] | None]:
@@ -366,7 +385,7 @@ def repro(
     executor = executor or LocalExecutor()
     runner = _Runner(repo, g, opts, executor, elsewhere)
     runner.position = {f"{g.stages[a].dvcfile}:{g.stages[a].name}": i for i, a in enumerate(order)}
-    _validate(repo, g, order, runner.inputs)
+    _validate(repo, g, order, runner.inputs, opts.allow_missing)
     result = ReproResult()
     chosen = set(order)
     with repo.locked():

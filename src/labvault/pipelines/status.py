@@ -137,7 +137,18 @@ def _norm_cmd(cmd: Any) -> Any:
     return list(cmd) if isinstance(cmd, (list, tuple)) else cmd
 
 
-def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -> StageStatus:
+# With ``allow_missing``: the md5 the producing stage's lock entry now records for a repo-relative
+# path (None when no stage produces it, or it records none).
+Upstream = Callable[[str], str | None]
+MISSING_DATA = ("out not in cache: ", "out deleted: ")
+
+
+def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs, allow_missing: bool = False,
+                 upstream: Upstream | None = None) -> StageStatus:
+    """``allow_missing`` (``repro --allow-missing``, as dvc): data missing from the workspace or
+    the cache is no change. An output deleted or not in the cache is passed over, and so is a
+    deleted dependency, unless the stage producing it now records another md5 for it than this
+    stage's lock entry (``upstream``): then it is modified."""
     reasons: list[str] = []
     params = inputs.params(stage)  # raises on missing keys even for frozen stages
     if stage.frozen:
@@ -163,7 +174,10 @@ def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -> 
             continue
         now = inputs.content(d.rel, legacy="hash" not in rec)
         if now is None:
-            reasons.append(f"dep deleted: {d.path}")
+            if not allow_missing:
+                reasons.append(f"dep deleted: {d.path}")
+            elif upstream is not None and upstream(d.rel) not in (None, rec.get("md5")):
+                reasons.append(f"dep modified: {d.path}")
         elif now.oid != rec.get("md5"):
             reasons.append(f"dep modified: {d.path}")
     locked_params = entry.get("params") or {}
@@ -180,7 +194,8 @@ def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -> 
     for file in locked_params:
         if file not in params:
             reasons.append(f"params file removed: {file}")
-    reasons += _out_reasons(stage, entry, inputs)
+    outs = _out_reasons(stage, entry, inputs)
+    reasons += [r for r in outs if not r.startswith(MISSING_DATA)] if allow_missing else outs
     return StageStatus(stage.address, bool(reasons), tuple(reasons))
 
 
