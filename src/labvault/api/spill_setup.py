@@ -12,10 +12,10 @@ from labvault.config import ConfigFile, level_file
 from labvault.core.odb import ObjectStore
 from labvault.core.tree import is_dir_oid
 from labvault.errors import ConfigError, LabvaultError
-from labvault.tiers.lab import LabConfig, Tier
 from labvault.workspace.repo import Repo
 
 if TYPE_CHECKING:
+    from labvault.tiers.lab import LabConfig, Tier
     from labvault.tiers.spill_lookup import SpillLookup
     from labvault.workspace.index import Tracked
 
