@@ -144,3 +144,39 @@ def test_allow_missing(sbs: SideBySide) -> None:
     lv, dvc = _repro(sbs, "--allow-missing", "b")
     assert lv == dvc == ["b"]
     sbs.assert_same_lock()
+
+
+def test_pull_instead_of_running(sbs: SideBySide) -> None:
+    """``repro --pull`` in a clone that never pulled: stages changed only by missing data get
+    their outputs from the remote (nothing runs); a stage that must run first gets its missing
+    ``.dvc``-tracked input."""
+    for root in sbs.roots:
+        (root / ".dvc" / "config").write_text(f"[core]\n    remote = r\n['remote \"r\"']\n    url = {root}-remote\n")
+    sbs.write({"w.py": W_PY, "seed.txt": "1\n", "x_seed.txt": "1\n", "dvc.yaml": PIPELINE.format(extra="")})
+    sbs.run_ok("add", "x_seed.txt")
+    sbs.git_commit("pipeline")
+    _repro(sbs)
+    sbs.run_ok("push")
+    sbs.git_commit("ran")
+    _drop_data(sbs)
+    for root in sbs.roots:
+        (root / "x_seed.txt").unlink()
+    lv, dvc = _repro(sbs, "--pull")
+    assert lv == dvc == []
+    for rel in ("a.txt", "c.txt", "f_two.txt", "x.txt", "x_seed.txt"):
+        ours, theirs = sbs.read(rel)
+        assert ours == theirs != b""
+    assert sbs.stage_status() == ({}, {})
+    # x's command changes: x runs, after its missing input x_seed.txt is pulled; the rest pulls
+    _drop_data(sbs)
+    for root in sbs.roots:
+        (root / "x_seed.txt").unlink()
+    sbs.write({"dvc.yaml": PIPELINE.format(extra="").replace("x.txt -- x_seed.txt", "x.txt -- x_seed.txt x_seed.txt")})
+    dry = parse_json(sbs.lv("repro", "--pull", "--dry", "--json"))
+    assert {r["address"]: r["action"] for r in dry} == {
+        "a": "would-pull", "b": "would-pull", "c": "would-pull", "f@one": "would-pull", "f@two": "would-pull",
+        "x": "would-run"}
+    lv, dvc = _repro(sbs, "--pull")
+    assert lv == dvc == ["x"]
+    assert sbs.read("x_seed.txt") == (b"1\n", b"1\n")
+    sbs.assert_same_lock()

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 @click.option("-P", "--all-pipelines", is_flag=True, help="Every stage of every pipeline (targets ignored).")
 @click.option("--force-downstream", is_flag=True, help="Once a stage runs, run every stage after it too.")
 @click.option("--glob", is_flag=True, help="Targets may hold shell wildcards (*, ?, [..]) matched to stage names.")
+@click.option("--pull", is_flag=True,
+              help="A stage changed only by missing data pulls its outputs from the default remote instead of "
+                   "running; missing inputs that .dvc files track are pulled first.")
 @click.option("--allow-missing", is_flag=True,
               help="Data missing from the workspace or cache is no change (a fresh clone: --dry --allow-missing).")
 @click.option("-k", "--keep-going", is_flag=True, help="After a failure, run every branch that does not need it.")
@@ -37,8 +40,8 @@ if TYPE_CHECKING:
 @click.pass_context
 def repro(
     ctx: click.Context, targets: tuple[str, ...], force: bool, single_item: bool, dry: bool, downstream: bool,
-    recursive: bool, pipeline: bool, all_pipelines: bool, force_downstream: bool, glob: bool, allow_missing: bool,
-    keep_going: bool,
+    recursive: bool, pipeline: bool, all_pipelines: bool, force_downstream: bool, glob: bool, pull: bool,
+    allow_missing: bool, keep_going: bool,
     jobs: int, no_run_cache: bool, executor: str, scheduler: str | None, as_json: bool,
 ) -> None:
     """Run the pipeline stages whose cmd, deps, params or outs changed, in dependency order.
@@ -51,12 +54,14 @@ def repro(
       labvault repro -j 4 --keep-going
       labvault repro --glob 'train@*'    # every item of a foreach stage
       labvault repro --dry --allow-missing   # in a fresh clone: would anything run?
+      labvault repro --pull              # a fresh clone: pull what is recorded, run what changed
       labvault repro --executor dask --scheduler tcp://head:8786
     """
     st = _state(ctx)
     opts = api.ReproOptions(force, single_item, dry, downstream, recursive, pipeline, keep_going, jobs,
                             not no_run_cache, read_ahead=True, all_pipelines=all_pipelines,
-                            force_downstream=force_downstream, glob=glob, allow_missing=allow_missing)
+                            force_downstream=force_downstream, glob=glob, allow_missing=allow_missing,
+                            pull=pull)
 
     def show(run: StageRun) -> None:
         if as_json or st.quiet:
@@ -67,6 +72,10 @@ def repro(
             click.echo(f"Ran stage '{run.address}' ({run.seconds:.1f} s): {'; '.join(run.reasons)}")
         elif run.action == "restored":
             click.echo(f"Stage '{run.address}' restored from the run cache")
+        elif run.action == "pulled":
+            click.echo(f"Stage '{run.address}' pulled its outputs from the remote")
+        elif run.action == "would-pull":
+            click.echo(f"Would pull the outputs of stage '{run.address}': {'; '.join(run.reasons)}")
         elif run.action == "would-run":
             click.echo(f"Would run stage '{run.address}': {'; '.join(run.reasons)}")
         elif run.action == "frozen" and run.reasons != ("frozen",):
@@ -81,7 +90,7 @@ def repro(
     result = api.repro(list(targets), opts, executor, scheduler, progress=st.progress, on_event=show)
     if as_json:
         emit_json(result.runs)
-    elif not dry and not any(r.action in ("ran", "restored", "failed") or (r.action == "frozen" and r.reasons != ("frozen",))
+    elif not dry and not any(r.action in ("ran", "restored", "pulled", "failed") or (r.action == "frozen" and r.reasons != ("frozen",))
                              for r in result.runs):
         click.echo("Data and pipelines are up to date.")
     if not result.ok:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,12 +49,15 @@ class ReproOptions:
     force_downstream: bool = False  # once a stage runs, every stage after it runs too
     glob: bool = False  # targets may hold shell wildcards, matched against stage names
     allow_missing: bool = False  # data missing from the workspace or cache is no change (status.stage_status)
+    # a stage changed only by missing data gets its outputs from the default remote instead of
+    # running; every stage first gets its missing inputs that `.dvc` files track
+    pull: bool = False
 
 
 @dataclass
 class StageRun:
     address: str
-    action: str  # ran | restored | unchanged | would-run | failed | skipped | frozen
+    action: str  # ran | restored | pulled | unchanged | would-run | would-pull | failed | skipped | frozen
     reasons: tuple[str, ...] = ()
     message: str = ""
     seconds: float = 0.0
@@ -169,6 +173,7 @@ class _Runner:
         self.run_cache = RunCache(repo.odb.cache_dir)
         # --force-downstream: stages after one that ran (added before any of them starts)
         self.forced: set[str] = set()
+        self._pulling = threading.Lock()  # --pull: one download and checkout at a time
 
     def lock_for(self, stage: Stage) -> LockFile:
         if stage.lockfile not in self.locks:
@@ -201,12 +206,23 @@ class _Runner:
         start = time.monotonic()
         wall_start = time.time()
         stage = self.g.stages[address]
+        if self.opts.pull and not self.opts.dry:
+            self._pull_inputs(stage)  # as dvc pulls the `.dvc` data sources of what it reproduces
         st = self.status(stage)
         if st.frozen:
             return self._verify_frozen(stage, st)
         if not st.changed and not self.opts.force and address not in self.forced:
             return StageRun(address, "unchanged"), None
         reasons = st.reasons if st.changed else ("forced",) if address not in self.forced else ("an upstream stage ran",)
+        if st.changed and self.opts.pull and not self.opts.force and address not in self.forced:
+            entry = self.lock_for(stage).get(stage.name)
+            if entry is not None and not stage_status(stage, entry, self.inputs, True, self._upstream_md5).changed:
+                if self.opts.dry:
+                    return StageRun(address, "would-pull", reasons), None
+                why = self._pull_outputs(stage, entry)
+                if why is None:
+                    return StageRun(address, "pulled", reasons, seconds=time.monotonic() - start), None
+                reasons = (*reasons, f"not pulled: {why}")
         if self.opts.dry:
             return StageRun(address, "would-run", reasons), None
         deps = [(d.path, self._content(d.rel, d.path, stage)) for d in stage.deps]
@@ -319,6 +335,75 @@ class _Runner:
                 raise from_os_error(exc, "removing an old output") from exc
             self.repo.state.forget(o.rel)
 
+    def _pull_outputs(self, stage: Stage, entry: dict[str, Any]) -> str | None:
+        """``--pull``: bring the stage's outputs as its lock entry records them from the default
+        remote (verified into the cache, then checked out); None when done, else why not."""
+        from labvault.remotes.transfer import fetch
+        from labvault.workspace.remotes import open_remote
+
+        outs = [o for o in entry.get("outs") or [] if isinstance(o, dict)]
+        recorded = {o.get("path"): o for o in outs}
+        if any(not o.cache for o in stage.outs):
+            return "an output is not cached"
+        refs = set()
+        for o in stage.outs:
+            rec = recorded.get(o.path)
+            if rec is None or not isinstance(rec.get("md5"), str) or "hash" not in rec:
+                return f"{o.path}: no md5 of this dvc version in dvc.lock"
+            refs.add((rec["md5"], False))
+        with self._pulling:
+            try:
+                got = fetch(self.repo.odb, open_remote(self.repo, None), refs, self.repo.progress)
+            except LabvaultError as exc:
+                return exc.line()
+            if not got.ok:
+                return f"the remote lacks {len(got.missing_remote)} object(s)" if got.missing_remote else \
+                    "; ".join([*got.corrupt, *got.failed][:3]) or "download failed"
+            if not self._restore(stage, outs):
+                return "objects still missing after the download"
+        return None
+
+    def _complete(self, oid: str) -> bool:
+        """The object, and for a folder every object its manifest names, is in the cache."""
+        odb = self.repo.odb
+        if not odb.exists(oid):
+            return False
+        if not oid.endswith(".dir"):
+            return True
+        tree = odb.try_load_tree(oid)
+        return tree is not None and all(odb.exists(c) for _, c in tree)
+
+    def _pull_inputs(self, stage: Stage) -> None:
+        """``--pull``, before a stage is looked at: its missing inputs that `.dvc` files track (no
+        stage produces them) come from the default remote; what cannot be pulled is left to the
+        command to miss."""
+        from labvault.remotes.transfer import fetch
+        from labvault.workspace.checkout import checkout_objects
+        from labvault.workspace.index import workspace_outputs
+        from labvault.workspace.remotes import open_remote
+
+        missing = {d.rel for d in stage.deps
+                   if self.g.producer_of(d.rel) is None and not os.path.lexists(self.repo.abspath(d.rel))}
+        if not missing:
+            return
+        with self._pulling:
+            tracked = [(t.rel, t.out.oid) for t in workspace_outputs(self.repo)
+                       if t.rel in missing and t.out.oid and t.out.use_cache and not t.out.legacy
+                       and not os.path.lexists(self.repo.abspath(t.rel))]
+            if not tracked:
+                return
+            try:
+                fetch(self.repo.odb, open_remote(self.repo, None), {(oid, False) for _, oid in tracked},
+                      self.repo.progress)
+            except LabvaultError as exc:
+                self.repo.progress.message(f"warning: inputs of {stage.address} not pulled: {exc.line()}")
+                return
+            ready = [(rel, oid) for rel, oid in tracked if self._complete(oid)]
+            if ready:
+                checkout_objects(self.repo, ready)
+                discard_listings()
+                self.inputs.forget()
+
     def _restore(self, stage: Stage, outs: list[dict[str, Any]]) -> bool:
         from labvault.workspace.checkout import check_objects, checkout_objects
 
@@ -385,7 +470,7 @@ def repro(
     executor = executor or LocalExecutor()
     runner = _Runner(repo, g, opts, executor, elsewhere)
     runner.position = {f"{g.stages[a].dvcfile}:{g.stages[a].name}": i for i, a in enumerate(order)}
-    _validate(repo, g, order, runner.inputs, opts.allow_missing)
+    _validate(repo, g, order, runner.inputs, opts.allow_missing or opts.pull)
     result = ReproResult()
     chosen = set(order)
     with repo.locked():
