@@ -5,6 +5,8 @@ same order where the order is fixed."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from tests.sidebyside.gen import W_PY
@@ -180,3 +182,41 @@ def test_pull_instead_of_running(sbs: SideBySide) -> None:
     assert lv == dvc == ["x"]
     assert sbs.read("x_seed.txt") == (b"1\n", b"1\n")
     sbs.assert_same_lock()
+
+
+def test_commit_records_stages_without_running_them(sbs: SideBySide) -> None:
+    """``commit`` of a stage (as ``dvc commit``): after its command was run by hand, or an output
+    object left the cache, dvc.lock records the stage as it is now and the cache holds its
+    outputs; nothing runs. A missing output fails with one line, dvc.lock untouched."""
+    sbs.write({"w.py": W_PY, "seed.txt": "1\n", "x_seed.txt": "1\n", "dvc.yaml": PIPELINE.format(extra="")})
+    sbs.run_ok("add", "x_seed.txt")
+    sbs.git_commit("pipeline")
+    _repro(sbs)
+    # b's output edited by hand, and x_seed.txt (a .dvc output) too: one commit names both
+    sbs.write({"b.txt": "made by hand\n", "x_seed.txt": "2\n"})
+    sbs.run_ok("commit", "-f", "b", "x_seed.txt.dvc")
+    sbs.assert_same_lock()
+    assert sbs.read("x_seed.txt.dvc")[0] == sbs.read("x_seed.txt.dvc")[1]
+    for root in sbs.roots:
+        oid = hashlib.md5(b"made by hand\n").hexdigest()
+        assert (root / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]).is_file()
+    # c and x depend on what changed: both tools now say they must run, nothing else
+    assert sbs.stage_status() == ({"c": True, "x": True}, {"c": True, "x": True})
+    # an object gone from the cache: commit with no target stores it again, and records c and x
+    # (every stage) as they are now
+    oid = hashlib.md5(sbs.read("a.txt")[0]).hexdigest()
+    for root in sbs.roots:
+        (root / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]).unlink()
+    sbs.run_ok("commit", "-f")
+    assert sbs.stage_status() == ({}, {})
+    for root in sbs.roots:
+        assert (root / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]).is_file()
+    sbs.assert_same_lock()
+    # a missing output: one error line, dvc.lock as it was
+    before = sbs.read("dvc.lock")
+    for root in sbs.roots:
+        (root / "c.txt").unlink()
+    lv, dvc = sbs.run("commit", "-f", "c")
+    assert lv.returncode != 0 and dvc.returncode != 0
+    assert lv.stderr.count("\n") == 1 and "output c.txt does not exist" in lv.stderr
+    assert sbs.read("dvc.lock") == before

@@ -13,6 +13,7 @@ from labvault.pipelines import repro as _repro
 from labvault.pipelines.executors import DaskExecutor, Executor, LocalExecutor
 from labvault.pipelines.status import StageStatus
 from labvault.progress import NULL_PROGRESS, Progress
+from labvault.workspace.add import Recorded
 from labvault.workspace.repo import Repo, open_repo
 
 PathLike = str | os.PathLike[str]
@@ -63,6 +64,18 @@ def _capture_runs(r: Repo, result: ReproResult) -> None:
     from labvault.api.capture import capture_runs
 
     capture_runs(r, result)
+
+
+def commit_stages(targets: list[str] | None = None, repo: PathLike | None = None) -> tuple[list[Recorded], list[str]]:
+    """Record in dvc.lock, without running, the deps, params and outputs of the stages named (every
+    stage when ``targets`` is None) as they are now, storing their outputs in the cache, as ``dvc
+    commit`` does; only stages whose record differs. Returns the outputs of the stages committed
+    (their ``pointer``: the lock file) and the targets that name no stage (``api.commit`` takes
+    those: ``.dvc`` files)."""
+    from labvault.api.spill_setup import lazy_held_elsewhere
+
+    r = open_repo(Path(repo) if repo is not None else None)
+    return _repro.commit_stages(r, targets, lazy_held_elsewhere(r))
 
 
 def stage_status(

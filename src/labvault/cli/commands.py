@@ -144,15 +144,22 @@ def status(
 @json_option
 @click.pass_context
 def commit(ctx: click.Context, targets: tuple[str, ...], force: bool, new_version: bool, as_json: bool) -> None:
-    """Record the current content of tracked outputs in their .dvc files. New content of a
-    protected output is refused unless --new-version.
+    """Record the current content of tracked outputs in their .dvc files, and of pipeline stages
+    (deps, params, outputs) in dvc.lock without running them. New content of a protected output
+    is refused unless --new-version.
 
     \b
     Example:
-      labvault commit                 # every tracked output
+      labvault commit                 # every tracked output and every stage
       labvault commit data/images.dvc
+      labvault commit train           # a stage, after running its command by hand
     """
-    results = api.commit(list(targets), progress=_state(ctx).progress, new_version=new_version)
+    rest: list[str] = list(targets)
+    staged: list[api.Recorded] = []
+    if api.has_stages():
+        staged, rest = api.commit_stages(list(targets) or None)
+    results = api.commit(rest, progress=_state(ctx).progress, new_version=new_version) if rest or not targets else []
+    results = [*results, *staged]
     if as_json:
         emit_json(results)
         return
@@ -160,7 +167,7 @@ def commit(ctx: click.Context, targets: tuple[str, ...], force: bool, new_versio
     for r in changed:
         click.echo(f"committed {r.path} -> {r.pointer}")
     if not changed:
-        click.echo("Nothing to commit: every output matches its .dvc file.")
+        click.echo("Nothing to commit: every output matches its .dvc file or dvc.lock.")
 
 
 @cli.command()
