@@ -249,27 +249,19 @@ def _plots_out(sides: list[api.RevisionPlots], out: str, as_json: bool, title: s
     from labvault.fsutil import atomic_write_bytes
 
     if as_json:
-        _dump([{"rev": s.rev, "error": s.error, "plots": [_plot_json(p) for p in s.plots]} for s in sides])
+        emit_json(sides)
         return
     from labvault.web.plots_page import plots_html
 
     os.makedirs(out, exist_ok=True)
     page = os.path.join(os.path.abspath(out), "index.html")
     atomic_write_bytes(page, plots_html(sides, title).encode("utf-8"), fsync=False)
-    failed = [s for s in sides if s.error] + [p for s in sides for p in s.plots if p.error]
-    for s in sides:
-        if s.error:
-            click.echo(f"warning: {s.rev}: {s.error}", err=True)
-        for p in s.plots:
-            if p.error:
-                click.echo(f"warning: {s.rev}: plot {p.id}: {p.error}", err=True)
+    problems = [f"{s.rev}: {s.error}" for s in sides if s.error]
+    problems += [f"{s.rev}: plot {p.id}: {p.error}" for s in sides for p in s.plots if p.error]
+    for line in problems:
+        click.echo(f"warning: {line}", err=True)
     n = len({p.id for s in sides for p in s.plots})
-    click.echo(f"{n} plot(s){' (some with errors)' if failed else ''}: file://{page}")
-
-
-def _plot_json(p: api.PlotData) -> dict[str, object]:
-    return {"id": p.id, "title": p.title, "x": p.x, "error": p.error,
-            "series": [{"file": s.file, "field": s.field, "points": [list(pt) for pt in s.points]} for s in p.series]}
+    click.echo(f"{n} plot(s){' (some with errors)' if problems else ''}: file://{page}")
 
 
 _plots_dir = click.option("-o", "--out", default="dvc_plots", show_default=True, metavar="DIR",
