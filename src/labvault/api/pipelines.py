@@ -73,9 +73,10 @@ def commit_stages(targets: list[str] | None = None, repo: PathLike | None = None
     (their ``pointer``: the lock file) and the targets that name no stage (``api.commit`` takes
     those: ``.dvc`` files)."""
     from labvault.api.spill_setup import lazy_held_elsewhere
+    from labvault.pipelines.commit import commit_stages as _commit_stages
 
     r = open_repo(Path(repo) if repo is not None else None)
-    return _repro.commit_stages(r, targets, lazy_held_elsewhere(r))
+    return _commit_stages(r, targets, lazy_held_elsewhere(r))
 
 
 def stage_status(
