@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
@@ -136,3 +137,103 @@ def test_plots_cli_writes_one_self_contained_page(tmp_path: Path) -> None:
     [side] = json.loads(shown.stdout)
     assert side["rev"] == "workspace" and side["plots"][0]["series"][0]["points"] == [[1.0, 0.7], [2.0, 0.5]]
     assert not (repo / "dvc_plots").exists()  # --json writes no page
+
+
+def _png(rgb: tuple[int, int, int], side: int = 2) -> bytes:
+    """A valid PNG of one colour (enough for a browser to draw it)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + bytes(rgb) * side for _ in range(side))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+IMAGES = """stages:
+  draw:
+    cmd: python3 draw.py {colour}
+    plots:
+      - figs: {{x: step}}
+plots:
+  - cm.png
+  - logs
+"""
+DRAW = f"""import os, sys, base64
+os.makedirs("figs/sub", exist_ok=True)
+blue = base64.b64decode({base64.b64encode(_png((0, 0, 255))).decode()!r})
+red = base64.b64decode({base64.b64encode(_png((255, 0, 0))).decode()!r})
+open("figs/roc.png", "wb").write(blue if sys.argv[1] == "blue" else red)
+open("figs/sub/loss.csv", "w").write("step,loss\\n0,1\\n1,0.5\\n")
+"""
+
+
+def test_image_plots_and_folders_of_plots(tmp_path: Path) -> None:
+    """An image is shown as it is (its bytes, base64), told by its name as dvc does; a folder
+    stands for every file in it, one plot each, with the folder's options."""
+    repo = _repo(tmp_path, IMAGES.format(colour="blue"))
+    (repo / "draw.py").write_text(DRAW)
+    (repo / "cm.png").write_bytes(_png((0, 255, 0)))
+    (repo / "logs").mkdir()
+    (repo / "logs/acc.json").write_text('[{"acc": 0.5}, {"acc": 0.75}]')
+    (repo / "logs/up.PNG").write_bytes(_png((9, 9, 9)))  # dvc 3.67 reads only lower-case names as images
+    (repo / "logs/pic.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    api.repro(repo=repo)
+    plots = {p.id: p for p in api.plots_show(repo=repo)}
+    assert list(plots) == ["figs/roc.png", "figs/sub/loss.csv", "cm.png", "logs/acc.json", "logs/pic.svg",
+                           "logs/up.PNG"]
+    assert [(p.kind, p.mime, p.error) for p in plots.values()] == [
+        ("image", "image/png", None), ("data", None, None), ("image", "image/png", None),
+        ("data", None, None), ("image", "image/svg+xml", None), ("image", "image/png", None)]
+    assert base64.b64decode(plots["cm.png"].image or "") == _png((0, 255, 0))
+    assert base64.b64decode(plots["figs/roc.png"].image or "") == _png((0, 0, 255))
+    loss = plots["figs/sub/loss.csv"]  # the folder's x applies to each of its files
+    assert (loss.x, loss.series[0].points) == ("step", ((0.0, 1.0), (1.0, 0.5)))
+    assert plots["logs/acc.json"].series[0].points == ((0, 0.5), (1, 0.75))
+
+
+def test_image_plots_of_a_revision_come_from_the_cache(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, IMAGES.format(colour="blue"))
+    (repo / "draw.py").write_text(DRAW)
+    (repo / "cm.png").write_bytes(_png((0, 255, 0)))
+    (repo / "logs").mkdir()
+    api.repro(repo=repo)
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "blue")
+    (repo / "dvc.yaml").write_text(IMAGES.format(colour="red"))
+    api.repro(repo=repo)
+    head, work = api.plots_diff(repo=repo)  # figs/ is not in git: HEAD's comes through dvc.lock
+    assert base64.b64decode(head.plots[0].image or "") == _png((0, 0, 255))
+    assert base64.b64decode(work.plots[0].image or "") == _png((255, 0, 0))
+    assert head.plots[0].id == work.plots[0].id == "figs/roc.png"
+
+    out = tmp_path / "page"
+    subprocess.run([*_labvault_cmd(), "plots", "diff", "-o", str(out)], cwd=repo, capture_output=True,
+                   check=True)
+    page = (out / "index.html").read_text()
+    for colour in ((0, 0, 255), (255, 0, 0), (0, 255, 0)):
+        assert f'src="data:image/png;base64,{base64.b64encode(_png(colour)).decode()}"' in page
+    assert "<script" not in page
+
+
+def test_a_large_image_plot_is_refused_unread(tmp_path: Path) -> None:
+    from labvault.pipelines import plots as plots_module
+
+    repo = _repo(tmp_path, "plots:\n  - big.jpg\n")
+    with open(repo / "big.jpg", "wb") as f:
+        f.truncate(plots_module.MAX_IMAGE_BYTES + 1)
+    [plot] = api.plots_show(repo=repo)
+    assert (plot.kind, plot.image, plot.error) == ("image", None, "big.jpg: larger than 16 MiB")
+
+
+def test_the_dashboard_embeds_small_image_plots_and_names_large_ones(tmp_path: Path) -> None:
+    from labvault.web.pages_pipelines import MAX_PAGE_IMAGE, plot_charts
+
+    repo = _repo(tmp_path, "plots:\n  - small.png\n  - large.gif\n")
+    (repo / "small.png").write_bytes(_png((1, 2, 3)))
+    (repo / "large.gif").write_bytes(b"GIF89a" + b"\0" * MAX_PAGE_IMAGE)
+    (small, small_html), (large, large_html) = plot_charts(repo)
+    assert small_html == f'<img class="plot-image" src="data:image/png;base64,{small.image}" alt="small.png">'
+    assert large.image is not None and large.image not in large_html
+    assert "image of 512 KiB: see labvault plots show" in large_html

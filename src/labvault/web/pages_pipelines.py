@@ -15,11 +15,13 @@ from labvault.errors import LabvaultError
 from labvault.web.graph_svg import GraphNode, render_svg
 from labvault.web.page_context import Reader, repos
 from labvault.web.plot_svg import line_chart
+from labvault.web.plots_page import image_tag
 from labvault.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
 MAX_CHARTS = 24
+MAX_PAGE_IMAGE = 512 * 1024  # base64 characters of one image plot embedded in the metrics page
 
 
 def _repo(request: Request, index: int) -> tuple[list[Path], Path]:
@@ -72,6 +74,11 @@ def plot_charts(path: Path) -> list[tuple[Any, str]]:
     """The dvc.yaml plots, each with its chart (or its error)."""
     out = []
     for p in api.plots_show(repo=path)[:MAX_CHARTS]:
+        if p.kind == "image":
+            big = p.image is not None and len(p.image) > MAX_PAGE_IMAGE
+            note = f'<p class="muted">image of {len(p.image or "") * 3 // 4 // 1024} KiB: see labvault plots show</p>'
+            out.append((p, note if big else image_tag(p) if p.image is not None else ""))
+            continue
         series = {f"{s.file}: {s.field}" if len(p.series) > 1 else s.field: list(s.points) for s in p.series}
         out.append((p, line_chart(series, title=p.title, x_label=p.x, width=520, height=260)))
     return out

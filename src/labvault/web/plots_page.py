@@ -4,7 +4,8 @@ inlined, no script and nothing fetched, so the file opens anywhere, offline, and
 to a report as it is.
 
 With several revisions, each plot is drawn once with every revision's series over each other,
-named ``REV: FIELD`` (``REV: FILE: FIELD`` when a plot reads several files).
+named ``REV: FIELD`` (``REV: FILE: FIELD`` when a plot reads several files). An image plot is
+embedded as it is (a ``data:`` URL, so the page stays one file), one per revision, side by side.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ def _series_name(rev: str | None, plot: PlotData, file: str, field: str) -> str:
     return f"{rev}: {name}" if rev is not None else name
 
 
+def image_tag(plot: PlotData, caption: str | None = None) -> str:
+    """An ``<img>`` of an image plot, its bytes in a ``data:`` URL (an SVG in ``<img>`` runs no script)."""
+    img = f'<img class="plot-image" src="data:{plot.mime};base64,{plot.image}" alt="{escape(plot.id)}">'
+    return f"<div>{img}<p class=\"muted\">{escape(caption)}</p></div>" if caption else img
+
+
 def plots_html(sides: Sequence[RevisionPlots], title: str) -> str:
     """The page: one figure per plot id (first-seen order), its series from every revision in
     ``sides`` (a single side is drawn without revision names); errors listed under the chart."""
@@ -45,6 +52,12 @@ def plots_html(sides: Sequence[RevisionPlots], title: str) -> str:
             if plot.error:
                 errors.append(f"{rev}: {plot.error}" if named else plot.error)
         first = found[0][1]
+        if first.kind == "image":
+            chart = "".join(image_tag(p, rev if named else None) for rev, p in found if p.image is not None)
+            notes = "".join(f'<p class="bad">{escape(e)}</p>' for e in errors)
+            figures.append(f'<figure id="{escape(pid)}">{chart}<figcaption class="muted">{escape(pid)}</figcaption>'
+                           f"{notes}</figure>")
+            continue
         chart = line_chart(series, title=first.title, x_label=first.x,
                            y_label=", ".join(dict.fromkeys(s.field for _, p in found for s in p.series)))
         notes = "".join(f'<p class="bad">{escape(e)}</p>' for e in errors)

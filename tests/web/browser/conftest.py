@@ -15,6 +15,7 @@ from labvault.api import users
 from labvault.api.monitor import monitor
 from labvault.catalog import store
 from labvault.web.app import Settings
+from tests.pipelines.test_plots import _png
 from tests.web.conftest import PASSWORD, RunningServer
 
 
@@ -52,6 +53,7 @@ PIPELINE = """stages:
     params: [lr]
     metrics: [metrics.json: {cache: false}]
     plots: [loss.csv: {cache: false, x: step, y: loss}]
+plots: [confusion.png]
 """
 TRAIN = """import json
 lr = float(open("params.yaml").read().split(":")[1])
@@ -88,6 +90,7 @@ def seed(base: Path) -> tuple[Settings, Seeded]:
     (repo / "dvc.yaml").write_text(PIPELINE)
     (repo / "params.yaml").write_text("lr: 0.1\n")
     (repo / "train.py").write_text(TRAIN)
+    (repo / "confusion.png").write_bytes(_png((200, 30, 30), side=64))  # an image plot
     api.init(repo)
     api.config_set("labvault.catalog_url", url, repo=repo)  # repro records its runs in the same catalog
     api.repro(repo=repo)

@@ -96,6 +96,16 @@ def _walk(page: Any, start: str) -> list[str]:
     raise AssertionError("more than 200 pages")
 
 
+def test_an_image_plot_is_drawn_on_the_metrics_page(site: Any, chromium: Any) -> None:
+    with watched(chromium) as (page, watch):
+        page.goto(site.url + "/metrics")
+        page.wait_for_load_state("networkidle")
+        image = page.locator("img.plot-image")
+        assert image.count() == 1
+        assert image.evaluate("i => [i.complete, i.naturalWidth, i.naturalHeight]") == [True, 64, 64]
+        assert not watch.problems, watch.problems
+
+
 def test_lists_paginate_to_the_end_without_duplicates_or_gaps(site: Any, chromium: Any) -> None:
     with watched(chromium) as (page, watch):
         names = _walk(page, site.url + "/datasets?limit=25")
