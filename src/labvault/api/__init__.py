@@ -209,6 +209,7 @@ if TYPE_CHECKING:
         status_cloud,
     )
     from labvault.api.spill import SpillResult, cache_spill
+    from labvault.api.stages import AddedStage, StageEntry, stage_add, stage_list
     from labvault.api.startup import prefetch_for
     from labvault.api.storage import CopyResult, cp, ls
     from labvault.api.users import (
@@ -249,6 +250,7 @@ _WHERE = {
     "verify_tier": "labvault.api.verify_scrub",
     "CatalogRestoreResult": "labvault.api.catalog_backup",
     "PlotData": "labvault.api.plots",
+    **dict.fromkeys(("AddedStage", "StageEntry", "stage_add", "stage_list"), "labvault.api.stages"),
     "PlotSeries": "labvault.api.plots",
     "plots_show": "labvault.api.plots",
     "plots_diff": "labvault.api.plots",
@@ -465,6 +467,7 @@ __all__ = [
     "Access",
     "AccessProblem",
     "AccessReport",
+    "AddedStage",
     "Alert",
     "BackupStatus",
     "BadObject",
@@ -530,6 +533,7 @@ __all__ = [
     "ScrubResult",
     "SnapshotInfo",
     "SpillResult",
+    "StageEntry",
     "StatusReport",
     "TierReport",
     "TierUsage",
@@ -646,6 +650,8 @@ __all__ = [
     "remove",
     "repro",
     "scaffold",
+    "stage_add",
+    "stage_list",
     "stage_status",
     "status",
     "status_cloud",

@@ -176,8 +176,13 @@ def _parse_stage(name: str, d: dict[str, Any], dvcfile: str, where: str,
 
 
 def load_pipeline_file(repo: Repo, path: Path) -> list[Stage]:
+    return parse_pipeline(repo, path, read_yaml(path, repo.state))
+
+
+def parse_pipeline(repo: Repo, path: Path, data: Any) -> list[Stage]:
+    """The stages of ``data``, the parsed content of the dvc.yaml at ``path`` (which need not be
+    written yet: ``stage add`` checks a new content before writing it)."""
     rel = path.relative_to(repo.root).as_posix()
-    data = read_yaml(path, repo.state)
     if data is None:
         return []
     if not isinstance(data, dict):

@@ -132,21 +132,47 @@ def dump_yaml(data: Any) -> str:
     yaml = YAML()
     yaml.default_flow_style = False
     buf = io.StringIO()
-    yaml.dump(_plain(data), buf)
+    yaml.dump(commented(data), buf)
     return buf.getvalue()
 
 
-def _plain(data: Any) -> Any:
+def commented(data: Any) -> Any:
     """ruamel's round-trip dumper wants plain dicts/lists in insertion order."""
     if isinstance(data, dict):
         from ruamel.yaml.comments import CommentedMap
 
         m = CommentedMap()
         for k, v in data.items():
-            m[k] = _plain(v)
+            m[k] = commented(v)
         return m
     if isinstance(data, (list, tuple)):
         from ruamel.yaml.comments import CommentedSeq
 
-        return CommentedSeq([_plain(v) for v in data])
+        return CommentedSeq([commented(v) for v in data])
     return data
+
+
+def load_for_update(text: str, where: str) -> Any:
+    """``text`` parsed by ruamel's round-trip loader, as DVC reads a dvc.yaml it is about to change:
+    the result keeps comments and key order, and ``dump_for_update`` writes it back."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML().load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise PipelineError(f"{where}: {problem}{at}", "fix the YAML syntax") from None
+
+
+def dump_for_update(data: Any) -> str:
+    """A document from ``load_for_update`` (changed or not) in DVC's layout (``dump_yaml``'s)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.default_flow_style = False
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()
