@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from labvault import api
 from labvault.errors import LabvaultError
@@ -180,3 +181,23 @@ def test_stage_list_targets(tmp_path: Path) -> None:
         api.stage_list(["nope"], repo=repo)
     listed = _cli(repo, "stage", "list", "--all")
     assert listed.stdout.splitlines()[2] == "reader             Depends on f.txt, params.yaml"
+
+
+def test_freeze_checks_every_target_before_changing_any(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / "f.txt").write_text("f\n")
+    api.add(["f.txt"], repo=repo)
+    before = _snapshot(repo)
+    with pytest.raises(LabvaultError, match="no stage 'nope'"):
+        api.freeze(["f.txt.dvc", "prepare", "nope"], repo=repo)
+    assert _snapshot(repo) == before
+    changes = api.freeze(["f.txt.dvc", "prepare"], repo=repo)
+    assert [(c.file, c.stage, c.changed) for c in changes] == [("f.txt.dvc", None, True), ("dvc.yaml", "prepare", True)]
+    assert "# keep this comment" in (repo / "dvc.yaml").read_text()
+    assert (repo / "f.txt.dvc").read_text().endswith("frozen: true\n")
+    assert [c.changed for c in api.freeze(["prepare"], repo=repo)] == [False]
+    assert [c.changed for c in api.unfreeze(["f.txt.dvc", "prepare"], repo=repo)] == [True, True]
+    after = _snapshot(repo)
+    assert after["f.txt.dvc"] == before["f.txt.dvc"]
+    # the same pipeline, in dvc's layout (sequences no longer indented under their keys, as dvc writes them)
+    assert yaml.safe_load(after["dvc.yaml"]) == yaml.safe_load(before["dvc.yaml"])

@@ -209,7 +209,15 @@ if TYPE_CHECKING:
         status_cloud,
     )
     from labvault.api.spill import SpillResult, cache_spill
-    from labvault.api.stages import AddedStage, StageEntry, stage_add, stage_list
+    from labvault.api.stages import (
+        AddedStage,
+        FreezeChange,
+        StageEntry,
+        freeze,
+        stage_add,
+        stage_list,
+        unfreeze,
+    )
     from labvault.api.startup import prefetch_for
     from labvault.api.storage import CopyResult, cp, ls
     from labvault.api.users import (
@@ -250,7 +258,8 @@ _WHERE = {
     "verify_tier": "labvault.api.verify_scrub",
     "CatalogRestoreResult": "labvault.api.catalog_backup",
     "PlotData": "labvault.api.plots",
-    **dict.fromkeys(("AddedStage", "StageEntry", "stage_add", "stage_list"), "labvault.api.stages"),
+    **dict.fromkeys(("AddedStage", "FreezeChange", "StageEntry", "freeze", "stage_add", "stage_list", "unfreeze"),
+                    "labvault.api.stages"),
     "PlotSeries": "labvault.api.plots",
     "plots_show": "labvault.api.plots",
     "plots_diff": "labvault.api.plots",
@@ -492,6 +501,7 @@ __all__ = [
     "ExperimentInfo",
     "ForgetItem",
     "ForgetResult",
+    "FreezeChange",
     "GcResult",
     "GetResult",
     "Grant",
@@ -604,6 +614,7 @@ __all__ = [
     "demote",
     "diff",
     "fetch",
+    "freeze",
     "gc",
     "get",
     "get_url",
@@ -659,6 +670,7 @@ __all__ = [
     "token_create",
     "token_list",
     "token_revoke",
+    "unfreeze",
     "unprotect",
     "update",
     "usage_history",

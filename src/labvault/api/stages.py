@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labvault.errors import UnknownStageError, UsageError
+from labvault.pipelines.freeze import FreezeChange, set_frozen
 from labvault.pipelines.spec import PIPELINE_FILE, Stage, load_stages
 from labvault.pipelines.stage_add import AddedStage, StageSpec, add_stage, join_command
 from labvault.workspace.index import workspace_outputs
@@ -25,7 +26,7 @@ from labvault.workspace.repo import Repo, open_repo
 PathLike = str | os.PathLike[str]
 MAX_DESCRIPTION = 80  # characters of a description `stage list` prints, as dvc
 
-__all__ = ["AddedStage", "StageEntry", "stage_add", "stage_list"]
+__all__ = ["AddedStage", "FreezeChange", "StageEntry", "freeze", "stage_add", "stage_list", "unfreeze"]
 
 
 def _folder(repo: Repo, cwd: PathLike | None) -> Path:
@@ -72,6 +73,20 @@ def stage_add(
         wdir, always_changed, desc,
     )
     return add_stage(r, spec, _folder(r, cwd), force)
+
+
+def freeze(targets: Sequence[str], cwd: PathLike | None = None, repo: PathLike | None = None) -> list[FreezeChange]:
+    """Mark stages (a name in ``cwd``'s dvc.yaml, ``FILE:NAME``) or ``.dvc`` files frozen: ``repro``
+    then neither runs them nor looks at their dependencies. All targets are checked first; an
+    unknown one, or one item of a templated stage, changes nothing."""
+    r = open_repo(Path(repo) if repo is not None else None)
+    return set_frozen(r, list(targets), True, _folder(r, cwd))
+
+
+def unfreeze(targets: Sequence[str], cwd: PathLike | None = None, repo: PathLike | None = None) -> list[FreezeChange]:
+    """Undo ``freeze`` (remove ``frozen``), with the same targets and checks."""
+    r = open_repo(Path(repo) if repo is not None else None)
+    return set_frozen(r, list(targets), False, _folder(r, cwd))
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("get", "import", "update"), "read_commands"),
     **dict.fromkeys(("cp", "ls"), "storage_commands"),
     "cache": "cache_commands",
-    "stage": "stage_commands",
+    **dict.fromkeys(("stage", "freeze", "unfreeze"), "stage_commands"),
     "gc": "gc_commands",
     "catalog": "catalog_commands",
     "backup": "backup_commands",

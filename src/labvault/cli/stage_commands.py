@@ -115,3 +115,41 @@ def stage_list(targets: tuple[str, ...], all_: bool, recursive: bool, name_only:
     width = max((len(e.address) for e in entries), default=0)
     for e in entries:
         click.echo(f"{e.address.ljust(width)}  {e.description}")
+
+
+def _frozen_out(changes: list[api.FreezeChange], word: str, as_json: bool) -> None:
+    if as_json:
+        emit_json(changes)
+        return
+    for c in changes:
+        what = f"stage '{c.stage}' in '{c.file}'" if c.stage is not None else f"'{c.file}'"
+        click.echo(f"{word} {what}" if c.changed else f"{what}: already {word.lower()}")
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@json_option
+def freeze(targets: tuple[str, ...], as_json: bool) -> None:
+    """Freeze stages or .dvc files: repro no longer runs them or looks at their dependencies
+    (their outputs are still checked). TARGETS: a stage of this folder's dvc.yaml, FILE:NAME,
+    or a .dvc file. An unknown target changes nothing.
+
+    \b
+    Example:
+      labvault freeze prepare
+      labvault freeze data/data.xml.dvc models/dvc.yaml:train
+    """
+    _frozen_out(api.freeze(list(targets)), "Frozen", as_json)
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@json_option
+def unfreeze(targets: tuple[str, ...], as_json: bool) -> None:
+    """Undo `freeze`: the stages run again when their inputs change.
+
+    \b
+    Example:
+      labvault unfreeze prepare
+    """
+    _frozen_out(api.unfreeze(list(targets)), "Unfrozen", as_json)
