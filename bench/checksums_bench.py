@@ -62,7 +62,7 @@ def _check_output(tool: str, output: str, names: list[str]) -> None:
 def _argv(tool: str, sums: Path, as_json: bool = False) -> list[str]:
     if tool == "md5sum":
         return ["md5sum", "-c", sums.name]
-    return [LABVAULT, "-q", "checksums", "check", sums.name, *(["--json"] if as_json else [])]
+    return [LABVAULT, "checksums", "check", sums.name, *(["--json"] if as_json else [])]
 
 
 def _corruption_caught(base: Path, w: Workload, names: list[str]) -> None:

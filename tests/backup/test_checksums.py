@@ -44,7 +44,7 @@ def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
 
 
 def _lv(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return _run([*LABVAULT, "-q", *args], cwd)
+    return _run([*LABVAULT, *args], cwd)
 
 
 def _warnings(stderr: bytes) -> list[bytes]:

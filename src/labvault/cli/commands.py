@@ -86,6 +86,7 @@ def status(
       labvault status
       labvault status data/images --json
       labvault status --cloud -r s3remote
+      labvault status -q || echo "something changed"     # -q: no output; exit 1 when anything changed
     """
     if cloud:
         cs = api.status_cloud(list(targets), remote, jobs)
@@ -93,6 +94,8 @@ def status(
             emit_json({"remote": cs.remote, "in_sync": cs.in_sync, "to_push": cs.to_push, "to_pull": cs.to_pull,
                        "lost": cs.lost, "wrong_size": cs.wrong_size})
             return
+        if _state(ctx).quiet:  # as `dvc status -q`: the exit code tells
+            ctx.exit(0 if cs.in_sync else 1)
         if cs.in_sync:
             click.echo(f"Cache and remote {cs.remote} are in sync.")
             return
@@ -113,6 +116,8 @@ def status(
     if as_json:
         emit_json({"clean": report.clean and not changed_stages, "outputs": report.outputs, "stages": stages})
         return
+    if _state(ctx).quiet:  # as `dvc status -q`: nothing printed, the exit code tells
+        ctx.exit(0 if report.clean and not changed_stages else 1)
     for s in changed_stages:
         click.echo(f"{s.address}: changed")
         for reason in s.reasons:

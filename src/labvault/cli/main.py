@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from typing import Any
@@ -16,20 +17,44 @@ from labvault.errors import LabvaultError
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class _Sink(io.TextIOBase):
+    """Where ``-q`` sends what a command prints on stdout (its errors go to stderr, as always)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 class State:
     def __init__(self, quiet: bool, verbose: bool) -> None:
-        self.quiet = quiet
+        self.quiet = False
         self.verbose = verbose
         self.progress = make_progress(quiet)
+        self.stdout: Any = None  # the real stdout while -q silences it
+        if quiet:
+            self.turn_on("quiet")
 
     def turn_on(self, flag: str) -> None:
-        """``-q``/``-v`` given after the command (``labvault push -q``, as dvc takes them)."""
+        """``-q``/``-v``, before or after the command (``labvault push -q``, as dvc takes them).
+        ``-q``: no progress bars and nothing on stdout but what ``--json`` asks for; errors and
+        warnings still go to stderr."""
         if flag == "verbose":
             self.verbose = True
         elif not self.quiet:
             stop(self.progress)
             self.quiet = True
             self.progress = make_progress(True)
+            self.stdout = sys.stdout
+            sys.stdout = _Sink()
+
+    def close(self) -> None:
+        """At the end of the command: progress bars stopped, stdout given back."""
+        stop(self.progress)
+        if self.stdout is not None:
+            sys.stdout = self.stdout
+            self.stdout = None
 
 
 # every command that prints data takes --json
@@ -41,8 +66,11 @@ def emit_json(value: Any) -> None:
     the standard library's C encoder only serves compact output, about 3x faster on big lists)."""
     import sys
 
-    indent = 2 if sys.stdout.isatty() else None
-    click.echo(json.dumps(to_json(value), indent=indent, ensure_ascii=False))
+    ctx = click.get_current_context(silent=True)
+    state = ctx.find_root().obj if ctx is not None else None
+    out = state.stdout if isinstance(state, State) and state.stdout is not None else sys.stdout  # -q keeps --json
+    indent = 2 if out.isatty() else None
+    click.echo(json.dumps(to_json(value), indent=indent, ensure_ascii=False), file=out)
 
 
 def human_size(n: int | None) -> str:
@@ -133,7 +161,8 @@ class _LazyGroup(click.Group):
 
 
 @click.group(cls=_LazyGroup, context_settings=CONTEXT)
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors; no progress bars.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only errors (and what --json asks for); no progress bars. `status -q` exits 1 when something changed.")
 @click.option("-v", "--verbose", is_flag=True, help="Print more detail.")
 @click.version_option(__version__, "-V", "--version", prog_name="labvault")
 @click.pass_context
@@ -148,7 +177,7 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
       labvault status
     """
     ctx.obj = State(quiet, verbose)
-    ctx.call_on_close(lambda: stop(ctx.obj.progress))
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _state(ctx: click.Context) -> State:
