@@ -167,9 +167,8 @@ def test_stage_list_targets(tmp_path: Path) -> None:
     api.stage_add("reader", "echo", deps=["f.txt"], params=["lr"], repo=repo)
     every = api.stage_list(all=True, repo=repo)
     assert [(e.address, e.description) for e in every] == [
-        ("f.txt.dvc", "Outputs f.txt"), ("prepare", "Prepare the data"),
-        ("reader", "Depends on f.txt, params.yaml"),
-        ("sub/dvc.yaml:deep", "Outputs " + "x" * 71 + "…"),
+        ("prepare", "Prepare the data"), ("reader", "Depends on f.txt, params.yaml"),
+        ("f.txt.dvc", "Outputs f.txt"), ("sub/dvc.yaml:deep", "Outputs " + "x" * 71 + "…"),
     ]
     assert [e.address for e in api.stage_list(repo=repo)] == ["prepare", "reader"]
     assert [e.address for e in api.stage_list(["reader"], repo=repo)] == ["reader"]
@@ -180,7 +179,7 @@ def test_stage_list_targets(tmp_path: Path) -> None:
     with pytest.raises(LabvaultError, match="no stage 'nope'"):
         api.stage_list(["nope"], repo=repo)
     listed = _cli(repo, "stage", "list", "--all")
-    assert listed.stdout.splitlines()[2] == "reader             Depends on f.txt, params.yaml"
+    assert listed.stdout.splitlines()[1] == "reader             Depends on f.txt, params.yaml"
 
 
 def test_freeze_checks_every_target_before_changing_any(tmp_path: Path) -> None:

@@ -128,8 +128,8 @@ def stage_list(
 ) -> list[StageEntry]:
     """The stages of the dvc.yaml of ``cwd`` (see ``_folder``); of ``targets`` (a stage name, a
     ``dvc.yaml`` or ``.dvc`` file, ``FILE:NAME``, or with ``recursive`` a folder: every stage
-    below it); or, with ``all``, every ``.dvc`` file and stage of the repository (``.dvc`` files
-    first), each in file order. An unknown target raises ``UnknownStageError``."""
+    below it); or, with ``all``, every ``.dvc`` file and stage of the repository: a folder's files
+    (by name) before those of its subfolders, each file's stages in their order. An unknown target raises ``UnknownStageError``."""
     r = open_repo(Path(repo) if repo is not None else None)
     base = _folder(r, cwd)
     here = base.relative_to(r.root).as_posix() if base != r.root else ""
@@ -141,6 +141,12 @@ def stage_list(
         for p, outs in sorted(pointers.items())
     ]
     entries += [_stage_entry(s, here) for s in load_stages(r)]
+
+    def place(file: str) -> tuple[int, str, str]:  # a folder's files before its subfolders', as dvc walks
+        folder, _, name = file.rpartition("/")
+        return file.count("/"), folder, name
+
+    entries.sort(key=lambda fe: place(fe[0]))  # stable: a file's stages stay in their order
     if all:
         return [e for _, e in entries]
     default = f"{here}/{PIPELINE_FILE}" if here else PIPELINE_FILE
