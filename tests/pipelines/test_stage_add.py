@@ -60,6 +60,8 @@ def _snapshot(repo: Path) -> dict[str, bytes]:
     (["-n", "x", "-d", "data/prepared", "-o", "prepare.py", "echo"], None),  # fine: a control case
     (["-n", "y", "-d", "y.out", "-o", "y.out", "echo"], "depends on its own output"),
     (["-n", "x", "-o", "../outside", "echo"], "leaves the repository"),
+    (["-n", "x", "-o", "ext/x", "echo"], "refusing to write ext/x: the folder ext is a symlink"),
+    (["-n", "x", "-O", "ext/x", "echo"], "refusing to write ext/x: the folder ext is a symlink"),
     (["-n", "x", "-d", "a", "-d", "./a", "echo"], "'./a' is named more than once"),
     (["-n", "x", "-o", "a", "-M", "a", "echo"], "'a' is named more than once"),
 ])
@@ -67,6 +69,8 @@ def test_a_refused_stage_changes_nothing_and_says_one_line(tmp_path: Path, args:
     repo = _repo(tmp_path)
     (repo / "tracked.txt").write_text("t\n")
     api.add(["tracked.txt"], repo=repo)
+    (repo / "ext").symlink_to(tmp_path / "elsewhere", target_is_directory=True)  # a hostile clone's link
+    (tmp_path / "elsewhere").mkdir()
     (repo / "in-git.txt").write_text("g\n")
     subprocess.run(["git", "add", "in-git.txt"], cwd=repo, check=True)
     before = _snapshot(repo)
@@ -77,6 +81,16 @@ def test_a_refused_stage_changes_nothing_and_says_one_line(tmp_path: Path, args:
     assert done.returncode != 0 and says in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert _snapshot(repo) == before
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_a_dvc_yaml_behind_a_symlink_out_of_the_repository_is_not_written(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    (repo / "ext").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(LabvaultError, match="refusing to write dvc.yaml"):
+        api.stage_add("x", "echo", cwd=repo / "ext", repo=repo)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
 def test_a_cycle_is_refused(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ them.
 
 Before anything is written, the whole repository's pipeline, with the new stage in it, is loaded
 and checked as ``repro`` would check it (outputs written by two stages or tracked by a ``.dvc``
-file, a stage depending on its own output, cycles, outputs leaving the repository); an output git
-already tracks is refused. A refused stage changes nothing. Then ``dvc.yaml`` is replaced
+file, a stage depending on its own output, cycles, outputs leaving the repository, by name or
+through a symlink); an output git already tracks is refused. A refused stage changes nothing. Then ``dvc.yaml`` is replaced
 atomically, under the repository lock, and each cached output is listed in its folder's
 ``.gitignore`` (when the folder exists; otherwise its first run does it, as in DVC).
 """
@@ -36,6 +36,7 @@ from labvault.pipelines.yamlio import commented, dump_for_update, load_for_updat
 from labvault.workspace.ignore import gitignore_add
 from labvault.workspace.index import workspace_outputs
 from labvault.workspace.repo import Repo
+from labvault.workspace.safepath import guard_for
 
 _NOT_IN_NAMES = set(string.punctuation) - {"_", "-"}
 _OUT_ANNOTATIONS = ("desc", "type", "labels", "meta")
@@ -196,6 +197,7 @@ def add_stage(repo: Repo, spec: StageSpec, cwd: Path, force: bool = False) -> Ad
     if cwd != repo.root and repo.root not in cwd.parents:
         raise UsageError(f"{cwd} is outside the repository {repo.root}", "run it inside the repository")
     path = cwd / PIPELINE_FILE
+    guard_for(repo).check_target(str(path), PIPELINE_FILE)
     rel = path.relative_to(repo.root).as_posix()
     wdir_abs = os.path.normpath(os.path.join(cwd, spec.wdir or "."))
     wdir = os.path.relpath(wdir_abs, cwd).replace(os.sep, "/")
@@ -246,6 +248,9 @@ def _check(repo: Repo, path: Path, rel: str, text: str, name: str) -> Stage:
     others = [s for s in load_stages(repo) if s.dvcfile != rel]
     build_graph(others + mine, [(t.rel, t.pointer_rel) for t in workspace_outputs(repo)])
     stage = next(s for s in mine if s.name == name)
+    guard = guard_for(repo)  # repro would refuse an output behind a symlink out of the repository
+    for o in stage.outs:
+        guard.check_output(o.rel, False)
     cached = [o.rel for o in stage.outs if o.cache]
     held = repo.scm.tracked(cached) if repo.scm is not None and cached else []
     if held:
