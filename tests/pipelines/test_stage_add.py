@@ -88,7 +88,7 @@ def test_a_dvc_yaml_behind_a_symlink_out_of_the_repository_is_not_written(tmp_pa
     repo = _repo(tmp_path)
     (tmp_path / "elsewhere").mkdir()
     (repo / "ext").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
-    with pytest.raises(LabvaultError, match="refusing to write dvc.yaml"):
+    with pytest.raises(LabvaultError, match=r"refusing to write dvc\.yaml"):
         api.stage_add("x", "echo", cwd=repo / "ext", repo=repo)
     assert list((tmp_path / "elsewhere").iterdir()) == []
 
