@@ -14,6 +14,7 @@ from labvault.workspace.repo import Repo, open_repo
 if TYPE_CHECKING:
     from labvault.workspace.add import Recorded as Recorded
     from labvault.workspace.checkout import CheckoutResult as CheckoutResult
+    from labvault.workspace.data_status import DataStatus as DataStatus
     from labvault.workspace.diff import DiffReport as DiffReport
     from labvault.workspace.listing import Listed as Listed
     from labvault.workspace.move import Moved as Moved
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 _TYPES = {
     "Recorded": "labvault.workspace.add", "CheckoutResult": "labvault.workspace.checkout",
     "DiffReport": "labvault.workspace.diff", "Listed": "labvault.workspace.listing",
+    "DataStatus": "labvault.workspace.data_status",
     "Moved": "labvault.workspace.move", "Removed": "labvault.workspace.remove",
     "OutputStatus": "labvault.workspace.status", "StatusReport": "labvault.workspace.status",
 }
@@ -210,6 +212,31 @@ def diff(a_rev: str | None = None, b_rev: str | None = None, repo: PathLike | No
         return [_diff.Recorded(o.rel, None, legacy.get(o.rel, False)) for s in p.stages for o in s.outs if o.cache]
 
     return _diff.diff(r, a_rev, b_rev, pipeline_outputs)
+
+
+def data_status(
+    granular: bool = False, unchanged: bool = False, untracked_files: bool = False, repo: PathLike | None = None
+) -> DataStatus:
+    """Tracked data compared as ``dvc data status`` compares it: what the pointers (``.dvc``
+    files, ``dvc.lock``) record against git's HEAD (``committed``), the workspace against the
+    pointers (``uncommitted``), and recorded objects the cache lacks (``not_in_cache``); per
+    output, or with ``granular`` per file inside folders too. ``unchanged`` and
+    ``untracked_files`` add those lists."""
+    from labvault.pipelines.revision import Snapshot
+    from labvault.workspace import data_status as _ds
+    from labvault.workspace.diff import Recorded as _Recorded
+
+    r = _open(repo, NULL_PROGRESS)
+    now = Snapshot(r, None).pipelines()
+    recorded = [_Recorded(o.rel, o.oid, o.legacy) for o in now.lock_outs if o.cache]
+    legacy = {o.rel: o.legacy for o in now.lock_outs}
+    to_scan = [_Recorded(o.rel, None, legacy.get(o.rel, False)) for s in now.stages for o in s.outs if o.cache]
+    head = None
+    if r.scm is not None and r.scm.has_commits():
+        then = Snapshot(r, "HEAD").pipelines()
+        head = _ds.recorded_at_head(r, [_Recorded(o.rel, o.oid, o.legacy) for o in then.lock_outs if o.cache])
+    return _ds.data_status(r, recorded, head, to_scan, granular=granular, unchanged=unchanged,
+                           untracked=untracked_files)
 
 
 def unprotect(targets: list[str], repo: PathLike | None = None) -> list[str]:

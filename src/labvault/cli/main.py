@@ -99,6 +99,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("cp", "ls"), "storage_commands"),
     "cache": "cache_commands",
     **dict.fromkeys(("stage", "freeze", "unfreeze"), "stage_commands"),
+    "data": "data_commands",
     "gc": "gc_commands",
     "catalog": "catalog_commands",
     "backup": "backup_commands",

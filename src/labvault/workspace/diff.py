@@ -56,7 +56,7 @@ class _Entry:
     is_dir: bool
 
 
-class _Side:
+class Side:
     """Entries by path (folder outputs end in ``/``), and folders whose files are unknown."""
 
     def __init__(self) -> None:
@@ -78,17 +78,23 @@ class _Side:
             self.entries[f"{rel}/{sub}"] = _Entry(child, legacy, False)
 
 
-def _recorded_side(repo: Repo, sha: str, extra: list[Recorded]) -> _Side:
-    side = _Side()
+def _recorded_side(repo: Repo, sha: str, extra: list[Recorded]) -> Side:
     outputs = [Recorded(t.rel, t.out.oid, t.out.legacy) for t in outputs_at_rev(repo, sha) if t.out.use_cache]
-    for r in [*outputs, *extra]:
+    return recorded_side(repo, [*outputs, *extra])
+
+
+def recorded_side(repo: Repo, records: list[Recorded]) -> Side:
+    """The entries of outputs as recorded (those without an oid are left out)."""
+    side = Side()
+    for r in records:
         if r.oid is not None:
             side.add_output(repo, r.rel, r.oid, r.legacy)
     return side
 
 
-def _workspace_side(repo: Repo, tracked: list[Tracked], extra: list[Recorded]) -> _Side:
-    side = _Side()
+def workspace_side(repo: Repo, tracked: list[Tracked], extra: list[Recorded]) -> Side:
+    """The entries of outputs as the workspace holds them now (hashed, the stat cache helping)."""
+    side = Side()
     wanted = [Recorded(t.rel, None, t.out.legacy) for t in tracked if t.out.use_cache] + extra
     seen: set[str] = set()
     for r in wanted:
@@ -106,16 +112,16 @@ def _parts(path: str) -> tuple[str, ...]:
     return tuple(p for p in path.split("/") if p)
 
 
-def _under_unknown(path: str, unknown: set[str]) -> bool:
+def under_unknown(path: str, unknown: set[str]) -> bool:
     return any(path != u and path.startswith(u) for u in unknown)
 
 
-def compare(old: _Side, new: _Side) -> tuple[list[str], list[str], list[str], list[tuple[str, str]]]:
+def compare(old: Side, new: Side) -> tuple[list[str], list[str], list[str], list[tuple[str, str]]]:
     """(added, deleted, modified, renamed), each sorted by path (renames by old path)."""
     unknown = old.unknown | new.unknown
     added, deleted, modified = [], [], []
     for path in old.entries.keys() | new.entries.keys():
-        if _under_unknown(path, unknown):
+        if under_unknown(path, unknown):
             continue
         a, b = old.entries.get(path), new.entries.get(path)
         if a is None:
@@ -166,7 +172,7 @@ def diff(
         return DiffReport(a, b_rev, (), (), (), ())
     old = _recorded_side(repo, a_sha, more(a_sha))
     if b_rev is None:
-        new = _workspace_side(repo, workspace_outputs(repo), more(None))
+        new = workspace_side(repo, workspace_outputs(repo), more(None))
     else:
         new = _recorded_side(repo, git.resolve(b_rev), more(git.resolve(b_rev)))
     added, deleted, modified, renamed = compare(old, new)
@@ -174,7 +180,7 @@ def diff(
     if b_rev is None:
         missing = tuple(sorted(
             p for p, e in old.entries.items()
-            if not _under_unknown(p, old.unknown | new.unknown) and not repo.odb.exists(e.oid, e.legacy)
+            if not under_unknown(p, old.unknown | new.unknown) and not repo.odb.exists(e.oid, e.legacy)
         ))
     incomplete = tuple(sorted(u.rstrip("/") for u in old.unknown | new.unknown))
     return DiffReport(

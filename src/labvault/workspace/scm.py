@@ -48,6 +48,24 @@ class Git:
         except ScmError:
             raise UnknownRevisionError(f"unknown git revision {rev!r}", "check `git log` / `git tag` for the name") from None
 
+    def status(self, all_untracked: bool = False) -> list[tuple[str, str]]:
+        """``git status``: (two-letter code, path relative to the git root) of each change, ``??``
+        for untracked files (with ``all_untracked``, each file rather than its folder)."""
+        out = self._run("status", "--porcelain", "-z", f"--untracked-files={'all' if all_untracked else 'normal'}")
+        fields = out.decode("utf-8", errors="surrogateescape").split("\0")
+        found: list[tuple[str, str]] = []
+        i = 0
+        while i < len(fields):
+            entry = fields[i]
+            i += 1
+            if len(entry) < 4:
+                continue
+            code, path = entry[:2], entry[3:]
+            if "R" in code or "C" in code:
+                i += 1  # the old name of a rename or copy follows
+            found.append((code, path))
+        return found
+
     def has_commits(self) -> bool:
         try:
             self._run("rev-parse", "--verify", "--quiet", "HEAD")
