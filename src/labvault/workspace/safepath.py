@@ -110,7 +110,11 @@ class Guard:
         the output concerned."""
         why = self.problem(folder)
         if why is not None:
-            rel = os.path.relpath(os.path.normpath(folder), self.root)
+            folder = os.path.normpath(folder)
+            rel = os.path.relpath(folder, self.root)
+            if rel == ".." or rel.startswith(".." + os.sep):  # outside by its name, no symlink needed
+                raise PathError(f"refusing to write {shown}: it lies outside the repository {self.root}",
+                                "name outputs inside the repository")
             raise PathError(
                 f"refusing to write {shown}: the folder {rel} is a symlink or lies behind one; {why}",
                 "replace the symlink by a real folder, or stop tracking the output",
