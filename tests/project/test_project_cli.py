@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 
 from tests.conftest import Runner
 
-TODAY = dt.date.today().strftime("%Y%m%d")
+
+def _today() -> str:
+    return dt.date.today().strftime("%Y%m%d")
 
 
 @pytest.fixture
@@ -25,6 +28,9 @@ def test_names_check_clean_and_dirty(repo: Path, lv: Runner, make_tree: Callable
     out = lv("names", "check").stdout
     assert "2 names checked: all follow the conventions." in out
     make_tree(repo, {"data/raw/train/Reviews.csv": "", "outputs/quick_test/log.txt": ""})
+    noon = dt.datetime(2024, 11, 13, 12, 0).timestamp()  # the suggested date is the modification date's
+    for p in (repo / "outputs/quick_test/log.txt", repo / "outputs/quick_test"):
+        os.utime(p, (noon, noon))
     proc = lv("names", "check", check=False)
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
@@ -32,8 +38,8 @@ def test_names_check_clean_and_dirty(repo: Path, lv: Runner, make_tree: Callable
         "data/raw/train/Reviews.csv: dataset name: use lowercase letters; no split: end the name with _train, "
         "_val or _test; no version between the name and the split (e.g. _v1 or _2017); "
         "suggested: reviews_v1_train.csv",
-        f"outputs/quick_test/: experiment name: no run id at the end (e.g. _run001); no date: add _YYYYMMDD "
-        f"(suggested with {TODAY}, its modification date); suggested: quick_test_{TODAY}_run001/",
+        "outputs/quick_test/: experiment name: no run id at the end (e.g. _run001); no date: add _YYYYMMDD "
+        "(suggested with 20241113, its modification date); suggested: quick_test_20241113_run001/",
     ]
     assert proc.stderr.startswith("error: 2 of 4 names break the naming conventions")
     proc = lv("names", "check", "--json", "data", check=False)
@@ -65,8 +71,9 @@ def test_names_check_bad_config(repo: Path, lv: Runner) -> None:
 def test_names_new(repo: Path, lv: Runner) -> None:
     assert lv("names", "new", "dataset", "--name", "imagenet", "--version", "2", "--split", "train",
               "--format", "tar").stdout == "imagenet_v2_train.tar\n"
-    assert lv("names", "new", "model", "--architecture", "resnet50", "--dataset", "imagenet",
-              "--format", "pth").stdout == f"resnet50_imagenet_{TODAY}_v1.pth\n"
+    before = _today()
+    got = lv("names", "new", "model", "--architecture", "resnet50", "--dataset", "imagenet", "--format", "pth").stdout
+    assert got in {f"resnet50_imagenet_{day}_v1.pth\n" for day in (before, _today())}  # a run across midnight
     assert lv("names", "new", "experiment", "--name", "sentiment analysis", "--date", "20241113",
               "--run", "1").stdout == "sentiment_analysis_20241113_run001/\n"
     doc = json.loads(lv("names", "new", "experiment", "--name", "x", "--date", "20241113", "--json").stdout)

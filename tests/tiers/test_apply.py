@@ -17,7 +17,11 @@ from labvault.tiers import journal
 from tests.conftest import Runner
 from tests.tiers.test_move import _dataset, _leftovers, _write, manifest
 
-LATER = datetime.now() + timedelta(days=8)  # past the 7-day hot->warm rule, short of warm->cold's 30
+
+def _later() -> datetime:
+    """Past the 7-day hot->warm rule, short of warm->cold's 30, for units written just before
+    (taken when asked: a module-level time would be a day old for a test run across midnight)."""
+    return datetime.now() + timedelta(days=8)
 
 
 def _two_units(root: Path) -> tuple[Path, Path]:
@@ -29,14 +33,15 @@ def _two_units(root: Path) -> tuple[Path, Path]:
 
 def test_apply_moves_the_plan_then_converges(lab_root: Path, lab_env: Path, catalog_url: str) -> None:
     big, small = _two_units(lab_root)
+    later = _later()
     before = {p: manifest(p) if p.is_dir() else p.read_bytes() for p in (big, small)}
-    dry = api.lifecycle_apply(dry_run=True, as_of=LATER, catalog_url=catalog_url)
+    dry = api.lifecycle_apply(dry_run=True, as_of=later, catalog_url=catalog_url)
     assert sorted((o.ref, o.status, o.dst_tier) for o in dry.report.outcomes) == [
         ("dataset coco@v1 (val)", "would move", "warm"), ("dataset imagenet@v2 (train)", "would move", "warm")]
     assert not big.is_symlink() and not small.is_symlink()
     assert journal.move_rows(store.open_catalog(catalog_url)) == []
 
-    done = api.lifecycle_apply(as_of=LATER, catalog_url=catalog_url)
+    done = api.lifecycle_apply(as_of=later, catalog_url=catalog_url)
     assert [o.status for o in done.report.outcomes] == ["moved", "moved"]
     assert len(done.plan.moves) == 2 and done.report.moved_bytes == sum(m.size for m in done.plan.moves)
     assert big.is_symlink() and small.is_symlink()
@@ -45,14 +50,14 @@ def test_apply_moves_the_plan_then_converges(lab_root: Path, lab_env: Path, cata
     rows = journal.move_rows(store.open_catalog(catalog_url))
     assert [r.state for r in rows] == ["done", "done"] and all(r.reason and "hot-to-warm" in r.reason for r in rows)
 
-    again = api.lifecycle_apply(as_of=LATER, catalog_url=catalog_url)
+    again = api.lifecycle_apply(as_of=later, catalog_url=catalog_url)
     assert again.plan.moves == () and again.report.outcomes == ()
     assert _leftovers(lab_root) == []
 
 
 def test_max_bytes_skips_what_does_not_fit(lab_root: Path, lab_env: Path, catalog_url: str) -> None:
     big, small = _two_units(lab_root)
-    result = api.lifecycle_apply(max_bytes=10_000, as_of=LATER, catalog_url=catalog_url)
+    result = api.lifecycle_apply(max_bytes=10_000, as_of=_later(), catalog_url=catalog_url)
     status = {o.ref: (o.status, o.detail) for o in result.report.outcomes}
     assert status == {"dataset imagenet@v2 (train)": ("skipped", "over --max-bytes"),
                       "dataset coco@v1 (val)": ("moved", "symlink left at " + str(small))}
@@ -64,7 +69,7 @@ def test_max_bytes_skips_what_does_not_fit(lab_root: Path, lab_env: Path, catalo
 def test_cli_apply(lab_root: Path, lab_env: Path, catalog_url: str, lv: Runner, env: dict[str, str]) -> None:
     big, small = _two_units(lab_root)
     env.update(XDG_CONFIG_HOME=str(lab_env), LABVAULT_CATALOG_URL=catalog_url)
-    later = LATER.date().isoformat()
+    later = _later().date().isoformat()  # midnight of that day: still past 7 days after the units were written
     text = lv("lifecycle", "apply", "--dry-run", "--as-of", later).stdout
     assert "would move dataset imagenet@v2 (train) hot -> warm" in text and not big.is_symlink()
     bad = lv("lifecycle", "apply", "--max-bytes", "lots", check=False)
