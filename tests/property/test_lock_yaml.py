@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.property.conftest import IN_CI, ROOT, dvc_python
 
+from labvault.core.yaml12 import dump_yaml
 from labvault.pipelines.lock import SCHEMA, LockFile
-from labvault.pipelines.yamlio import dump_yaml
 
 pytestmark = pytest.mark.interop
 

@@ -116,6 +116,7 @@ if TYPE_CHECKING:
         version,
     )
     from labvault.api.get import GetResult, ImportResult, get, import_, update
+    from labvault.api.import_url import GetUrlResult, UrlImportResult, download_url, import_url
     from labvault.api.lab import (
         LabInitResult,
         LabUnit,
@@ -297,6 +298,10 @@ _WHERE = {
     "get": "labvault.api.get",
     "import_": "labvault.api.get",
     "update": "labvault.api.get",
+    "GetUrlResult": "labvault.api.import_url",
+    "UrlImportResult": "labvault.api.import_url",
+    "download_url": "labvault.api.import_url",
+    "import_url": "labvault.api.import_url",
     "get_url": "labvault.api.read",
     "open": "labvault.api.read",
     "read": "labvault.api.read",
@@ -509,6 +514,7 @@ __all__ = [
     "FreezeChange",
     "GcResult",
     "GetResult",
+    "GetUrlResult",
     "Grant",
     "GrantResult",
     "GroupUsage",
@@ -554,6 +560,7 @@ __all__ = [
     "TierUsage",
     "Token",
     "Trend",
+    "UrlImportResult",
     "UsagePoint",
     "User",
     "ValuesDiff",
@@ -619,6 +626,7 @@ __all__ = [
     "data_status",
     "demote",
     "diff",
+    "download_url",
     "fetch",
     "freeze",
     "gc",
@@ -626,6 +634,7 @@ __all__ = [
     "get_url",
     "has_stages",
     "import_",
+    "import_url",
     "init",
     "lab_config",
     "lab_init",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,8 +115,13 @@ def update(
 ) -> list[ImportResult]:
     """Move imports (all of the repository's when ``targets`` is empty) to the newest commit of
     their recorded revision (or of ``rev``, which is then recorded): download what changed,
-    rewrite ``rev_lock``. An output whose files were changed here is refused (nothing changed)."""
+    rewrite ``rev_lock``. URL imports (``import_url``) are downloaded again when their source's
+    checksum changed; without ``targets``, one whose local source lies outside the repository is
+    refused (name it to read it). An output whose files were changed here is refused (nothing
+    changed)."""
+    from labvault.api.import_url import update_url, url_import_source
     from labvault.workspace.imports import read_import
+    from labvault.workspace.url_imports import read_url_import
 
     dst = open_repo(Path(repo) if repo is not None else None, progress)
     files = [dst.abspath(dst.rel(Path(t if t.endswith(".dvc") else t + ".dvc"))) for t in targets or []]
@@ -123,20 +129,43 @@ def update(
         from labvault.workspace.index import find_pointer_files
 
         for f in sorted(find_pointer_files(dst)):
-            try:
-                read_import(f)
-            except PointerError:
+            if not (_is_import(f, read_import) or _is_import(f, read_url_import)):
                 continue
+            local = url_import_source(f)
+            real = Path(os.path.realpath(local)) if local is not None else None
+            if real is not None and real != dst.root and dst.root not in real.parents:
+                raise PathError(f"{f.relative_to(dst.root)} imports {local}, outside the repository",
+                                f"read it only when you mean to: name it (`labvault update {f.relative_to(dst.root)}`)")
             files.append(f)
     results = []
     with dst.locked():
         for f in files:
-            spec = read_import(f)
+            try:
+                spec = read_import(f)
+            except PointerError as exc:
+                try:
+                    read_url_import(f)
+                except PointerError:
+                    raise exc from None
+                if rev is not None:
+                    raise PathError(f"{f.relative_to(dst.root)} imports a URL, which has no revisions",
+                                    "update it without --rev") from None
+                r = update_url(dst, f, jobs, progress)
+                results.append(ImportResult(r.pointer, r.path, r.oid, r.files, r.bytes, "", r.changed))
+                continue
             rel = posixpath.normpath(posixpath.join(f.parent.relative_to(dst.root).as_posix(), spec.out.path))
             new_rev = rev if rev is not None else spec.rev
             results.append(_fetch_into(dst, rel, spec.url, spec.path, new_rev, rev or spec.rev, remote, jobs,
                                        spec.extra_repo, progress, spec))
     return results
+
+
+def _is_import(file: Path, read: Callable[[Path], object]) -> bool:
+    try:
+        read(file)
+    except PointerError:
+        return False
+    return True
 
 
 def _source_url(dst: Repo, url: str) -> str:

@@ -1,4 +1,5 @@
-"""Commands that bring data of another repository here: get, import, update."""
+"""Commands that bring data here from another repository or a URL: get, import, update, get-url,
+import-url."""
 
 from __future__ import annotations
 
@@ -80,7 +81,10 @@ def update(ctx: click.Context, targets: tuple[str, ...], rev: str | None, remote
            as_json: bool) -> None:
     """Move imports to the newest commit of their revision (or of --rev): download what changed.
 
-    Without TARGETS, every import of the repository. An output changed here is refused (exit 4).
+    Imports of a URL (`import-url`) are downloaded again when the source's checksum (md5 of a
+    local file, ETag of an object) changed. Without TARGETS, every import of the repository; a
+    URL import reading a local path outside the repository must be named. An output changed
+    here is refused (exit 4).
 
     \b
     Example:
@@ -93,4 +97,75 @@ def update(ctx: click.Context, targets: tuple[str, ...], rev: str | None, remote
         return
     for r in results:
         what = f"updated ({r.files} file(s), {human_size(r.bytes)})" if r.changed else "unchanged"
-        click.echo(f"{r.pointer}: {what} at commit {r.rev_lock[:10]}")
+        click.echo(f"{r.pointer}: {what}" + (f" at commit {r.rev_lock[:10]}" if r.rev_lock else ""))
+
+
+def _fs_config(values: tuple[str, ...]) -> dict[str, str]:
+    config = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--fs-config")
+        config[name.strip()] = value
+    return config
+
+
+fs_config_option = click.option(
+    "--fs-config", "fs_config", multiple=True, metavar="NAME=VALUE",
+    help="A storage option for the source (endpointurl, region, profile, ...); repeatable. Recorded in the .dvc file.",
+)
+
+
+@cli.command("import-url")
+@click.argument("url")
+@click.argument("out", required=False)
+@click.option("-f", "--force", is_flag=True, help="Replace an existing output and .dvc file (content not in the cache is never replaced).")
+@jobs_option
+@fs_config_option
+@json_option
+@click.pass_context
+def import_url(ctx: click.Context, url: str, out: str | None, force: bool, jobs: int | None,
+               fs_config: tuple[str, ...], as_json: bool) -> None:
+    """Download a file or folder from a local path or an s3://, gs://, azure:// URL, store it in
+    the cache and record its source in OUT.dvc, as `dvc import-url`.
+
+    The .dvc file records the source's checksum (md5 of a local file, the storage's ETag of an
+    object) and `frozen: true`; `labvault update` downloads it again when the source changed,
+    and `dvc update` reads it too. OUT defaults to the source's name (inside OUT when OUT is a folder).
+
+    \b
+    Example:
+      labvault import-url s3://lab-raw/2024/scans data/scans
+      labvault import-url /mnt/nfs/shared/labels.csv data/
+      labvault import-url s3://bucket/x.csv --fs-config endpointurl=http://minio:9000
+      git add data/scans.dvc data/.gitignore
+    """
+    r = api.import_url(url, out, force, _fs_config(fs_config), jobs, progress=_state(ctx).progress)
+    if as_json:
+        emit_json(r)
+        return
+    click.echo(f"imported {r.path} ({r.files} file(s), {human_size(r.bytes)}) from {r.source}; track {r.pointer} with git")
+
+
+@cli.command("get-url")
+@click.argument("url")
+@click.argument("out", required=False)
+@jobs_option
+@fs_config_option
+@json_option
+@click.pass_context
+def get_url(ctx: click.Context, url: str, out: str | None, jobs: int | None, fs_config: tuple[str, ...],
+            as_json: bool) -> None:
+    """Download a file or folder from a local path or an s3://, gs://, azure:// URL, as `dvc
+    get-url`: nothing is tracked. No repository is needed. The result appears only when complete.
+
+    \b
+    Example:
+      labvault get-url s3://lab-raw/2024/labels.csv
+      labvault get-url gs://lab-models/bert/ models/
+    """
+    r = api.download_url(url, out, _fs_config(fs_config), jobs, progress=_state(ctx).progress)
+    if as_json:
+        emit_json(r)
+        return
+    click.echo(f"{r.path}: {r.files} file(s), {human_size(r.bytes)}")

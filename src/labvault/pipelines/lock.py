@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from labvault.core.yaml12 import dump_yaml
 from labvault.errors import PipelineError
 from labvault.fsutil import atomic_write_text
 from labvault.pipelines.params import DEFAULT_PARAMS
-from labvault.pipelines.yamlio import dump_yaml, read_yaml
+from labvault.pipelines.yamlio import read_yaml
 from labvault.workspace.scan import Content
 from labvault.workspace.state import State
 

@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labvault.core.yaml12 import commented
 from labvault.errors import PipelineError, UsageError
 from labvault.fsutil import atomic_write_text
 from labvault.pipelines.dag import build_graph
 from labvault.pipelines.params import DEFAULT_PARAMS
 from labvault.pipelines.spec import PIPELINE_FILE, Stage, load_stages, parse_pipeline
-from labvault.pipelines.yamlio import commented, dump_for_update, load_for_update, load_yaml
+from labvault.pipelines.yamlio import dump_for_update, load_for_update, load_yaml
 from labvault.workspace.ignore import gitignore_add
 from labvault.workspace.index import workspace_outputs
 from labvault.workspace.repo import Repo

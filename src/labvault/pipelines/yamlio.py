@@ -10,72 +10,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from labvault.core.yaml12 import load12
 from labvault.errors import PipelineError
 from labvault.workspace.state import RACY_NS, State
-
-
-def _yaml12_loader() -> type:
-    """PyYAML's C loader with YAML 1.2 core-schema scalars (what DVC's ruamel reads):
-    ``2e-5`` is a float, ``yes``/``on`` are strings, ``010`` is ten."""
-    import re
-
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class Loader(base):  # type: ignore[misc,valid-type]
-        pass
-
-    resolvers: dict[Any, list[tuple[str, Any]]] = {}
-    for first, items in base.yaml_implicit_resolvers.items():
-        kept = [(tag, rx) for tag, rx in items if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float", "tag:yaml.org,2002:int")]
-        if kept:
-            resolvers[first] = kept
-    Loader.yaml_implicit_resolvers = resolvers
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-    )
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
-    )
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-        list("-+0123456789."),
-    )
-
-    def construct_int(loader: Any, node: Any) -> int:
-        value = loader.construct_scalar(node).replace("_", "")
-        if value.startswith("0o"):
-            return int(value[2:], 8)
-        if value.startswith("0x"):
-            return int(value, 16)
-        return int(value)
-
-    def construct_float(loader: Any, node: Any) -> float:
-        value = loader.construct_scalar(node).lower()
-        if value.endswith("inf"):
-            return float("-inf") if value.startswith("-") else float("inf")
-        if value.endswith("nan"):
-            return float("nan")
-        return float(value)
-
-    Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
-    Loader.add_constructor("tag:yaml.org,2002:float", construct_float)
-    return Loader
-
-
-_LOADER: type | None = None
 
 
 def load_yaml(text: str, where: str) -> Any:
     import yaml
 
-    global _LOADER
-    if _LOADER is None:
-        _LOADER = _yaml12_loader()
     try:
-        return yaml.load(text, Loader=_LOADER)
+        return load12(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
@@ -120,35 +64,6 @@ def read_yaml(path: Path, state: State | None = None) -> Any:
             state.put_parsed(key, stamp, marshal.dumps(data))
         except ValueError:
             pass  # not plain data (a date, say): parsed each time
-    return data
-
-
-def dump_yaml(data: Any) -> str:
-    """``data`` as DVC writes dvc.lock: ruamel's round-trip dumper with its defaults (block style,
-    2-space indent, sequences not indented under their key, unicode kept) and its default line
-    width of 80, so a long plain or quoted scalar (a ``cmd``, a path) wraps where DVC's does."""
-    from ruamel.yaml import YAML
-
-    yaml = YAML()
-    yaml.default_flow_style = False
-    buf = io.StringIO()
-    yaml.dump(commented(data), buf)
-    return buf.getvalue()
-
-
-def commented(data: Any) -> Any:
-    """ruamel's round-trip dumper wants plain dicts/lists in insertion order."""
-    if isinstance(data, dict):
-        from ruamel.yaml.comments import CommentedMap
-
-        m = CommentedMap()
-        for k, v in data.items():
-            m[k] = commented(v)
-        return m
-    if isinstance(data, (list, tuple)):
-        from ruamel.yaml.comments import CommentedSeq
-
-        return CommentedSeq([commented(v) for v in data])
     return data
 
 

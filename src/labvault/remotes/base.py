@@ -47,6 +47,11 @@ class Backend(ABC):
     def walk(self, prefix: str = "") -> Iterator[tuple[str, int]]:
         """Every file key under ``prefix`` (recursively) with its size."""
 
+    def checksums(self, key: str) -> tuple[bool, list[tuple[str, int, str]]]:
+        """The object ``key`` or the objects below it, with the storage's own checksum (object
+        storage only; see ``FsspecBackend.checksums``)."""
+        raise NotImplementedError(f"{self.describe(key)}: no storage checksums here")
+
     @abstractmethod
     def ls(self, prefix: str = "") -> list[Entry]:
         """The direct children of ``prefix``."""

@@ -61,6 +61,33 @@ class FsspecBackend(Backend):
                 continue
             yield self._rel(path), int(info.get("size") or 0)
 
+    def checksums(self, key: str) -> tuple[bool, list[tuple[str, int, str]]]:
+        """What is at ``key`` now, with the checksum the storage reports (the ETag, unquoted):
+        (False, [("", size, etag)]) for an object, (True, [(relpath, size, etag), ...]) for the
+        objects below a prefix. Never from a listing cache. FileNotFoundError when neither."""
+        self.invalidate()
+        path = self._p(key)
+        try:
+            info = self.fs.info(path)
+        except FileNotFoundError:
+            info = None
+        if info is not None and info.get("type") != "directory":
+            return False, [("", int(info.get("size") or 0), _etag(info, path))]
+        try:
+            found = self.fs.find(path, detail=True)
+        except FileNotFoundError:
+            found = {}
+        files = []
+        for name, item in found.items():
+            rel = self._rel(name)
+            rel = rel[len(key) + 1:] if key else rel
+            if item.get("type") == "directory" or not rel or name.endswith("/"):
+                continue  # folder markers
+            files.append((rel, int(item.get("size") or 0), _etag(item, name)))
+        if not files:
+            raise FileNotFoundError(path)
+        return True, sorted(files)
+
     def ls(self, prefix: str = "") -> list[Entry]:
         path = self._p(prefix)
         try:
@@ -154,3 +181,9 @@ class FsspecBackend(Backend):
         except Exception:
             pass
 
+
+def _etag(info: dict[str, Any], path: str) -> str:
+    value = info.get("ETag") or info.get("etag")
+    if not isinstance(value, str) or not value.strip('"'):
+        raise RemoteError(f"{path}: the storage reports no ETag for it", "import it with `labvault get-url` instead")
+    return value.strip('"')

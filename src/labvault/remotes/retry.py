@@ -110,6 +110,9 @@ class RetryingBackend(Backend):
     def walk(self, prefix: str = "") -> Iterator[tuple[str, int]]:
         return iter(self._call("listing", lambda: list(self.inner.walk(prefix))))
 
+    def checksums(self, key: str) -> tuple[bool, list[tuple[str, int, str]]]:
+        return self._call("listing", lambda: self.inner.checksums(key))
+
     def ls(self, prefix: str = "") -> list[Entry]:
         return self._call("listing", lambda: self.inner.ls(prefix))
 

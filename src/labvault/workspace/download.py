@@ -47,7 +47,7 @@ def download(found: Located, places: ObjectPlaces, dest: str, jobs: int, progres
         total = write_objects(found, places, staging, jobs, progress)
         os.rename(staging, dest)
     except BaseException:
-        _remove(staging)
+        remove_staging(staging)
         raise
     return Downloaded(dest, len(found.files), total)
 
@@ -104,7 +104,8 @@ def _write_one(places: ObjectPlaces, oid: str, legacy: bool, path: str) -> int:
     return written
 
 
-def _remove(path: str) -> None:
+def remove_staging(path: str) -> None:
+    """Remove a staging file or folder, whatever state it was left in."""
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path, ignore_errors=True)
     else:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from labvault.core.hashing import md5_bytes
+from labvault.core.yaml12 import dump_dvcfile
 from labvault.errors import PointerError
 from labvault.fsutil import atomic_write_text
 from labvault.workspace.pointer import Out, load_pointer
@@ -73,12 +74,7 @@ def render_import(path: str, url: str, rev: str | None, rev_lock: str, out: Out,
     deps = [{"path": path, "repo": repo}]
     outs = [out.dump()]
     doc = {"md5": stage_md5(deps, outs), "frozen": True, "deps": deps, "outs": outs}
-    import yaml
-
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text: str = yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
-                          width=1 << 30)
-    return text
+    return dump_dvcfile(doc)
 
 
 def write_import(file: Path, path: str, url: str, rev: str | None, rev_lock: str, out: Out,

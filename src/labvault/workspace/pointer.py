@@ -128,13 +128,10 @@ def _parse_fast(text: str) -> dict[str, Any] | None:
 
 
 def _yaml_load(text: str) -> Any:
-    import yaml
+    """As DVC reads a ``.dvc`` file: YAML 1.2 (``path: yes`` is the name yes, ``path: 1:20`` is text)."""
+    from labvault.core.yaml12 import load12
 
-    try:
-        loader = yaml.CSafeLoader
-    except AttributeError:  # pragma: no cover - libyaml missing
-        loader = yaml.SafeLoader  # type: ignore[assignment,misc]
-    return yaml.load(text, Loader=loader)
+    return load12(text)
 
 
 def parse_pointer(text: str, where: str) -> Pointer:
@@ -224,14 +221,9 @@ def render_pointer(pointer: Pointer) -> str:
         doc[key] = value
     if not placed:
         doc["outs"] = [o.dump() for o in pointer.outs]
-    import yaml
+    from labvault.core.yaml12 import dump_dvcfile
 
-    try:
-        dumper = yaml.CSafeDumper
-    except AttributeError:  # pragma: no cover - libyaml missing
-        dumper = yaml.SafeDumper  # type: ignore[assignment,misc]
-    text: str = yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 30)
-    return text
+    return dump_dvcfile(doc)
 
 
 def write_pointer(pointer: Pointer) -> None:

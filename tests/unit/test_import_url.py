@@ -1,0 +1,99 @@
+"""``import-url`` / ``get-url`` / ``update`` of URL imports on bad or hostile input: one error
+line, a non-zero exit, nothing written. (The formats are compared with the real dvc in
+tests/sidebyside/test_import_url.py.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Runner, snapshot
+from tests.services import S3Server
+
+
+def _src(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    (src / "set").mkdir(parents=True)
+    (src / "one.txt").write_text("one\n")
+    (src / "set" / "a.txt").write_text("a\n")
+    return src
+
+
+def _repo(git_repo: Path, lv: Runner, git: Runner) -> None:
+    lv("init")
+    git("commit", "-q", "-m", "init")
+
+
+def test_existing_output_is_kept(git_repo: Path, lv: Runner, git: Runner, tmp_path: Path) -> None:
+    _repo(git_repo, lv, git)
+    src = _src(tmp_path)
+    (git_repo / "one.txt").write_text("mine, never saved\n")
+    before = snapshot(git_repo)
+    r = lv("import-url", str(src / "one.txt"), check=False)
+    assert r.returncode == 2 and "already exists" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = lv("import-url", "-f", str(src / "one.txt"), check=False)  # -f never drops unsaved content
+    assert r.returncode == 4 and "not in the cache" in r.stderr
+    assert snapshot(git_repo) == before
+    lv("add", "one.txt")  # saved: now -f may replace it
+    (git_repo / "one.txt.dvc").unlink()
+    lv("import-url", "-f", str(src / "one.txt"))
+    assert (git_repo / "one.txt").read_text() == "one\n"
+    assert "deps:" in (git_repo / "one.txt.dvc").read_text()
+
+
+def test_update_refuses_local_edits_and_unnamed_outside_sources(
+    git_repo: Path, lv: Runner, git: Runner, tmp_path: Path
+) -> None:
+    _repo(git_repo, lv, git)
+    src = _src(tmp_path)
+    lv("import-url", str(src / "set"))
+    lv("import-url", str(src / "one.txt"))
+    r = lv("update", check=False)  # reading files outside the repository must be asked for by name
+    assert r.returncode == 2 and "outside the repository" in r.stderr
+    (src / "set" / "a.txt").write_text("a, new at the source\n")
+    (git_repo / "set" / "a.txt").chmod(0o644)
+    (git_repo / "set" / "a.txt").write_text("a, edited here\n")
+    before = snapshot(git_repo)
+    r = lv("update", "set.dvc", check=False)
+    assert r.returncode == 4 and "changed since it was imported" in r.stderr
+    assert snapshot(git_repo) == before
+    lv("checkout", "--force", "set")
+    out = json.loads(lv("update", "set.dvc", "one.txt.dvc", "--json").stdout)
+    assert [(u["pointer"], u["changed"]) for u in out] == [("set.dvc", True), ("one.txt.dvc", False)]
+    assert (git_repo / "set" / "a.txt").read_text() == "a, new at the source\n"
+    assert lv("status").stdout.strip() == "Data and pipelines are up to date."
+
+
+def test_hostile_object_keys_write_nothing(git_repo: Path, lv: Runner, git: Runner, env: dict[str, str],
+                                           s3_server: S3Server) -> None:
+    _repo(git_repo, lv, git)
+    env.update(s3_server.env)
+    bucket = s3_server.make_bucket("hostile")
+    s3_server.write(bucket, "set/a.txt", b"a\n")
+    for key in ("set/../escaped.txt", "set/sub/.git/hooks/pre-commit"):
+        s3_server.write(bucket, key, b"#!/bin/sh\necho owned\n")
+        before = snapshot(git_repo)
+        r = lv("import-url", f"s3://{bucket}/set", "--fs-config", f"endpointurl={s3_server.endpoint}", check=False)
+        assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "would be written outside the output" in r.stderr
+        assert snapshot(git_repo) == before
+        assert not [p for p in (git_repo / ".dvc" / "cache").rglob("*") if p.is_file()], "nothing stored either"
+        s3_server.remove(bucket, key)
+    assert not list(git_repo.parent.glob("escaped.txt"))
+
+
+def test_get_url(tmp_path: Path, lv: Runner, env: dict[str, str], s3_server: S3Server, workdir: Path) -> None:
+    src = _src(tmp_path)
+    lv("get-url", str(src / "set"))  # no repository needed
+    assert (workdir / "set" / "a.txt").read_text() == "a\n"
+    r = lv("get-url", str(src / "set"), check=False)
+    assert r.returncode == 2 and "already exists" in r.stderr
+    env.update(s3_server.env)
+    bucket = s3_server.make_bucket("getu")
+    s3_server.write(bucket, "d/x.bin", b"x" * 1000)
+    (workdir / "into").mkdir()
+    got = json.loads(lv("get-url", f"s3://{bucket}/d/x.bin", "into", "--json",
+                        "--fs-config", f"endpointurl={s3_server.endpoint}").stdout)
+    assert got["files"] == 1 and got["bytes"] == 1000
+    assert (workdir / "into" / "x.bin").read_bytes() == b"x" * 1000
+    assert not [p for p in (workdir / "into").iterdir() if p.name.endswith(".lvtmp")]
