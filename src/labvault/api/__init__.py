@@ -116,6 +116,7 @@ if TYPE_CHECKING:
         version,
     )
     from labvault.api.get import GetResult, ImportResult, get, import_, update
+    from labvault.api.hooks import InstalledHooks, install_hooks
     from labvault.api.import_url import GetUrlResult, UrlImportResult, download_url, import_url
     from labvault.api.lab import (
         LabInitResult,
@@ -302,6 +303,8 @@ _WHERE = {
     "UrlImportResult": "labvault.api.import_url",
     "download_url": "labvault.api.import_url",
     "import_url": "labvault.api.import_url",
+    "InstalledHooks": "labvault.api.hooks",
+    "install_hooks": "labvault.api.hooks",
     "get_url": "labvault.api.read",
     "open": "labvault.api.read",
     "read": "labvault.api.read",
@@ -519,6 +522,7 @@ __all__ = [
     "GrantResult",
     "GroupUsage",
     "ImportResult",
+    "InstalledHooks",
     "LabInitResult",
     "LabUnit",
     "LifecycleApplyResult",
@@ -636,6 +640,7 @@ __all__ = [
     "import_",
     "import_url",
     "init",
+    "install_hooks",
     "lab_config",
     "lab_init",
     "lab_scan",

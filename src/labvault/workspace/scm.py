@@ -42,6 +42,12 @@ class Git:
             raise ScmError(f"git {args[0]} failed: {msg[-1] if msg else proc.returncode}")
         return proc.stdout
 
+    def git_path(self, name: str) -> Path:
+        """Where git keeps ``name`` (``hooks``, ...): ``git rev-parse --git-path``, which follows
+        ``core.hooksPath``, worktrees and ``.git`` files."""
+        raw = self._run("rev-parse", "--git-path", name).decode().strip()
+        return Path(raw) if os.path.isabs(raw) else self.root / raw
+
     def resolve(self, rev: str) -> str:
         try:
             return self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
