@@ -82,3 +82,21 @@ def test_root(git_repo: Path, lv: Runner, env: dict[str, str]) -> None:
     assert lv("root").stdout == ".\n"
     outside = subprocess.run(cmd, cwd=git_repo.parent, env=env, capture_output=True, text=True)
     assert outside.returncode != 0 and outside.stderr.startswith("error: ") and outside.stderr.count("\n") == 1
+
+
+def test_check_ignore_forms(git_repo: Path, lv: Runner, env: dict[str, str]) -> None:
+    lv("init")
+    (git_repo / ".dvcignore").write_text("*.log\n!keep.log\n")
+    proc = subprocess.run([*lv.argv0, "check-ignore", "--stdin"], cwd=git_repo, env=env, input="a.log\nb.txt\n",
+                          capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout) == (0, "a.log\n")
+    assert json.loads(lv("check-ignore", "--json", "-d", "keep.log", "a.log").stdout) == [
+        {"path": "keep.log", "ignored": False,
+         "match": {"source": ".dvcignore", "line": 2, "pattern": "!keep.log", "ignored": False}},
+        {"path": "a.log", "ignored": True,
+         "match": {"source": ".dvcignore", "line": 1, "pattern": "*.log", "ignored": True}},
+    ]
+    assert lv("check-ignore", "keep.log", "b.txt", check=False).returncode == 1  # nothing ignored
+    bad = lv("check-ignore", "-n", "a.log", check=False)
+    assert bad.returncode == 2 and "--non-matching works with --details" in bad.stderr
+    assert lv("check-ignore", check=False).returncode == 2

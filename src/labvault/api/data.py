@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from labvault.workspace.checkout import CheckoutResult as CheckoutResult
     from labvault.workspace.data_status import DataStatus as DataStatus
     from labvault.workspace.diff import DiffReport as DiffReport
+    from labvault.workspace.ignore import IgnoreMatch as IgnoreMatch
     from labvault.workspace.listing import Listed as Listed
     from labvault.workspace.move import Moved as Moved
     from labvault.workspace.remove import Removed as Removed
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 _TYPES = {
     "Recorded": "labvault.workspace.add", "CheckoutResult": "labvault.workspace.checkout",
     "DiffReport": "labvault.workspace.diff", "Listed": "labvault.workspace.listing",
-    "DataStatus": "labvault.workspace.data_status",
+    "DataStatus": "labvault.workspace.data_status", "IgnoreMatch": "labvault.workspace.ignore",
     "Moved": "labvault.workspace.move", "Removed": "labvault.workspace.remove",
     "OutputStatus": "labvault.workspace.status", "StatusReport": "labvault.workspace.status",
 }
@@ -237,6 +238,40 @@ def data_status(
         head = _ds.recorded_at_head(r, [_Recorded(o.rel, o.oid, o.legacy) for o in then.lock_outs if o.cache])
     return _ds.data_status(r, recorded, head, to_scan, granular=granular, unchanged=unchanged,
                            untracked=untracked_files)
+
+
+@dataclass(frozen=True)
+class IgnoreCheck:
+    """One path checked against the ``.dvcignore`` files: the pattern deciding it, if any."""
+
+    path: str  # as given
+    match: IgnoreMatch | None
+
+    @property
+    def ignored(self) -> bool:
+        return self.match is not None and self.match.ignored
+
+
+def check_ignore(paths: list[str], repo: PathLike | None = None) -> list[IgnoreCheck]:
+    """Which ``paths`` (relative to the current folder, or absolute) the ``.dvcignore`` files
+    exclude, and by which pattern (file, line, text), as ``dvc check-ignore`` decides: the last
+    matching pattern wins, the deepest ``.dvcignore`` last; a negation (``!pattern``) includes the
+    path again. A path that is a folder on disk is matched as a folder (a trailing `/` alone does not make one, as in DVC). Paths outside the
+    repository match nothing."""
+    from labvault.workspace.ignore import IgnoreRules
+
+    r = _open(repo, NULL_PROGRESS)
+    rules = IgnoreRules(r.root)
+    out = []
+    for p in paths:
+        absolute = os.path.abspath(os.path.join(r.base, p))
+        real = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+        rel = os.path.relpath(real, r.root).replace(os.sep, "/")
+        if rel == "." or rel == ".." or rel.startswith("../"):
+            out.append(IgnoreCheck(p, None))
+            continue
+        out.append(IgnoreCheck(p, rules.explain(rel, os.path.isdir(real))))  # as dvc: "x/" is a folder only if one is there
+    return out
 
 
 def unprotect(targets: list[str], repo: PathLike | None = None) -> list[str]:

@@ -96,7 +96,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("fetch", "pull", "push", "remote"), "remote_commands"),
     **dict.fromkeys(("card", "names"), "project_commands"),
     **dict.fromkeys(("get", "import", "update", "get-url", "import-url"), "read_commands"),
-    **dict.fromkeys(("install", "git-hook", "root"), "setup_commands"),
+    **dict.fromkeys(("install", "git-hook", "root", "check-ignore"), "setup_commands"),
     **dict.fromkeys(("cp", "ls"), "storage_commands"),
     "cache": "cache_commands",
     **dict.fromkeys(("stage", "freeze", "unfreeze"), "stage_commands"),

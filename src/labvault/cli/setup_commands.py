@@ -1,5 +1,6 @@
-"""Where the repository is and how git works with it: `root`, `install` and the hooks it
-installs (`labvault git-hook NAME`)."""
+"""The repository itself: where it is (`root`), what its .dvcignore files exclude
+(`check-ignore`), and the git hooks that keep its data in step with git (`install`, and
+`git-hook NAME`, which those hooks run)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,49 @@ def root() -> None:
     from labvault.workspace.repo import find_root
 
     click.echo(os.path.relpath(find_root(), os.path.realpath(os.getcwd())))
+
+
+@cli.command("check-ignore")
+@click.argument("targets", nargs=-1)
+@click.option("-d", "--details", is_flag=True, help="Show the deciding pattern (file:line:pattern) before each path.")
+@click.option("-n", "--non-matching", is_flag=True, help="With --details: also the paths no pattern matches (`::`).")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the paths from standard input, one per line.")
+@json_option
+def check_ignore(targets: tuple[str, ...], details: bool, non_matching: bool, from_stdin: bool, as_json: bool) -> None:
+    """Show which paths the .dvcignore files exclude, as `dvc check-ignore`.
+
+    The last matching pattern decides, the deepest .dvcignore last; a negation (`!pattern`)
+    includes a path again (shown with --details). Exit 0 when some path was shown, 1 when none.
+
+    \b
+    Example:
+      labvault check-ignore data/tmp/x.bin
+      labvault check-ignore -d logs/*.log
+      find data -type f | labvault check-ignore --stdin
+    """
+    import sys
+
+    from labvault.errors import UsageError
+
+    if non_matching and not details:
+        raise UsageError("--non-matching works with --details", "add -d")
+    paths = [line.rstrip("\n") for line in sys.stdin if line.strip()] if from_stdin else list(targets)
+    if not paths:
+        raise UsageError("no paths given", "name them, or give --stdin")
+    results = api.check_ignore(paths)
+    shown = [r for r in results if (r.match is not None and (details or r.ignored)) or (details and non_matching)]
+    if as_json:
+        emit_json([{"path": r.path, "ignored": r.ignored, "match": r.match} for r in shown])
+    else:
+        for r in shown:
+            if not details:
+                click.echo(r.path)
+            elif r.match is None:
+                click.echo(f"::\t{r.path}")
+            else:
+                click.echo(f"{r.match.source}:{r.match.line}:{r.match.pattern}\t{r.path}")
+    if not any(r.match is not None for r in shown):
+        raise SystemExit(1)
 
 
 @cli.command()
