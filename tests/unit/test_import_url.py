@@ -97,3 +97,25 @@ def test_get_url(tmp_path: Path, lv: Runner, env: dict[str, str], s3_server: S3S
     assert got["files"] == 1 and got["bytes"] == 1000
     assert (workdir / "into" / "x.bin").read_bytes() == b"x" * 1000
     assert not [p for p in (workdir / "into").iterdir() if p.name.endswith(".lvtmp")]
+
+
+def test_add_out_refusals(git_repo: Path, lv: Runner, git: Runner, tmp_path: Path) -> None:
+    """``add SOURCE -o OUT`` goes through the same staging: one clear line and nothing changed on
+    bad input, never into .git, never over unsaved content."""
+    _repo(git_repo, lv, git)
+    src = _src(tmp_path)
+    before = snapshot(git_repo)
+    for args, code, words in (
+        (["add", str(src / "one.txt"), str(src / "set"), "-o", "x"], 2, "exactly one source"),
+        (["add", "--no-commit", str(src / "one.txt"), "-o", "x"], 2, "--no-commit cannot be used with -o"),
+        (["add", "-f", str(src / "one.txt")], 2, "--force only replaces the destination of -o"),
+        (["add", str(src / "one.txt"), "-o", ".git/hooks/pre-commit"], 2, "inside .git"),
+        (["add", str(src / "missing.txt"), "-o", "m.txt"], 2, "does not exist"),
+    ):
+        r = lv(*args, check=False)
+        assert r.returncode == code and words in r.stderr and r.stderr.count("\n") == 1, (args, r.stderr)
+        assert snapshot(git_repo) == before
+    (git_repo / "one.txt").write_text("mine\n")
+    r = lv("add", "-f", str(src / "one.txt"), "-o", "one.txt", check=False)
+    assert r.returncode == 4 and "not in the cache" in r.stderr
+    assert (git_repo / "one.txt").read_text() == "mine\n"

@@ -61,18 +61,47 @@ def init(path: PathLike = ".", no_scm: bool = False, force: bool = False) -> Pat
 
 
 def add(targets: list[str], repo: PathLike | None = None, progress: Progress = NULL_PROGRESS,
-        new_version: bool = False) -> list[Recorded]:
+        new_version: bool = False, no_commit: bool = False, out: PathLike | None = None,
+        force: bool = False, jobs: int | None = None) -> list[Recorded]:
     """Track files, folders or glob patterns (relative to ``repo`` when given, else to the
     current folder). New content of a protected output is refused (ProtectedDataError, exit 4)
-    unless ``new_version``: then it is recorded and made read-only again."""
+    unless ``new_version``: then it is recorded and made read-only again. ``no_commit``: write
+    the pointers, store nothing (``commit`` stores later). ``out``: one target from outside the
+    workspace (a path or an s3://, gs://, azure:// URL) copied to ``out`` and tracked there;
+    ``force`` replaces an existing ``out`` whose content is in the cache."""
     from labvault.workspace import add as _add
 
+    if out is not None:
+        return [_add_external(targets, out, no_commit, force, jobs, repo, progress)]
+    if force:
+        from labvault.errors import UsageError
+
+        raise UsageError("--force only replaces the destination of -o/--out", "drop --force, or give -o")
     r = _open(repo, progress)
-    results = _add.add(r, targets, new_version)
+    results = _add.add(r, targets, new_version, no_commit)
     _capture_datasets(r, results)
     if new_version:
         _note_new_versions(r, results)
     return results
+
+
+def _add_external(targets: list[str], out: PathLike, no_commit: bool, force: bool, jobs: int | None,
+                  repo: PathLike | None, progress: Progress) -> Recorded:
+    from labvault.api.import_url import add_external
+    from labvault.errors import UsageError
+    from labvault.workspace.add import Recorded as _Recorded
+
+    if len(targets) != 1:
+        raise UsageError("-o/--out takes exactly one source", "add the others one at a time")
+    if no_commit:
+        raise UsageError("--no-commit cannot be used with -o/--out: the copy goes through the cache",
+                         "drop one of them")
+    r = add_external(targets[0], out, force, jobs, repo, progress)
+    root = _open(repo, NULL_PROGRESS)
+    # everything was copied: the bytes downloaded are the output's size
+    results = [_Recorded(r.path, r.pointer, r.oid, r.bytes, r.files if r.oid.endswith(".dir") else None, True, r.files)]
+    _capture_datasets(root, results)
+    return results[0]
 
 
 def commit(

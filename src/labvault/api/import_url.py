@@ -258,23 +258,51 @@ def import_url(url: str, out: PathLike | None = None, force: bool = False, fs_co
     unless ``force``; even then, content of OUT that is not in the cache is never overwritten."""
     dst = open_repo(Path(repo) if repo is not None else None, progress)
     config = _parse_config(fs_config)
-    rel = dst.rel(_resolve_out(url, out))
+    rel, target = _destination(dst, url, out, force)
+    recorded = url.rstrip("/") if is_url(url) else _recorded_local(dst, url, target.parent)
+    with dst.locked():
+        _check_destination(dst, rel, target, force)
+        where = url if is_url(url) else os.path.abspath(os.path.expanduser(url))
+        return _fetch_into(dst, rel, where, recorded, config, None, jobs, progress)
+
+
+def _destination(dst: Repo, source: str, out: PathLike | None, force: bool) -> tuple[str, Path]:
+    """The output's repo-relative path and absolute path; an existing output or pointer is
+    refused unless ``force``."""
+    rel = dst.rel(_resolve_out(source, out))
     target = dst.abspath(rel)
-    pointer = pointer_for(target)
     if not force:
-        for existing in (target, pointer):
+        for existing in (target, pointer_for(target)):
             if os.path.lexists(existing):
                 raise PathError(f"{existing.relative_to(dst.root)} already exists",
                                 "give --force to replace it, or choose another output name")
-    recorded = url.rstrip("/") if is_url(url) else _recorded_local(dst, url, target.parent)
-    with dst.locked():
-        from labvault.workspace.safepath import guard_for
+    return rel, target
 
-        guard_for(dst).check_output(rel, False)
-        if force and os.path.lexists(target):
-            _refuse_unsaved(dst, rel)
-        where = url if is_url(url) else os.path.abspath(os.path.expanduser(url))
-        return _fetch_into(dst, rel, where, recorded, config, None, jobs, progress)
+
+def _check_destination(dst: Repo, rel: str, target: Path, force: bool) -> None:
+    """Under the lock: the output's real place (not in .git, not behind a link out), and with
+    ``force`` no content of it that the cache lacks."""
+    from labvault.workspace.safepath import guard_for
+
+    guard_for(dst).check_output(rel, False)
+    if force and os.path.lexists(target):
+        _refuse_unsaved(dst, rel)
+
+
+def add_external(source: str, out: PathLike, force: bool = False, jobs: int | None = None,
+                 repo: PathLike | None = None, progress: Progress = NULL_PROGRESS) -> UrlImportResult:
+    """``add SOURCE -o OUT``, as ``dvc add -o``: a file or folder from outside the workspace (a
+    local path, or an s3://, gs://, azure:// URL) copied into the cache and to OUT, which gets an
+    ordinary pointer (no record of the source). The source is left as it is. An existing OUT or
+    OUT.dvc is refused unless ``force``; content of OUT not in the cache never is replaced."""
+    dst = open_repo(Path(repo) if repo is not None else None, progress)
+    rel, target = _destination(dst, source, out, force)
+    where = source if is_url(source) else os.path.abspath(os.path.expanduser(source))
+    if not is_url(source) and os.path.realpath(where) == os.path.realpath(target):
+        raise UsageError(f"{source} is the output itself", "add it without -o")
+    with dst.locked():
+        _check_destination(dst, rel, target, force)
+        return _fetch_into(dst, rel, where, source, {}, None, jobs, progress, plain=True)
 
 
 def _recorded_local(dst: Repo, url: str, wdir: Path) -> str:
@@ -302,9 +330,9 @@ def _refuse_unsaved(dst: Repo, rel: str) -> None:
 
 
 def _fetch_into(dst: Repo, rel: str, where: str, recorded: str, config: dict[str, Any], old: Out | None,
-                jobs: int | None, progress: Progress) -> UrlImportResult:
+                jobs: int | None, progress: Progress, plain: bool = False) -> UrlImportResult:
     """Download ``where`` into ``rel``: staged, stored in the cache, swapped into place; then the
-    pointer is written."""
+    pointer is written (``plain``: an ordinary pointer, as ``add -o`` writes, not an import)."""
     target = str(dst.abspath(rel))
     pointer = pointer_for(Path(target))
     source = _Source(where, config)
@@ -324,7 +352,12 @@ def _fetch_into(dst: Repo, rel: str, where: str, recorded: str, config: dict[str
     size = sum(s for _, s, _ in stored)
     out = Out(posixpath.basename(rel), oid, size, len(stored) if is_dir else None,
               extra=dict(old.extra) if old is not None else {})
-    write_url_import(pointer, state.dep(recorded, config), out)
+    if plain:
+        from labvault.workspace.pointer import Pointer, write_pointer
+
+        write_pointer(Pointer(pointer, (out,), {}))
+    else:
+        write_url_import(pointer, state.dep(recorded, config), out)
     from labvault.workspace.ignore import gitignore_add
 
     gitignore_add(Path(target).parent, Path(target).name)

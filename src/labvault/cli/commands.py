@@ -42,9 +42,15 @@ new_version_option = click.option(
 @cli.command()
 @click.argument("targets", nargs=-1, required=True)
 @new_version_option
+@click.option("--no-commit", is_flag=True, help="Write the .dvc files but store nothing in the cache (`labvault commit` stores it).")
+@click.option("-o", "--out", help="Copy the one TARGET (a path outside, or an s3://, gs://, azure:// URL) here and track it.")
+@click.option("-f", "--force", is_flag=True, help="With -o: replace an existing output (never content that is not in the cache).")
+@click.option("--glob", "glob_", is_flag=True, help="Accepted as dvc takes it; patterns are expanded anyway (a path that exists is taken as it is).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), help="With -o from object storage: parallel downloads.")
 @json_option
 @click.pass_context
-def add(ctx: click.Context, targets: tuple[str, ...], new_version: bool, as_json: bool) -> None:
+def add(ctx: click.Context, targets: tuple[str, ...], new_version: bool, no_commit: bool, out: str | None,
+        force: bool, glob_: bool, jobs: int | None, as_json: bool) -> None:
     """Track files and folders: hash them, store them in the cache, write TARGET.dvc.
 
     TARGETS are files, folders or quoted glob patterns. New content of a protected output
@@ -54,10 +60,12 @@ def add(ctx: click.Context, targets: tuple[str, ...], new_version: bool, as_json
     Example:
       labvault add data/raw/dataset.csv data/images
       labvault add 'data/raw/*.parquet'
+      labvault add /mnt/shared/imagenet -o data/imagenet      # copy in from outside, as dvc add -o
       git add data/raw/dataset.csv.dvc data/images.dvc data/.gitignore data/raw/.gitignore
     """
     st = _state(ctx)
-    results = api.add(list(targets), progress=st.progress, new_version=new_version)
+    results = api.add(list(targets), progress=st.progress, new_version=new_version, no_commit=no_commit, out=out,
+                      force=force, jobs=jobs)
     if as_json:
         emit_json(results)
         return
@@ -172,7 +180,7 @@ def commit(ctx: click.Context, targets: tuple[str, ...], force: bool, new_versio
     for r in changed:
         click.echo(f"committed {r.path} -> {r.pointer}")
     if not changed:
-        click.echo("Nothing to commit: every output matches its .dvc file or dvc.lock.")
+        click.echo("Nothing to commit: every output matches its .dvc file or dvc.lock (and its objects are in the cache).")
 
 
 @cli.command()

@@ -79,7 +79,10 @@ def _plan_targets(repo: Repo, paths: list[Path]) -> list[str]:
     return rels
 
 
-def add(repo: Repo, targets: list[str], new_version: bool = False) -> list[Recorded]:
+def add(repo: Repo, targets: list[str], new_version: bool = False, no_commit: bool = False) -> list[Recorded]:
+    """Hash and store each target, write its pointer. ``no_commit``: the pointer is written but
+    nothing enters the cache (``status`` says "not in cache" until ``commit``), as ``dvc add
+    --no-commit``."""
     paths = expand_targets(targets, repo.base)
     rels = _plan_targets(repo, paths)
     tracked = workspace_outputs(repo)
@@ -95,7 +98,7 @@ def add(repo: Repo, targets: list[str], new_version: bool = False) -> list[Recor
         _check_places(repo, rels)
         known = {t.rel: t for t in tracked}
         reprotect = check_protected(repo, [known[rel] for rel in rels if rel in known], new_version)
-        results = [_record(repo, rel, None) for rel in rels]
+        results = [_record(repo, rel, None, store=not no_commit) for rel in rels]
         _finish(repo, [r.pointer for r in results], [r.path for r in results])
         _reprotect(repo, reprotect)
     return results
@@ -161,7 +164,7 @@ def _unchanged_legacy(repo: Repo, rel: str, existing: Tracked | None) -> Recorde
     return Recorded(rel, existing.pointer_rel, current.oid, current.size, current.nfiles, False, 0)
 
 
-def _record(repo: Repo, rel: str, existing: Tracked | None) -> Recorded:
+def _record(repo: Repo, rel: str, existing: Tracked | None, store: bool = True) -> Recorded:
     if existing is None:
         prior = pointer_for(repo.abspath(rel))
         if prior.exists():
@@ -171,7 +174,7 @@ def _record(repo: Repo, rel: str, existing: Tracked | None) -> Recorded:
     kept = _unchanged_legacy(repo, rel, existing)
     if kept is not None:
         return kept
-    scanner = Scanner(repo, store=True, adopt=_adopt_mode(repo))
+    scanner = Scanner(repo, store=store, adopt=_adopt_mode(repo))
     task = repo.progress.task(f"adding {rel}")
     try:
         recorded = existing.out.oid if existing is not None and not existing.out.legacy else None
@@ -180,7 +183,7 @@ def _record(repo: Repo, rel: str, existing: Tracked | None) -> Recorded:
         task.close()
     if content is None:
         raise PathError(f"{rel} does not exist", "restore it with `labvault checkout` or stop tracking it")
-    if repo.fsync:
+    if repo.fsync and store:
         repo.odb.sync()
     if existing is not None:
         pointer, index = existing.pointer, existing.index
@@ -198,7 +201,8 @@ def _record(repo: Repo, rel: str, existing: Tracked | None) -> Recorded:
     if repo.scm is not None:
         out_abs = pointer.out_abspath(new)
         gitignore_add(out_abs.parent, out_abs.name)
-    _link_after_store(repo, rel, content)
+    if store:
+        _link_after_store(repo, rel, content)
     return Recorded(
         path=rel,
         pointer=pointer_path.relative_to(repo.root).as_posix(),
