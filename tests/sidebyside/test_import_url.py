@@ -5,6 +5,7 @@ with nothing changed leaves them as they are)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -82,3 +83,33 @@ def test_objects_in_s3(sbs: SideBySide, s3_server: S3Server) -> None:
     assert _files(sbs.lv_root / "scans") == _files(sbs.dvc_root / "scans")
     assert set(_files(sbs.lv_root / "scans")) == {"a.bin", "deep/b.bin", "c.bin"}
     _cross_update(sbs, "labels.csv.dvc", "scans.dvc")
+
+
+def test_an_unfrozen_import_reports_its_source(sbs: SideBySide, tmp_path: Path) -> None:
+    """An import that is not frozen (old dvc versions wrote them so; ``unfreeze`` does too): its
+    source is checked by ``status``, as dvc's status checks it; a frozen one is left alone."""
+    src = tmp_path / "labels.csv"
+    src.write_text("id,label\n1,cat\n")
+    sbs.run_ok("import-url", str(src), "labels.csv")
+    sbs.run_ok("unfreeze", "labels.csv.dvc")
+    _same(sbs, "labels.csv.dvc")
+    lv, dvc = sbs.run_ok("status", "--json")
+    assert json.loads(lv.stdout)["clean"] and json.loads(dvc.stdout) == {}
+
+    src.write_text("id,label\n1,cat\n2,dog\n")
+    lv, dvc = sbs.run_ok("status", "--json")
+    assert json.loads(dvc.stdout) == {"labels.csv.dvc": [{"changed deps": {str(src): "modified"}}]}
+    report = json.loads(lv.stdout)
+    assert not report["clean"] and report["outputs"][0]["changed_deps"] == {str(src): "modified"}
+    assert "changed deps" in sbs.lv("status").stdout
+    assert sbs.lv("status", "-q").returncode == 1
+
+    src.unlink()
+    lv, dvc = sbs.run_ok("status", "--json")
+    assert json.loads(dvc.stdout) == {"labels.csv.dvc": [{"changed deps": {str(src): "deleted"}}]}
+    assert json.loads(lv.stdout)["outputs"][0]["changed_deps"] == {str(src): "deleted"}
+
+    sbs.run_ok("freeze", "labels.csv.dvc")  # frozen: the source is not looked at
+    _same(sbs, "labels.csv.dvc")  # keys where dvc keeps them: frozen again, at the end
+    lv, dvc = sbs.run_ok("status", "--json")
+    assert json.loads(lv.stdout)["clean"] and json.loads(dvc.stdout) == {}

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from labvault.workspace.data_status import DataStatus as DataStatus
     from labvault.workspace.diff import DiffReport as DiffReport
     from labvault.workspace.ignore import IgnoreMatch as IgnoreMatch
+    from labvault.workspace.index import Tracked
     from labvault.workspace.listing import Listed as Listed
     from labvault.workspace.move import Moved as Moved
     from labvault.workspace.remove import Removed as Removed
@@ -145,14 +146,33 @@ def status(
     from labvault.workspace.index import select, workspace_outputs
 
     r = _open(repo, progress)
+    tracked = select(workspace_outputs(r), r, targets or None)
     lookup = lookup_for(r)
     if lookup is None:
-        return _status.status(r, targets or None, read_ahead)
-    # A cache that spilled: spilled objects count as present (their tier file exists), and a
-    # folder manifest gone from the cache is fetched back (small; the files it names are known then).
-    tracked = select(workspace_outputs(r), r, targets or None)
-    restore(r, lookup, tracked, manifests_only=True)
-    return _status.status(r, targets or None, read_ahead, lambda oids: set(lookup.present(oids)), tracked)
+        report = _status.status(r, targets or None, read_ahead, tracked=tracked)
+    else:
+        # A cache that spilled: spilled objects count as present (their tier file exists), and a
+        # folder manifest gone from the cache is fetched back (small; the files it names are known then).
+        restore(r, lookup, tracked, manifests_only=True)
+        report = _status.status(r, targets or None, read_ahead, lambda oids: set(lookup.present(oids)), tracked)
+    return _with_import_sources(tracked, report)
+
+
+def _with_import_sources(tracked: list[Tracked], report: StatusReport) -> StatusReport:
+    """URL imports that are not frozen (old dvc wrote them so, or ``unfreeze``): their source is
+    checked, as dvc's status checks it ("changed deps"). Frozen ones, the usual, cost nothing."""
+    open_imports = {t.pointer_rel: t.pointer.file for t in tracked
+                    if t.pointer.extra.get("deps") and not t.pointer.extra.get("frozen")}
+    if not open_imports:
+        return report
+    from dataclasses import replace
+
+    from labvault.api.import_url import source_change
+
+    changes = {rel: source_change(file) for rel, file in open_imports.items()}
+    outputs = tuple(replace(o, changed_deps=changes[o.pointer]) if changes.get(o.pointer) else o
+                    for o in report.outputs)
+    return replace(report, outputs=outputs)
 
 
 def has_stages(repo: PathLike | None = None) -> bool:

@@ -430,3 +430,22 @@ def url_import_source(file: Path) -> str | None:
     except PointerError:
         return None
     return None if is_url(spec.url) else local_source(spec.url, file.parent)
+
+
+def source_change(file: Path) -> dict[str, str]:
+    """For ``status``: {source: "modified" or "deleted"} when the URL import in ``file`` no longer
+    matches its source (the checksum read again, as ``update`` reads it), else {}. Not a URL
+    import (a repository import, a plain pointer): {}."""
+    try:
+        spec = read_url_import(file)
+    except PointerError:
+        return {}
+    where = spec.url if is_url(spec.url) else local_source(spec.url, file.parent)
+    source = _Source(where, spec.fs_config)
+    try:
+        now = source.state().checksum()
+    except PathError:
+        return {spec.url: "deleted"}
+    finally:
+        source.close()
+    return {} if spec.recorded() == now else {spec.url: "modified"}

@@ -137,10 +137,14 @@ def status(
         click.echo("Data and pipelines are up to date.")
         return
     for o in report.outputs:
-        if o.status == "clean":
+        if o.status == "clean" and not o.changed_deps:
             continue
         label = ("protected, " if o.protected else "") + o.status.replace("_", " ")
+        if o.changed_deps:
+            label = "changed deps" if o.status == "clean" else f"{label}, changed deps"
         click.echo(f"{o.path}: {label}  ({o.pointer})")
+        for source, change in o.changed_deps.items():
+            click.echo(f"    {change} source: {source}  (`labvault update {o.pointer}` imports it again)")
         for label, items in (
             ("added", o.added), ("modified", o.modified), ("deleted", o.deleted), ("not in cache", o.missing)
         ):

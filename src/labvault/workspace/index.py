@@ -129,7 +129,7 @@ def outputs_at_rev(repo: Repo, rev: str) -> list[Tracked]:
             pointer = parse_pointer(data.decode("utf-8"), f"{rel} at {rev}")
         except (PointerError, UnicodeDecodeError):
             continue  # an old broken pointer is not this command's business
-        pointer = Pointer(repo.root / rel, pointer.outs, pointer.extra)
+        pointer = Pointer(repo.root / rel, pointer.outs, pointer.extra, pointer.keys)
         folder = posixpath.dirname(rel)
         tracked.extend(outputs_of(pointer, folder))
     return tracked

@@ -74,6 +74,7 @@ class Pointer:
     file: Path
     outs: tuple[Out, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()  # the file's top-level keys in their order, `outs` among them
 
     @property
     def folder(self) -> Path:
@@ -187,7 +188,7 @@ def parse_pointer(text: str, where: str) -> Pointer:
             )
         )
     extra_top = {k: v for k, v in data.items() if k != "outs"}
-    return Pointer(Path(where), tuple(outs), extra_top)
+    return Pointer(Path(where), tuple(outs), extra_top, tuple(data))
 
 
 def _is_oid(value: str) -> bool:
@@ -209,7 +210,21 @@ def load_pointer(file: Path) -> Pointer:
 
 
 def render_pointer(pointer: Pointer) -> str:
+    """The file's text in DVC's layout: keys in the order the file had them (as DVC's round trip
+    keeps them: an import's ``md5, frozen, deps, outs``), keys added since at the end; a new
+    pointer: ``md5`` (if any), ``outs``, then the others."""
     doc: dict[str, Any] = {}
+    if "outs" in pointer.keys:
+        for key in pointer.keys:
+            if key == "outs":
+                doc["outs"] = [o.dump() for o in pointer.outs]
+            elif key in pointer.extra:
+                doc[key] = pointer.extra[key]
+        for key, value in pointer.extra.items():
+            doc.setdefault(key, value)
+        from labvault.core.yaml12 import dump_dvcfile
+
+        return dump_dvcfile(doc)
     placed = False
     for key, value in pointer.extra.items():
         if key == "md5" and not placed:

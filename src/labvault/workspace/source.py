@@ -89,7 +89,7 @@ class Source:
                     pointer = parse_pointer(text, f"{rel} at {self.sha[:10]}")
                 except PointerError:
                     continue  # a broken pointer elsewhere in the repo is not this read's business
-                pointer = Pointer(Path(rel), pointer.outs, pointer.extra)
+                pointer = Pointer(Path(rel), pointer.outs, pointer.extra, pointer.keys)
                 for t in outputs_of(pointer, posixpath.dirname(rel)):
                     if t.out.oid and t.out.use_cache:
                         found.append(Output(t.rel, t.out.oid, t.out.legacy, t.out.size, t.out.nfiles))

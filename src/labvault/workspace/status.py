@@ -24,6 +24,8 @@ class OutputStatus:
     deleted: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()  # files of the recorded folder whose objects are not in the cache
     protected: bool = False  # the pointer carries the protection marker (workspace.protected)
+    # an import that is not frozen: its source (URL or path) -> "modified"/"deleted" when it changed
+    changed_deps: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class StatusReport:
 
     @property
     def clean(self) -> bool:
-        return all(o.status == "clean" for o in self.outputs)
+        return all(o.status == "clean" and not o.changed_deps for o in self.outputs)
 
 
 # Given the oids of objects the cache lacks, the ones held elsewhere (a tier the cache spilled to)
