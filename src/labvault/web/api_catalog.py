@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from labvault.api.browse import (
@@ -35,6 +35,7 @@ from labvault.api.catalog import (
 from labvault.api.jsonshape import to_json
 from labvault.catalog.types import Entry
 from labvault.web.auth import require
+from labvault.web.jsonbody import json_bytes
 from labvault.web.session import Viewer, settings_of
 
 router = APIRouter(tags=["catalog"])
@@ -52,15 +53,14 @@ Editor = Annotated[Viewer, Depends(require("editor"))]
 SINGULAR = {"datasets": "dataset", "models": "model", "runs": "run"}
 
 
-def answer(doc: Any) -> JSONResponse:
-    """``doc``, already plain JSON values (``to_json``), as the response: the same bytes FastAPI
-    would send for it, without FastAPI's second walk over it (``jsonable_encoder``), which cost
-    more than shaping a page of entries."""
-    return JSONResponse(doc)
+def answer(doc: Any) -> Response:
+    """``doc`` (plain values, dataclasses, tuples: the shapes ``to_json`` gives) as the response,
+    encoded in one pass (``web.jsonbody``), without FastAPI's walk over it (``jsonable_encoder``)."""
+    return Response(json_bytes(doc), media_type="application/json")
 
 
-def page_json(items: Any, nxt: str | None) -> JSONResponse:
-    return answer({"items": to_json(list(items)), "next": nxt})
+def page_json(items: Any, nxt: str | None) -> Response:
+    return answer({"items": list(items), "next": nxt})
 
 
 def _url(request: Request) -> str | None:
@@ -91,7 +91,7 @@ def lineage(
     _shown(viewer, browse_entry(kind, ref, catalog_url=_url(request)))
     hood = lineage_neighbourhood(kind, ref, direction=direction, depth=depth, max_nodes=max_nodes,
                                  catalog_url=_url(request))
-    return {**to_json(hood.graph), "truncated": hood.truncated}
+    return answer({**to_json(hood.graph), "truncated": hood.truncated})
 
 
 class TagBody(BaseModel):
@@ -161,7 +161,7 @@ def _kind_routes(kind: str) -> None:
         and ``outputs_total``; ``.../inputs`` and ``.../outputs`` page them whole). NAME may contain "/"
         (``/api/v1/datasets/team/raw@v1``); a name that itself ends in ``/versions``, ``/inputs`` or
         ``/outputs`` is reached as NAME@VERSION."""
-        return answer(to_json(_shown(viewer, browse_entry(one, ref, catalog_url=_url(request)))))
+        return answer(_shown(viewer, browse_entry(one, ref, catalog_url=_url(request))))
 
 
 def _side_route(kind: str, side: str) -> None:
