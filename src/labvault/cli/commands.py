@@ -268,38 +268,6 @@ def move(src: str, dst: str) -> None:
     click.echo(f"moved {m.src} -> {m.dst} ({m.pointer})")
 
 
-@cli.command(name="list")
-@json_option
-def list_cmd(as_json: bool) -> None:
-    """List tracked outputs (of .dvc files and of pipeline stages) with their recorded hashes,
-    sizes and file counts.
-
-    Pipeline outputs are the cached outputs of every stage, as dvc.lock records them (no hash or
-    size for a stage that never ran); like `dvc list --dvc-only`.
-
-    \b
-    Example:
-      labvault list
-      labvault list --json
-    """
-    items = api.list_outputs()
-    if as_json:
-        emit_json(items)
-        return
-    if not items:
-        click.echo("No tracked outputs.")
-        return
-    width = max(len(i.path) for i in items)
-    click.echo(f"{'path'.ljust(width)}  {'size':>10}  {'files':>7}  {'hash':<36}  cache  recorded in")
-    for i in items:
-        files = str(i.nfiles) if i.nfiles is not None else "1"
-        where = f"{i.pointer} ({i.stage})" if i.stage else i.pointer
-        click.echo(
-            f"{i.path.ljust(width)}  {human_size(i.size):>10}  {files:>7}  {(i.oid or '-'):<36}  "
-            f"{'yes' if i.in_cache else 'no':<5}  {where}"
-        )
-
-
 @cli.command()
 @click.argument("a_rev", required=False)
 @click.argument("b_rev", required=False)

@@ -88,8 +88,7 @@ def human_size(n: int | None) -> str:
 # cost start-up time on every call). tests/unit/test_cli_lazy.py checks this against the modules.
 COMMAND_MODULES = {
     **dict.fromkeys(
-        ("add", "checkout", "commit", "config", "diff", "init", "list", "move", "remove", "status", "verify",
-         "version"),
+        ("add", "checkout", "commit", "config", "diff", "init", "move", "remove", "status", "verify", "version"),
         "commands",
     ),
     **dict.fromkeys(("dag", "metrics", "params", "plots", "repro"), "pipeline_commands"),
@@ -101,6 +100,7 @@ COMMAND_MODULES = {
     "cache": "cache_commands",
     **dict.fromkeys(("stage", "freeze", "unfreeze"), "stage_commands"),
     "data": "data_commands",
+    **dict.fromkeys(("list", "du"), "listing_commands"),
     "gc": "gc_commands",
     "catalog": "catalog_commands",
     "backup": "backup_commands",

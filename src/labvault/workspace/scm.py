@@ -84,6 +84,19 @@ class Git:
         names = [n for n in out.decode("utf-8", errors="surrogateescape").split("\0") if n]
         return [n for n in names if n.endswith(suffixes)]
 
+    def tree_at(self, rev: str) -> list[tuple[str, str, str, int]]:
+        """(path, mode, type, size) of every entry git holds at ``rev``, folders (``tree``, size -1)
+        and submodules (``commit``, size -1) included."""
+        out = self._run("ls-tree", "-r", "-t", "-z", "-l", "--full-tree", rev)
+        found: list[tuple[str, str, str, int]] = []
+        for record in out.split(b"\0"):
+            meta, _, path = record.partition(b"\t")
+            fields = meta.split()
+            if len(fields) == 4:
+                size = int(fields[3]) if fields[3].isdigit() else -1
+                found.append((path.decode("utf-8", errors="surrogateescape"), fields[0].decode(), fields[1].decode(), size))
+        return found
+
     def read_files_at(self, rev: str, paths: Iterable[str]) -> dict[str, bytes]:
         paths = list(paths)
         if not paths:
