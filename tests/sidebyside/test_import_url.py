@@ -113,3 +113,47 @@ def test_an_unfrozen_import_reports_its_source(sbs: SideBySide, tmp_path: Path) 
     _same(sbs, "labels.csv.dvc")  # keys where dvc keeps them: frozen again, at the end
     lv, dvc = sbs.run_ok("status", "--json")
     assert json.loads(lv.stdout)["clean"] and json.loads(dvc.stdout) == {}
+
+
+def test_imports_recorded_without_downloading(sbs: SideBySide, tmp_path: Path, s3_server: S3Server) -> None:
+    """``--no-exec`` (the .dvc file only, no checksum; the source need not exist yet) and
+    ``--no-download`` (the source's checksum, nothing downloaded): the same bytes as dvc's, for a
+    local file, a folder, a path given relative to the repository and S3 objects; then each
+    tool's ``update`` downloads them, to the same bytes again."""
+    src = tmp_path / "src"
+    (src / "set" / "sub").mkdir(parents=True)
+    (src / "labels.csv").write_text("id,label\n1,cat\n")
+    (src / "set" / "a.txt").write_text("a\n")
+    (src / "set" / "sub" / "b.txt").write_text("b\n")
+    bucket = s3_server.make_bucket("nd")
+    s3_server.write(bucket, "raw/x.csv", b"x,y\n1,2\n")
+    s3_server.write(bucket, "raw/scans/a.bin", b"\x00" * 100)
+    sbs.env.update(s3_server.env)
+    config = f"endpointurl={s3_server.endpoint}"
+    sbs.write({"data/.keep": ""})
+    imports = {
+        "l1.csv": ["--no-exec", str(src / "labels.csv"), "l1.csv"],
+        "l2.csv": ["--no-download", str(src / "labels.csv"), "l2.csv"],
+        "set1": ["--no-exec", str(src / "set"), "set1"],
+        "set2": ["--no-download", str(src / "set"), "set2"],
+        "data/later.csv": ["--no-exec", str(src / "not-there-yet.csv"), "data/later.csv"],
+        "x.csv": ["--no-download", f"s3://{bucket}/raw/x.csv", "--fs-config", config],
+        "scans": ["--no-download", f"s3://{bucket}/raw/scans", "scans", "--fs-config", config],
+    }
+    for args in imports.values():
+        sbs.run_ok("import-url", *args)
+    for root in sbs.roots:
+        assert not any((root / out).exists() for out in imports), "nothing downloaded"
+    pointers = [f"{out}.dvc" for out in imports]
+    _same(sbs, *pointers, ".gitignore", "data/.gitignore")
+    lv, dvc = sbs.run("import-url", "--no-download", str(src / "none.csv"), "none.csv")
+    assert lv.returncode and dvc.returncode and not (sbs.lv_root / "none.csv.dvc").exists()
+    assert sbs.lv("import-url", "--no-exec", "--no-download", str(src / "labels.csv"), "b.csv").returncode == 2
+
+    (src / "not-there-yet.csv").write_text("late\n")
+    done = [p for p in pointers]
+    sbs.run_ok("update", *done)
+    _same(sbs, *done)
+    for out in imports:
+        assert _files(sbs.lv_root / out) == _files(sbs.dvc_root / out) if (sbs.lv_root / out).is_dir() else \
+            (sbs.lv_root / out).read_bytes() == (sbs.dvc_root / out).read_bytes()

@@ -98,6 +98,7 @@ def _add_external(targets: list[str], out: PathLike, no_commit: bool, force: boo
         raise UsageError("--no-commit cannot be used with -o/--out: the copy goes through the cache",
                          "drop one of them")
     r = add_external(targets[0], out, force, jobs, repo, progress)
+    assert r.oid is not None  # add -o always downloads
     root = _open(repo, NULL_PROGRESS)
     # everything was copied: the bytes downloaded are the output's size
     results = [_Recorded(r.path, r.pointer, r.oid, r.bytes, r.files if r.oid.endswith(".dir") else None, True, r.files)]

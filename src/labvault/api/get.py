@@ -151,6 +151,7 @@ def update(
                     raise PathError(f"{f.relative_to(dst.root)} imports a URL, which has no revisions",
                                     "update it without --rev") from None
                 r = update_url(dst, f, jobs, progress)
+                assert r.oid is not None  # an update downloads (or finds the content in the cache)
                 results.append(ImportResult(r.pointer, r.path, r.oid, r.files, r.bytes, "", r.changed))
                 continue
             rel = posixpath.normpath(posixpath.join(f.parent.relative_to(dst.root).as_posix(), spec.out.path))

@@ -40,6 +40,7 @@ from labvault.workspace.download import remove_staging, staging_name
 from labvault.workspace.pointer import Out, pointer_for
 from labvault.workspace.repo import Repo, open_repo
 from labvault.workspace.url_imports import (
+    Layout,
     SourceState,
     is_url,
     local_source,
@@ -57,7 +58,7 @@ class UrlImportResult:
     pointer: str  # the .dvc file, repo-relative
     path: str  # the output, repo-relative
     source: str  # the URL or path as recorded
-    oid: str
+    oid: str | None  # None: not downloaded (--no-exec, --no-download)
     files: int
     bytes: int  # downloaded (0 when nothing changed)
     changed: bool  # whether new content was downloaded
@@ -249,13 +250,21 @@ def download_url(url: str, out: PathLike | None = None, fs_config: dict[str, Any
 
 
 def import_url(url: str, out: PathLike | None = None, force: bool = False, fs_config: dict[str, Any] | None = None,
-               jobs: int | None = None, repo: PathLike | None = None,
-               progress: Progress = NULL_PROGRESS) -> UrlImportResult:
+               jobs: int | None = None, repo: PathLike | None = None, no_exec: bool = False,
+               no_download: bool = False, progress: Progress = NULL_PROGRESS) -> UrlImportResult:
     """Download the file or folder at ``url`` (a local path or an s3://, gs://, azure:// URL) into
     this repository, store it in the cache and write ``OUT.dvc`` recording the source, its
     checksum (md5 locally, the ETag in object storage) and ``frozen: true``, as ``dvc import-url``
     does; ``/OUT`` goes into the ``.gitignore`` beside it. An existing OUT or OUT.dvc is refused
-    unless ``force``; even then, content of OUT that is not in the cache is never overwritten."""
+    unless ``force``; even then, content of OUT that is not in the cache is never overwritten.
+
+    ``no_exec``: only the ``.dvc`` file, naming the source and no checksum (the source is not
+    looked at); ``no_download``: the ``.dvc`` file with the source's checksum, nothing
+    downloaded. Either way ``update`` downloads it later, as dvc's ``--no-exec`` and
+    ``--no-download`` files are."""
+    if no_exec and no_download:
+        raise UsageError("--no-exec and --no-download cannot be used together",
+                         "--no-exec writes only the .dvc file; --no-download also records the source's checksum")
     dst = open_repo(Path(repo) if repo is not None else None, progress)
     config = _parse_config(fs_config)
     rel, target = _destination(dst, url, out, force)
@@ -263,7 +272,34 @@ def import_url(url: str, out: PathLike | None = None, force: bool = False, fs_co
     with dst.locked():
         _check_destination(dst, rel, target, force)
         where = url if is_url(url) else os.path.abspath(os.path.expanduser(url))
+        if no_exec or no_download:
+            return _record_only(dst, rel, where, recorded, config, with_checksum=no_download)
         return _fetch_into(dst, rel, where, recorded, config, None, jobs, progress)
+
+
+def _record_only(dst: Repo, rel: str, where: str, recorded: str, config: dict[str, Any],
+                 with_checksum: bool) -> UrlImportResult:
+    """The ``.dvc`` file of an import not downloaded: the output without a hash; the source's
+    checksum in ``deps`` when ``with_checksum`` (else no stage md5 either, as dvc writes it)."""
+    target = dst.abspath(rel)
+    pointer = pointer_for(Path(target))
+    out = Out(posixpath.basename(rel), None, None, None)
+    if with_checksum:
+        source = _Source(where, config)
+        try:
+            state = source.state()
+        finally:
+            source.close()
+        write_url_import(pointer, state.dep(recorded, config), out)
+    else:
+        dep: dict[str, Any] = {"hash": "md5", "path": recorded}
+        if config:
+            dep["fs_config"] = dict(config)
+        write_url_import(pointer, dep, out, stage_md5=False)
+    from labvault.workspace.ignore import gitignore_add
+
+    gitignore_add(Path(target).parent, Path(target).name)
+    return UrlImportResult(pointer.relative_to(dst.root).as_posix(), rel, recorded, None, 0, 0, True)
 
 
 def _destination(dst: Repo, source: str, out: PathLike | None, force: bool) -> tuple[str, Path]:
@@ -330,9 +366,11 @@ def _refuse_unsaved(dst: Repo, rel: str) -> None:
 
 
 def _fetch_into(dst: Repo, rel: str, where: str, recorded: str, config: dict[str, Any], old: Out | None,
-                jobs: int | None, progress: Progress, plain: bool = False) -> UrlImportResult:
+                jobs: int | None, progress: Progress, plain: bool = False,
+                layout: Layout | None = None) -> UrlImportResult:
     """Download ``where`` into ``rel``: staged, stored in the cache, swapped into place; then the
-    pointer is written (``plain``: an ordinary pointer, as ``add -o`` writes, not an import)."""
+    pointer is written (``plain``: an ordinary pointer, as ``add -o`` writes, not an import;
+    ``layout``: the replaced file's key order, kept, with ``old``'s for the output)."""
     target = str(dst.abspath(rel))
     pointer = pointer_for(Path(target))
     source = _Source(where, config)
@@ -351,13 +389,13 @@ def _fetch_into(dst: Repo, rel: str, where: str, recorded: str, config: dict[str
     oid = Tree.from_pairs((r, o) for r, _, o in stored).oid() if is_dir else stored[0][2]
     size = sum(s for _, s, _ in stored)
     out = Out(posixpath.basename(rel), oid, size, len(stored) if is_dir else None,
-              extra=dict(old.extra) if old is not None else {})
+              extra=dict(old.extra) if old is not None else {}, order=old.order if old is not None else ())
     if plain:
         from labvault.workspace.pointer import Pointer, write_pointer
 
         write_pointer(Pointer(pointer, (out,), {}))
     else:
-        write_url_import(pointer, state.dep(recorded, config), out)
+        write_url_import(pointer, state.dep(recorded, config), out, layout=layout)
     from labvault.workspace.ignore import gitignore_add
 
     gitignore_add(Path(target).parent, Path(target).name)
@@ -419,7 +457,8 @@ def update_url(dst: Repo, file: Path, jobs: int | None, progress: Progress) -> U
                                          f"save the changes elsewhere, or discard them with `labvault checkout --force {rel}`")
     elif os.path.lexists(target):
         _refuse_unsaved(dst, rel)
-    return _fetch_into(dst, rel, where, spec.url, spec.fs_config, old, jobs, progress)
+    return _fetch_into(dst, rel, where, spec.url, spec.fs_config, old, jobs, progress,
+                       layout=(spec.keys, tuple(spec.dep)))
 
 
 def url_import_source(file: Path) -> str | None:

@@ -120,12 +120,16 @@ fs_config_option = click.option(
 @click.argument("url")
 @click.argument("out", required=False)
 @click.option("-f", "--force", is_flag=True, help="Replace an existing output and .dvc file (content not in the cache is never replaced).")
+@click.option("--no-exec", is_flag=True, help="Only write the .dvc file (no checksum, the source not read); "
+                                               "`labvault update` downloads it.")
+@click.option("--no-download", is_flag=True, help="Write the .dvc file with the source's checksum, download nothing; "
+                                                   "`labvault update` downloads it.")
 @jobs_option
 @fs_config_option
 @json_option
 @click.pass_context
-def import_url(ctx: click.Context, url: str, out: str | None, force: bool, jobs: int | None,
-               fs_config: tuple[str, ...], as_json: bool) -> None:
+def import_url(ctx: click.Context, url: str, out: str | None, force: bool, no_exec: bool, no_download: bool,
+               jobs: int | None, fs_config: tuple[str, ...], as_json: bool) -> None:
     """Download a file or folder from a local path or an s3://, gs://, azure:// URL, store it in
     the cache and record its source in OUT.dvc, as `dvc import-url`.
 
@@ -138,11 +142,17 @@ def import_url(ctx: click.Context, url: str, out: str | None, force: bool, jobs:
       labvault import-url s3://lab-raw/2024/scans data/scans
       labvault import-url /mnt/nfs/shared/labels.csv data/
       labvault import-url s3://bucket/x.csv --fs-config endpointurl=http://minio:9000
+      labvault import-url --no-exec s3://lab-raw/2025/scans data/scans   # later: labvault update
       git add data/scans.dvc data/.gitignore
     """
-    r = api.import_url(url, out, force, _fs_config(fs_config), jobs, progress=_state(ctx).progress)
+    r = api.import_url(url, out, force, _fs_config(fs_config), jobs, no_exec=no_exec, no_download=no_download,
+                       progress=_state(ctx).progress)
     if as_json:
         emit_json(r)
+        return
+    if r.oid is None:
+        click.echo(f"recorded {r.source} -> {r.path} in {r.pointer} (not downloaded: `labvault update "
+                   f"{r.pointer}` downloads it); track {r.pointer} with git")
         return
     click.echo(f"imported {r.path} ({r.files} file(s), {human_size(r.bytes)}) from {r.source}; track {r.pointer} with git")
 

@@ -81,6 +81,7 @@ class UrlImport:
     fs_config: dict[str, Any]
     dep: dict[str, Any]
     out: Out
+    keys: tuple[str, ...] = ()  # the file's top-level keys, in their order
 
     def recorded(self) -> tuple[str, str] | None:
         """The source's checksum when it was last downloaded, or None (``--no-exec``-style)."""
@@ -95,14 +96,31 @@ def is_url(path: str) -> bool:
     return path.startswith(URL_SCHEMES)
 
 
-def render_url_import(dep: dict[str, Any], out: Out) -> str:
+Layout = tuple[tuple[str, ...], tuple[str, ...]]  # a file's top-level keys and its dep's keys, in order
+
+
+def _in_order(doc: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """``doc`` with the keys of ``order`` first, in that order, then the others as they come
+    (dvc rewrites a file in place: keys keep their places, new ones go to the end)."""
+    out = {k: doc[k] for k in order if k in doc}
+    out.update((k, v) for k, v in doc.items() if k not in out)
+    return out
+
+
+def render_url_import(dep: dict[str, Any], out: Out, with_md5: bool = True, layout: Layout | None = None) -> str:
+    """The file's text; without ``with_md5`` no stage md5 (dvc writes none for ``--no-exec``);
+    ``layout``: the key order of the file this one replaces (the output's is in ``out.order``)."""
+    if layout is not None:
+        dep = _in_order(dep, layout[1])
     deps, outs = [dep], [out.dump()]
-    doc = {"md5": stage_md5(deps, outs), "frozen": True, "deps": deps, "outs": outs}
-    return dump_dvcfile(doc)
+    doc: dict[str, Any] = {"md5": stage_md5(deps, outs)} if with_md5 else {}
+    doc.update({"frozen": True, "deps": deps, "outs": outs})
+    return dump_dvcfile(_in_order(doc, layout[0]) if layout is not None else doc)
 
 
-def write_url_import(file: Path, dep: dict[str, Any], out: Out) -> None:
-    atomic_write_text(file, render_url_import(dep, out))
+def write_url_import(file: Path, dep: dict[str, Any], out: Out, stage_md5: bool = True,
+                     layout: Layout | None = None) -> None:
+    atomic_write_text(file, render_url_import(dep, out, stage_md5, layout))
 
 
 def read_url_import(file: Path) -> UrlImport:
@@ -125,7 +143,7 @@ def read_url_import(file: Path) -> UrlImport:
                            "fix the file or import again")
     if len(pointer.outs) != 1:
         raise PointerError(f"{file}: an import has exactly one output", "fix the file or import again")
-    return UrlImport(file, path, {str(k): v for k, v in config.items()}, dict(dep), pointer.outs[0])
+    return UrlImport(file, path, {str(k): v for k, v in config.items()}, dict(dep), pointer.outs[0], pointer.keys)
 
 
 def local_source(recorded: str, pointer_dir: Path) -> str:
