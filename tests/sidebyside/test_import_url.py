@@ -146,6 +146,9 @@ def test_imports_recorded_without_downloading(sbs: SideBySide, tmp_path: Path, s
         assert not any((root / out).exists() for out in imports), "nothing downloaded"
     pointers = [f"{out}.dvc" for out in imports]
     _same(sbs, *pointers, ".gitignore", "data/.gitignore")
+    report = json.loads(sbs.lv("status", "--json").stdout)
+    assert {o["path"]: o["status"] for o in report["outputs"]} == dict.fromkeys(imports, "not_downloaded")
+    assert f"`labvault update {pointers[0]}` downloads it" in sbs.lv("status").stdout
     lv, dvc = sbs.run("import-url", "--no-download", str(src / "none.csv"), "none.csv")
     assert lv.returncode and dvc.returncode and not (sbs.lv_root / "none.csv.dvc").exists()
     assert sbs.lv("import-url", "--no-exec", "--no-download", str(src / "labels.csv"), "b.csv").returncode == 2

@@ -143,6 +143,8 @@ def status(
         if o.changed_deps:
             label = "changed deps" if o.status == "clean" else f"{label}, changed deps"
         click.echo(f"{o.path}: {label}  ({o.pointer})")
+        if o.status == "not_downloaded":
+            click.echo(f"    an import recorded without its data: `labvault update {o.pointer}` downloads it")
         for source, change in o.changed_deps.items():
             click.echo(f"    {change} source: {source}  (`labvault update {o.pointer}` imports it again)")
         for label, items in (

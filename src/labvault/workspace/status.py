@@ -18,7 +18,7 @@ from labvault.workspace.scan import Scanner
 class OutputStatus:
     path: str
     pointer: str
-    status: str  # clean | modified | deleted | not_in_cache | not_committed
+    status: str  # clean | modified | deleted | not_in_cache | not_committed | not_downloaded
     added: tuple[str, ...] = ()
     modified: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
@@ -70,7 +70,9 @@ def output_status(repo: Repo, t: Tracked, elsewhere: Elsewhere | None = None) ->
 def _output_status(repo: Repo, t: Tracked, elsewhere: Elsewhere | None) -> OutputStatus:
     out = t.out
     if out.oid is None:
-        return OutputStatus(t.rel, t.pointer_rel, "not_committed")
+        # an import recorded without its data (`import-url --no-exec`/`--no-download`): `update` gets it
+        imported = bool(t.pointer.extra.get("deps"))
+        return OutputStatus(t.rel, t.pointer_rel, "not_downloaded" if imported else "not_committed")
     # A folder that changed is compared file by file with its manifest: its new tree oid (a JSON
     # document of every file, hashed) is never needed to say what changed.
     scanner = Scanner(repo, store=False, legacy=out.legacy, need_oid=not out.is_dir, check_cache=out.use_cache)
