@@ -111,33 +111,37 @@ class RepoTree:
                 self._size_folders(child, f"{path}/{name}" if path else name, tree_bytes)
 
     def _add_workspace(self) -> None:
-        repo = self.source.repo
-        top = str(repo.root)
-        ignore = repo.ignore
+        """The workspace's folders, each read when a listing first looks into it (a listing of
+        the root does not walk a tracked folder of a million files)."""
+        top = str(self.source.repo.root)
         self.root.size = os.stat(top).st_size
-        stack: list[tuple[str, _Node]] = [("", self.root)]
-        while stack:
-            rel_dir, node = stack.pop()
-            try:
-                with os.scandir(os.path.join(top, rel_dir) if rel_dir else top) as it:
-                    found = list(it)
-            except OSError:
+        self.root.expand = lambda: self._scan(top, "", self.root)
+
+    def _scan(self, top: str, rel_dir: str, node: _Node) -> None:
+        ignore = self.source.repo.ignore
+        try:
+            with os.scandir(os.path.join(top, rel_dir) if rel_dir else top) as it:
+                found = list(it)
+        except OSError:
+            return
+        for e in found:
+            rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
+            if not rel_dir and e.name in (".git", DVC_DIR):
                 continue
-            for e in found:
-                rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
-                if not rel_dir and e.name in (".git", DVC_DIR):
-                    continue
-                try:
-                    st = e.stat()
-                except OSError:
-                    continue  # a broken link
-                is_dir = stat.S_ISDIR(st.st_mode)
-                if ignore.is_ignored(rel, is_dir):
-                    continue
-                child = _Node(isdir=is_dir, isexec=not is_dir and bool(st.st_mode & 0o111), size=st.st_size)
-                node.children[e.name] = child
-                if is_dir:
-                    stack.append((rel, child))
+            try:
+                st = e.stat()
+            except OSError:
+                continue  # a broken link
+            is_dir = stat.S_ISDIR(st.st_mode)
+            if ignore.is_ignored(rel, is_dir):
+                continue
+            child = node.children[e.name] = _Node(isdir=is_dir, isexec=not is_dir and bool(st.st_mode & 0o111),
+                                                  size=st.st_size)
+            if is_dir:
+                child.expand = self._scanner(top, rel, child)
+
+    def _scanner(self, top: str, rel: str, node: _Node) -> Callable[[], None]:
+        return lambda: self._scan(top, rel, node)
 
     def _add_output(self, out: Output) -> None:
         parts = out.rel.split("/")
@@ -165,11 +169,11 @@ class RepoTree:
                 sub = folder.children.get(name)
                 if sub is None:
                     sub = folder.children[name] = _Node(isdir=True, isout=True, has_out=True)
-                    if seen is not None and name in seen.children:
-                        sub.size = seen.children[name].size
+                    if seen is not None and name in seen.entries():
+                        sub.size = seen.entries()[name].size
                 folder = sub
-                seen = seen.children.get(name) if seen is not None else None
-            disk = seen.children.get(parts[-1]) if seen is not None else None
+                seen = seen.entries().get(name) if seen is not None else None
+            disk = seen.entries().get(parts[-1]) if seen is not None else None
             size = disk.size if disk is not None and not disk.isdir else None
             folder.children[parts[-1]] = _Node(isdir=False, isout=True, md5=oid, has_out=True, size=size,
                                                isexec=disk.isexec if disk is not None else False)
