@@ -92,7 +92,7 @@ if TYPE_CHECKING:
         checksums_check,
         checksums_write,
     )
-    from labvault.api.config import config_get, config_list, config_set, config_unset
+    from labvault.api.config import cache_dir, config_get, config_list, config_set, config_unset
     from labvault.api.convert import convert
     from labvault.api.data import (
         DataStatus,
@@ -422,6 +422,7 @@ _WHERE = {
     "commit_stages": "labvault.api.pipelines",
     "config_get": "labvault.api.config",
     "config_list": "labvault.api.config",
+    "cache_dir": "labvault.api.config",
     "config_set": "labvault.api.config",
     "config_unset": "labvault.api.config",
     "cp": "labvault.api.storage",
@@ -605,6 +606,7 @@ __all__ = [
     "backup_run",
     "backup_schedule",
     "backup_status",
+    "cache_dir",
     "cache_spill",
     "card_check",
     "card_new",

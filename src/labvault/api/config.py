@@ -70,3 +70,25 @@ def config_list(level: str | None = None, repo: PathLike | None = None) -> dict[
         for opt, val in opts.items():
             flat[f"{prefix}.{opt}"] = val
     return flat
+
+
+def cache_dir(value: str | None = None, level: str = "repo", unset: bool = False,
+              repo: PathLike | None = None) -> str:
+    """``cache dir``, as ``dvc cache dir``: without ``value``, the cache folder in use (absolute);
+    with it, sets ``cache.dir`` at ``level``: a relative ``value`` is taken from the current
+    folder and written relative to ``.dvc/`` for the repo and local levels (where a relative
+    ``cache.dir`` is read from, so that the file names the same place from any clone's folder),
+    absolute for the user's and the machine's files; ``unset`` removes the setting. Returns the
+    folder then in use (the repository is not opened: a committed ``cache.dir`` that names a
+    missing folder outside it is refused by the commands that use the cache, not here)."""
+    if unset:
+        config_unset("cache.dir", level, repo)
+    elif value is not None:
+        stored = os.path.abspath(os.path.expanduser(value))
+        if not os.path.isabs(os.path.expanduser(value)) and level in ("repo", "local"):
+            stored = os.path.relpath(stored, level_file(level, _dvc_dir(level, repo), "cache").parent)
+        config_set("cache.dir", stored.replace(os.sep, "/"), level, repo)
+    from labvault.core.odb import cache_dir_for
+
+    dvc_dir = find_root(Path(repo) if repo else None) / ".dvc"
+    return str(cache_dir_for(dvc_dir, Config.load(dvc_dir).get("cache", "dir")))

@@ -11,12 +11,43 @@ from labvault.cli.main import _state, cli, emit_json, human_size, json_option
 
 @cli.group()
 def cache() -> None:
-    """The repo's cache and its spill tier.
+    """The repo's cache: where it is, and its spill tier.
 
     \b
     Example:
+      labvault cache dir /mnt/ssd0/shared-cache --local
       labvault cache spill --to cold --days 30 --all-commits --dry-run
     """
+
+
+@cache.command("dir")
+@click.argument("value", required=False)
+@click.option("--local", "level", flag_value="local", help="In .dvc/config.local (not in git).")
+@click.option("--repo", "level", flag_value="repo", default=True, help="In .dvc/config (the default).")
+@click.option("--global", "level", flag_value="global", help="In the user's config file.")
+@click.option("--system", "level", flag_value="system", help="In the machine's config file.")
+@click.option("-u", "--unset", is_flag=True, help="Remove the setting (back to .dvc/cache).")
+@json_option
+def cache_dir(value: str | None, level: str, unset: bool, as_json: bool) -> None:
+    """Show the cache folder, or set it (`cache.dir`), as `dvc cache dir`.
+
+    A relative VALUE is taken from the current folder and written relative to the config file's
+    folder, so that it names the same place wherever the file is read from. A lab's shared cache
+    is best set per clone (--local): a cache.dir committed in .dvc/config comes with every clone.
+
+    \b
+    Example:
+      labvault cache dir                                  # the cache in use
+      labvault cache dir /mnt/ssd0/shared-cache --local   # share one cache between clones
+      labvault cache dir -u --local
+    """
+    if value is not None and unset:
+        raise click.UsageError("give VALUE or --unset, not both")
+    path = api.cache_dir(value, level, unset)
+    if as_json:
+        emit_json({"dir": path})
+    elif value is None and not unset:
+        click.echo(path)
 
 
 @cache.command("spill")
