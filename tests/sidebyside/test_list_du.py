@@ -1,8 +1,9 @@
 """``list URL [PATH]`` and ``du``, side by side with dvc on generated repositories: files git holds
-(some executable, some in folders), outputs tracked by ``.dvc`` files (files and folders, in the root
+(some executable, some in folders, links to a file, to a folder above and to nothing), outputs tracked by ``.dvc`` files (files and folders, in the root
 and in sub-folders, a folder's sub-folders), at HEAD and in the workspace, with some data deleted from
 the workspace, then reached as a git URL (a clone). The JSON of every listing is compared as data;
-the text of ``--size``, ``--show-hash`` and ``--tree`` line by line."""
+the text of ``--size``, ``--show-hash`` and ``--tree`` line by line. (A broken link named as the
+PATH itself is listed by labvault, as its folder's listing shows it; dvc exits 1 there: not asked.)"""
 
 from __future__ import annotations
 
@@ -44,11 +45,14 @@ def _build(sbs: SideBySide, rng: random.Random) -> tuple[list[str], list[str]]:
         script.parent.mkdir(exist_ok=True)
         script.write_text("#!/bin/sh\necho hi\n")
         script.chmod(0o755)
+        (root / "src" / "up").symlink_to("..")  # a link to a folder above: listed, never entered
+        (root / "src" / "run-link").symlink_to("run.sh")
+        (root / "broken").symlink_to("nowhere")
     sbs.run_ok("add", *outputs)
     sbs.git("add", "-A")
     sbs.git_commit("data")
     folders = {os.path.dirname(p) for p in files} | {p for p in outputs}
-    paths = sorted(folders | set(files) | {"src/run.sh", f"{outputs[0]}.dvc"} - {""})
+    paths = sorted(folders | set(files) | {"src/run.sh", "src/up", f"{outputs[0]}.dvc"} - {""})
     return paths, outputs
 
 

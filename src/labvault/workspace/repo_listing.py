@@ -128,15 +128,18 @@ class RepoTree:
             rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
             if not rel_dir and e.name in (".git", DVC_DIR):
                 continue
+            # as dvc lists a workspace: a link is an entry of its own, never a folder to enter
+            # (a link to a folder above would loop), with its target's size (0 when broken)
+            link = e.is_symlink()
             try:
                 st = e.stat()
             except OSError:
-                continue  # a broken link
-            is_dir = stat.S_ISDIR(st.st_mode)
+                st = None
+            is_dir = st is not None and not link and stat.S_ISDIR(st.st_mode)
             if ignore.is_ignored(rel, is_dir):
                 continue
-            child = node.children[e.name] = _Node(isdir=is_dir, isexec=not is_dir and bool(st.st_mode & 0o111),
-                                                  size=st.st_size)
+            isexec = st is not None and not link and stat.S_ISREG(st.st_mode) and bool(st.st_mode & 0o111)
+            child = node.children[e.name] = _Node(isdir=is_dir, isexec=isexec, size=st.st_size if st is not None else 0)
             if is_dir:
                 child.expand = self._scanner(top, rel, child)
 
