@@ -1,9 +1,9 @@
 """``list URL [PATH]`` and ``du``, side by side with dvc on generated repositories: files git holds
-(some executable, some in folders, links to a file, to a folder above and to nothing), outputs tracked by ``.dvc`` files (files and folders, in the root
+(some executable, some in folders, links to a file and to a folder above), outputs tracked by ``.dvc`` files (files and folders, in the root
 and in sub-folders, a folder's sub-folders), at HEAD and in the workspace, with some data deleted from
 the workspace, then reached as a git URL (a clone). The JSON of every listing is compared as data;
-the text of ``--size``, ``--show-hash`` and ``--tree`` line by line. (A broken link named as the
-PATH itself is listed by labvault, as its folder's listing shows it; dvc exits 1 there: not asked.)"""
+the text of ``--size``, ``--show-hash`` and ``--tree`` line by line. A broken link is listed apart
+(dvc's ``du`` fails on one, and dvc exits 1 when one is named as the PATH; labvault lists it)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,6 @@ def _build(sbs: SideBySide, rng: random.Random) -> tuple[list[str], list[str]]:
         script.chmod(0o755)
         (root / "src" / "up").symlink_to("..")  # a link to a folder above: listed, never entered
         (root / "src" / "run-link").symlink_to("run.sh")
-        (root / "broken").symlink_to("nowhere")
     sbs.run_ok("add", *outputs)
     sbs.git("add", "-A")
     sbs.git_commit("data")
@@ -90,3 +89,15 @@ def test_list_and_du_agree_with_dvc(tmp_path: Path, seed: int) -> None:
     for root in sbs.roots:
         shutil.rmtree(root / gone) if (root / gone).is_dir() else (root / gone).unlink()
     _compare(sbs, paths, rng, f"workspace without {gone}", [])
+
+
+def test_links_are_entries_not_folders(sbs: SideBySide) -> None:
+    sbs.write({"a/f.txt": "f\n"})
+    for root in sbs.roots:
+        (root / "a" / "up").symlink_to("..")
+        (root / "to-file").symlink_to("a/f.txt")
+        (root / "broken").symlink_to("nowhere")
+    for args in ([], ["-R"], ["a"], ["-R", "--size"]):
+        got, want = (parse_json(p) for p in sbs.run_ok("list", ".", *args, "--json"))
+        assert got == want, f"list . {' '.join(args)}\nlabvault: {got}\ndvc:      {want}"
+    assert {e["path"] for e in got} >= {"broken", "to-file", "a/up"}
