@@ -174,6 +174,7 @@ class _Runner:
         # --force-downstream: stages after one that ran (added before any of them starts)
         self.forced: set[str] = set()
         self._pulling = threading.Lock()  # --pull: one download and checkout at a time
+        self._pointer_hashes: dict[str, tuple[str | None, bool]] | None = None  # .dvc outputs, read once
 
     def lock_for(self, stage: Stage) -> LockFile:
         if stage.lockfile not in self.locks:
@@ -182,22 +183,27 @@ class _Runner:
 
     def status(self, stage: Stage) -> StageStatus:
         entry = self.lock_for(stage).get(stage.name)
-        return stage_status(stage, entry, self.inputs, self.opts.allow_missing, self._upstream_md5)
+        return stage_status(stage, entry, self.inputs, self.opts.allow_missing, self._upstream_hash)
 
-    def _upstream_md5(self, rel: str) -> str | None:
-        """The md5 the lock entry of the stage producing ``rel`` records for it now (after it ran
-        in this repro, its new one)."""
+    def _upstream_hash(self, rel: str) -> tuple[str | None, bool] | None:
+        """What the stage or ``.dvc`` file producing exactly ``rel`` records for it now (a stage:
+        after it ran in this repro, its new hash), as (md5 or None, legacy); None when nothing
+        produces that path."""
         producer = self.g.producer_of(rel)
-        if producer is None:
-            return None
-        stage = self.g.stages[producer]
-        for o in (self.lock_for(stage).get(stage.name) or {}).get("outs") or []:
-            if isinstance(o, dict) and o.get("path") is not None:
-                path = posixpath.normpath(posixpath.join(stage.wdir, str(o["path"]))) if stage.wdir else o["path"]
-                if path == rel:
-                    md5 = o.get("md5")
-                    return md5 if isinstance(md5, str) else None
-        return None
+        if producer is not None:
+            stage = self.g.stages[producer]
+            for o in (self.lock_for(stage).get(stage.name) or {}).get("outs") or []:
+                if isinstance(o, dict) and o.get("path") is not None:
+                    path = posixpath.normpath(posixpath.join(stage.wdir, str(o["path"]))) if stage.wdir else o["path"]
+                    if path == rel:
+                        md5 = o.get("md5")
+                        return (md5 if isinstance(md5, str) else None, "hash" not in o)
+            return (None, False) if any(o.rel == rel for o in stage.outs) else None
+        if self._pointer_hashes is None:
+            wanted = {out for outs in self.g.pointers.values() for out in outs}
+            self._pointer_hashes = {t.rel: (t.out.oid, t.out.legacy) for t in workspace_outputs(self.repo)
+                                    if t.rel in wanted}
+        return self._pointer_hashes.get(rel)
 
     # runs in a worker thread; returns (StageRun, lock entry or None)
     def run_stage(self, address: str) -> tuple[StageRun, dict[str, Any] | None]:
@@ -216,7 +222,7 @@ class _Runner:
         reasons = st.reasons if st.changed else ("forced",) if address not in self.forced else ("an upstream stage ran",)
         if st.changed and self.opts.pull and not self.opts.force and address not in self.forced:
             entry = self.lock_for(stage).get(stage.name)
-            if entry is not None and not stage_status(stage, entry, self.inputs, True, self._upstream_md5).changed:
+            if entry is not None and not stage_status(stage, entry, self.inputs, True, self._upstream_hash).changed:
                 if self.opts.dry:
                     return StageRun(address, "would-pull", reasons), None
                 why = self._pull_outputs(stage, entry)
