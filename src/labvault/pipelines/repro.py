@@ -131,7 +131,7 @@ def _resolve_target(repo: Repo, g: Graph, target: str, recursive: bool) -> set[s
     path = os.path.relpath(os.path.abspath(target), repo.root).replace(os.sep, "/")
     if path.endswith("dvc.yaml"):
         hits = {a for a, s in g.stages.items() if s.dvcfile == path}
-        if hits:
+        if hits or os.path.isfile(target):  # a dvc.yaml without stages has nothing to run
             return hits
     if recursive and os.path.isdir(target):
         prefix = "" if path == "." else path + "/"
