@@ -10,7 +10,7 @@ from typing import Any
 
 from labvault.core.tree import DIR_SUFFIX
 from labvault.errors import PipelineError
-from labvault.pipelines.params import get_key, is_missing, load_params_file
+from labvault.pipelines.params import get_param, is_missing, load_params_file
 from labvault.pipelines.spec import Stage
 from labvault.workspace.prefetch import Prefetch
 from labvault.workspace.presence import recorded_missing, still_missing
@@ -122,7 +122,7 @@ class Inputs:
                 continue
             got: dict[str, Any] = {}
             for key in ref.keys:
-                value = get_key(data, key)
+                value = get_param(data, key, f"{stage.dvcfile}: stage {stage.address!r}: {ref.rel}")
                 if is_missing(value):
                     raise PipelineError(
                         f"{stage.dvcfile}: stage {stage.address!r}: unknown param key {key!r} in {ref.rel}",
