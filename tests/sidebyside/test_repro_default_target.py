@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.sidebyside.gen import W_PY
-from tests.sidebyside.harness import SideBySide, dvc_ran, parse_json
+from tests.sidebyside.harness import SideBySide, dot_graph, dvc_ran, parse_json
 
 pytestmark = pytest.mark.interop
 
@@ -50,3 +50,18 @@ def test_repro_without_targets_takes_the_current_folders_dvc_yaml(sbs: SideBySid
 
     lv, dvc = sbs.run_ok("repro", "-P")
     assert "Data and pipelines are up to date." in lv.stdout
+
+
+def test_names_are_read_from_the_current_folder(sbs: SideBySide) -> None:
+    """From a nested folder a bare stage name means a stage of that folder's dvc.yaml (data/a and
+    data/b both have a ``stats``), and ``dag`` names nodes as seen from there."""
+    sbs.write(FILES).git_commit("pipelines")
+    ran_lv, ran_dvc = _ran(sbs, "stats", cwd="data/b")
+    assert ran_lv == ["data/b/dvc.yaml:stats"] and ran_dvc == ["stats"]
+    lv, dvc = sbs.run("repro", "stats")  # the root dvc.yaml has no stage `stats`
+    assert lv.returncode != 0 and dvc.returncode != 0
+    assert len(lv.stderr.strip().splitlines()) == 1
+
+    for args in (["dag", "--dot"], ["dag", "--dot", "--outs"], ["dag", "--dot", "stats"]):
+        lv, dvc = sbs.run_ok(*args, cwd="data/a")
+        assert dot_graph(lv.stdout) == dot_graph(dvc.stdout), args

@@ -117,11 +117,22 @@ def _globbed(g: Graph, pattern: str) -> set[str]:
 
 
 def _resolve_target(repo: Repo, g: Graph, target: str, recursive: bool) -> set[str]:
-    if target in g.stages:
+    # As dvc reads targets: a bare name is a stage (or a foreach/matrix group) of the current
+    # folder's dvc.yaml; `FILE:NAME` one of FILE's, FILE relative to the current folder.
+    here_file = os.path.relpath(os.path.abspath("dvc.yaml"), repo.root).replace(os.sep, "/")
+    if here_file.startswith("../"):  # called from outside the repository (the API): its root
+        here_file = "dvc.yaml"
+    if ":" not in target:
+        named = {a for a, s in g.stages.items()
+                 if s.dvcfile == here_file and (s.name == target or s.name.split("@", 1)[0] == target)}
+        if named:
+            return named
+    elif target in g.stages and here_file == "dvc.yaml":
         return {target}
-    group = {a for a, s in g.stages.items() if a.split("@", 1)[0] == target or s.name.split("@", 1)[0] == target}
-    if group:
-        return group
+    elif here_file == "dvc.yaml":
+        group = {a for a in g.stages if a.split("@", 1)[0] == target}
+        if group:
+            return group
     file, _, name = target.rpartition(":")
     if file and name:
         rel = os.path.relpath(os.path.abspath(file), repo.root).replace(os.sep, "/")
