@@ -3,7 +3,7 @@ dependency is no change unless what produces it (a ``.dvc`` file or a stage) now
 hash for it than the stage's ``dvc.lock`` entry. The hash is compared with its kind: a ``.dvc`` file
 written by dvc 2 (no ``hash: md5``: the legacy md5) never equals a dvc 3 lock entry's, even with the
 same digits, so dvc runs the stage; a producing stage that never ran records nothing, which equals
-nothing either."""
+nothing either. A frozen stage is held to the same rule for its outputs."""
 
 from __future__ import annotations
 
@@ -52,6 +52,8 @@ CASES = {
     "dvc3-pointer": ({"data.txt.dvc": POINTER, "dvc.yaml": "stages:\n" + USE}, []),
     "stage-never-ran": ({"dvc.yaml": "stages:\n" + MAKE + USE}, ["use"]),
     "never-ran-reading-a-file": ({"dvc.yaml": "stages:\n" + USE + FRESH}, ["fresh"]),
+    # a frozen stage whose output is not in the cache: missing data is no change for it either
+    "frozen-output-not-in-cache": ({"dvc.yaml": "stages:\n" + USE + "    frozen: true\n"}, []),
 }
 _FAILED = re.compile(r"failed to reproduce '([^']+)'")
 

@@ -156,7 +156,7 @@ def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs, all
     reasons: list[str] = []
     params = inputs.params(stage)  # raises on missing keys even for frozen stages
     if stage.frozen:
-        return _frozen_status(stage, entry, inputs)
+        return _frozen_status(stage, entry, inputs, allow_missing)
     if entry is None:
         if not allow_missing:
             return StageStatus(stage.address, True, ("never ran (no dvc.lock entry)",))
@@ -246,10 +246,12 @@ def _out_reasons(stage: Stage, entry: dict[str, Any], inputs: Inputs) -> list[st
     return reasons
 
 
-def _frozen_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -> StageStatus:
+def _frozen_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs,
+                   allow_missing: bool = False) -> StageStatus:
     """A frozen stage, as DVC sees it: its deps and params are not looked at, but its outputs and
     its command are; changed when an output is missing or differs from dvc.lock (or was never
-    recorded), or the command changed. ``repro`` then verifies the outputs instead of running it."""
+    recorded), or the command changed. ``repro`` then verifies the outputs instead of running it.
+    With ``allow_missing`` an output deleted or not in the cache is no change, as for any stage."""
     reasons: list[str] = []
     if entry is None:
         for o in stage.outs:
@@ -259,6 +261,8 @@ def _frozen_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -
         if _norm_cmd(entry.get("cmd")) != _norm_cmd(stage.cmd):
             reasons.append("cmd changed")
         reasons += _out_reasons(stage, entry, inputs)
+    if allow_missing:
+        reasons = [r for r in reasons if not r.startswith(MISSING_DATA)]
     return StageStatus(stage.address, bool(reasons), tuple(reasons) or ("frozen",), True)
 
 
