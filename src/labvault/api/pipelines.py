@@ -274,7 +274,27 @@ def dag(target: str | None = None, outs: bool = False, repo: PathLike | None = N
         chosen = _repro.select_stages(r, g, [target], _repro.ReproOptions(single_item=True))
         wanted = [o.rel for a in chosen for o in g.stages[a].outs] if outs else chosen
         view = _render.upstream_of(view, wanted)
-    return view
+    return _seen_from_here(view, g, r, outs)
+
+
+def _seen_from_here(view: DagView, g: Any, r: Repo, outs: bool) -> DagView:
+    """The nodes named as dvc names them from the current folder when it is inside the repository
+    below its root: a stage of this folder's dvc.yaml by its name, another as ``FILE:NAME`` with
+    FILE relative to here, ``.dvc`` files and outputs by their paths relative to here."""
+    from labvault.pipelines.render import DagView
+
+    here = os.path.relpath(os.getcwd(), r.root).replace(os.sep, "/")
+    if here == "." or here == ".." or here.startswith("../"):
+        return view
+
+    def name(node: str) -> str:
+        stage = None if outs else g.stages.get(node)
+        if stage is not None:
+            file = os.path.relpath(stage.dvcfile, here).replace(os.sep, "/")
+            return str(stage.name) if file == "dvc.yaml" else f"{file}:{stage.name}"
+        return os.path.relpath(node, here).replace(os.sep, "/")
+
+    return DagView(tuple(name(n) for n in view.nodes), tuple((name(u), name(d)) for u, d in view.edges))
 
 
 def _pointer_target(r: Repo, g: Graph, target: str) -> str | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import click
 
 from labvault import api
 from labvault.cli.main import _state, cli, emit_json, json_option
+from labvault.errors import UsageError
 
 if TYPE_CHECKING:
     from labvault.api.pipelines import StageRun
@@ -46,9 +48,12 @@ def repro(
 ) -> None:
     """Run the pipeline stages whose cmd, deps, params or outs changed, in dependency order.
 
+    Without TARGETS, as dvc: the stages of the current folder's dvc.yaml and what they need
+    (-P: every pipeline of the repository).
+
     \b
     Example:
-      labvault repro                 # everything that changed
+      labvault repro                 # this folder's dvc.yaml: what changed
       labvault repro train           # that stage and what it needs
       labvault repro --dry
       labvault repro -j 4 --keep-going
@@ -58,6 +63,12 @@ def repro(
       labvault repro --executor dask --scheduler tcp://head:8786
     """
     st = _state(ctx)
+    if not targets and not all_pipelines:
+        here = os.path.abspath("dvc.yaml")
+        if not os.path.isfile(here):
+            raise UsageError(f"{here} does not exist",
+                             "run repro in a folder holding a dvc.yaml, name the stages to run, or pass -P for every pipeline")
+        targets = ("dvc.yaml",)
     opts = api.ReproOptions(force, single_item, dry, downstream, recursive, pipeline, keep_going, jobs,
                             not no_run_cache, read_ahead=True, all_pipelines=all_pipelines,
                             force_downstream=force_downstream, glob=glob, allow_missing=allow_missing,

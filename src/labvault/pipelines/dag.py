@@ -130,9 +130,11 @@ class Graph:
         return seen
 
 
-def build_graph(stages: list[Stage], tracked: Iterable[tuple[str, str]] = ()) -> Graph:
+def build_graph(stages: list[Stage], tracked: Iterable[tuple[str, str]] = (), strict: bool = True) -> Graph:
     """The graph of ``stages``; ``tracked`` holds (output, ``.dvc`` file) of each output tracked by a
-    ``.dvc`` file, drawn as nodes by ``dag`` and never written by a stage."""
+    ``.dvc`` file, drawn as nodes by ``dag`` and never written by a stage. ``strict=False`` (what
+    ``status`` reads, as dvc's status does) lets overlapping outputs, an output a ``.dvc`` file
+    tracks, a stage depending on its own output (no edge) and cycles pass."""
     g = Graph({})
     for s in stages:
         if s.address in g.stages:
@@ -148,7 +150,7 @@ def build_graph(stages: list[Stage], tracked: Iterable[tuple[str, str]] = ()) ->
     for s in stages:
         for o in s.outs:
             other = g.outs.overlapping(o.rel)
-            if other is not None:
+            if other is not None and strict:
                 addr = g.producer[other]
                 what = "both write" if o.rel == other else "write overlapping outputs"
                 raise PipelineError(
@@ -156,7 +158,7 @@ def build_graph(stages: list[Stage], tracked: Iterable[tuple[str, str]] = ()) ->
                     "each output must come from exactly one stage",
                 )
             held = known.overlapping(o.rel)
-            if held is not None:
+            if held is not None and strict:
                 raise PipelineError(
                     f"{s.dvcfile}: stage {s.address!r} writes {o.rel}, which a .dvc file already tracks ({held})",
                     f"stop tracking it with `labvault remove {held}.dvc`",
@@ -167,12 +169,15 @@ def build_graph(stages: list[Stage], tracked: Iterable[tuple[str, str]] = ()) ->
         for d in s.deps:
             for p in g.producers_of(d.rel):
                 if p == s.address:
+                    if not strict:
+                        continue
                     raise PipelineError(f"{s.dvcfile}: stage {s.address!r} depends on its own output {d.rel}")
                 g.upstream[s.address].add(p)
                 g.downstream[p].add(s.address)
             for out in known.all_overlapping(d.rel):
                 g.pointer_users[known.exact[out]].add(s.address)
-    _check_cycles(g)
+    if strict:
+        _check_cycles(g)
     return g
 
 

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from labvault.errors import LabvaultError, ScmError
-from labvault.pipelines.params import DEFAULT_PARAMS, get_key, is_missing, load_params_text
+from labvault.pipelines.params import (
+    DEFAULT_PARAMS,
+    get_key,
+    glob_key_matches,
+    is_glob_key,
+    is_missing,
+    load_params_text,
+)
 from labvault.pipelines.revision import WORKSPACE, Snapshot
 from labvault.pipelines.yamlio import load_yaml
 from labvault.workspace.repo import Repo
@@ -112,7 +119,7 @@ def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in data.items():
         key = f"{prefix}{k}"
-        if isinstance(v, dict) and v:
+        if isinstance(v, dict):  # an empty mapping has no keys to show, as in DVC
             out.update(flatten(v, key + "."))
         elif isinstance(v, (list, tuple)):
             out[key] = str(list(v))
@@ -202,6 +209,9 @@ def _parse_params(keys: tuple[str, ...] | None) -> Any:
             return data
         picked: dict[str, Any] = {}
         for k in keys:
+            if is_glob_key(k):  # every key a pattern matches, by its own path (as dvc shows them)
+                picked.update(glob_key_matches(data, k))
+                continue
             v = get_key(data, k)
             if not is_missing(v):
                 picked[k] = v

@@ -88,3 +88,56 @@ def get_key(data: Any, key: str) -> Any:
 
 def is_missing(value: Any) -> bool:
     return value is _MISSING
+
+
+def is_glob_key(key: str) -> bool:
+    """Whether a params key is a pattern (``dataset_kwargs.moons*``): DVC looks params keys up as
+    globs, each dotted part matched with ``*``, ``?`` and ``[...]``, ``**`` for any depth."""
+    return any(c in key for c in "*?[")
+
+
+def glob_key_matches(data: Any, key: str) -> list[tuple[str, Any]]:
+    """Every (dotted path, value) a glob key matches in nested mappings and lists (list items by
+    index), in the file's order, each path once."""
+    from fnmatch import fnmatchcase
+
+    found: dict[str, Any] = {}
+
+    def children(node: Any) -> list[tuple[str, Any]]:
+        if isinstance(node, dict):
+            return [(str(k), v) for k, v in node.items()]
+        if isinstance(node, list):
+            return [(str(i), v) for i, v in enumerate(node)]
+        return []
+
+    def walk(node: Any, parts: list[str], path: list[str]) -> None:
+        if not parts:
+            found.setdefault(".".join(path), node)
+            return
+        head, rest = parts[0], parts[1:]
+        if head == "**":
+            walk(node, rest, path)  # no part at all
+            for name, child in children(node):
+                walk(child, parts, [*path, name])
+            return
+        for name, child in children(node):
+            if fnmatchcase(name, head):
+                walk(child, rest, [*path, name])
+
+    walk(data, key.split("."), [])
+    return [(k, v) for k, v in found.items() if k]
+
+
+def get_param(data: Any, key: str, where: str) -> Any:
+    """A stage's param ``key``: the value at that dotted path, or for a glob key the one value it
+    matches (``_MISSING`` when it matches none; several: an error naming ``where``)."""
+    if not is_glob_key(key):
+        return get_key(data, key)
+    hits = glob_key_matches(data, key)
+    if not hits:
+        return _MISSING
+    if len(hits) > 1:
+        shown = ", ".join(k for k, _ in hits[:3]) + (", ..." if len(hits) > 3 else "")
+        raise PipelineError(f"{where}: param key {key!r} matches {len(hits)} keys ({shown})",
+                            "make the pattern match one key, or list the keys")
+    return hits[0][1]

@@ -78,9 +78,9 @@ class ReproResult:
         return not self.by("failed")
 
 
-def load_graph(repo: Repo) -> Graph:
+def load_graph(repo: Repo, strict: bool = True) -> Graph:
     tracked = [(t.rel, t.pointer_rel) for t in workspace_outputs(repo)]
-    return build_graph(load_stages(repo), tracked)
+    return build_graph(load_stages(repo), tracked, strict)
 
 
 def select_stages(repo: Repo, g: Graph, targets: list[str] | None, opts: ReproOptions) -> list[str]:
@@ -117,11 +117,22 @@ def _globbed(g: Graph, pattern: str) -> set[str]:
 
 
 def _resolve_target(repo: Repo, g: Graph, target: str, recursive: bool) -> set[str]:
-    if target in g.stages:
+    # As dvc reads targets: a bare name is a stage (or a foreach/matrix group) of the current
+    # folder's dvc.yaml; `FILE:NAME` one of FILE's, FILE relative to the current folder.
+    here_file = os.path.relpath(os.path.abspath("dvc.yaml"), repo.root).replace(os.sep, "/")
+    if here_file.startswith("../"):  # called from outside the repository (the API): its root
+        here_file = "dvc.yaml"
+    if ":" not in target:
+        named = {a for a, s in g.stages.items()
+                 if s.dvcfile == here_file and (s.name == target or s.name.split("@", 1)[0] == target)}
+        if named:
+            return named
+    elif target in g.stages and here_file == "dvc.yaml":
         return {target}
-    group = {a for a, s in g.stages.items() if a.split("@", 1)[0] == target or s.name.split("@", 1)[0] == target}
-    if group:
-        return group
+    elif here_file == "dvc.yaml":
+        group = {a for a in g.stages if a.split("@", 1)[0] == target}
+        if group:
+            return group
     file, _, name = target.rpartition(":")
     if file and name:
         rel = os.path.relpath(os.path.abspath(file), repo.root).replace(os.sep, "/")
@@ -131,7 +142,7 @@ def _resolve_target(repo: Repo, g: Graph, target: str, recursive: bool) -> set[s
     path = os.path.relpath(os.path.abspath(target), repo.root).replace(os.sep, "/")
     if path.endswith("dvc.yaml"):
         hits = {a for a, s in g.stages.items() if s.dvcfile == path}
-        if hits:
+        if hits or os.path.isfile(target):  # a dvc.yaml without stages has nothing to run
             return hits
     if recursive and os.path.isdir(target):
         prefix = "" if path == "." else path + "/"
@@ -174,6 +185,7 @@ class _Runner:
         # --force-downstream: stages after one that ran (added before any of them starts)
         self.forced: set[str] = set()
         self._pulling = threading.Lock()  # --pull: one download and checkout at a time
+        self._pointer_hashes: dict[str, tuple[str | None, bool]] | None = None  # .dvc outputs, read once
 
     def lock_for(self, stage: Stage) -> LockFile:
         if stage.lockfile not in self.locks:
@@ -182,22 +194,27 @@ class _Runner:
 
     def status(self, stage: Stage) -> StageStatus:
         entry = self.lock_for(stage).get(stage.name)
-        return stage_status(stage, entry, self.inputs, self.opts.allow_missing, self._upstream_md5)
+        return stage_status(stage, entry, self.inputs, self.opts.allow_missing, self._upstream_hash)
 
-    def _upstream_md5(self, rel: str) -> str | None:
-        """The md5 the lock entry of the stage producing ``rel`` records for it now (after it ran
-        in this repro, its new one)."""
+    def _upstream_hash(self, rel: str) -> tuple[str | None, bool] | None:
+        """What the stage or ``.dvc`` file producing exactly ``rel`` records for it now (a stage:
+        after it ran in this repro, its new hash), as (md5 or None, legacy); None when nothing
+        produces that path."""
         producer = self.g.producer_of(rel)
-        if producer is None:
-            return None
-        stage = self.g.stages[producer]
-        for o in (self.lock_for(stage).get(stage.name) or {}).get("outs") or []:
-            if isinstance(o, dict) and o.get("path") is not None:
-                path = posixpath.normpath(posixpath.join(stage.wdir, str(o["path"]))) if stage.wdir else o["path"]
-                if path == rel:
-                    md5 = o.get("md5")
-                    return md5 if isinstance(md5, str) else None
-        return None
+        if producer is not None:
+            stage = self.g.stages[producer]
+            for o in (self.lock_for(stage).get(stage.name) or {}).get("outs") or []:
+                if isinstance(o, dict) and o.get("path") is not None:
+                    path = posixpath.normpath(posixpath.join(stage.wdir, str(o["path"]))) if stage.wdir else o["path"]
+                    if path == rel:
+                        md5 = o.get("md5")
+                        return (md5 if isinstance(md5, str) else None, "hash" not in o)
+            return (None, False) if any(o.rel == rel for o in stage.outs) else None
+        if self._pointer_hashes is None:
+            wanted = {out for outs in self.g.pointers.values() for out in outs}
+            self._pointer_hashes = {t.rel: (t.out.oid, t.out.legacy) for t in workspace_outputs(self.repo)
+                                    if t.rel in wanted}
+        return self._pointer_hashes.get(rel)
 
     # runs in a worker thread; returns (StageRun, lock entry or None)
     def run_stage(self, address: str) -> tuple[StageRun, dict[str, Any] | None]:
@@ -216,7 +233,7 @@ class _Runner:
         reasons = st.reasons if st.changed else ("forced",) if address not in self.forced else ("an upstream stage ran",)
         if st.changed and self.opts.pull and not self.opts.force and address not in self.forced:
             entry = self.lock_for(stage).get(stage.name)
-            if entry is not None and not stage_status(stage, entry, self.inputs, True, self._upstream_md5).changed:
+            if entry is not None and not stage_status(stage, entry, self.inputs, True, self._upstream_hash).changed:
                 if self.opts.dry:
                     return StageRun(address, "would-pull", reasons), None
                 why = self._pull_outputs(stage, entry)
@@ -534,7 +551,7 @@ def repro(
 
 def pipeline_status(repo: Repo, targets: list[str] | None = None, read_ahead: bool = False,
                     elsewhere: Elsewhere | None = None) -> list[StageStatus]:
-    g = load_graph(repo)
+    g = load_graph(repo, strict=False)  # dvc's status reports pipelines its dag and repro refuse
     order = select_stages(repo, g, targets, ReproOptions())
     runner = _Runner(repo, g, ReproOptions(), LocalExecutor(), elsewhere)
     # The stages are checked in order; with read_ahead a helper process lists their deps and

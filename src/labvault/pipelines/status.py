@@ -10,7 +10,7 @@ from typing import Any
 
 from labvault.core.tree import DIR_SUFFIX
 from labvault.errors import PipelineError
-from labvault.pipelines.params import get_key, is_missing, load_params_file
+from labvault.pipelines.params import get_param, is_missing, load_params_file
 from labvault.pipelines.spec import Stage
 from labvault.workspace.prefetch import Prefetch
 from labvault.workspace.presence import recorded_missing, still_missing
@@ -122,7 +122,7 @@ class Inputs:
                 continue
             got: dict[str, Any] = {}
             for key in ref.keys:
-                value = get_key(data, key)
+                value = get_param(data, key, f"{stage.dvcfile}: stage {stage.address!r}: {ref.rel}")
                 if is_missing(value):
                     raise PipelineError(
                         f"{stage.dvcfile}: stage {stage.address!r}: unknown param key {key!r} in {ref.rel}",
@@ -137,9 +137,10 @@ def _norm_cmd(cmd: Any) -> Any:
     return list(cmd) if isinstance(cmd, (list, tuple)) else cmd
 
 
-# With ``allow_missing``: the md5 the producing stage's lock entry now records for a repo-relative
-# path (None when no stage produces it, or it records none).
-Upstream = Callable[[str], str | None]
+# With ``allow_missing``: what the ``.dvc`` file or stage producing exactly a repo-relative path now
+# records for it, (md5 or None when nothing is recorded, legacy md5 or not); None when nothing
+# produces that path.
+Upstream = Callable[[str], tuple[str | None, bool] | None]
 MISSING_DATA = ("out not in cache: ", "out deleted: ")
 
 
@@ -147,14 +148,22 @@ def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs, all
                  upstream: Upstream | None = None) -> StageStatus:
     """``allow_missing`` (``repro --allow-missing``, as dvc): data missing from the workspace or
     the cache is no change. An output deleted or not in the cache is passed over, and so is a
-    deleted dependency, unless the stage producing it now records another md5 for it than this
-    stage's lock entry (``upstream``): then it is modified."""
+    deleted dependency, unless what produces it (a stage or a ``.dvc`` file) now records another
+    hash for it than this stage's lock entry (``upstream``; a legacy md5 is another hash than an
+    md5 of the same digits, and nothing recorded equals only nothing): then it is modified. A
+    stage that never ran is then judged as dvc does, on an entry recording nothing: it changed if
+    a dependency or output is present or a param is used, not for missing data alone."""
     reasons: list[str] = []
     params = inputs.params(stage)  # raises on missing keys even for frozen stages
     if stage.frozen:
-        return _frozen_status(stage, entry, inputs)
+        return _frozen_status(stage, entry, inputs, allow_missing)
     if entry is None:
-        return StageStatus(stage.address, True, ("never ran (no dvc.lock entry)",))
+        if not allow_missing:
+            return StageStatus(stage.address, True, ("never ran (no dvc.lock entry)",))
+        never = stage_status(stage, {"cmd": stage.cmd, "deps": [{"path": d.path} for d in stage.deps],
+                                     "outs": [{"path": o.path} for o in stage.outs]}, inputs, True, upstream)
+        return StageStatus(stage.address, never.changed,
+                           ("never ran (no dvc.lock entry)", *never.reasons) if never.changed else ())
     if stage.always_changed:
         reasons.append("always changed")
     if _norm_cmd(entry.get("cmd")) != _norm_cmd(stage.cmd):
@@ -176,7 +185,7 @@ def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs, all
         if now is None:
             if not allow_missing:
                 reasons.append(f"dep deleted: {d.path}")
-            elif upstream is not None and upstream(d.rel) not in (None, rec.get("md5")):
+            elif upstream is not None and _upstream_differs(upstream(d.rel), rec):
                 reasons.append(f"dep modified: {d.path}")
         elif now.oid != rec.get("md5"):
             reasons.append(f"dep modified: {d.path}")
@@ -197,6 +206,18 @@ def stage_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs, all
     outs = _out_reasons(stage, entry, inputs)
     reasons += [r for r in outs if not r.startswith(MISSING_DATA)] if allow_missing else outs
     return StageStatus(stage.address, bool(reasons), tuple(reasons))
+
+
+def _upstream_differs(up: tuple[str | None, bool] | None, rec: dict[str, Any]) -> bool:
+    """Whether the hash a producer records for a dependency (``up``) is not the one the lock entry
+    ``rec`` records, comparing the kind too (dvc's hash infos: name and value)."""
+    if up is None:
+        return False
+    md5, legacy = up
+    recorded = rec.get("md5")
+    if not isinstance(recorded, str) or not recorded:
+        return md5 is not None
+    return md5 != recorded or legacy != ("hash" not in rec)
 
 
 def _out_reasons(stage: Stage, entry: dict[str, Any], inputs: Inputs) -> list[str]:
@@ -225,10 +246,12 @@ def _out_reasons(stage: Stage, entry: dict[str, Any], inputs: Inputs) -> list[st
     return reasons
 
 
-def _frozen_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -> StageStatus:
+def _frozen_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs,
+                   allow_missing: bool = False) -> StageStatus:
     """A frozen stage, as DVC sees it: its deps and params are not looked at, but its outputs and
     its command are; changed when an output is missing or differs from dvc.lock (or was never
-    recorded), or the command changed. ``repro`` then verifies the outputs instead of running it."""
+    recorded), or the command changed. ``repro`` then verifies the outputs instead of running it.
+    With ``allow_missing`` an output deleted or not in the cache is no change, as for any stage."""
     reasons: list[str] = []
     if entry is None:
         for o in stage.outs:
@@ -238,6 +261,8 @@ def _frozen_status(stage: Stage, entry: dict[str, Any] | None, inputs: Inputs) -
         if _norm_cmd(entry.get("cmd")) != _norm_cmd(stage.cmd):
             reasons.append("cmd changed")
         reasons += _out_reasons(stage, entry, inputs)
+    if allow_missing:
+        reasons = [r for r in reasons if not r.startswith(MISSING_DATA)]
     return StageStatus(stage.address, bool(reasons), tuple(reasons) or ("frozen",), True)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from labvault.errors import OverlapError, PathError, PointerError
+from labvault.workspace.gitignore import find_git_root, git_ignore
 from labvault.workspace.pointer import POINTER_SUFFIX, Out, Pointer, load_pointer, parse_pointer
 from labvault.workspace.repo import DVC_DIR, Repo
 from labvault.workspace.safepath import output_problem
@@ -48,12 +49,23 @@ def find_pointer_files(repo: Repo) -> list[Path]:
 
 def find_control_files(repo: Repo) -> tuple[list[Path], list[Path], list[Path]]:
     """Every ``*.dvc``, ``dvc.lock`` and ``dvc.yaml`` file in the workspace; never descends into
-    tracked folders, .git or .dvc."""
+    tracked folders, .git or .dvc. In a git work tree, as DVC: a ``dvc.yaml`` or ``.dvc`` file git
+    ignores is skipped (with the ``dvc.lock`` beside such a ``dvc.yaml``), even one forced into
+    git, and a folder git ignores is not entered."""
     found: list[Path] = []
     locks: list[Path] = []
     pipelines: list[Path] = []
     ignore = repo.ignore
     root = str(repo.root)
+    git_root = None if repo.config.get_bool("core", "no_scm", False) else find_git_root(repo.root)
+    git = git_ignore(git_root) if git_root is not None else None
+    prefix = ""
+    if git_root is not None:
+        under = os.path.relpath(root, git_root).replace(os.sep, "/")
+        prefix = "" if under == "." else under + "/"
+
+    def git_ignored(rel: str, is_dir: bool) -> bool:
+        return git is not None and git.ignored(prefix + rel, is_dir)
 
     def walk(folder: str, rel: str) -> None:
         try:
@@ -61,14 +73,24 @@ def find_control_files(repo: Repo) -> tuple[list[Path], list[Path], list[Path]]:
         except (PermissionError, FileNotFoundError, NotADirectoryError):
             return
         names = {e.name for e in entries}
-        ignored = _gitignored_names(folder) if ".gitignore" in names else set()
+        # Without git, the `/name` entries of a folder's .gitignore stand for what git would ignore.
+        ignored = _gitignored_names(folder) if git is None and ".gitignore" in names else set()
+        lock: Path | None = None
+        pipeline_ignored = False
         for e in entries:
+            sub = f"{rel}/{e.name}" if rel else e.name
             if e.name.endswith(POINTER_SUFFIX) and e.is_file():
-                found.append(Path(e.path))
+                if not git_ignored(sub, False):
+                    found.append(Path(e.path))
             elif e.name == "dvc.lock" and e.is_file():
-                locks.append(Path(e.path))
+                lock = Path(e.path)
             elif e.name == "dvc.yaml" and e.is_file():
-                pipelines.append(Path(e.path))
+                if git_ignored(sub, False):
+                    pipeline_ignored = True
+                else:
+                    pipelines.append(Path(e.path))
+        if lock is not None and not pipeline_ignored:
+            locks.append(lock)
         for e in entries:
             if not e.is_dir(follow_symlinks=False):
                 continue
@@ -76,7 +98,7 @@ def find_control_files(repo: Repo) -> tuple[list[Path], list[Path], list[Path]]:
             if name in (DVC_DIR, ".git", ".hg") or name + POINTER_SUFFIX in names or name in ignored:
                 continue  # tracked data (by a pointer, or a stage output git ignores) holds no control files
             sub = f"{rel}/{name}" if rel else name
-            if ignore.is_ignored(sub, True):
+            if ignore.is_ignored(sub, True) or git_ignored(sub, True):
                 continue
             walk(e.path, sub)
 
