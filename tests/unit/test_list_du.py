@@ -67,3 +67,16 @@ def test_a_git_url_without_a_remote_names_what_is_missing(repo: Path, lv: Runner
     listed = json.loads(lv("list", f"file://{repo}", "--json", cwd=tmp_path).stdout)
     assert {e["path"] for e in listed} == {".dvcignore", ".gitignore", "data", "data.dvc", "notes.md"}
     _one_line(lv("list", f"file://{repo}", "data", "-R", check=False, cwd=tmp_path), 3, ".dir", "remote")
+
+
+def test_a_hostile_pointer_lists_nothing_outside(repo: Path, lv: Runner, git: Runner) -> None:
+    """A clone's pointer naming ../../etc/passwd: at a revision the pointer file is listed and its
+    output is not (nothing outside the repository is ever shown or read); the workspace refuses
+    the repository with one line, as every command does."""
+    (repo / "evil.dvc").write_text("outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  size: 0\n  hash: md5\n"
+                                   "  path: ../../etc/passwd\n")
+    git("add", "evil.dvc")
+    git("commit", "-qm", "evil")
+    listed = {e["path"] for e in json.loads(lv("list", ".", "--rev", "HEAD", "-R", "--json").stdout)}
+    assert "evil.dvc" in listed and not any("passwd" in p or p.startswith("..") for p in listed)
+    _one_line(lv("list", ".", check=False), 2, "evil.dvc", "leaves the repository")

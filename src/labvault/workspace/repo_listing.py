@@ -147,7 +147,10 @@ class RepoTree:
         return lambda: self._scan(top, rel, node)
 
     def _add_output(self, out: Output) -> None:
-        parts = out.rel.split("/")
+        rel = posixpath.normpath(out.rel)
+        if rel.startswith(("../", "/")) or rel in (".", ".."):
+            return  # a pointer naming a path outside the repository (an untrusted clone): not listed
+        parts = rel.split("/")
         parent = self._folder(parts[:-1])
         on_disk = parent.entries().get(parts[-1])
         node = _Node(isdir=out.is_dir, isout=True, md5=out.oid, has_out=True, size=out.size, recorded=out.size)
