@@ -11,6 +11,7 @@ from labvault.config import ConfigFile, split_key
 from labvault.core.hashing import is_text_block, legacy_md5_bytes, md5_file
 from labvault.core.tree import Tree, manifest_text
 from labvault.errors import ConfigError, ManifestError, PointerError
+from labvault.workspace.index import outputs_of
 from labvault.workspace.pointer import Out, Pointer, parse_pointer, render_pointer
 
 
@@ -98,12 +99,28 @@ def test_legacy_pointer_stays_legacy() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["outs: 3\n", "- a\n", "outs:\n- size: 3\n", "outs:\n- md5: zz\n  path: f\n", "outs:\n- path: ../x\n",
+    ["outs: 3\n", "- a\n", "outs:\n- size: 3\n", "outs:\n- md5: zz\n  path: f\n", "outs:\n- path: /etc/x\n",
      "outs:\n- md5: " + "a" * 32 + "\n  hash: sha256\n  path: f\n"],
 )
 def test_malformed_pointers_are_rejected(text: str) -> None:
     with pytest.raises(PointerError):
         parse_pointer(text, "bad.dvc")
+
+
+@pytest.mark.parametrize(("folder", "path", "inside"), [
+    ("sub", "../x", "x"), ("a/b", "../../x/y", "x/y"), ("", "./d/../f", "f"),
+    ("", "../x", None), ("sub", "../../x", None), ("", "x/../../etc", None), ("sub", "..", None), ("", ".", None),
+])
+def test_an_output_path_is_judged_from_the_pointers_folder(folder: str, path: str, inside: str | None) -> None:
+    """`../x` in a pointer of a sub-folder names a file of the repository, as dvc reads it; only
+    where the path ends, seen from the repository's root, decides."""
+    pointer = parse_pointer(f"outs:\n- path: {path}\n", f"{folder}/p.dvc" if folder else "p.dvc")
+    pointer = Pointer(Path(folder) / "p.dvc", pointer.outs, pointer.extra, pointer.keys)
+    if inside is None:
+        with pytest.raises(PointerError, match="leaves the repository"):
+            outputs_of(pointer, folder)
+    else:
+        assert [t.rel for t in outputs_of(pointer, folder)] == [inside]
 
 
 def test_config_file_round_trip_in_dvc_dialect(tmp_path: Path) -> None:

@@ -32,9 +32,10 @@ class Tracked:
 def outputs_of(pointer: Pointer, pointer_rel_dir: str) -> list[Tracked]:
     result = []
     for i, out in enumerate(pointer.outs):
-        rel = posixpath.normpath(posixpath.join(pointer_rel_dir, out.path)) if pointer_rel_dir else out.path
-        if rel.startswith("../") or rel == "..":
-            raise PointerError(f"{pointer.file}: output {out.path!r} leaves the repository")
+        rel = posixpath.normpath(posixpath.join(pointer_rel_dir, out.path))
+        if rel.startswith("../") or rel == ".." or rel == ".":
+            raise PointerError(f"{pointer.file}: output path {out.path!r} leaves the repository",
+                               "outputs must be inside the repo; fix or delete the pointer")
         why = output_problem(rel)
         if why is not None:
             raise PointerError(f"{pointer.file}: output {rel!r} {why}", "the pointer is corrupt or hostile; fix or delete it")

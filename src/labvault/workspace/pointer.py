@@ -157,7 +157,9 @@ def parse_pointer(text: str, where: str) -> Pointer:
             raise PointerError(f"{where}: output #{i + 1} has no `path`", "each output needs `path: <relative path>`")
         path = item["path"]
         norm = posixpath.normpath(path)
-        if posixpath.isabs(norm) or norm.startswith("../") or norm == "..":
+        # `../x` is relative to the pointer's folder and may stay inside the repository (dvc reads
+        # it so); where it ends is checked against the repository by `index.outputs_of`
+        if posixpath.isabs(norm):
             raise PointerError(f"{where}: output path {path!r} leaves the repository", "outputs must be inside the repo")
         why = output_problem(norm)
         if why is not None:

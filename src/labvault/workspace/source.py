@@ -90,7 +90,11 @@ class Source:
                 except PointerError:
                     continue  # a broken pointer elsewhere in the repo is not this read's business
                 pointer = Pointer(Path(rel), pointer.outs, pointer.extra, pointer.keys)
-                for t in outputs_of(pointer, posixpath.dirname(rel)):
+                try:
+                    tracked = outputs_of(pointer, posixpath.dirname(rel))
+                except PointerError:
+                    continue  # an output outside the repository: as a broken pointer, not read
+                for t in tracked:
                     if t.out.oid and t.out.use_cache:
                         found.append(Output(t.rel, t.out.oid, t.out.legacy, t.out.size, t.out.nfiles))
         for rel, text in locks.items():
