@@ -113,14 +113,15 @@ def capture_runs(r: Repo, result: ReproResult) -> None:
     """Each stage that ran (or was restored from the run cache) becomes a run in the catalog, with
     its real start and end times, params, metrics and lineage from its deps to its outputs; the
     journal is applied right away (repro is not a hot path)."""
-    from labvault.pipelines import repro as _repro
     from labvault.pipelines.lock import LockFile
     from labvault.pipelines.metrics import flatten, parse_metrics
 
     runs = [x for x in result.runs if x.action in ("ran", "restored")]
     if not runs or not enabled(r):
         return
-    graph = _repro.load_graph(r)
+    from labvault.pipelines.targets import load_graph
+
+    graph = load_graph(r)
     experiment = r.config.get("labvault", "project") or r.root.name
     git_rev = _git_rev(r)
     now = dt.datetime.now(dt.timezone.utc).timestamp()

@@ -263,7 +263,9 @@ def dag(target: str | None = None, outs: bool = False, repo: PathLike | None = N
     """The stage graph (or, with ``outs``, the graph of outputs); with ``target``, only that stage
     and what it needs."""
     r = open_repo(Path(repo) if repo is not None else None)
-    g = _repro.load_graph(r)
+    from labvault.pipelines.targets import load_graph
+
+    g = load_graph(r)
     from labvault.pipelines import render as _render
 
     view = _render.outs_view(g) if outs else _render.stage_view(g)

@@ -8,8 +8,9 @@ import posixpath
 from labvault.errors import PipelineError, UnknownStageError
 from labvault.pipelines.executors import LocalExecutor
 from labvault.pipelines.lock import make_entry
-from labvault.pipelines.repro import ReproOptions, _resolve_target, _Runner, load_graph
+from labvault.pipelines.repro import ReproOptions, _Runner
 from labvault.pipelines.status import Elsewhere
+from labvault.pipelines.targets import load_graph, resolve_target
 from labvault.workspace.add import Recorded
 from labvault.workspace.repo import Repo
 
@@ -26,7 +27,7 @@ def commit_stages(repo: Repo, targets: list[str] | None = None,
     rest: list[str] = []
     for t in targets or []:
         try:
-            chosen |= _resolve_target(repo, g, t, False)
+            chosen |= resolve_target(repo, g, t, False)
         except UnknownStageError:
             rest.append(t)
     order = g.order(chosen)

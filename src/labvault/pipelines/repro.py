@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from labvault.errors import LabvaultError, PipelineError, UnknownStageError, from_os_error
-from labvault.pipelines.dag import Graph, build_graph
+from labvault.errors import LabvaultError, PipelineError, from_os_error
+from labvault.pipelines.dag import Graph
 from labvault.pipelines.executors import Executor, LocalExecutor
 from labvault.pipelines.lock import LockFile, content_dict, make_entry
 from labvault.pipelines.runcache import RunCache, run_key
-from labvault.pipelines.spec import Stage, load_stages
+from labvault.pipelines.spec import Stage
 from labvault.pipelines.status import Elsewhere, Inputs, StageStatus, stage_status
+from labvault.pipelines.targets import load_graph, select
 from labvault.workspace import readlog
 from labvault.workspace.atrisk import save_uncached
 from labvault.workspace.ignore import gitignore_add
@@ -78,82 +79,10 @@ class ReproResult:
         return not self.by("failed")
 
 
-def load_graph(repo: Repo, strict: bool = True) -> Graph:
-    tracked = [(t.rel, t.pointer_rel) for t in workspace_outputs(repo)]
-    return build_graph(load_stages(repo), tracked, strict)
-
-
 def select_stages(repo: Repo, g: Graph, targets: list[str] | None, opts: ReproOptions) -> list[str]:
-    if not targets or opts.all_pipelines:
-        chosen = set(g.stages)
-    else:
-        chosen = set()
-        for t in targets:
-            chosen |= _globbed(g, t) if opts.glob and any(c in t for c in "*?[") else \
-                _resolve_target(repo, g, t, opts.recursive)
-        if opts.pipeline:
-            for a in list(chosen):
-                chosen |= g.component(a)
-        elif opts.downstream:
-            for a in list(chosen):
-                chosen |= g.descendants(a)
-        elif not opts.single_item:
-            for a in list(chosen):
-                chosen |= g.ancestors(a)
-    if not targets and opts.single_item:
-        pass
-    return g.order(chosen)
-
-
-def _globbed(g: Graph, pattern: str) -> set[str]:
-    """Stages whose address or name (``foreach`` items too: ``name@key``) matches ``pattern``."""
-    from fnmatch import fnmatchcase
-
-    hits = {a for a, s in g.stages.items() if fnmatchcase(a, pattern) or fnmatchcase(s.name, pattern)}
-    if not hits:
-        known = ", ".join(sorted(g.stages)[:10])
-        raise UnknownStageError(f"no stage matches {pattern!r}", f"stages: {known}" if known else "dvc.yaml has no stages")
-    return hits
-
-
-def _resolve_target(repo: Repo, g: Graph, target: str, recursive: bool) -> set[str]:
-    # As dvc reads targets: a bare name is a stage (or a foreach/matrix group) of the current
-    # folder's dvc.yaml; `FILE:NAME` one of FILE's, FILE relative to the current folder.
-    here_file = os.path.relpath(os.path.abspath("dvc.yaml"), repo.root).replace(os.sep, "/")
-    if here_file.startswith("../"):  # called from outside the repository (the API): its root
-        here_file = "dvc.yaml"
-    if ":" not in target:
-        named = {a for a, s in g.stages.items()
-                 if s.dvcfile == here_file and (s.name == target or s.name.split("@", 1)[0] == target)}
-        if named:
-            return named
-    elif target in g.stages and here_file == "dvc.yaml":
-        return {target}
-    elif here_file == "dvc.yaml":
-        group = {a for a in g.stages if a.split("@", 1)[0] == target}
-        if group:
-            return group
-    file, _, name = target.rpartition(":")
-    if file and name:
-        rel = os.path.relpath(os.path.abspath(file), repo.root).replace(os.sep, "/")
-        hits = {a for a, s in g.stages.items() if s.dvcfile == rel and (s.name == name or s.name.split("@")[0] == name)}
-        if hits:
-            return hits
-    path = os.path.relpath(os.path.abspath(target), repo.root).replace(os.sep, "/")
-    if path.endswith("dvc.yaml"):
-        hits = {a for a, s in g.stages.items() if s.dvcfile == path}
-        if hits or os.path.isfile(target):  # a dvc.yaml without stages has nothing to run
-            return hits
-    if recursive and os.path.isdir(target):
-        prefix = "" if path == "." else path + "/"
-        hits = {a for a, s in g.stages.items() if s.dvcfile.startswith(prefix)}
-        if hits:
-            return hits
-    producers = g.producers_of(path)  # a folder holding several stages' outputs names them all
-    if producers:
-        return set(producers)
-    known = ", ".join(sorted(g.stages)[:10])
-    raise UnknownStageError(f"unknown stage or output {target!r}", f"stages: {known}" if known else "dvc.yaml has no stages")
+    """The stages ``targets`` name, with what ``opts`` adds (upstream, downstream, the pipeline), in order."""
+    return select(repo, g, targets, all_pipelines=opts.all_pipelines, glob=opts.glob, recursive=opts.recursive,
+                  pipeline=opts.pipeline, downstream=opts.downstream, single_item=opts.single_item)
 
 
 def _validate(repo: Repo, g: Graph, order: list[str], inputs: Inputs, allow_missing: bool = False) -> None:
