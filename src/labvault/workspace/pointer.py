@@ -22,6 +22,14 @@ POINTER_SUFFIX = ".dvc"
 _HASH_KEYS = ("md5", "size", "nfiles", "isexec", "hash", "path")
 
 
+def in_order(doc: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """``doc`` with the keys of ``order`` first, in that order, then the others as they come: DVC
+    rewrites its files in place, so keys keep their places and new ones go to the end."""
+    out = {k: doc[k] for k in order if k in doc}
+    out.update((k, v) for k, v in doc.items() if k not in out)
+    return out
+
+
 @dataclass(frozen=True)
 class Out:
     """One output of a pointer file; ``path`` is relative to the pointer's folder, POSIX style."""
@@ -60,11 +68,7 @@ class Out:
             d["hash"] = "md5"
         d["path"] = self.path
         d.update(self.extra)
-        if not self.order:
-            return d
-        ordered = {k: d[k] for k in self.order if k in d}
-        ordered.update((k, v) for k, v in d.items() if k not in ordered)
-        return ordered
+        return in_order(d, self.order) if self.order else d
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from labvault.core.yaml12 import dump_dvcfile
 from labvault.errors import PointerError
 from labvault.fsutil import atomic_write_text
 from labvault.workspace.imports import stage_md5
-from labvault.workspace.pointer import Out, load_pointer
+from labvault.workspace.pointer import Out, in_order, load_pointer
 
 CHECKSUM_KEYS = ("md5", "etag")
 URL_SCHEMES = ("s3://", "gs://", "azure://")
@@ -99,23 +99,15 @@ def is_url(path: str) -> bool:
 Layout = tuple[tuple[str, ...], tuple[str, ...]]  # a file's top-level keys and its dep's keys, in order
 
 
-def _in_order(doc: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
-    """``doc`` with the keys of ``order`` first, in that order, then the others as they come
-    (dvc rewrites a file in place: keys keep their places, new ones go to the end)."""
-    out = {k: doc[k] for k in order if k in doc}
-    out.update((k, v) for k, v in doc.items() if k not in out)
-    return out
-
-
 def render_url_import(dep: dict[str, Any], out: Out, with_md5: bool = True, layout: Layout | None = None) -> str:
     """The file's text; without ``with_md5`` no stage md5 (dvc writes none for ``--no-exec``);
     ``layout``: the key order of the file this one replaces (the output's is in ``out.order``)."""
     if layout is not None:
-        dep = _in_order(dep, layout[1])
+        dep = in_order(dep, layout[1])
     deps, outs = [dep], [out.dump()]
     doc: dict[str, Any] = {"md5": stage_md5(deps, outs)} if with_md5 else {}
     doc.update({"frozen": True, "deps": deps, "outs": outs})
-    return dump_dvcfile(_in_order(doc, layout[0]) if layout is not None else doc)
+    return dump_dvcfile(in_order(doc, layout[0]) if layout is not None else doc)
 
 
 def write_url_import(file: Path, dep: dict[str, Any], out: Out, stage_md5: bool = True,
