@@ -4,7 +4,8 @@ Each server is a separate process on a free port, started once per pytest worker
 
 * ``s3_server``: moto's S3 server (``moto_server``, PyPI ``moto[server]``);
 * ``azurite_server``: Azurite's blob service (npm ``azurite``, from ``node_modules``: ``make services``);
-* ``gcs_server``: gcp-storage-emulator (PyPI), in memory.
+* ``gcs_server``: gcp-storage-emulator (PyPI), in memory, started through tests/gcs_emulator.py,
+  which corrects how the emulator reads multipart uploads (it drops an object's final ``\\r``).
 
 Nothing is created on a server by its fixture: tests make their own uniquely named bucket or
 container with the helpers (``make_bucket`` / ``make_container``, or the ``s3_bucket``,
@@ -460,18 +461,26 @@ class GcsServer:
         _http("DELETE", f"{self.endpoint}/storage/v1/b/{bucket}/o/{q}")
 
 
-@pytest.fixture(scope="session")
-def gcs_server() -> Iterator[GcsServer]:
+def start_gcs(stock: bool = False) -> GcsServer:
+    """gcp-storage-emulator on a free port, through tests/gcs_emulator.py (which corrects how it
+    reads multipart uploads; see there) unless ``stock``."""
     exe = _venv_tool("gcp-storage-emulator")
     if exe is None:
         unavailable("gcp-storage-emulator not found: install the dev extra (`make venv`)")
     port = free_port()
-    argv = [exe, "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory", "-q"]
+    args = ["start", "--host", "127.0.0.1", "--port", str(port), "--in-memory", "-q"]
+    argv = [exe, *args] if stock else [sys.executable, str(ROOT / "tests" / "gcs_emulator.py"), *args]
     server = _start("gcs-emulator", argv, port, "/storage/v1/b?project=test")
+    return GcsServer(f"http://127.0.0.1:{port}", port, server)
+
+
+@pytest.fixture(scope="session")
+def gcs_server() -> Iterator[GcsServer]:
+    server = start_gcs()
     try:
-        yield GcsServer(f"http://127.0.0.1:{port}", port, server)
+        yield server
     finally:
-        server.stop()
+        server.process.stop()
 
 
 @pytest.fixture

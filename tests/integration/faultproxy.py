@@ -1,7 +1,9 @@
 """An HTTP/1.1 proxy (a thread on 127.0.0.1) in front of a storage server that misbehaves on a seeded
 fraction of requests: it closes the connection without answering (before or after passing the request
-on), answers 500 or 503, or cuts a response body short. Everything else is passed on unchanged, one
-upstream connection per request."""
+on), answers 500 or 503, or cuts a response body short. On request (``corrupt_upload``, not among
+the default faults) it flips one bit in the middle of an upload's body (PUT or POST of 1 KiB or
+more), as a faulty proxy or NIC would. Everything else is passed on unchanged, one upstream
+connection per request."""
 
 from __future__ import annotations
 
@@ -121,6 +123,10 @@ class FaultProxy:
                 else:
                     body = reader.exact(int(lower.get("content-length", "0") or 0))
                 action = self._choose()
+                if action == "corrupt_upload" and method in ("PUT", "POST") and len(body) >= 1024:
+                    body = body[: len(body) // 2] + bytes([body[len(body) // 2] ^ 0x10]) + body[len(body) // 2 + 1 :]
+                    with self.lock:
+                        self.counts["corrupted"] += 1
                 if action == "drop_before":
                     return
                 if action in ("http_500", "http_503"):

@@ -183,3 +183,45 @@ def test_corrupt_object_rejected_by_pull(
     again = lv("pull", cwd=clone, check=False)
     assert again.returncode != 0 and "corrupt" in again.stderr
     assert not cache.exists()
+
+
+@pytest.mark.parametrize("kind", ["s3", "azure", "gs"])
+def test_upload_altered_on_the_way_is_not_stored(
+    kind: str,
+    request: pytest.FixtureRequest,
+    git_repo: Path,
+    git: Runner,
+    lv: Runner,
+    env: dict[str, str],
+    make_tree: Callable[[Path, dict[str, bytes | str]], None],
+    tmp_path: Path,
+) -> None:
+    """A proxy flips one bit in the middle of every upload of 1 KiB or more. The storage refuses
+    the request (S3: botocore's CRC32 of the body; Azure: its Content-MD5) or labvault finds the
+    md5 the storage computed differs (GCS) and removes the object: push fails, and no object on
+    the remote holds other bytes than its name says. Pushed again without the proxy, all is there."""
+    target = make_target(kind, request, tmp_path)
+    env.update(target.env)
+    big = random.Random(5).randbytes(40_000)
+    make_tree(git_repo, {"data/big.bin": big, "data/small.txt": "small\n"})
+    lv("init")
+    lv("add", "data")
+    lv("remote", "add", "-d", "r", target.url)
+    [(option, direct)] = target.cli_options
+    upstream = f"http://127.0.0.1:{target._server.port}"  # the storage server's own address
+    with FaultProxy(upstream, fault_rate=1.0, seed=7, faults=("corrupt_upload",)) as proxy:
+        via = direct.replace(upstream, proxy.url)
+        assert via != direct
+        lv("remote", "modify", "r", option, via)
+        _commit(git)
+        proc = lv("push", "--json", check=False)
+        assert proc.returncode != 0, proc.stdout
+        assert proxy.counts["corrupted"] >= 1, proxy.counts
+    keys = target.object_keys()
+    assert f"{_md5(big)[:2]}/{_md5(big)[2:]}" not in {k.removeprefix("files/md5/") for k in keys}, keys
+    target.assert_objects_intact()
+    lv("remote", "modify", "r", option, direct)
+    pushed = json.loads(lv("push", "--json").stdout)
+    assert pushed["failed"] == [], pushed
+    target.assert_objects_intact()
+    assert len(target.object_keys()) == 3  # two files and the folder's manifest

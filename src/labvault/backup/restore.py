@@ -145,9 +145,6 @@ def _restore_file(target: Target, e: Entry, folder: str, verify: bool) -> str | 
             data = target.read_small_object(e.md5, e.size)
             if data is None:
                 digest, size = target.fetch_hashed(e.md5, tmp)
-                if (digest, size) != (e.md5, e.size):  # read once more: a transfer can go wrong, a
-                    _unlink(tmp)                        # damaged object reads wrong every time
-                    digest, size = target.fetch_hashed(e.md5, tmp)
             else:
                 digest, size = md5_bytes(data), len(data)
         except FileNotFoundError:
@@ -205,11 +202,3 @@ def _restore_link(e: Entry, folder: str) -> None:
     except OSError:
         pass
     os.replace(tmp, final)
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.chmod(path, 0o600)
-        os.unlink(path)
-    except OSError:
-        pass

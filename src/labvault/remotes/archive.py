@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from labvault.errors import RestorePendingError
+from labvault.errors import RemoteError, RestorePendingError
 from labvault.progress import Progress
 from labvault.remotes.base import Backend
 
@@ -55,12 +55,22 @@ def head(fs: Any, bucket: str, key: str) -> dict[str, Any] | None:
 
 
 def put(fs: Any, bucket: str, key: str, local: str, size: int, storage_class: str | None) -> None:
-    """Send the file ``local`` of ``size`` bytes to S3, checked by S3 against each body's md5."""
+    """Send the file ``local`` of ``size`` bytes to S3, checked by S3 against each body's md5 and
+    by labvault against the ETag S3 answers (see :func:`_check_stored`): a server that does not
+    check ``Content-MD5`` cannot keep other bytes either."""
     extra = {"StorageClass": storage_class} if storage_class else {}
+    url = f"s3://{bucket}/{key}"
     if size <= PART:
         with open(local, "rb") as f:
             body = f.read()
-        fs.call_s3("put_object", Bucket=bucket, Key=key, Body=body, ContentMD5=_b64(body), **extra)
+        digest = hashlib.md5(body, usedforsecurity=False)
+        out = _send(fs, url, local, "put_object", Bucket=bucket, Key=key, Body=body, ContentMD5=_b64(digest),
+                    **extra)
+        try:
+            _check_stored(out, digest.hexdigest(), url, local)
+        except RemoteError:
+            fs.call_s3("delete_object", Bucket=bucket, Key=key)
+            raise
         return
     up = fs.call_s3("create_multipart_upload", Bucket=bucket, Key=key, **extra)
     try:
@@ -68,8 +78,10 @@ def put(fs: Any, bucket: str, key: str, local: str, size: int, storage_class: st
         with open(local, "rb") as f:
             n = 1
             while body := f.read(PART):
-                out = fs.call_s3("upload_part", Bucket=bucket, Key=key, UploadId=up["UploadId"],
-                                 PartNumber=n, Body=body, ContentMD5=_b64(body))
+                digest = hashlib.md5(body, usedforsecurity=False)
+                out = _send(fs, url, local, "upload_part", Bucket=bucket, Key=key, UploadId=up["UploadId"],
+                            PartNumber=n, Body=body, ContentMD5=_b64(digest))
+                _check_stored(out, digest.hexdigest(), url, local)
                 parts.append({"PartNumber": n, "ETag": out["ETag"]})
                 n += 1
         fs.call_s3("complete_multipart_upload", Bucket=bucket, Key=key, UploadId=up["UploadId"],
@@ -80,6 +92,34 @@ def put(fs: Any, bucket: str, key: str, local: str, size: int, storage_class: st
         except Exception:
             pass
         raise
+
+
+def _damaged(url: str, local: str) -> RemoteError:
+    return RemoteError(f"{url} arrived with other bytes than {local} holds (the md5 the storage computed "
+                       "differs); it was not kept", "retry; if it happens again, the storage or a proxy on the way "
+                       "alters uploads")
+
+
+def _send(fs: Any, url: str, local: str, op: str, **kwargs: Any) -> dict[str, Any]:
+    """One S3 request with a body; S3's refusal of the body's ``Content-MD5`` is a damaged upload."""
+    try:
+        out: dict[str, Any] = fs.call_s3(op, **kwargs)
+        return out
+    except Exception as exc:
+        if any(code in str(exc) for code in ("BadDigest", "InvalidDigest")):
+            raise _damaged(url, local) from None
+        raise
+
+
+def _check_stored(out: dict[str, Any], md5: str, url: str, local: str) -> None:
+    """Raise unless the ETag S3 answered for one PUT or part is the md5 of the body sent. S3 makes
+    that ETag the body's md5 except under SSE-KMS or SSE-C encryption, where it is not comparable
+    (S3 has checked ``Content-MD5`` then); an ETag that is not 32 hex digits is not compared either."""
+    if out.get("SSECustomerAlgorithm") or str(out.get("ServerSideEncryption", "")).startswith("aws:kms"):
+        return
+    etag = str(out.get("ETag", "")).strip('"').lower()
+    if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag) and etag != md5:
+        raise _damaged(url, local)
 
 
 def etags(md5: str, size: int, local: str | None) -> set[str]:
@@ -166,5 +206,5 @@ def wait_ready(poll: Callable[[], tuple[str | None, int, int]], name: str, wait:
         sleep(poll_seconds if timeout is None else max(0.0, min(poll_seconds, timeout - waited)))
 
 
-def _b64(body: bytes) -> str:
-    return base64.b64encode(hashlib.md5(body).digest()).decode()
+def _b64(digest: Any) -> str:
+    return base64.b64encode(digest.digest()).decode()

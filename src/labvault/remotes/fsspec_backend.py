@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from labvault.errors import RemoteError
+from labvault.remotes import archive
 from labvault.remotes.archive_reads import (
     ArchivedObject,
     is_archived_error,
@@ -105,11 +107,40 @@ class FsspecBackend(Backend):
 
     def put_file(self, local: str, key: str, callback: ByteCallback | None = None) -> None:
         # A single PUT, or a multipart upload completed only at the end: never a partial object.
-        self.fs.put_file(local, self._p(key))
+        # The bytes stored are checked against the bytes read (docs/design.md, "Uploads are
+        # checked"): S3 by Content-MD5 and the ETag it answers, GCS by the md5 it answers (compared
+        # by gcsfs), Azure by the Content-MD5 of each request.
+        if self.scheme == "s3":
+            path = self._p(key)
+            bucket, _, in_bucket = path.partition("/")
+            try:
+                archive.put(self.fs, bucket, in_bucket, local, os.path.getsize(local), None)
+            finally:
+                self.fs.invalidate_cache(path)
+        elif self.scheme == "gs":
+            self._put_checked_gs(local, self._p(key))
+        elif self.scheme == "azure":
+            self.fs.put_file(local, self._p(key), validate_content=True)
+        else:
+            self.fs.put_file(local, self._p(key))
         if callback:
-            import os
-
             callback(os.path.getsize(local))
+
+    def _put_checked_gs(self, local: str, path: str) -> None:
+        from gcsfs.retry import ChecksumError  # type: ignore[import-untyped]
+
+        try:
+            self.fs.put_file(local, path, consistency="md5")
+        except ChecksumError:
+            try:  # the object holds other bytes than were sent: it must not stay under its name
+                self.fs.rm_file(path)
+            except FileNotFoundError:
+                pass
+            raise RemoteError(
+                f"{self.scheme}://{path} arrived with other bytes than {local} holds (the md5 the storage "
+                "computed differs); the object was removed", "retry; if it happens again, the storage or a proxy "
+                "on the way alters uploads",
+            ) from None
 
     def get_file(self, key: str, local: str, callback: ByteCallback | None = None) -> None:
         try:
@@ -119,8 +150,6 @@ class FsspecBackend(Backend):
                 raise self._pending(key) from None
             raise
         if callback:
-            import os
-
             callback(os.path.getsize(local))
 
     def _pending(self, key: str) -> ArchivedObject:
