@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,12 @@ def _same(sbs: SideBySide, *rels: str) -> None:
 
 def _files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _sorted_lists(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _sorted_lists(v) for k, v in data.items()}
+    return sorted(data) if isinstance(data, list) else data
 
 
 def _cross_update(sbs: SideBySide, *pointers: str) -> None:
@@ -162,3 +169,58 @@ def test_imports_recorded_without_downloading(sbs: SideBySide, tmp_path: Path, s
             assert _files(lv_out) == _files(dvc_out) != {}, out
         else:
             assert lv_out.read_bytes() == dvc_out.read_bytes(), out
+
+
+def test_pull_of_imports_recorded_without_data(sbs: SideBySide, tmp_path: Path, s3_server: S3Server) -> None:
+    """``pull`` brings ``--no-download`` imports from their sources, as dvc does (no remote
+    needed), and leaves their ``.dvc`` files as they are; a ``--no-exec`` import (no checksum)
+    fails the pull in both tools. labvault also pulls folders and files in sub-folders (dvc 3.67
+    fails their checkout), and refuses a source whose content is no longer what was recorded."""
+    src = tmp_path / "src"
+    (src / "set" / "sub").mkdir(parents=True)
+    (src / "labels.csv").write_text("id,label\n1,cat\n")
+    (src / "other.csv").write_text("o\n")
+    (src / "set" / "a.txt").write_text("a\n")
+    (src / "set" / "sub" / "b.txt").write_text("b\n")
+    bucket = s3_server.make_bucket("pl")
+    s3_server.write(bucket, "raw/x.csv", b"x,y\n1,2\n")
+    sbs.env.update(s3_server.env)
+    sbs.write({"data/.keep": ""})
+    sbs.run_ok("import-url", "--no-exec", str(src / "labels.csv"), "l1.csv")
+    sbs.run_ok("import-url", "--no-download", str(src / "labels.csv"), "l2.csv")
+    sbs.run_ok("import-url", "--no-download", str(src / "labels.csv"), "data/l3.csv")
+    sbs.run_ok("import-url", "--no-download", str(src / "other.csv"), "o.csv")
+    sbs.run_ok("import-url", "--no-download", str(src / "set"), "set2")
+    sbs.run_ok("import-url", "--no-download", f"s3://{bucket}/raw/x.csv", "--fs-config",
+               f"endpointurl={s3_server.endpoint}")
+    sbs.git_commit("imports")
+    pointers = ["l1.csv.dvc", "l2.csv.dvc", "data/l3.csv.dvc", "o.csv.dvc", "set2.dvc", "x.csv.dvc"]
+    before = {p: sbs.read(p)[0] for p in pointers}
+    # not in cache, deleted, as dvc counts them (dvc's lists are in its own order here, not by path)
+    sbs.assert_same_json("data", "status", transform=_sorted_lists)
+
+    lv, dvc = sbs.run("pull", "l2.csv", "x.csv")  # imports with a checksum: no remote needed
+    assert lv.returncode == 0 and dvc.returncode == 0, (lv.stderr, dvc.stderr)
+    for out in ("l2.csv", "x.csv"):
+        assert (sbs.lv_root / out).read_bytes() == (sbs.dvc_root / out).read_bytes(), out
+    assert (sbs.lv_root / "x.csv").read_bytes() == b"x,y\n1,2\n"
+
+    (src / "other.csv").write_text("changed\n")  # no longer what o.csv.dvc records
+    lv, dvc = sbs.run("pull")
+    assert lv.returncode == 1 and dvc.returncode != 0, (lv.stderr, dvc.stderr)  # l1.csv: no checksum
+    assert "l1.csv: imported without a checksum" in lv.stderr and "update l1.csv.dvc" in lv.stderr
+    assert "o.csv: its source" in lv.stderr and "other content than was recorded" in lv.stderr
+    assert not (sbs.lv_root / "o.csv").exists() and not (sbs.lv_root / "l1.csv").exists()
+    assert _files(sbs.lv_root / "set2") == {"a.txt": b"a\n", "sub/b.txt": b"b\n"}
+    assert (sbs.lv_root / "data/l3.csv").read_bytes() == (src / "labels.csv").read_bytes()
+    for root in sbs.roots:
+        assert {p: (root / p).read_bytes() for p in pointers} == before, root  # pointers untouched
+    report = json.loads(sbs.lv("status", "--json").stdout)
+    assert {o["path"]: o["status"] for o in report["outputs"]} == {
+        "l1.csv": "not_downloaded", "o.csv": "not_downloaded", "l2.csv": "modified",
+        "data/l3.csv": "modified", "set2": "modified", "x.csv": "modified"}  # here, no hash recorded
+    lv, dvc = sbs.run("status", "l2.csv.dvc")
+    assert "modified" in lv.stdout and "modified" in dvc.stdout
+    assert sbs.lv("pull", "set2").returncode == 0  # present with the recorded content: nothing to do
+    sbs.run_ok("update", "l2.csv.dvc")  # records the hash, as in dvc
+    _same(sbs, "l2.csv.dvc")

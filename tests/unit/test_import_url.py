@@ -4,6 +4,7 @@ tests/sidebyside/test_import_url.py.)"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -119,3 +120,43 @@ def test_add_out_refusals(git_repo: Path, lv: Runner, git: Runner, tmp_path: Pat
     r = lv("add", "-f", str(src / "one.txt"), "-o", "one.txt", check=False)
     assert r.returncode == 4 and "not in the cache" in r.stderr
     assert (git_repo / "one.txt").read_text() == "mine\n"
+
+
+def test_pull_of_a_recorded_import_brings_only_recorded_content(git_repo: Path, lv: Runner, git: Runner,
+                                                                tmp_path: Path) -> None:
+    """A cloned pointer may name any source and any checksum: pull writes a file only when its bytes
+    hash to the recorded md5, never outside the repository or into .git, and never over a file
+    with other content (without --force)."""
+    _repo(git_repo, lv, git)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private key\n")
+    public = tmp_path / "public.txt"
+    public.write_text("public\n")
+    md5 = "0" * 32  # not the secret's
+    pointers = {
+        "stolen.txt.dvc": {"frozen": True, "deps": [{"md5": md5, "size": 12, "hash": "md5", "path": str(secret)}],
+                           "outs": [{"hash": "md5", "path": "stolen.txt"}]},
+        "esc.dvc": {"frozen": True, "deps": [{"md5": hashlib.md5(b"public\n").hexdigest(), "size": 7, "hash": "md5",
+                                               "path": str(public)}],
+                    "outs": [{"hash": "md5", "path": ".git/hooks/pre-commit"}]},
+    }
+    for name, body in pointers.items():
+        (git_repo / name).write_text(json.dumps(body))
+    (git_repo / "mine.txt").write_text("my own, unsaved\n")
+    (git_repo / "mine.txt.dvc").write_text(json.dumps({
+        "frozen": True, "deps": [{"md5": hashlib.md5(b"public\n").hexdigest(), "size": 7, "hash": "md5",
+                                  "path": str(public)}], "outs": [{"hash": "md5", "path": "mine.txt"}]}))
+    before = snapshot(git_repo)
+    r = lv("pull", check=False)  # a pointer into .git: the whole repository is refused, one line
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "lies in .git" in r.stderr
+    assert snapshot(git_repo) == before and not (git_repo / ".git" / "hooks" / "pre-commit").exists()
+    (git_repo / "esc.dvc").unlink()
+    before = snapshot(git_repo)
+    r = lv("pull", check=False)
+    assert r.returncode == 1, r.stdout
+    assert "stolen.txt: its source" in r.stderr and "other content than was recorded" in r.stderr
+    assert "mine.txt: it exists with other content" in r.stderr
+    assert snapshot(git_repo) == before
+    r = lv("pull", "--force", "mine.txt", check=False)  # --force: replaced by the recorded content
+    assert r.returncode == 0, r.stderr
+    assert (git_repo / "mine.txt").read_text() == "public\n"

@@ -123,14 +123,30 @@ def pull(
     repo: PathLike | None = None,
     progress: Progress = NULL_PROGRESS,
 ) -> PullResult:
-    """fetch, then checkout."""
+    """fetch, then checkout. URL imports recorded without their data (``import-url
+    --no-download``) come from their sources, checked against the recorded checksum (see
+    :mod:`labvault.api.pull_imports`); with only those to pull, no remote is needed."""
     from labvault.api.access import record_checkout
+    from labvault.api.pull_imports import pull_imports, recorded_imports
     from labvault.api.spill_setup import refs_hook, restore_spilled
+    from labvault.workspace.checkout import checkout
 
     r = _open(repo, progress)
+    imports = recorded_imports(r, targets)
     extra = _locked_outputs(r)
     restore_spilled(r, targets, extra)
-    result = _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=extra, restore=refs_hook(r))
+    if imports and remote is None and not r.config.get("core", "remote"):
+        # as dvc: the imports are pulled, the other outputs checked out from the cache as it is
+        result = _sync.PullResult(TransferResult(), checkout(r, targets or None, force=force, extra=extra))
+    else:
+        result = _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=extra, restore=refs_hook(r))
+    if imports:
+        with r.locked():
+            pulled = pull_imports(r, imports, jobs, force, progress)
+        result.fetched.transferred.extend(pulled.oids)
+        result.fetched.transferred_bytes += pulled.nbytes
+        result.fetched.failed.extend(pulled.failed)
+        result.checkout.added.extend(pulled.written)
     record_checkout(r, result.checkout, "pull", extra)
     return result
 

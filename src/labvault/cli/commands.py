@@ -144,7 +144,8 @@ def status(
             label = "changed deps" if o.status == "clean" else f"{label}, changed deps"
         click.echo(f"{o.path}: {label}  ({o.pointer})")
         if o.status == "not_downloaded":
-            click.echo(f"    an import recorded without its data: `labvault update {o.pointer}` downloads it")
+            click.echo(f"    an import recorded without its data: `labvault update {o.pointer}` downloads it "
+                       "(`labvault pull` too, when the import recorded its source's checksum)")
         for source, change in o.changed_deps.items():
             click.echo(f"    {change} source: {source}  (`labvault update {o.pointer}` imports it again)")
         for label, items in (

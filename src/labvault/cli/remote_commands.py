@@ -232,6 +232,9 @@ def pull(ctx: click.Context, targets: tuple[str, ...], remote: str | None, jobs:
          all_branches: bool, all_commits: bool, force: bool, as_json: bool) -> None:
     """Fetch tracked data and check it out into the workspace.
 
+    Imports recorded without their data (import-url --no-download) come from their
+    sources, only while a source holds the checksum the import records.
+
     \b
     Example:
       git clone https://example.org/lab/project.git && cd project && labvault pull

@@ -15,6 +15,7 @@ DVC. The workspace is hashed through the stat cache, with ``status``'s trust rul
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +121,7 @@ def data_status(
     ``at_head``: those git's HEAD records (None: no commit yet); ``to_scan``: the stage outputs to
     hash in the workspace (pointer outputs come from ``tracked``, default the workspace's)."""
     tracked = workspace_outputs(repo) if tracked is None else tracked
-    pointers = [Recorded(t.rel, t.out.oid, t.out.legacy) for t in tracked if t.out.use_cache]
+    pointers = [Recorded(t.rel, recorded_oid(t), t.out.legacy) for t in tracked if t.out.use_cache]
     now = recorded_side(repo, [*pointers, *recorded])
     head = recorded_side(repo, at_head or [])
     ws = workspace_side(repo, tracked, to_scan)
@@ -158,4 +159,23 @@ def recorded_at_head(repo: Repo, extra: list[Recorded]) -> list[Recorded] | None
     if git is None or not git.has_commits():
         return None
     sha = git.resolve("HEAD")
-    return [*(Recorded(t.rel, t.out.oid, t.out.legacy) for t in outputs_at_rev(repo, sha) if t.out.use_cache), *extra]
+    return [*(Recorded(t.rel, recorded_oid(t), t.out.legacy) for t in outputs_at_rev(repo, sha) if t.out.use_cache),
+            *extra]
+
+
+_OID = re.compile(r"[0-9a-f]{32}(\.dir)?")
+
+
+def recorded_oid(t: Tracked) -> str | None:
+    """The output's recorded oid; for an import recorded without its data (``import-url
+    --no-download``), the checksum of its source that the import records, as dvc counts it: its
+    md5, or an object's ETag when that is one (32 hex digits: the md5 of a single-PUT object)."""
+    if t.out.oid is not None:
+        return t.out.oid
+    deps = t.pointer.extra.get("deps")
+    if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict):
+        for key in ("md5", "etag"):
+            value = deps[0].get(key)
+            if isinstance(value, str) and _OID.fullmatch(value) and (key == "md5" or "." not in value):
+                return value
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -70,9 +71,12 @@ def output_status(repo: Repo, t: Tracked, elsewhere: Elsewhere | None = None) ->
 def _output_status(repo: Repo, t: Tracked, elsewhere: Elsewhere | None) -> OutputStatus:
     out = t.out
     if out.oid is None:
-        # an import recorded without its data (`import-url --no-exec`/`--no-download`): `update` gets it
-        imported = bool(t.pointer.extra.get("deps"))
-        return OutputStatus(t.rel, t.pointer_rel, "not_downloaded" if imported else "not_committed")
+        # an import recorded without its data (`import-url --no-exec`/`--no-download`): `update` gets
+        # it. Once `pull` brought it, its hash is still not recorded: dvc calls that "modified"
+        if not t.pointer.extra.get("deps"):
+            return OutputStatus(t.rel, t.pointer_rel, "not_committed")
+        here = os.path.lexists(repo.abspath(t.rel))
+        return OutputStatus(t.rel, t.pointer_rel, "modified" if here else "not_downloaded")
     # A folder that changed is compared file by file with its manifest: its new tree oid (a JSON
     # document of every file, hashed) is never needed to say what changed.
     scanner = Scanner(repo, store=False, legacy=out.legacy, need_oid=not out.is_dir, check_cache=out.use_cache)
