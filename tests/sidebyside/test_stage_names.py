@@ -56,3 +56,39 @@ def test_stage_names_with_slashes(sbs: SideBySide) -> None:
     sbs.assert_same_lock("movielens/dvc.lock")
     lv_changed, dvc_changed = sbs.stage_status()
     assert lv_changed == dvc_changed == {}
+
+
+COLONS = """\
+stages:
+  prep:v1:
+    cmd: python w.py a.txt -- w.py
+    deps:
+      - w.py
+    outs:
+      - a.txt
+  train:
+    cmd: python w.py b.txt -- a.txt
+    deps:
+      - a.txt
+    outs:
+      - b.txt
+"""
+
+
+def test_stage_names_with_colons(sbs: SideBySide) -> None:
+    """dvc runs and locks a stage named ``prep:v1`` with the whole pipeline (no ``FILE:NAME``
+    address can name it, in either tool); its downstream stage can be named."""
+    sbs.write({"w.py": W_PY, "dvc.yaml": COLONS}).git_commit("pipeline")
+    lv, dvc = sbs.run_ok("stage", "list", "--name-only")
+    assert lv.stdout.split() == dvc.stdout.split() == ["prep:v1", "train"]
+    lv_changed, dvc_changed = sbs.stage_status()
+    assert lv_changed == dvc_changed
+    ran_lv, ran_dvc = sbs.repro()
+    assert ran_lv == ran_dvc == ["prep:v1", "train"]
+    sbs.assert_same_lock()
+    lv_changed, dvc_changed = sbs.stage_status()
+    assert lv_changed == dvc_changed == {}
+    sbs.write({"w.py": W_PY + "\n"})
+    ran_lv, ran_dvc = sbs.repro("train")
+    assert ran_lv == ran_dvc == ["prep:v1", "train"]
+    sbs.assert_same_lock()

@@ -197,10 +197,11 @@ def parse_pipeline(repo: Repo, path: Path, data: Any) -> list[Stage]:
     ctx = load_vars(base, data.get("vars"), default_context(base), rel)
     stages = []
     for name, definition in stages_raw.items():
-        # As dvc reads them, names may hold `/` (generated pipelines name stages by path); `@`
-        # would clash with the items of foreach/matrix stages, `:` with `FILE:NAME` addresses.
-        if not isinstance(name, str) or not name or "@" in name or ":" in name:
-            raise PipelineError(f"{rel}: bad stage name {name!r}", "a stage name may not be empty or hold '@' or ':'")
+        # As dvc reads them, names may hold `/` (generated pipelines name stages by path) and `:`
+        # (such a stage runs with the whole pipeline; a `FILE:NAME` address cannot name it, in
+        # dvc either); `@` would clash with the items of foreach/matrix stages.
+        if not isinstance(name, str) or not name or "@" in name:
+            raise PipelineError(f"{rel}: bad stage name {name!r}", "a stage name may not be empty or hold '@'")
         for full, (resolved, tracked) in expand_stage(name, definition, ctx, rel, base).items():
             stages.append(_parse_stage(full, resolved, rel, f"{rel}: stage {full!r}", tracked))
     return stages
