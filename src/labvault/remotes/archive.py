@@ -94,7 +94,8 @@ def put(fs: Any, bucket: str, key: str, local: str, size: int, storage_class: st
         raise
 
 
-def _damaged(url: str, local: str) -> RemoteError:
+def damaged_upload(url: str, local: str) -> RemoteError:
+    """The error of an upload the storage stored with other bytes than ``local`` holds."""
     return RemoteError(f"{url} arrived with other bytes than {local} holds (the md5 the storage computed "
                        "differs); it was not kept", "retry; if it happens again, the storage or a proxy on the way "
                        "alters uploads")
@@ -107,7 +108,7 @@ def _send(fs: Any, url: str, local: str, op: str, **kwargs: Any) -> dict[str, An
         return out
     except Exception as exc:
         if any(code in str(exc) for code in ("BadDigest", "InvalidDigest")):
-            raise _damaged(url, local) from None
+            raise damaged_upload(url, local) from None
         raise
 
 
@@ -119,7 +120,7 @@ def _check_stored(out: dict[str, Any], md5: str, url: str, local: str) -> None:
         return
     etag = str(out.get("ETag", "")).strip('"').lower()
     if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag) and etag != md5:
-        raise _damaged(url, local)
+        raise damaged_upload(url, local)
 
 
 def etags(md5: str, size: int, local: str | None) -> set[str]:

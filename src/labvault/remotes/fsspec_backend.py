@@ -136,11 +136,7 @@ class FsspecBackend(Backend):
                 self.fs.rm_file(path)
             except FileNotFoundError:
                 pass
-            raise RemoteError(
-                f"{self.scheme}://{path} arrived with other bytes than {local} holds (the md5 the storage "
-                "computed differs); the object was removed", "retry; if it happens again, the storage or a proxy "
-                "on the way alters uploads",
-            ) from None
+            raise archive.damaged_upload(f"{self.scheme}://{path}", local) from None
 
     def get_file(self, key: str, local: str, callback: ByteCallback | None = None) -> None:
         try:
