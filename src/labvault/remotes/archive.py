@@ -54,10 +54,11 @@ def head(fs: Any, bucket: str, key: str) -> dict[str, Any] | None:
     return out
 
 
-def put(fs: Any, bucket: str, key: str, local: str, size: int, storage_class: str | None) -> None:
+def put(fs: Any, bucket: str, key: str, local: str, size: int, storage_class: str | None,
+        advance: Callable[[int], None] | None = None) -> None:
     """Send the file ``local`` of ``size`` bytes to S3, checked by S3 against each body's md5 and
     by labvault against the ETag S3 answers (see :func:`_check_stored`): a server that does not
-    check ``Content-MD5`` cannot keep other bytes either."""
+    check ``Content-MD5`` cannot keep other bytes either. ``advance(n)``: after each PUT or part."""
     extra = {"StorageClass": storage_class} if storage_class else {}
     url = f"s3://{bucket}/{key}"
     if size <= PART:
@@ -71,6 +72,8 @@ def put(fs: Any, bucket: str, key: str, local: str, size: int, storage_class: st
         except RemoteError:
             fs.call_s3("delete_object", Bucket=bucket, Key=key)
             raise
+        if advance is not None:
+            advance(len(body))
         return
     up = fs.call_s3("create_multipart_upload", Bucket=bucket, Key=key, **extra)
     try:
@@ -84,6 +87,8 @@ def put(fs: Any, bucket: str, key: str, local: str, size: int, storage_class: st
                 _check_stored(out, digest.hexdigest(), url, local)
                 parts.append({"PartNumber": n, "ETag": out["ETag"]})
                 n += 1
+                if advance is not None:
+                    advance(len(body))
         fs.call_s3("complete_multipart_upload", Bucket=bucket, Key=key, UploadId=up["UploadId"],
                    MultipartUpload={"Parts": parts})
     except BaseException:

@@ -58,21 +58,24 @@ class Backend(ABC):
 
     @abstractmethod
     def put_file(self, local: str, key: str, callback: ByteCallback | None = None) -> None:
-        """Upload a local file; the key appears only once its content is complete."""
+        """Upload a local file; the key appears only once its content is complete. ``callback(n)``
+        is told of ``n`` more bytes sent, as they go where the backend can tell (object storage:
+        per request or part), and adds up to the file's size once it returns."""
 
     @abstractmethod
     def get_file(self, key: str, local: str, callback: ByteCallback | None = None) -> None:
         """Download to ``local`` (the caller gives a temp name and renames it)."""
 
-    def get_hashed(self, key: str, local: str) -> tuple[str, int]:
+    def get_hashed(self, key: str, local: str, callback: ByteCallback | None = None) -> tuple[str, int]:
         """Download ``key`` to ``local``, a new read-only (0444) file, and return the md5 hex digest
         and size of exactly the bytes that file holds; FileNotFoundError when the key is absent.
 
         The caller decides from the digest whether the file may enter the cache, and removes
         ``local`` on any error. This default downloads with ``get_file`` (one request) and hashes
         the file it wrote, which is still in the page cache; backends that can see the bytes
-        go by (a local folder) hash while copying instead."""
-        self.get_file(key, local)
+        go by (a local folder) hash while copying instead. ``callback`` gets the bytes as they
+        arrive, where the backend can tell (see ``put_file``)."""
+        self.get_file(key, local, callback)
         return hash_and_seal(local)
 
     def open_read(self, key: str) -> BinaryIO:

@@ -110,27 +110,28 @@ class FsspecBackend(Backend):
         # The bytes stored are checked against the bytes read (docs/design.md, "Uploads are
         # checked"): S3 by Content-MD5 and the ETag it answers, GCS by the md5 it answers (compared
         # by gcsfs), Azure by the Content-MD5 of each request.
+        path = self._p(key)
+        told = _Told(callback)
         if self.scheme == "s3":
-            path = self._p(key)
             bucket, _, in_bucket = path.partition("/")
             try:
-                archive.put(self.fs, bucket, in_bucket, local, os.path.getsize(local), None)
+                archive.put(self.fs, bucket, in_bucket, local, os.path.getsize(local), None,
+                            told if callback else None)
             finally:
                 self.fs.invalidate_cache(path)
         elif self.scheme == "gs":
-            self._put_checked_gs(local, self._p(key))
+            self._put_checked_gs(local, path, told.fsspec())
         elif self.scheme == "azure":
-            self.fs.put_file(local, self._p(key), validate_content=True)
+            self.fs.put_file(local, path, validate_content=True, callback=told.fsspec())
         else:
-            self.fs.put_file(local, self._p(key))
-        if callback:
-            callback(os.path.getsize(local))
+            self.fs.put_file(local, path, callback=told.fsspec())
+        told.finish(os.path.getsize(local))
 
-    def _put_checked_gs(self, local: str, path: str) -> None:
+    def _put_checked_gs(self, local: str, path: str, callback: Any) -> None:
         from gcsfs.retry import ChecksumError  # type: ignore[import-untyped]
 
         try:
-            self.fs.put_file(local, path, consistency="md5")
+            self.fs.put_file(local, path, consistency="md5", callback=callback)
         except ChecksumError:
             try:  # the object holds other bytes than were sent: it must not stay under its name
                 self.fs.rm_file(path)
@@ -139,14 +140,14 @@ class FsspecBackend(Backend):
             raise archive.damaged_upload(f"{self.scheme}://{path}", local) from None
 
     def get_file(self, key: str, local: str, callback: ByteCallback | None = None) -> None:
+        told = _Told(callback)
         try:
-            self.fs.get_file(self._p(key), local)
+            self.fs.get_file(self._p(key), local, callback=told.fsspec())
         except Exception as exc:
             if self.scheme == "s3" and is_archived_error(exc):
                 raise self._pending(key) from None
             raise
-        if callback:
-            callback(os.path.getsize(local))
+        told.finish(os.path.getsize(local))
 
     def _pending(self, key: str) -> ArchivedObject:
         return restore_or_pending(self.fs, self._p(key), self.object_url(key))
@@ -212,3 +213,39 @@ def _etag(info: dict[str, Any], path: str) -> str:
     if not isinstance(value, str) or not value.strip('"'):
         raise RemoteError(f"{path}: the storage reports no ETag for it", "import it with `labvault get-url` instead")
     return value.strip('"')
+
+
+class _Told:
+    """Passes bytes on to a ``ByteCallback`` as they go, never more than the file holds: within one
+    call, a progress report that goes back (parallel blocks, a retried request) adds nothing."""
+
+    def __init__(self, callback: ByteCallback | None) -> None:
+        self.callback = callback
+        self.sent = 0
+
+    def __call__(self, n: int) -> None:
+        if self.callback is not None and n > 0:
+            self.sent += n
+            self.callback(n)
+
+    def upto(self, value: int) -> None:
+        """The transfer has reached ``value`` bytes (an absolute position)."""
+        self(value - self.sent)
+
+    def finish(self, size: int) -> None:
+        self(size - self.sent)
+
+    def fsspec(self) -> Any:
+        """An fsspec callback reporting to this one (fsspec's no-op one without a callback)."""
+        from fsspec.callbacks import DEFAULT_CALLBACK, Callback  # type: ignore[import-untyped]
+
+        if self.callback is None:
+            return DEFAULT_CALLBACK
+
+        told = self
+
+        class _Forward(Callback):  # type: ignore[misc]
+            def call(self, *args: Any, **kwargs: Any) -> None:
+                told.upto(int(self.value or 0))
+
+        return _Forward()

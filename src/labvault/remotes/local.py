@@ -130,7 +130,7 @@ class LocalBackend(Backend):
         if callback:
             callback(os.path.getsize(local))
 
-    def get_hashed(self, key: str, local: str) -> tuple[str, int]:
+    def get_hashed(self, key: str, local: str, callback: ByteCallback | None = None) -> tuple[str, int]:
         """One pass: the bytes read are hashed and written (small objects), or copied in the
         kernel while a second thread hashes the source (large ones; the source's inode, size and
         times must not change meanwhile, else the copy is redone by hashing what is written)."""

@@ -47,15 +47,33 @@ class TransferResult:
 
 
 BATCH = 64  # objects per task handed to a worker thread: fewer futures, less lock traffic
+LIVE = 16 << 20  # objects at least this big move the progress bar as their bytes go
+
+
+def _live(task: Task, shown: dict[Ref, int], ref: Ref, size: int) -> Callable[[int], None] | None:
+    """A byte callback for one large object: tells ``task`` of its bytes as they go (at most
+    ``size`` in all, whatever a retry sends again) and records them in ``shown``."""
+    if size < LIVE:
+        return None
+
+    def told(n: int) -> None:
+        n = min(n, size - shown.get(ref, 0))
+        if n > 0:
+            shown[ref] = shown.get(ref, 0) + n
+            task.advance(0, n)
+
+    return told
 
 
 def _run_parallel(
-    refs: list[Ref], fn: Callable[[Ref], int], jobs: int, task: Task, result: TransferResult
+    refs: list[Ref], fn: Callable[[Ref], int], jobs: int, task: Task, result: TransferResult,
+    shown: dict[Ref, int] | None = None,
 ) -> list[Ref]:
     """Apply ``fn`` (returns bytes moved) to each ref; returns the refs that succeeded.
 
     Workers take the refs in batches; a ref's failure is recorded and the others go on, except
-    a ``LabvaultError`` (a clear, fatal condition such as access denied), which is raised."""
+    a ``LabvaultError`` (a clear, fatal condition such as access denied), which is raised.
+    ``shown``: bytes of a ref the task was already told of while it moved (see ``_live``)."""
     done: list[Ref] = []
     if not refs:
         return done
@@ -85,6 +103,9 @@ def _run_parallel(
             moved = 0
             count = 0
             for ref, outcome in outcomes:
+                told = shown.pop(ref, 0) if shown is not None else 0
+                if told and not isinstance(outcome, int):
+                    task.advance(0, -told)  # it failed: the bar takes back what it showed
                 if isinstance(outcome, _Corrupt):
                     result.corrupt.append(ref[0])
                 elif isinstance(outcome, FileNotFoundError):
@@ -99,7 +120,7 @@ def _run_parallel(
                     result.transferred.append(ref[0])
                     result.transferred_bytes += outcome
                     done.append(ref)
-                    moved += outcome
+                    moved += outcome - told
                     count += 1
             if count:
                 task.advance(count, moved)
@@ -148,12 +169,14 @@ def push(
     dirs = [r for r in todo if is_dir_oid(r[0])]
     task = progress.task(f"pushing to {remote.name}", total=len(todo), total_bytes=sum(c.local[r] for r in todo))
 
+    shown: dict[Ref, int] = {}
+
     def upload(ref: Ref) -> int:
-        remote.backend.put_file(odb.oid_path(*ref), key_of(*ref))
+        remote.backend.put_file(odb.oid_path(*ref), key_of(*ref), _live(task, shown, ref, c.local[ref]))
         return c.local[ref]
 
     try:
-        ok_files = _run_parallel(files, upload, remote.jobs, task, result)
+        ok_files = _run_parallel(files, upload, remote.jobs, task, result, shown)
         remote.backend.sync()  # the files are durable before any manifest naming them appears
         failed_files = {r[0] for r in files} - {r[0] for r in ok_files}
         ready_dirs = []
@@ -163,7 +186,7 @@ def push(
                 ready_dirs.append(ref)
                 continue
             result.failed.append(f"{ref[0]}: not uploaded because some of its files are missing or failed")
-        ok_dirs = _run_parallel(ready_dirs, upload, remote.jobs, task, result)
+        ok_dirs = _run_parallel(ready_dirs, upload, remote.jobs, task, result, shown)
         remote.backend.sync()
     finally:
         task.close()
