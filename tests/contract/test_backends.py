@@ -128,6 +128,15 @@ def _tracked(repo: Path) -> dict[str, bytes]:
     return {k: v for k, v in snapshot(repo).items() if k.startswith("data/") or k == "model.bin"}
 
 
+def _tracked_with_remote(lv: Runner, target: RemoteTarget) -> None:
+    """init, add data and model.bin, and the remote ``r`` (the default) pointing at ``target``."""
+    lv("init")
+    lv("add", "data", "model.bin")
+    lv("remote", "add", "-d", "r", target.url)
+    for option, value in target.cli_options:
+        lv("remote", "modify", "r", option, value)
+
+
 def test_push_clone_pull(
     remote_target: RemoteTarget,
     git_repo: Path,
@@ -149,11 +158,7 @@ def test_push_clone_pull(
             "model.bin": _blob(MULTIPART, 3),
         },
     )
-    lv("init")
-    lv("add", "data", "model.bin")
-    lv("remote", "add", "-d", "r", remote_target.url)
-    for option, value in remote_target.cli_options:
-        lv("remote", "modify", "r", option, value)
+    _tracked_with_remote(lv, remote_target)
     git("add", "-A")
     git("commit", "-q", "-m", "data")
     original = _tracked(git_repo)
@@ -215,3 +220,28 @@ def test_missing_key_with_status_like_digits(remote_target: RemoteTarget, tmp_pa
         backend.get_file(key, str(tmp_path / "out"))
     assert not backend.exists(key)
     backend.close()
+
+
+def test_gc_cloud_on_every_kind(
+    remote_target: RemoteTarget, git_repo: Path, git: Runner, lv: Runner, env: dict[str, str],
+    make_tree: Callable[[Path, dict[str, bytes | str]], None],
+) -> None:
+    """``gc -w -c`` leaves on the remote exactly the workspace's objects; a dry run deletes nothing."""
+    env.update(remote_target.env)
+    make_tree(git_repo, {"data/a.txt": "a1\n", "data/b.txt": "b\n", "model.bin": "m1\n"})
+    _tracked_with_remote(lv, remote_target)
+    git("add", "-A")
+    git("commit", "-q", "-m", "v1")
+    lv("push")
+    make_tree(git_repo, {"data/a.txt": "a2\n", "model.bin": "m2\n"})
+    lv("add", "data", "model.bin")
+    lv("push")
+    assert len(remote_target.object_keys()) == 7
+    dry = json.loads(lv("gc", "-w", "-c", "-n", "--json").stdout)
+    assert dry["remote"] == "r" and len(dry["remote_removed"]) == 3 and len(remote_target.object_keys()) == 7
+    done = json.loads(lv("gc", "-w", "-c", "-f", "--json").stdout)
+    assert sorted(done["remote_removed"]) == sorted(dry["remote_removed"]) and done["remote_kept"] == 4
+    left = {k.replace("files/md5/", "").replace("/", "") for k in remote_target.object_keys()}
+    assert left == {_md5(b"a2\n"), _md5(b"b\n"), _md5(b"m2\n"), *(o for o in left if o.endswith(".dir"))}
+    assert len(left) == 4
+    remote_target.assert_objects_intact()

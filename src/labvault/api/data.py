@@ -340,6 +340,10 @@ class GcResult:
     missing_manifests: tuple[str, ...]
     revisions: int
     spilled_removed: tuple[str, ...] = ()  # --spilled: spilled copies forgotten (tier files no other cache names deleted)
+    remote: str | None = None  # --cloud: the remote also cleaned
+    remote_removed: tuple[str, ...] = ()  # its objects deleted (or, dry run, to delete)
+    remote_removed_bytes: int = 0
+    remote_kept: int = 0  # its 3.x objects the kept revisions use
 
 
 def gc(
@@ -350,17 +354,29 @@ def gc(
     repo: PathLike | None = None,
     progress: Progress = NULL_PROGRESS,
     spilled: bool = False,
+    cloud: bool = False,
+    remote: str | None = None,
+    jobs: int | None = None,
 ) -> GcResult:
     """Delete cache objects nothing uses (the workspace, plus the chosen git revisions).
     ``spilled``: also the spilled copies (on the repo's spill tiers) of objects nothing uses; the
-    spill tiers are never touched otherwise."""
+    spill tiers are never touched otherwise. ``cloud``: also the objects of ``remote`` (default:
+    the default remote) nothing uses, as ``dvc gc -c`` (see :mod:`labvault.workspace.gc_remote`);
+    both plans are made before anything is deleted."""
     from labvault.core.gc import plan_gc
+    from labvault.workspace.gc_remote import RemoteGcPlan, execute_remote_gc, plan_remote_gc
+    from labvault.workspace.remotes import open_remote
     from labvault.workspace.used import collect_used
 
     r = _open(repo, progress)
     gone: tuple[str, ...] = ()
+    rplan: RemoteGcPlan | None = None
     with r.locked():
         used = collect_used(r, all_tags, all_branches, all_commits)
+        if cloud:
+            store = open_remote(r, remote, jobs)
+            store.backend.check_readable_root()
+            rplan = plan_remote_gc(store, used, r.odb.try_load_tree)
         plan = plan_gc(r.odb, used.refs)
         if spilled:
             from labvault.api.spill_gc import gc_spilled
@@ -370,6 +386,8 @@ def gc(
             if plan.remove:
                 r.state.bump_generation()  # before deleting: no snapshot may vouch for a deleted object
             plan.execute(progress)
+            if rplan is not None and rplan.remove:
+                execute_remote_gc(store, rplan, progress)
     return GcResult(
         dry_run=dry_run,
         removed=len(plan.remove),
@@ -379,6 +397,10 @@ def gc(
         missing_manifests=tuple(sorted(o for o, _ in used.missing_manifests)),
         revisions=used.revisions,
         spilled_removed=gone,
+        remote=rplan.remote if rplan is not None else None,
+        remote_removed=tuple(oid for oid, _ in rplan.remove) if rplan is not None else (),
+        remote_removed_bytes=rplan.removed_bytes if rplan is not None else 0,
+        remote_kept=rplan.kept if rplan is not None else 0,
     )
 
 

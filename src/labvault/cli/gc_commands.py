@@ -16,7 +16,10 @@ def _confirm_gc(plan: api.GcResult, spilled: bool) -> None:
     what = f"{plan.removed} cache objects ({human_size(plan.removed_bytes)})"
     if spilled and plan.spilled_removed:
         what += f" and {len(plan.spilled_removed)} spilled objects"
-    if plan.removed == 0 and not (spilled and plan.spilled_removed):
+    if plan.remote_removed:
+        what += (f" and {len(plan.remote_removed)} objects ({human_size(plan.remote_removed_bytes)}) "
+                 f"on remote {plan.remote}")
+    if plan.removed == 0 and not (spilled and plan.spilled_removed) and not plan.remote_removed:
         return
     if not sys.stdin.isatty():
         raise UsageError(f"gc would delete {what} and there is no terminal to confirm on",
@@ -37,11 +40,15 @@ def _confirm_gc(plan: api.GcResult, spilled: bool) -> None:
 @click.option("-f", "--force", is_flag=True, help="Delete without asking for confirmation.")
 @click.option("--spilled", is_flag=True,
               help="Also delete the spilled copies (on the spill tiers) of objects the kept revisions do not use.")
+@click.option("-c", "--cloud", is_flag=True,
+              help="Also delete from the remote the objects the kept revisions do not use, as `dvc gc -c`.")
+@click.option("-r", "--remote", default=None, metavar="NAME", help="The remote for --cloud (default: the default remote).")
+@click.option("-j", "--jobs", type=int, default=None, help="Parallel requests for --cloud.")
 @json_option
 @click.pass_context
 def gc(
     ctx: click.Context, workspace: bool, all_tags: bool, all_branches: bool, all_commits: bool, dry_run: bool,
-    force: bool, spilled: bool, as_json: bool,
+    force: bool, spilled: bool, cloud: bool, remote: str | None, jobs: int | None, as_json: bool,
 ) -> None:
     """Delete cache objects that nothing in use needs.
 
@@ -53,16 +60,24 @@ def gc(
     cache spilled the same object. Spilled objects are unused by the revisions the spill kept:
     give gc at least the same revision flags.
 
+    With -c/--cloud, the remote's objects that the kept revisions do not use are deleted too
+    (other clones' revisions that this repository does not know included, as dvc does).
+    Every folder the kept revisions use is read first (from the remote when the cache lacks
+    it); when one is on neither, nothing is deleted.
+
     \b
     Example:
       labvault gc --dry-run           # what would go
       labvault gc --all-tags          # keep every tagged version
       labvault gc --all-commits --spilled --dry-run
       labvault gc -w -f               # in a script: no question asked
+      labvault gc -w -c -r backup -n  # what the remote `backup` would lose
     """
     if not dry_run and not force:
-        _confirm_gc(api.gc(all_tags, all_branches, all_commits, True, spilled=spilled), spilled)
-    result = api.gc(all_tags, all_branches, all_commits, dry_run, progress=_state(ctx).progress, spilled=spilled)
+        _confirm_gc(api.gc(all_tags, all_branches, all_commits, True, spilled=spilled, cloud=cloud, remote=remote,
+                           jobs=jobs), spilled)
+    result = api.gc(all_tags, all_branches, all_commits, dry_run, progress=_state(ctx).progress, spilled=spilled,
+                    cloud=cloud, remote=remote, jobs=jobs)
     if as_json:
         emit_json(result)
         return
@@ -73,5 +88,8 @@ def gc(
     )
     if spilled:
         click.echo(f"{verb} {len(result.spilled_removed)} spilled objects from the spill tiers")
+    if result.remote is not None:
+        click.echo(f"{verb} {len(result.remote_removed)} objects ({human_size(result.remote_removed_bytes)}) from "
+                   f"remote {result.remote}, kept {result.remote_kept}")
     for oid in result.missing_manifests:
         click.echo(f"warning: manifest {oid} is not in the cache; its files could not be marked as used", err=True)
