@@ -237,7 +237,7 @@ def test_gc_cloud_on_every_kind(
     lv("add", "data", "model.bin")
     lv("push")
     assert len(remote_target.object_keys()) == 7
-    dry = json.loads(lv("gc", "-w", "-c", "-n", "--json").stdout)
+    dry = json.loads(lv("gc", "-w", "-c", "--dry", "--json").stdout)
     assert dry["remote"] == "r" and len(dry["remote_removed"]) == 3 and len(remote_target.object_keys()) == 7
     done = json.loads(lv("gc", "-w", "-c", "-f", "--json").stdout)
     assert sorted(done["remote_removed"]) == sorted(dry["remote_removed"]) and done["remote_kept"] == 4

@@ -45,7 +45,7 @@ def test_gc_cloud_keeps_what_dvc_keeps(sbs: SideBySide) -> None:
     lv_store, dvc_store = _stores(sbs)
     assert _objects(lv_store) == _objects(dvc_store) and len(_objects(lv_store)) == 12
     before = _objects(lv_store)
-    dry = sbs.lv("gc", "-w", "-T", "-c", "-n")
+    dry = sbs.lv("gc", "-w", "-T", "-c", "--dry-run")
     assert dry.returncode == 0 and "would remove" in dry.stdout and _objects(lv_store) == before
     sbs.run_ok("gc", "-w", "-T", "-c", "-f")  # keep v1 (tag) and the workspace: v2's go
     assert _objects(lv_store) == _objects(dvc_store) != before
@@ -92,3 +92,40 @@ def test_gc_cloud_reads_kept_manifests_it_lacks(sbs: SideBySide) -> None:
     assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "is neither in the cache nor on remote r" in r.stderr
     assert _objects(lv_store) == before
+
+
+@pytest.mark.parametrize("args", [
+    ["-w", "-a", "-n", "2"],  # the branch tip and its parent
+    ["-w", "--rev", "v1"],
+    ["-w", "--rev", "HEAD~1", "-n", "2"],
+    ["-w", "--date", "2000-01-01"],  # every commit
+    ["-w", "--date", "2999-01-01"],  # none: the workspace only
+    ["-w", "--not-in-remote"],  # what the remote holds goes, used or not; v5's model was never pushed
+    ["-w", "-T", "--not-in-remote"],
+])
+def test_gc_revision_choices_as_dvc(sbs: SideBySide, args: list[str]) -> None:
+    _history(sbs)
+    sbs.write({"model.bin": "m4\n"})
+    sbs.run_ok("add", "model.bin")
+    sbs.git_commit("v4")
+    sbs.write({"model.bin": "m5\n"})
+    sbs.run_ok("add", "model.bin")
+    sbs.git_commit("v5")
+    sbs.run_ok("gc", *args, "-f")
+    lv_cache, dvc_cache = (_objects(root / ".dvc" / "cache") for root in sbs.roots)
+    assert lv_cache == dvc_cache, (sorted(lv_cache ^ dvc_cache), args)
+    assert _objects(_stores(sbs)[0]) == _objects(_stores(sbs)[1])
+
+
+def test_gc_refuses_bad_combinations(sbs: SideBySide) -> None:
+    _history(sbs)
+    before = _objects(sbs.lv_root / ".dvc" / "cache")
+    lv, dvc = sbs.run("gc", "-w", "-n", "2", "-f")
+    assert lv.returncode != 0 and dvc.returncode != 0
+    assert "--num" in lv.stderr and len(lv.stderr.strip().splitlines()) == 1
+    assert _objects(sbs.lv_root / ".dvc" / "cache") == before
+    lv, dvc = sbs.run("gc", "-w", "--not-in-remote", "-c", "-f")
+    assert lv.returncode != 0 and dvc.returncode != 0 and "cannot go together" in lv.stderr
+    bad = sbs.lv("gc", "-w", "--date", "31.01.2026", "-f")
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+    assert _objects(sbs.lv_root / ".dvc" / "cache") == before

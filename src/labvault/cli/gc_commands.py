@@ -36,7 +36,15 @@ def _confirm_gc(plan: api.GcResult, spilled: bool) -> None:
 @click.option("-T", "--all-tags", is_flag=True, help="Also keep what every git tag uses.")
 @click.option("-a", "--all-branches", is_flag=True, help="Also keep what every branch uses.")
 @click.option("-A", "--all-commits", is_flag=True, help="Also keep what every commit uses.")
-@click.option("-n", "--dry-run", is_flag=True, help="Show the plan; delete nothing.")
+@click.option("--rev", default=None, metavar="COMMIT", help="Also keep what this commit uses.")
+@click.option("-n", "--num", type=int, default=None, metavar="N",
+              help="Also keep what the last N commits use, along first parents from --rev and, with -a, from "
+                   "each branch tip.")
+@click.option("--date", default=None, metavar="YYYY-MM-DD", help="Also keep what every commit since this day uses.")
+@click.option("--not-in-remote", is_flag=True,
+              help="Keep only what the remote (-r, default: the default remote) lacks: objects it holds leave the "
+                   "cache even when used, as with dvc (pull brings them back).")
+@click.option("--dry-run", "--dry", "dry_run", is_flag=True, help="Show the plan; delete nothing.")
 @click.option("-f", "--force", is_flag=True, help="Delete without asking for confirmation.")
 @click.option("--spilled", is_flag=True,
               help="Also delete the spilled copies (on the spill tiers) of objects the kept revisions do not use.")
@@ -47,8 +55,9 @@ def _confirm_gc(plan: api.GcResult, spilled: bool) -> None:
 @json_option
 @click.pass_context
 def gc(
-    ctx: click.Context, workspace: bool, all_tags: bool, all_branches: bool, all_commits: bool, dry_run: bool,
-    force: bool, spilled: bool, cloud: bool, remote: str | None, jobs: int | None, as_json: bool,
+    ctx: click.Context, workspace: bool, all_tags: bool, all_branches: bool, all_commits: bool, rev: str | None,
+    num: int | None, date: str | None, not_in_remote: bool, dry_run: bool, force: bool, spilled: bool, cloud: bool,
+    remote: str | None, jobs: int | None, as_json: bool,
 ) -> None:
     """Delete cache objects that nothing in use needs.
 
@@ -69,15 +78,19 @@ def gc(
     Example:
       labvault gc --dry-run           # what would go
       labvault gc --all-tags          # keep every tagged version
+      labvault gc --rev main -n 10    # keep the last 10 commits of main
+      labvault gc --not-in-remote -f  # free the cache of everything the remote holds
       labvault gc --all-commits --spilled --dry-run
       labvault gc -w -f               # in a script: no question asked
-      labvault gc -w -c -r backup -n  # what the remote `backup` would lose
+      labvault gc -w -c -r backup --dry   # what the remote `backup` would lose
     """
+    def run(dry: bool) -> api.GcResult:
+        return api.gc(all_tags, all_branches, all_commits, dry, progress=_state(ctx).progress, spilled=spilled,
+                      cloud=cloud, remote=remote, jobs=jobs, rev=rev, num=num, date=date, not_in_remote=not_in_remote)
+
     if not dry_run and not force:
-        _confirm_gc(api.gc(all_tags, all_branches, all_commits, True, spilled=spilled, cloud=cloud, remote=remote,
-                           jobs=jobs), spilled)
-    result = api.gc(all_tags, all_branches, all_commits, dry_run, progress=_state(ctx).progress, spilled=spilled,
-                    cloud=cloud, remote=remote, jobs=jobs)
+        _confirm_gc(run(True), spilled)
+    result = run(dry_run)
     if as_json:
         emit_json(result)
         return

@@ -124,6 +124,22 @@ class Git:
             revs += self._run("for-each-ref", "--format=%(objectname)", "refs/tags").decode().split()
         return revs
 
+    def first_parents(self, rev: str, count: int) -> list[str]:
+        """``rev`` and the commits before it along first parents, ``count`` at most."""
+        return self._run("rev-list", "--first-parent", "-n", str(count), self.resolve(rev), "--").decode().split()
+
+    def commits_since(self, timestamp: float) -> list[str]:
+        """Every commit reachable from a ref whose commit time is ``timestamp`` or later (compared
+        here: git's own date parsing gives up on far dates and then lists every commit)."""
+        if not self.has_commits():
+            return []
+        out = []
+        for line in self._run("rev-list", "--all", "--format=%H %ct", "--no-commit-header").decode().splitlines():
+            sha, _, when = line.partition(" ")
+            if when and int(when) >= timestamp:
+                out.append(sha)
+        return out
+
     def all_commits(self) -> list[str]:
         if not self.has_commits():
             return []

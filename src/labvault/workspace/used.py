@@ -3,6 +3,7 @@ in the workspace and, when asked, at every tag, branch or commit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from labvault.workspace.index import (
@@ -74,18 +75,22 @@ def collect_used(
     all_branches: bool = False,
     all_commits: bool = False,
     skip_no_push: bool = False,
+    commits: Iterable[str] = (),
 ) -> UsedObjects:
+    """``commits``: more revisions to keep (commit ids), besides the chosen refs."""
     used = UsedObjects()
     add_tracked(repo, used, workspace_outputs(repo), skip_no_push)
     for text in _lock_files_workspace(repo):
         for _, oid, legacy in lock_outputs(text):
             _add_out(repo, used, oid, legacy, optional=True)
     used.revisions = 1
-    if not (all_tags or all_branches or all_commits):
+    commits = list(commits)
+    if not (all_tags or all_branches or all_commits or commits):
         return used
     git = repo.require_scm()
     revs = set(git.all_commits()) if all_commits else set()
     revs.update(git.refs(tags=all_tags, branches=all_branches))
+    revs.update(commits)
     for rev in sorted(revs):
         add_tracked(repo, used, outputs_at_rev(repo, rev), skip_no_push)
         names = git.ls_files_at(rev, ("dvc.lock",))
