@@ -118,10 +118,12 @@ def _send(fs: Any, url: str, local: str, op: str, **kwargs: Any) -> dict[str, An
 
 
 def _check_stored(out: dict[str, Any], md5: str, url: str, local: str) -> None:
-    """Raise unless the ETag S3 answered for one PUT or part is the md5 of the body sent. S3 makes
-    that ETag the body's md5 except under SSE-KMS or SSE-C encryption, where it is not comparable
-    (S3 has checked ``Content-MD5`` then); an ETag that is not 32 hex digits is not compared either."""
-    if out.get("SSECustomerAlgorithm") or str(out.get("ServerSideEncryption", "")).startswith("aws:kms"):
+    """Raise unless the ETag S3 answered for one PUT or part is the md5 of the body sent. Compared
+    only for objects stored unencrypted: under encryption some S3 implementations give another
+    ETag (SSE-KMS and SSE-C on S3 itself; any server-side encryption on some compatible stores),
+    and every one of those checks ``Content-MD5``. An ETag that is not 32 hex digits is not
+    compared either."""
+    if out.get("SSECustomerAlgorithm") or out.get("ServerSideEncryption"):
         return
     etag = str(out.get("ETag", "")).strip('"').lower()
     if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag) and etag != md5:
