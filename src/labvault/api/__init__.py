@@ -96,7 +96,6 @@ if TYPE_CHECKING:
     from labvault.api.convert import convert
     from labvault.api.data import (
         DataStatus,
-        GcResult,
         IgnoreCheck,
         Recorded,
         VerifyResult,
@@ -106,7 +105,6 @@ if TYPE_CHECKING:
         commit,
         data_status,
         diff,
-        gc,
         has_stages,
         init,
         list_outputs,
@@ -117,6 +115,7 @@ if TYPE_CHECKING:
         verify,
         version,
     )
+    from labvault.api.gc import GcResult, gc
     from labvault.api.get import GetResult, ImportResult, get, import_, update
     from labvault.api.hooks import InstalledHooks, install_hooks
     from labvault.api.import_url import GetUrlResult, UrlImportResult, download_url, import_url
@@ -377,7 +376,7 @@ _WHERE = {
     "DagView": "labvault.api.pipelines",
     "DeletePlan": "labvault.api.catalog",
     "ExperimentInfo": "labvault.api.catalog",
-    "GcResult": "labvault.api.data",
+    "GcResult": "labvault.api.gc",
     "DataStatus": "labvault.api.data",
     "check_ignore": "labvault.api.data",
     "IgnoreCheck": "labvault.api.data",
@@ -429,7 +428,7 @@ _WHERE = {
     "dag": "labvault.api.pipelines",
     "diff": "labvault.api.data",
     "fetch": "labvault.api.remote",
-    "gc": "labvault.api.data",
+    "gc": "labvault.api.gc",
     "init": "labvault.api.data",
     "list_outputs": "labvault.api.data",
     "list_repo": "labvault.api.listing",
