@@ -59,8 +59,8 @@ def gc(
     spill tiers are never touched otherwise. ``cloud``: also the objects of ``remote`` (default:
     the default remote) nothing uses, as ``dvc gc -c`` (see :mod:`labvault.workspace.gc_remote`);
     both plans are made before anything is deleted. As ``dvc gc``: ``rev`` keeps that commit
-    too, ``num`` the ``num`` commits along first parents from ``rev`` (default HEAD) and, with
-    ``all_branches``, from each branch tip; ``date`` (YYYY-MM-DD) every commit made since;
+    too, ``num`` the ``num`` commits along first parents from ``rev`` and, with ``all_branches``,
+    from each branch tip (one of the two is needed); ``date`` (YYYY-MM-DD) every commit made since;
     ``not_in_remote`` deletes even used objects that ``remote`` holds (with the cache's size),
     keeping only what the remote lacks."""
     from labvault.core.gc import plan_gc
