@@ -80,7 +80,7 @@ def gc(
             store = open_remote(r, remote, jobs)
             store.backend.check_readable_root()
         if cloud:
-            rplan = plan_remote_gc(store, used, r.odb.try_load_tree)
+            rplan = plan_remote_gc(store, used, r.odb)
         keep = used.refs
         if not_in_remote:
             keep = _not_held(r, store, keep)

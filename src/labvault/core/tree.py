@@ -19,6 +19,7 @@ from labvault.errors import ManifestError
 
 DIR_SUFFIX = ".dir"
 _MD5 = re.compile(r"[0-9a-f]{32}\Z")
+OID = re.compile(r"[0-9a-f]{32}(\.dir)?")  # an object id as DVC 3.x names it (use fullmatch)
 
 
 def is_dir_oid(oid: str) -> bool:

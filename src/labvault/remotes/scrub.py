@@ -10,7 +10,6 @@ trusted: no stat cache, no size shortcut.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import time
 from collections.abc import Sequence
@@ -18,14 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from labvault.core.hashing import legacy_md5_bytes, md5_bytes, md5_file
-from labvault.core.tree import Tree
+from labvault.core.tree import OID, Tree
 from labvault.errors import ManifestError
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.remotes.base import Backend
 from labvault.remotes.local import LocalBackend
 from labvault.remotes.store import Ref, key_of, ref_of
-
-_OID = re.compile(r"[0-9a-f]{32}(\.dir)?")
 
 
 @dataclass(frozen=True)
@@ -41,7 +38,7 @@ def list_objects(backend: Backend) -> dict[Ref, int]:
     out: dict[Ref, int] = {}
     for key, size in backend.walk(""):
         ref = ref_of(key)
-        if ref is not None and _OID.fullmatch(ref[0]):
+        if ref is not None and OID.fullmatch(ref[0]):
             out[ref] = size
     return out
 

@@ -15,10 +15,10 @@ DVC. The workspace is hashed through the stat cache, with ``status``'s trust rul
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from labvault.core.tree import OID
 from labvault.workspace.diff import (
     Recorded,
     Side,
@@ -163,7 +163,6 @@ def recorded_at_head(repo: Repo, extra: list[Recorded]) -> list[Recorded] | None
             *extra]
 
 
-_OID = re.compile(r"[0-9a-f]{32}(\.dir)?")
 
 
 def recorded_oid(t: Tracked) -> str | None:
@@ -176,6 +175,6 @@ def recorded_oid(t: Tracked) -> str | None:
     if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict):
         for key in ("md5", "etag"):
             value = deps[0].get(key)
-            if isinstance(value, str) and _OID.fullmatch(value) and (key == "md5" or "." not in value):
+            if isinstance(value, str) and OID.fullmatch(value) and (key == "md5" or "." not in value):
                 return value
     return None

@@ -12,15 +12,13 @@ not know (pushed meanwhile from elsewhere) is what ``dvc gc -c`` does too; that 
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from labvault.core.tree import Tree
-from labvault.errors import ManifestError, RemoteError
+from labvault.core.odb import ObjectStore
+from labvault.errors import CacheError, ManifestError, RemoteError
 from labvault.progress import Progress
+from labvault.remotes.reading import ObjectPlaces
 from labvault.remotes.store import RemoteStore, key_of, ref_of
 from labvault.workspace.used import UsedObjects
 
@@ -38,23 +36,23 @@ class RemoteGcPlan:
         return sum(size for _, size in self.remove)
 
 
-def plan_remote_gc(store: RemoteStore, used: UsedObjects,
-                   odb_load: Callable[[str, bool], Tree | None]) -> RemoteGcPlan:
+def plan_remote_gc(store: RemoteStore, used: UsedObjects, odb: ObjectStore) -> RemoteGcPlan:
     """The remote's 3.x objects that ``used`` does not name, after every used manifest has been
-    read (from the cache through ``odb_load(oid, legacy) -> Tree | None``, else from the remote)."""
+    read (from the cache, else from the remote; checked against its name either way)."""
     keep = {oid for oid, legacy in used.refs if not legacy}
+    places = ObjectPlaces(odb, [store])
     for oid, legacy in sorted(r for r in used.refs if r[0].endswith(".dir") and not r[1]):
-        tree = odb_load(oid, legacy)
-        if tree is None:
-            tree = _remote_manifest(store, oid)
-        if tree is None:
+        try:
+            tree = places.tree(oid)
+        except (CacheError, ManifestError) as exc:  # absent, corrupt or unreadable on both sides
             if (oid, legacy) in used.optional:
                 continue  # an uncached stage output's: no objects anywhere to keep
             raise RemoteError(
                 f"manifest {oid} (a folder the kept revisions use) is neither in the cache nor on remote "
-                f"{store.name}: which of its files to keep cannot be known; nothing deleted",
+                f"{store.name} in good order ({exc.message}): which of its files to keep cannot be known; "
+                "nothing deleted",
                 "push or fetch it first, or remove the revision that names it from the kept ones",
-            )
+            ) from None
         keep.update(child for _, child in tree)
     remove: list[tuple[str, int]] = []
     kept = 0
@@ -67,25 +65,6 @@ def plan_remote_gc(store: RemoteStore, used: UsedObjects,
         else:
             remove.append((ref[0], size))
     return RemoteGcPlan(store.name, tuple(sorted(remove)), kept)
-
-
-def _remote_manifest(store: RemoteStore, oid: str) -> Tree | None:
-    """The manifest ``oid`` read from the remote, or None when it is absent or not its bytes."""
-    fd, tmp = tempfile.mkstemp(prefix=".lvgc-", suffix=".lvtmp")
-    os.close(fd)
-    os.unlink(tmp)
-    try:
-        digest, _ = store.backend.get_hashed(key_of(oid), tmp)
-        if digest + ".dir" != oid:
-            return None
-        with open(tmp, "rb") as f:
-            return Tree.parse(f.read(), where=f"manifest {oid} on remote {store.name}")
-    except (FileNotFoundError, ManifestError):
-        return None
-    finally:
-        if os.path.lexists(tmp):
-            os.chmod(tmp, 0o600)
-            os.unlink(tmp)
 
 
 def execute_remote_gc(store: RemoteStore, plan: RemoteGcPlan, progress: Progress) -> None:
