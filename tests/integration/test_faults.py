@@ -197,9 +197,10 @@ def test_upload_altered_on_the_way_is_not_stored(
     tmp_path: Path,
 ) -> None:
     """A proxy flips one bit in the middle of every upload of 1 KiB or more. The storage refuses
-    the request (S3: botocore's CRC32 of the body; Azure: its Content-MD5) or labvault finds the
-    md5 the storage computed differs (GCS) and removes the object: push fails, and no object on
-    the remote holds other bytes than its name says. Pushed again without the proxy, all is there."""
+    the request (real S3 by its Content-MD5; Azure by its Content-MD5) or labvault finds the md5
+    the storage computed differs (moto's ETag; GCS's md5Hash) and removes the object: push fails,
+    and no object on the remote holds other bytes than its name says. Pushed again without the
+    proxy, all is there."""
     target = make_target(kind, request, tmp_path)
     env.update(target.env)
     big = random.Random(5).randbytes(40_000)
