@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.services import S3Server
-from tests.sidebyside.harness import SideBySide
+from tests.sidebyside.harness import SideBySide, describe
 
 pytestmark = pytest.mark.interop
 
@@ -32,6 +32,16 @@ def _sorted_lists(data: Any) -> Any:
     if isinstance(data, dict):
         return {k: _sorted_lists(v) for k, v in data.items()}
     return sorted(data) if isinstance(data, list) else data
+
+
+def _sources(tmp_path: Path) -> Path:
+    """A source file ``labels.csv`` and a folder ``set`` (``a.txt``, ``sub/b.txt``) to import."""
+    src = tmp_path / "src"
+    (src / "set" / "sub").mkdir(parents=True)
+    (src / "labels.csv").write_text("id,label\n1,cat\n")
+    (src / "set" / "a.txt").write_text("a\n")
+    (src / "set" / "sub" / "b.txt").write_text("b\n")
+    return src
 
 
 def _cross_update(sbs: SideBySide, *pointers: str) -> None:
@@ -127,11 +137,7 @@ def test_imports_recorded_without_downloading(sbs: SideBySide, tmp_path: Path, s
     ``--no-download`` (the source's checksum, nothing downloaded): the same bytes as dvc's, for a
     local file, a folder, a path given relative to the repository and S3 objects; then each
     tool's ``update`` downloads them, to the same bytes again."""
-    src = tmp_path / "src"
-    (src / "set" / "sub").mkdir(parents=True)
-    (src / "labels.csv").write_text("id,label\n1,cat\n")
-    (src / "set" / "a.txt").write_text("a\n")
-    (src / "set" / "sub" / "b.txt").write_text("b\n")
+    src = _sources(tmp_path)
     bucket = s3_server.make_bucket("nd")
     s3_server.write(bucket, "raw/x.csv", b"x,y\n1,2\n")
     s3_server.write(bucket, "raw/scans/a.bin", b"\x00" * 100)
@@ -176,12 +182,8 @@ def test_pull_of_imports_recorded_without_data(sbs: SideBySide, tmp_path: Path, 
     needed), and leaves their ``.dvc`` files as they are; a ``--no-exec`` import (no checksum)
     fails the pull in both tools. labvault also pulls folders and files in sub-folders (dvc 3.67
     fails their checkout), and refuses a source whose content is no longer what was recorded."""
-    src = tmp_path / "src"
-    (src / "set" / "sub").mkdir(parents=True)
-    (src / "labels.csv").write_text("id,label\n1,cat\n")
+    src = _sources(tmp_path)
     (src / "other.csv").write_text("o\n")
-    (src / "set" / "a.txt").write_text("a\n")
-    (src / "set" / "sub" / "b.txt").write_text("b\n")
     bucket = s3_server.make_bucket("pl")
     s3_server.write(bucket, "raw/x.csv", b"x,y\n1,2\n")
     sbs.env.update(s3_server.env)
@@ -224,3 +226,67 @@ def test_pull_of_imports_recorded_without_data(sbs: SideBySide, tmp_path: Path, 
     assert sbs.lv("pull", "set2").returncode == 0  # present with the recorded content: nothing to do
     sbs.run_ok("update", "l2.csv.dvc")  # records the hash, as in dvc
     _same(sbs, "l2.csv.dvc")
+
+
+def test_fetch_then_checkout_of_imports_recorded_without_data(sbs: SideBySide, tmp_path: Path,
+                                                               s3_server: S3Server) -> None:
+    """``fetch`` brings ``--no-download`` imports from their sources into the cache (no remote
+    needed) and ``checkout`` places them, offline once fetched (the S3 object is deleted between
+    the two), as dvc does; before any fetch, checkout fails in both tools and writes nothing.
+    The .dvc files stay as they were. Where they part: labvault also fetches and places folders
+    (dvc 3.67 leaves an empty folder and fails), keeps a fetched import through ``gc -w``, and
+    refuses to overwrite an edited import whose content the cache lacks (dvc overwrites it)."""
+    src = _sources(tmp_path)
+    bucket = s3_server.make_bucket("fc")
+    s3_server.write(bucket, "raw/x.csv", b"x,y\n1,2\n")
+    sbs.env.update(s3_server.env)
+    sbs.run_ok("import-url", "--no-download", str(src / "labels.csv"), "l.csv")
+    sbs.run_ok("import-url", "--no-download", f"s3://{bucket}/raw/x.csv", "--fs-config",
+               f"endpointurl={s3_server.endpoint}")
+    sbs.run_ok("import-url", "--no-download", str(src / "set"), "set")
+    sbs.git_commit("imports")
+    pointers = ["l.csv.dvc", "x.csv.dvc", "set.dvc"]
+    before = {p: sbs.read(p)[0] for p in pointers}
+    files = ["l.csv.dvc", "x.csv.dvc"]  # what both tools place
+
+    lv, dvc = sbs.run("checkout", *files)  # never fetched: nothing to place
+    assert lv.returncode == 1 and dvc.returncode != 0, describe(lv, dvc)
+    assert "missing from the cache: l.csv" in lv.stderr and "missing from the cache: x.csv" in lv.stderr
+    for root in sbs.roots:
+        assert not (root / "l.csv").exists() and not (root / "x.csv").exists(), root
+
+    sbs.run_ok("fetch", *files)
+    for root in sbs.roots:
+        assert not (root / "l.csv").exists() and not (root / "x.csv").exists(), root  # cache only
+    s3_server.remove(bucket, "raw/x.csv")  # what checkout places comes from the cache
+    sbs.run_ok("checkout", *files)
+    for out, data in (("l.csv", b"id,label\n1,cat\n"), ("x.csv", b"x,y\n1,2\n")):
+        assert (sbs.lv_root / out).read_bytes() == (sbs.dvc_root / out).read_bytes() == data, out
+    for root in sbs.roots:
+        assert {p: (root / p).read_bytes() for p in pointers} == before, root  # pointers untouched
+    lv, dvc = sbs.run("status", "l.csv.dvc")
+    assert "modified" in lv.stdout and "modified" in dvc.stdout, describe(lv, dvc)  # no hash recorded
+
+    # labvault only: folders (local and S3), gc, and edits it will not overwrite
+    s3_server.write(bucket, "raw/scans/a.bin", b"\x00" * 100)
+    s3_server.write(bucket, "raw/scans/b/c.bin", b"c")
+    r = sbs.lv("import-url", "--no-download", f"s3://{bucket}/raw/scans", "scans", "--fs-config",
+               f"endpointurl={s3_server.endpoint}")
+    assert r.returncode == 0, r.stderr
+    assert sbs.lv("fetch", "set.dvc", "scans.dvc").returncode == 0
+    assert not (sbs.lv_root / "set").exists() and not (sbs.lv_root / "scans").exists()
+    for key in ("raw/scans/a.bin", "raw/scans/b/c.bin"):
+        s3_server.remove(bucket, key)
+    assert sbs.lv("gc", "-w", "-f").returncode == 0  # fetched imports are kept
+    for out in ("l.csv", "x.csv"):
+        (sbs.lv_root / out).unlink()
+    r = sbs.lv("checkout")
+    assert r.returncode == 0, r.stderr
+    assert _files(sbs.lv_root / "set") == {"a.txt": b"a\n", "sub/b.txt": b"b\n"}
+    assert _files(sbs.lv_root / "scans") == {"a.bin": b"\x00" * 100, "b/c.bin": b"c"}
+    assert (sbs.lv_root / "x.csv").read_bytes() == b"x,y\n1,2\n"
+    (sbs.lv_root / "l.csv").write_text("my own edit\n")
+    r = sbs.lv("checkout", "l.csv.dvc")
+    assert r.returncode == 4 and "whose current content is not in the cache" in r.stderr, r.stderr
+    assert (sbs.lv_root / "l.csv").read_text() == "my own edit\n"
+    assert {p: (sbs.lv_root / p).read_bytes() for p in pointers} == before

@@ -152,11 +152,38 @@ def test_pull_of_a_recorded_import_brings_only_recorded_content(git_repo: Path, 
     assert snapshot(git_repo) == before and not (git_repo / ".git" / "hooks" / "pre-commit").exists()
     (git_repo / "esc.dvc").unlink()
     before = snapshot(git_repo)
-    r = lv("pull", check=False)
+    r = lv("pull", check=False)  # mine.txt's content is not in the cache: checkout's rule
+    assert r.returncode == 4 and "would overwrite mine.txt, whose current content is not in the cache" in r.stderr
+    assert snapshot(git_repo) == before
+    r = lv("pull", "stolen.txt", check=False)
     assert r.returncode == 1, r.stdout
     assert "stolen.txt: its source" in r.stderr and "other content than was recorded" in r.stderr
-    assert "mine.txt: it exists with other content" in r.stderr
-    assert snapshot(git_repo) == before
+    assert snapshot(git_repo) == before and not (git_repo / "stolen.txt").exists()
+    cached = [p.read_bytes() for p in (git_repo / ".dvc" / "cache").rglob("*") if p.is_file()]
+    assert b"private key\n" not in cached  # the secret was not stored either
     r = lv("pull", "--force", "mine.txt", check=False)  # --force: replaced by the recorded content
     assert r.returncode == 0, r.stderr
     assert (git_repo / "mine.txt").read_text() == "public\n"
+
+
+def test_fetch_of_a_recorded_import_removes_what_a_killed_fetch_left(git_repo: Path, lv: Runner, git: Runner,
+                                                                     tmp_path: Path) -> None:
+    """A fetch killed mid-download leaves its staging in .dvc/tmp/labvault; the next fetch removes
+    it (its owner is gone), stores the import and leaves the workspace alone."""
+    _repo(git_repo, lv, git)
+    public = tmp_path / "public.txt"
+    public.write_text("public\n")
+    (git_repo / "p.txt.dvc").write_text(json.dumps({
+        "frozen": True, "deps": [{"md5": hashlib.md5(b"public\n").hexdigest(), "size": 7, "hash": "md5",
+                                  "path": str(public)}], "outs": [{"hash": "md5", "path": "p.txt"}]}))
+    folder = git_repo / ".dvc" / "tmp" / "labvault"
+    folder.mkdir(parents=True, exist_ok=True)
+    left = folder / ".download.999999999-0123abcd.lvtmp"  # no such process
+    left.mkdir()
+    (left / "part").write_bytes(b"half")
+    r = lv("fetch", check=False)
+    assert r.returncode == 0, r.stderr
+    assert not left.exists() and not (git_repo / "p.txt").exists()
+    obj = git_repo / ".dvc" / "cache" / "files" / "md5" / hashlib.md5(b"public\n").hexdigest()[:2]
+    assert (obj / hashlib.md5(b"public\n").hexdigest()[2:]).read_bytes() == b"public\n"
+    assert lv("checkout").returncode == 0 and (git_repo / "p.txt").read_text() == "public\n"

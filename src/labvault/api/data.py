@@ -191,16 +191,27 @@ def checkout(
     repo: PathLike | None = None,
     progress: Progress = NULL_PROGRESS,
 ) -> CheckoutResult:
+    """Make the workspace hold the data the .dvc files and dvc.lock files name, from the cache;
+    refuses (WorkspaceConflictError, nothing changed) when that would destroy data not in the
+    cache unless ``force``. URL imports recorded without their data are placed once fetched;
+    ``failed`` lists the outputs (or files) whose objects the cache lacks."""
     from labvault.api.access import record_checkout
+    from labvault.api.pull_imports import recorded_imports, resolve_imports
     from labvault.api.spill_setup import restore_spilled
     from labvault.pipelines.outputs import locked_outputs
     from labvault.workspace import checkout as _checkout
+    from labvault.workspace.index import workspace_outputs
 
     r = _open(repo, progress)
     extra = locked_outputs(r)
     restore_spilled(r, targets, extra)
-    result = _checkout.checkout(r, targets or None, force=force, relink=relink, extra=extra)
-    record_checkout(r, result, "checkout", extra)
+    # URL imports recorded without their data: placed from the cache once fetched (as dvc does)
+    outputs = workspace_outputs(r)
+    placed, unplaceable = resolve_imports(r, recorded_imports(r, targets, outputs))
+    result = _checkout.checkout(r, targets or None, force=force, relink=relink, extra=extra + placed,
+                                outputs=outputs)
+    result.failed.extend(unplaceable)
+    record_checkout(r, result, "checkout", extra + placed)
     return result
 
 

@@ -63,10 +63,11 @@ def gc(
     from each branch tip (one of the two is needed); ``date`` (YYYY-MM-DD) every commit made since;
     ``not_in_remote`` deletes even used objects that ``remote`` holds (with the cache's size),
     keeping only what the remote lacks."""
+    from labvault.api.pull_imports import recorded_imports, resolve_imports
     from labvault.core.gc import plan_gc
     from labvault.workspace.gc_remote import RemoteGcPlan, execute_remote_gc, plan_remote_gc
     from labvault.workspace.remotes import open_remote
-    from labvault.workspace.used import collect_used
+    from labvault.workspace.used import collect_used, keep_if_present
 
     if cloud and not_in_remote:
         raise UsageError("--not-in-remote and --cloud cannot go together (as in dvc): one keeps what the remote "
@@ -76,6 +77,9 @@ def gc(
     rplan: RemoteGcPlan | None = None
     with r.locked():
         used = collect_used(r, all_tags, all_branches, all_commits, commits=_gc_commits(r, rev, num, date, all_branches))
+        # fetched URL imports recorded without their data: checkout places them from the cache
+        for t in resolve_imports(r, recorded_imports(r, None))[0]:
+            keep_if_present(r, used, t.out.oid or "")
         if cloud or not_in_remote:
             store = open_remote(r, remote, jobs)
             store.backend.check_readable_root()

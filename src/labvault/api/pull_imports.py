@@ -1,114 +1,212 @@
-"""``pull`` of URL imports recorded without their data (``import-url --no-download``), as dvc
-pulls them: from their source, into the cache and the workspace, and only while the source still
-holds what the pointer records (its checksum, compared before the download and the bytes or ETags
-compared again after). The pointer is not rewritten, as dvc leaves it; ``update`` records the
-output's hash. An import recorded with no checksum (``--no-exec``) cannot be checked against
-anything: pull reports it failed and names ``update``, as dvc fails its checkout.
+"""``fetch``, ``checkout`` and ``pull`` of URL imports recorded without their data (``import-url
+--no-download``), as dvc handles them: ``fetch`` downloads each from its source into the cache,
+only while the source still holds what the pointer records (its checksum, compared before the
+download and the bytes or ETags compared again after); ``checkout`` then places it from the cache,
+offline, under checkout's usual rules; ``pull`` does both. The pointer is not rewritten, as dvc
+leaves it; ``update`` records the output's hash. An import recorded with no checksum
+(``--no-exec``) cannot be checked against anything: fetch and checkout report it failed and name
+``update``, as dvc fails its checkout.
+
+Which cache object an import's recorded checksum stands for (the pointer names none):
+
+* a local source: the recorded md5 itself. dvc records a local file's md5 and a local folder's
+  manifest md5 (``….dir``), which are the 3.x cache's object ids, so nothing needs remembering and
+  every clone sharing the cache sees the object.
+* object storage (the checksum is an ETag, or a folder's md5 over ETags): the object the last
+  verified download gave, remembered in ``.dvc/tmp/labvault/url-imports.json`` by (URL, checksum).
+  That file is written only by this module after the download was checked, it lives in the
+  uncommitted ``tmp`` folder (a clone cannot bring one), and an entry whose object is no longer
+  complete in the cache counts as unknown (fetched again).
 
 Why a source outside the repository may be read here when ``update`` refuses one unnamed: what
-pull writes is only content whose checksum the repository committed, so a hostile pointer naming
-``~/.ssh/id_rsa`` brings nothing new into the workspace (it would need that file's md5); ``update``
+fetch stores is only content whose checksum the repository committed, so a hostile pointer naming
+``~/.ssh/id_rsa`` brings nothing new into the cache (it would need that file's md5); ``update``
 writes whatever the source holds now.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from labvault.api.import_url import _download, _jobs, _Source, _staged, _still_same, _store, _swap
-from labvault.core.tree import Tree
-from labvault.errors import LabvaultError
+from labvault.api.import_url import _download, _jobs, _Source, _staged, _still_same, _store
+from labvault.core.hashing import md5_file
+from labvault.core.tree import OID, Tree
+from labvault.errors import CacheError, LabvaultError
+from labvault.fsutil import atomic_write_text, is_exact_tmp_name, tmp_owner_alive
 from labvault.progress import Progress
+from labvault.workspace.download import remove_staging
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.repo import Repo
-from labvault.workspace.url_imports import SourceState, is_url, local_source, read_url_import
+from labvault.workspace.url_imports import (
+    SourceState,
+    UrlImport,
+    is_url,
+    local_source,
+    read_url_import,
+)
+
+MEMO = "url-imports.json"
 
 
 @dataclass
-class ImportsPulled:
-    written: list[str] = field(default_factory=list)  # outputs downloaded into the workspace
-    present: list[str] = field(default_factory=list)  # already there with the recorded content
+class ImportsFetched:
+    fetched: list[str] = field(default_factory=list)  # outputs downloaded into the cache
+    present: list[str] = field(default_factory=list)  # their objects were in the cache already
     nbytes: int = 0
     oids: list[str] = field(default_factory=list)  # cache objects written (files and manifests)
     failed: list[str] = field(default_factory=list)  # one line each: the output and why
+    failed_paths: list[str] = field(default_factory=list)  # those outputs
 
 
-def recorded_imports(repo: Repo, targets: list[str] | None) -> list[Tracked]:
-    """The chosen outputs that are URL imports without a recorded hash (not downloaded)."""
-    chosen = select(workspace_outputs(repo), repo, targets or None)
+def recorded_imports(repo: Repo, targets: list[str] | None, outputs: list[Tracked] | None = None) -> list[Tracked]:
+    """The chosen outputs that are URL imports without a recorded hash (not downloaded);
+    ``outputs``: the workspace's, when the caller listed them already."""
+    chosen = select(workspace_outputs(repo) if outputs is None else outputs, repo, targets or None)
     return [t for t in chosen if t.out.oid is None and t.pointer.extra.get("deps")]
 
 
 class _Refused(Exception):
-    """This import is not pulled; the message says why and what to do."""
+    """This import is not fetched; the message says why and what to do."""
 
 
-def pull_imports(repo: Repo, imports: list[Tracked], jobs: int | None, force: bool,
-                 progress: Progress) -> ImportsPulled:
-    """Download each import (caller holds the repository's lock); a failure is recorded and the
-    others go on."""
-    from labvault.workspace.safepath import guard_for
+def _memo_path(repo: Repo) -> str:
+    return str(repo.tmp_dir / "labvault" / MEMO)
 
-    done = ImportsPulled()
-    guard = guard_for(repo)
+
+def _read_memo(repo: Repo) -> dict[str, str]:
+    try:
+        with open(_memo_path(repo), encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}  # none yet, or unreadable: every entry is simply unknown (fetched again)
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str) and OID.fullmatch(v)}
+
+
+def _memo_key(spec: UrlImport, recorded: tuple[str, str]) -> str:
+    return json.dumps([spec.url, recorded[0], recorded[1]])
+
+
+def _known_oid(repo: Repo, spec: UrlImport, memo: dict[str, str]) -> str | None:
+    """The cache object the import's recorded checksum stands for, if known (see the module's
+    docstring); None for an import without a checksum."""
+    recorded = spec.recorded()
+    if recorded is None:
+        return None
+    if not is_url(spec.url):
+        return recorded[1] if recorded[0] == "md5" and OID.fullmatch(recorded[1]) else None
+    return memo.get(_memo_key(spec, recorded))
+
+
+def _complete(repo: Repo, oid: str) -> bool:
+    """The object, and for a folder its manifest and every file it names, is in the cache."""
+    odb = repo.odb
+    if not odb.exists(oid):
+        return False
+    if not oid.endswith(".dir"):
+        return True
+    try:
+        tree = odb.load_tree(oid)
+    except CacheError:
+        return False
+    return all(odb.exists(o) for _, o in tree)
+
+
+def resolve_imports(repo: Repo, imports: list[Tracked]) -> tuple[list[Tracked], list[str]]:
+    """For checkout: the imports whose object is known, as outputs naming it (checkout places
+    them, or reports them missing from the cache), and the paths of the others that are not in
+    the workspace (they cannot be placed: never fetched, or recorded without a checksum). One
+    whose object is unknown but whose path exists (placed by another tool) is left as it is."""
+    memo = _read_memo(repo)
+    placed, missing = [], []
     for t in imports:
         try:
-            guard.check_output(t.rel, False)
-            _pull_one(repo, t, jobs, force, progress, done)
+            oid = _known_oid(repo, read_url_import(t.pointer.file), memo)
+        except LabvaultError:
+            oid = None
+        if oid is not None:
+            outs = list(t.pointer.outs)
+            outs[t.index] = replace(t.out, oid=oid)
+            placed.append(Tracked(t.pointer.with_outs(tuple(outs)), t.index, t.rel, t.pointer_rel))
+        elif not os.path.lexists(repo.abspath(t.rel)):
+            missing.append(t.rel)
+    return placed, missing
+
+
+def fetch_imports(repo: Repo, imports: list[Tracked], jobs: int | None, progress: Progress) -> ImportsFetched:
+    """Download each import whose object the cache lacks (caller holds the repository's lock);
+    a failure is recorded and the others go on. Nothing in the workspace changes."""
+    done = ImportsFetched()
+    folder = os.path.dirname(_memo_path(repo))
+    os.makedirs(folder, exist_ok=True)
+    _remove_leftovers(folder)
+    memo = _read_memo(repo)
+    for t in imports:
+        try:
+            _fetch_one(repo, t, jobs, progress, memo, done)
         except (_Refused, LabvaultError, OSError) as exc:
             done.failed.append(f"{t.rel}: {exc}")
+            done.failed_paths.append(t.rel)
     return done
 
 
-def _pull_one(repo: Repo, t: Tracked, jobs: int | None, force: bool, progress: Progress,
-              done: ImportsPulled) -> None:
+def _hashed(staging: str, is_dir: bool, files: list[tuple[str, int, str]]) -> SourceState:
+    return SourceState("md5", is_dir, tuple(
+        (rel, size, md5_file(os.path.join(staging, *rel.split("/")) if rel else staging)) for rel, size, _ in files))
+
+
+def _remove_leftovers(folder: str) -> None:
+    """Staging files or folders a killed fetch left."""
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if is_exact_tmp_name(name) and not tmp_owner_alive(name, path):
+            remove_staging(path)
+
+
+def _fetch_one(repo: Repo, t: Tracked, jobs: int | None, progress: Progress, memo: dict[str, str],
+               done: ImportsFetched) -> None:
     spec = read_url_import(t.pointer.file)
     recorded = spec.recorded()
     update = f"`labvault update {t.pointer_rel}`"
     if recorded is None:
         raise _Refused(f"imported without a checksum (import-url --no-exec), so nothing can check a download: "
                        f"{update} imports it")
+    known = _known_oid(repo, spec, memo)
+    if known is not None and _complete(repo, known):
+        done.present.append(t.rel)
+        return
     where = spec.url if is_url(spec.url) else local_source(spec.url, t.pointer.file.parent)
-    target = str(repo.abspath(t.rel))
     source = _Source(where, spec.fs_config)
     try:
         is_dir, files = source.listing()
         if not source.local and SourceState("etag", is_dir, tuple(files)).checksum() != recorded:
             raise _Refused(f"its source {spec.url} changed since it was recorded: {update} imports what it holds now")
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with _staged(target, f"pulling {spec.url}", files, progress) as (staging, task):
+        target = os.path.join(os.path.dirname(_memo_path(repo)), "download")
+        with _staged(target, f"fetching {spec.url}", files, progress) as (staging, task):
             nbytes = _download(source, is_dir, files, staging, _jobs(source, jobs), task)
-            stored = _store(repo, staging, is_dir, files)
-            _still_same(source, (is_dir, files), spec.url)
-            if source.local and SourceState("md5", is_dir, tuple(stored)).checksum() != recorded:
+            if source.local and _hashed(staging, is_dir, files).checksum() != recorded:
+                # checked before anything enters the cache: a pointer naming someone's private
+                # file must not get a copy of it stored
                 raise _Refused(f"its source {spec.url} holds other content than was recorded: {update} imports "
                                "what it holds now")
-            oid = Tree.from_pairs((r, o) for r, _, o in stored).oid() if is_dir else stored[0][2]
-            if os.path.lexists(target):
-                if _same_content(repo, t.rel, oid):
-                    raise _Present
-                if not force:
-                    raise _Refused("it exists with other content: move it away, or pass --force to replace it")
-            _swap(staging, target)
-    except _Present:
-        done.present.append(t.rel)
-        return
+            stored = _store(repo, staging, is_dir, files)
+            _still_same(source, (is_dir, files), spec.url)
+            remove_staging(staging)
     finally:
         source.close()
-    done.written.append(t.rel)
+    oid = Tree.from_pairs((r, o) for r, _, o in stored).oid() if is_dir else stored[0][2]
+    if source.local:
+        if oid != recorded[1]:  # the checksum a local import records is its object's id
+            raise _Refused(f"its source {spec.url} was stored as {oid}, not as the recorded {recorded[1]}: "
+                           f"{update} records it anew")
+    else:
+        memo[_memo_key(spec, recorded)] = oid
+        atomic_write_text(_memo_path(repo), json.dumps(memo, indent=0, sort_keys=True) + "\n", fsync=repo.fsync)
+    done.fetched.append(t.rel)
     done.nbytes += nbytes
     done.oids.extend(o for _, _, o in stored)
     if is_dir:
         done.oids.append(oid)
-
-
-class _Present(Exception):
-    """The output is there already with the recorded content."""
-
-
-def _same_content(repo: Repo, rel: str, oid: str) -> bool:
-    from labvault.workspace.scan import Scanner
-
-    content = Scanner(repo, store=False).scan(rel)
-    return content is not None and content.oid == oid

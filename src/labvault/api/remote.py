@@ -107,11 +107,47 @@ def fetch(
     progress: Progress = NULL_PROGRESS,
 ) -> TransferResult:
     """Download into the cache, verified, the objects the outputs use that the cache lacks
-    (spilled ones are fetched back from their tier, not downloaded)."""
+    (spilled ones are fetched back from their tier, not downloaded). URL imports recorded without
+    their data (``import-url --no-download``) come from their sources, checked against the
+    recorded checksum (see :mod:`labvault.api.pull_imports`); with only those, no remote is needed."""
     from labvault.api.spill_setup import refs_hook
 
     r = _open(repo, progress)
-    return _sync.fetch_objects(r, targets or None, remote, jobs, revisions, refs_hook(r))
+    imports = _imports(r, targets)
+    if _imports_only(r, imports, remote):
+        result = TransferResult()
+    else:
+        result = _sync.fetch_objects(r, targets or None, remote, jobs, revisions, refs_hook(r))
+    if imports:
+        _fetch_imports(r, imports, jobs, progress, result)
+    return result
+
+
+def _imports(r: Repo, targets: list[str] | None) -> list[Tracked]:
+    from labvault.api.pull_imports import recorded_imports
+
+    return recorded_imports(r, targets)
+
+
+def _imports_only(r: Repo, imports: list[Tracked], remote: str | None) -> bool:
+    """As dvc: with imports to fetch and no remote named or set, only the imports are fetched
+    (the other outputs are checked out from the cache as it is)."""
+    return bool(imports) and remote is None and not r.config.get("core", "remote")
+
+
+def _fetch_imports(r: Repo, imports: list[Tracked], jobs: int | None, progress: Progress,
+                   result: TransferResult) -> list[str]:
+    """Fetch the imports into the cache; their outcome joins ``result``. Returns the paths of
+    those that failed."""
+    from labvault.api.pull_imports import fetch_imports
+
+    with r.locked():
+        got = fetch_imports(r, imports, jobs, progress)
+    result.transferred.extend(got.oids)
+    result.transferred_bytes += got.nbytes
+    result.skipped += len(got.present)
+    result.failed.extend(got.failed)
+    return got.failed_paths
 
 
 def pull(
@@ -124,29 +160,36 @@ def pull(
     progress: Progress = NULL_PROGRESS,
 ) -> PullResult:
     """fetch, then checkout. URL imports recorded without their data (``import-url
-    --no-download``) come from their sources, checked against the recorded checksum (see
-    :mod:`labvault.api.pull_imports`); with only those to pull, no remote is needed."""
+    --no-download``) are fetched from their sources, checked against the recorded checksum, and
+    checked out like any output (see :mod:`labvault.api.pull_imports`); with only those to pull,
+    no remote is needed."""
     from labvault.api.access import record_checkout
-    from labvault.api.pull_imports import pull_imports, recorded_imports
+    from labvault.api.pull_imports import resolve_imports
     from labvault.api.spill_setup import refs_hook, restore_spilled
     from labvault.workspace.checkout import checkout
 
     r = _open(repo, progress)
-    imports = recorded_imports(r, targets)
+    imports = _imports(r, targets)
     extra = _locked_outputs(r)
     restore_spilled(r, targets, extra)
-    if imports and remote is None and not r.config.get("core", "remote"):
-        # as dvc: the imports are pulled, the other outputs checked out from the cache as it is
+    fetched = TransferResult()
+    if imports:
+        from labvault.workspace.safepath import guard_for
+
+        guard = guard_for(r)
+        for t in imports:  # an output checkout would refuse is refused before anything is fetched
+            guard.check_output(t.rel, False)
+        failed = set(_fetch_imports(r, imports, jobs, progress, fetched))
+        placed, _ = resolve_imports(r, [t for t in imports if t.rel not in failed])
+        extra = extra + placed
+    if _imports_only(r, imports, remote):
         result = _sync.PullResult(TransferResult(), checkout(r, targets or None, force=force, extra=extra))
     else:
         result = _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=extra, restore=refs_hook(r))
-    if imports:
-        with r.locked():
-            pulled = pull_imports(r, imports, jobs, force, progress)
-        result.fetched.transferred.extend(pulled.oids)
-        result.fetched.transferred_bytes += pulled.nbytes
-        result.fetched.failed.extend(pulled.failed)
-        result.checkout.added.extend(pulled.written)
+    result.fetched.transferred.extend(fetched.transferred)
+    result.fetched.transferred_bytes += fetched.transferred_bytes
+    result.fetched.skipped += fetched.skipped
+    result.fetched.failed.extend(fetched.failed)
     record_checkout(r, result.checkout, "pull", extra)
     return result
 

@@ -212,6 +212,10 @@ def fetch(ctx: click.Context, targets: tuple[str, ...], remote: str | None, jobs
           all_branches: bool, all_commits: bool, as_json: bool) -> None:
     """Download tracked data into the cache (verified), without touching the workspace.
 
+    Imports recorded without their data (import-url --no-download) come from their
+    sources, only while a source holds the checksum the import records; `labvault
+    checkout` then places them, offline.
+
     \b
     Example:
       labvault fetch

@@ -72,10 +72,12 @@ class _Plan:
 
 
 def checkout(
-    repo: Repo, targets: list[str] | None, force: bool = False, relink: bool = False, extra: list[Tracked] | None = None
+    repo: Repo, targets: list[str] | None, force: bool = False, relink: bool = False, extra: list[Tracked] | None = None,
+    outputs: list[Tracked] | None = None,
 ) -> CheckoutResult:
-    """``extra``: outputs named elsewhere than in .dvc files (pipeline outputs from dvc.lock)."""
-    candidates = workspace_outputs(repo) + list(extra or [])
+    """``extra``: outputs named elsewhere than in .dvc files (pipeline outputs from dvc.lock);
+    ``outputs``: those of the .dvc files, when the caller listed them already."""
+    candidates = (workspace_outputs(repo) if outputs is None else outputs) + list(extra or [])
     tracked = [t for t in select(candidates, repo, targets) if t.out.use_cache and t.out.oid]
     with repo.locked():
         plan = _Plan()

@@ -41,6 +41,11 @@ def _add_out(repo: Repo, used: UsedObjects, oid: str, legacy: bool, optional: bo
     _add_children(repo, used, ref, optional)
 
 
+def keep_if_present(repo: Repo, used: UsedObjects, oid: str) -> None:
+    """Keep ``oid`` (and a manifest's files) where it is, without requiring it anywhere."""
+    _add_out(repo, used, oid, False, optional=True)
+
+
 def _add_children(repo: Repo, used: UsedObjects, ref: Ref, optional: bool) -> None:
     oid, legacy = ref
     if oid.endswith(".dir"):
