@@ -11,6 +11,7 @@ from labvault.workspace import remotes as _remotes
 from labvault.workspace import sync as _sync
 from labvault.workspace.index import Tracked
 from labvault.workspace.repo import Repo, open_repo
+from labvault.workspace.used import PipelineRoutes
 
 PathLike = str | os.PathLike[str]
 RemoteInfo = _remotes.RemoteInfo
@@ -68,22 +69,36 @@ def push(
 
     r = _open(repo, progress)
     # a spilled object is fetched back into the cache (verified), then pushed like any other
-    result = _sync.push_objects(r, targets or None, remote, jobs, revisions, refs_hook(r))
+    result = _sync.push_objects(r, targets or None, remote, jobs, revisions, refs_hook(r), _routes(r))
     _capture_locations(r, remote, result)
     return result
 
 
+def _routes(r: Repo) -> PipelineRoutes:
+    from labvault.pipelines.outputs import pipeline_routes
+
+    return pipeline_routes(r)
+
+
 def _capture_locations(r: Repo, remote: str | None, result: TransferResult) -> None:
-    """Outputs now complete on the remote are recorded as stored there (via the journal)."""
+    """Outputs now complete on the remote they went to are recorded as stored there (via the
+    journal): the remote an output names, else the one pushed to (with ``-r``, an output naming
+    another remote was not pushed)."""
     from labvault.api.capture import note
     from labvault.workspace.index import workspace_outputs
+    from labvault.workspace.used import out_remote
 
-    name, url = _remotes.remote_url(r, remote)
+    places: dict[str | None, tuple[str, str]] = {}
     missing = set(result.missing_local) | {f.split(":", 1)[0] for f in result.failed}
     for t in workspace_outputs(r) + _locked_outputs(r):
-        oid = t.out.oid
-        if oid and oid not in missing:
-            note(r, {"type": "location", "hash": oid, "remote": name, "url": url})
+        oid, named = t.out.oid, out_remote(t.out.extra)
+        if not oid or oid in missing or t.out.extra.get("push") is False or (remote and named and named != remote):
+            continue
+        where = named or remote
+        if where not in places:
+            places[where] = _remotes.remote_url(r, where)
+        name, url = places[where]
+        note(r, {"type": "location", "hash": oid, "remote": name, "url": url})
 
 
 def _locked_outputs(r: Repo) -> list[Tracked]:
@@ -117,7 +132,7 @@ def fetch(
     if _imports_only(r, imports, remote):
         result = TransferResult()
     else:
-        result = _sync.fetch_objects(r, targets or None, remote, jobs, revisions, refs_hook(r))
+        result = _sync.fetch_objects(r, targets or None, remote, jobs, revisions, refs_hook(r), _routes(r))
     if imports:
         _fetch_imports(r, imports, jobs, progress, result)
     return result
@@ -185,7 +200,8 @@ def pull(
     if _imports_only(r, imports, remote):
         result = _sync.PullResult(TransferResult(), checkout(r, targets or None, force=force, extra=extra))
     else:
-        result = _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=extra, restore=refs_hook(r))
+        result = _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=extra, restore=refs_hook(r),
+                            routes=_routes(r))
     result.fetched.transferred.extend(fetched.transferred)
     result.fetched.transferred_bytes += fetched.transferred_bytes
     result.fetched.skipped += fetched.skipped
@@ -206,4 +222,4 @@ def status_cloud(
     from labvault.api.spill_setup import held_elsewhere
 
     r = _open(repo)
-    return _sync.status_cloud(r, targets or None, remote, jobs, revisions, held_elsewhere(r))
+    return _sync.status_cloud(r, targets or None, remote, jobs, revisions, held_elsewhere(r), _routes(r))

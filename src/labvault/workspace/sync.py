@@ -12,7 +12,7 @@ from labvault.remotes.transfer import TransferResult, fetch, push
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.remotes import open_remote
 from labvault.workspace.repo import Repo
-from labvault.workspace.used import UsedObjects, add_tracked, collect_used
+from labvault.workspace.used import PipelineRoutes, Route, collect_by_remote
 
 if TYPE_CHECKING:
     from labvault.workspace.checkout import CheckoutResult
@@ -37,47 +37,87 @@ class Revisions:
 NO_REVISIONS = Revisions()
 
 
-def _refs(repo: Repo, targets: list[str] | None, revs: Revisions, for_push: bool) -> tuple[set[Ref], set[Ref]]:
-    """(refs, optional refs): optional ones may be legitimately absent (uncached stage outputs)."""
+Plan = list[tuple[str | None, set[Ref], set[Ref]]]  # (remote name or None: default, refs, optional refs)
+
+
+def _plan(repo: Repo, targets: list[str] | None, revs: Revisions, for_push: bool, remote: str | None,
+          routes: PipelineRoutes | None) -> Plan:
+    """Which objects go to or come from which remote, as dvc routes them: an output naming a
+    remote (its ``remote:`` field) uses that one, the others the remote named on the command
+    line or the default; with ``-r NAME``, outputs naming another remote are left out. Optional
+    refs may be legitimately absent (uncached stage outputs). Always one entry at least (the
+    command's remote), so that its errors (no default remote, unreachable) are reported."""
+    tracked = None
     if targets:
-        used = UsedObjects()
         chosen = select(workspace_outputs(repo), repo, targets)
-        add_tracked(repo, used, [t for t in chosen if not (for_push and t.out.extra.get("push") is False)])
-        refs = set(used.refs)
-        optional: set[Ref] = set()
-        if revs.any:
-            more = collect_used(repo, revs.all_tags, revs.all_branches, revs.all_commits)
-            optional = more.optional - refs
-            refs |= more.refs
-        return refs, optional
-    used = collect_used(repo, revs.all_tags, revs.all_branches, revs.all_commits, skip_no_push=for_push)
-    return used.refs, used.optional
+        tracked = [t for t in chosen if not (for_push and t.out.extra.get("push") is False)]
+    groups = collect_by_remote(repo, revs.all_tags, revs.all_branches, revs.all_commits, skip_no_push=for_push,
+                               routes=routes, tracked=tracked)
+    merged: dict[str | None, tuple[set[Ref], set[Ref]]] = {remote: (set(), set())}
+    for name, used in groups.items():
+        if name is None or name == remote:
+            where = remote
+        elif remote is None:
+            where = name
+        else:
+            continue  # `-r NAME`: an output bound to another remote is not moved (as dvc)
+        refs, optional = merged.setdefault(where, (set(), set()))
+        optional |= used.optional - refs
+        optional -= used.refs - used.optional
+        refs |= used.refs
+    return [(name, refs, optional) for name, (refs, optional) in merged.items() if refs or name == remote]
+
+
+def _merge(into: TransferResult, more: TransferResult) -> None:
+    into.transferred.extend(more.transferred)
+    into.transferred_bytes += more.transferred_bytes
+    into.skipped += more.skipped
+    into.missing_local.extend(more.missing_local)
+    into.replaced.extend(more.replaced)
+    into.leftovers_removed += more.leftovers_removed
+    into.missing_remote.extend(more.missing_remote)
+    into.corrupt.extend(more.corrupt)
+    into.failed.extend(more.failed)
 
 
 def push_objects(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions,
-    restore: Restore | None = None,
+    restore: Restore | None = None, routes: PipelineRoutes | None = None,
 ) -> TransferResult:
-    store = open_remote(repo, remote, jobs)
-    store.backend.check_writable_root()
-    refs, optional = _refs(repo, targets, revs, for_push=True)
+    """``routes``: the pipeline outputs' remotes (see :func:`_plan`); .dvc outputs' are read here."""
+    plan = _plan(repo, targets, revs, True, remote, routes or _no_routes)
+    stores = [(open_remote(repo, name, jobs), refs, optional) for name, refs, optional in plan]
+    for store, _, _ in stores:
+        store.backend.check_writable_root()
     if restore is not None:
         with repo.locked():
-            restore(refs)
-    return push(repo.odb, store, refs, repo.progress, optional)
+            restore(set().union(*(refs for _, refs, _ in stores)))
+    result = TransferResult()
+    for store, refs, optional in stores:
+        _merge(result, push(repo.odb, store, refs, repo.progress, optional))
+    return result
 
 
 def fetch_objects(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions,
-    restore: Restore | None = None,
+    restore: Restore | None = None, routes: PipelineRoutes | None = None,
 ) -> TransferResult:
-    store = open_remote(repo, remote, jobs)
-    store.backend.check_readable_root()
-    refs, optional = _refs(repo, targets, revs, for_push=False)
+    plan = _plan(repo, targets, revs, False, remote, routes or _no_routes)
+    stores = [(open_remote(repo, name, jobs), refs, optional) for name, refs, optional in plan]
+    for store, _, _ in stores:
+        store.backend.check_readable_root()
+    result = TransferResult()
     with repo.locked():
         if restore is not None:
-            restore(refs)
-        return fetch(repo.odb, store, refs, repo.progress, optional=optional)
+            restore(set().union(*(refs for _, refs, _ in stores)))
+        for store, refs, optional in stores:
+            _merge(result, fetch(repo.odb, store, refs, repo.progress, optional=optional))
+    return result
+
+
+def _no_routes(rev: str | None) -> dict[tuple[str, str], Route]:
+    """No pipeline output names a remote (the caller read no dvc.yaml)."""
+    return {}
 
 
 @dataclass(frozen=True)
@@ -88,11 +128,11 @@ class PullResult:
 
 def pull(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions, force: bool,
-    extra: list[Tracked] | None = None, restore: Restore | None = None,
+    extra: list[Tracked] | None = None, restore: Restore | None = None, routes: PipelineRoutes | None = None,
 ) -> PullResult:
     from labvault.workspace.checkout import checkout
 
-    fetched = fetch_objects(repo, targets, remote, jobs, revs, restore)
+    fetched = fetch_objects(repo, targets, remote, jobs, revs, restore, routes)
     result = checkout(repo, targets, force=force, extra=extra)
     return PullResult(fetched, result)
 
@@ -112,18 +152,32 @@ class CloudStatus:
 
 def status_cloud(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions,
-    elsewhere: Callable[[set[str]], set[str]] | None = None,
+    elsewhere: Callable[[set[str]], set[str]] | None = None, routes: PipelineRoutes | None = None,
 ) -> CloudStatus:
     """``elsewhere``: of the oids the cache lacks, those held locally elsewhere (a spill tier):
-    they count as local, so one the remote has is in sync and one it lacks is to push."""
-    store = open_remote(repo, remote, jobs)
-    store.backend.check_readable_root()
-    refs, optional = _refs(repo, targets, revs, for_push=False)
-    d = cloud_status(repo.odb, store, refs, optional)
-    to_push, to_pull, lost = d.to_push, d.to_pull, d.lost
+    they count as local, so one the remote has is in sync and one it lacks is to push. As dvc,
+    outputs marked ``push: false`` are not looked at; unlike dvc (which skips them), an output
+    bound to a remote is looked for on that remote."""
+    plan = _plan(repo, targets, revs, True, remote, routes or _no_routes)
+    stores = [(open_remote(repo, name, jobs), refs, optional) for name, refs, optional in plan]
+    for store, _, _ in stores:
+        store.backend.check_readable_root()
+    to_push: list[str] = []
+    to_pull: list[str] = []
+    lost: list[str] = []
+    wrong_size: list[str] = []
+    for store, refs, optional in stores:
+        d = cloud_status(repo.odb, store, refs, optional)
+        to_push += d.to_push
+        to_pull += d.to_pull
+        lost += d.lost
+        wrong_size += d.wrong_size
+    if len(stores) > 1:  # an object two remotes hold or lack is listed once
+        to_push, to_pull, lost, wrong_size = (sorted(set(x)) for x in (to_push, to_pull, lost, wrong_size))
     if elsewhere is not None and (to_pull or lost):
         held = elsewhere({*to_pull, *lost})
         to_push = sorted({*to_push, *(o for o in lost if o in held)})
         to_pull = [o for o in to_pull if o not in held]
         lost = [o for o in lost if o not in held]
-    return CloudStatus(store.name, tuple(to_push), tuple(to_pull), tuple(lost), tuple(d.wrong_size))
+    return CloudStatus(", ".join(store.name for store, _, _ in stores), tuple(to_push), tuple(to_pull), tuple(lost),
+                       tuple(wrong_size))

@@ -1,0 +1,121 @@
+"""Outputs bound to a remote (``remote: NAME`` in a .dvc file's output or a dvc.yaml output's
+flags) and pipeline outputs marked ``push: false``, side by side with dvc: ``push`` sends each
+output to its own remote and the others to the default; ``push -r NAME`` sends the unbound
+outputs and those bound to NAME, never one bound elsewhere (private data stays off a public
+remote); ``fetch``/``pull`` bring each from its remote; ``status -c`` looks where each lives.
+The same objects land on each remote and in each cache, in both tools."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.sidebyside.harness import SideBySide
+
+pytestmark = pytest.mark.interop
+
+PIPELINE = """\
+stages:
+  train:
+    cmd: python -c "open('model.pkl','w').write('model\\\\n'); open('cache.bin','w').write('scratch\\\\n')"
+    deps: [train.py]
+    outs:
+      - model.pkl:
+          remote: private
+      - cache.bin:
+          push: false
+  report:
+    cmd: python -c "open('report.txt','w').write('report\\\\n')"
+    deps: [model.pkl]
+    outs: [report.txt]
+"""
+
+
+def _objects(root: Path) -> set[str]:
+    base = root / "files" / "md5"
+    return {p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()} if base.is_dir() else set()
+
+
+def _remotes(sbs: SideBySide) -> dict[str, tuple[Path, Path]]:
+    """remote name -> (labvault's folder, dvc's folder)."""
+    return {name: (sbs.base / f"lv-{name}", sbs.base / f"dvc-{name}") for name in ("public", "private")}
+
+
+def _same_remotes(sbs: SideBySide) -> dict[str, set[str]]:
+    held = {}
+    for name, (lv, dvc) in _remotes(sbs).items():
+        assert _objects(lv) == _objects(dvc), f"remote {name}: labvault {_objects(lv)}, dvc {_objects(dvc)}"
+        held[name] = _objects(lv)
+    return held
+
+
+def _md5(text: str) -> str:
+    import hashlib
+
+    digest = hashlib.md5(text.encode()).hexdigest()
+    return f"{digest[:2]}/{digest[2:]}"
+
+
+def _repo(sbs: SideBySide) -> None:
+    for name, (lv, dvc) in _remotes(sbs).items():
+        flags = ["-d"] if name == "public" else []
+        sbs.run_ok("remote", "add", *flags, name, str(dvc), lv_args=["remote", "add", *flags, name, str(lv)])
+    sbs.write({"open.csv": "open\n", "secret.csv": "secret\n", "train.py": "# train\n", "dvc.yaml": PIPELINE})
+    sbs.run_ok("add", "open.csv", "secret.csv")
+    for root in sbs.roots:  # bind secret.csv to the private remote, as a user edits the file
+        pointer = root / "secret.csv.dvc"
+        pointer.write_text(pointer.read_text() + "  remote: private\n")
+    sbs.repro()
+    sbs.git_commit("data and pipeline")
+
+
+def test_push_fetch_and_status_follow_each_outputs_remote(sbs: SideBySide) -> None:
+    _repo(sbs)
+    lv, dvc = sbs.run("push", "-r", "public")  # only what is not bound elsewhere
+    assert lv.returncode == 0 and dvc.returncode == 0, (lv.stderr, dvc.stderr)
+    held = _same_remotes(sbs)
+    assert held["public"] == {_md5("open\n"), _md5("report\n")} and held["private"] == set()
+
+    sbs.run_ok("push")  # each output to its remote; cache.bin (push: false) to none
+    held = _same_remotes(sbs)
+    assert held["private"] == {_md5("secret\n"), _md5("model\n")}
+    assert held["public"] == {_md5("open\n"), _md5("report\n")}
+
+    lv, dvc = sbs.run("status", "-c")
+    assert lv.returncode == 0 and dvc.returncode == 0, (lv.stderr, dvc.stderr)
+    assert "in sync" in lv.stdout, lv.stdout
+    for name in ("public", "private"):  # every commit's outputs: the routes read from dvc.yaml at each
+        shutil.rmtree(_remotes(sbs)[name][0])
+        shutil.rmtree(_remotes(sbs)[name][1])
+    lv, dvc = sbs.run("status", "-c")  # dvc skips outputs bound to a remote here; labvault looks there
+    assert "4 objects only in the cache" in lv.stdout, lv.stdout
+    sbs.run_ok("push", "-A")
+    assert _same_remotes(sbs) == held
+
+    for root in sbs.roots:  # a fresh start: no cache, no data
+        shutil.rmtree(root / ".dvc" / "cache")
+        for name in ("open.csv", "secret.csv", "model.pkl", "report.txt", "cache.bin"):
+            (root / name).unlink()
+    lv, dvc = sbs.run("fetch", "-r", "public")  # the private outputs are not fetched from public
+    assert _objects(sbs.lv_root / ".dvc" / "cache") == _objects(sbs.dvc_root / ".dvc" / "cache") == {
+        _md5("open\n"), _md5("report\n")}
+    lv, dvc = sbs.run("pull")  # each from its own remote; cache.bin was never pushed: both fail
+    assert lv.returncode != 0 and dvc.returncode != 0, (lv.stdout, dvc.stdout)
+    for name, text in (("open.csv", "open\n"), ("secret.csv", "secret\n"), ("model.pkl", "model\n"),
+                       ("report.txt", "report\n")):
+        assert (sbs.lv_root / name).read_text() == (sbs.dvc_root / name).read_text() == text, name
+    assert _objects(sbs.lv_root / ".dvc" / "cache") == _objects(sbs.dvc_root / ".dvc" / "cache")
+
+
+def test_an_output_bound_to_an_unknown_remote_is_refused(sbs: SideBySide) -> None:
+    """A .dvc output naming a remote the config lacks: both tools fail the push and send nothing."""
+    _repo(sbs)
+    for root in sbs.roots:
+        pointer = root / "open.csv.dvc"
+        pointer.write_text(pointer.read_text() + "  remote: nowhere\n")
+    lv, dvc = sbs.run("push")
+    assert lv.returncode != 0 and dvc.returncode != 0, (lv.stdout, dvc.stdout)
+    assert "nowhere" in lv.stderr and len(lv.stderr.strip().splitlines()) == 1, lv.stderr
+    assert not _objects(sbs.base / "lv-public") and not _objects(sbs.base / "lv-private")
