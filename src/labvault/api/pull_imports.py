@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from labvault.api.import_url import _download, _jobs, _Source, _staged, _still_same, _store
 from labvault.core.hashing import md5_file
 from labvault.core.tree import OID, Tree
-from labvault.errors import CacheError, LabvaultError
+from labvault.errors import CacheError, LabvaultError, PathError
 from labvault.fsutil import atomic_write_text, is_exact_tmp_name, tmp_owner_alive
 from labvault.progress import Progress
 from labvault.workspace.download import remove_staging
@@ -63,8 +63,17 @@ class ImportsFetched:
 def recorded_imports(repo: Repo, targets: list[str] | None, outputs: list[Tracked] | None = None) -> list[Tracked]:
     """The chosen outputs that are URL imports without a recorded hash (not downloaded);
     ``outputs``: the workspace's, when the caller listed them already."""
-    chosen = select(workspace_outputs(repo) if outputs is None else outputs, repo, targets or None)
-    return [t for t in chosen if t.out.oid is None and t.pointer.extra.get("deps")]
+    imports = [t for t in (workspace_outputs(repo) if outputs is None else outputs)
+               if t.out.oid is None and t.pointer.extra.get("deps")]
+    if not imports or not targets:
+        return imports
+    wanted: list[Tracked] = []
+    for target in targets:
+        try:
+            wanted.extend(t for t in select(imports, repo, [target]) if t not in wanted)
+        except PathError:
+            continue  # not an import: the command's own selection of outputs judges the target
+    return wanted
 
 
 class _Refused(Exception):
