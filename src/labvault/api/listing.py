@@ -33,6 +33,7 @@ def _tree(url: PathLike, rev: str | None, remote: str | None) -> tuple[Source, R
     places = source.places(remote)
 
     def read_tree(out: Output) -> list[tuple[str, str]]:
+        places.bind(out.remote)
         return list(places.tree(out.oid, out.legacy))
 
     try:

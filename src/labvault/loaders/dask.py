@@ -43,8 +43,8 @@ def read_dataframe(
     p = Path(path_or_name)
     rel = os.path.relpath(p, r.root) if p.is_absolute() else p.as_posix()
     where = f"{rel}@{rev}" if rev else rel
-    oid = tracked_oid(r, rel, rev)
-    files = cached_files(r, oid, where, remote)
+    oid, bound = tracked_oid(r, rel, rev)
+    files = cached_files(r, oid, where, remote or bound)
     kind, paths = _pick(files, rel, where)
     cols = list(columns) if columns is not None else None
     if kind == "parquet":

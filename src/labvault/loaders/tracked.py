@@ -18,6 +18,7 @@ from labvault.remotes.transfer import fetch
 from labvault.workspace.pointer import parse_pointer
 from labvault.workspace.remotes import open_remote
 from labvault.workspace.repo import Repo
+from labvault.workspace.used import out_remote
 
 
 def _read(repo: Repo, rel: str, rev: str | None) -> bytes | None:
@@ -31,8 +32,9 @@ def _read(repo: Repo, rel: str, rev: str | None) -> bytes | None:
     return git.read_files_at(commit, [name]).get(name)
 
 
-def tracked_oid(repo: Repo, path: str, rev: str | None) -> str:
-    """The oid (``<md5>`` or ``<md5>.dir``) of ``path`` (relative to the repo root) at ``rev``."""
+def tracked_oid(repo: Repo, path: str, rev: str | None) -> tuple[str, str | None]:
+    """The oid (``<md5>`` or ``<md5>.dir``) of ``path`` (relative to the repo root) at ``rev``,
+    and the remote its .dvc entry binds it to (``remote: NAME``), if any."""
     path = Path(path).as_posix().strip("/")
     at = f" at {rev}" if rev else ""
     text = _read(repo, f"{path}.dvc", rev)
@@ -40,7 +42,7 @@ def tracked_oid(repo: Repo, path: str, rev: str | None) -> str:
         pointer = parse_pointer(text.decode("utf-8", errors="replace"), f"{path}.dvc{at}")
         for out in pointer.outs:
             if out.oid and os.path.normpath(out.path) == os.path.basename(path):
-                return out.oid
+                return out.oid, out_remote(out.extra)
     lock = _read(repo, "dvc.lock", rev)
     if lock is not None:
         try:
@@ -50,7 +52,7 @@ def tracked_oid(repo: Repo, path: str, rev: str | None) -> str:
         for stage in stages.values():
             for out in (stage or {}).get("outs", []) or []:
                 if isinstance(out, dict) and os.path.normpath(str(out.get("path", ""))) == path and out.get("md5"):
-                    return str(out["md5"])
+                    return str(out["md5"]), None
     raise LoaderError(f"{path} is not tracked{at} (no {path}.dvc, no output of that name in dvc.lock)",
                       "check the path (relative to the repo root) and the revision")
 

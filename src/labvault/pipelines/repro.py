@@ -13,7 +13,7 @@ import posixpath
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labvault.errors import LabvaultError, PipelineError, from_os_error
 from labvault.pipelines.dag import Graph
@@ -31,6 +31,10 @@ from labvault.workspace.prefetch import discard_listings
 from labvault.workspace.repo import Repo
 from labvault.workspace.safepath import guard_for
 from labvault.workspace.scan import Content, Scanner
+from labvault.workspace.used import out_remote
+
+if TYPE_CHECKING:
+    from labvault.remotes.transfer import TransferResult
 
 
 @dataclass(frozen=True)
@@ -282,24 +286,22 @@ class _Runner:
             self.repo.state.forget(o.rel)
 
     def _pull_outputs(self, stage: Stage, entry: dict[str, Any]) -> str | None:
-        """``--pull``: bring the stage's outputs as its lock entry records them from the default
-        remote (verified into the cache, then checked out); None when done, else why not."""
-        from labvault.remotes.transfer import fetch
-        from labvault.workspace.remotes import open_remote
-
+        """``--pull``: bring the stage's outputs as its lock entry records them from their remote
+        (the one dvc.yaml binds each to, else the default; verified into the cache, then checked
+        out); None when done, else why not."""
         outs = [o for o in entry.get("outs") or [] if isinstance(o, dict)]
         recorded = {o.get("path"): o for o in outs}
         if any(not o.cache for o in stage.outs):
             return "an output is not cached"
-        refs = set()
+        refs: dict[str | None, set[tuple[str, bool]]] = {}
         for o in stage.outs:
             rec = recorded.get(o.path)
             if rec is None or not isinstance(rec.get("md5"), str) or "hash" not in rec:
                 return f"{o.path}: no md5 of this dvc version in dvc.lock"
-            refs.add((rec["md5"], False))
+            refs.setdefault(out_remote(o.flags), set()).add((rec["md5"], False))
         with self._pulling:
             try:
-                got = fetch(self.repo.odb, open_remote(self.repo, None), refs, self.repo.progress)
+                got = self._fetch(refs)
             except LabvaultError as exc:
                 return exc.line()
             if not got.ok:
@@ -308,6 +310,22 @@ class _Runner:
             if not self._restore(stage, outs):
                 return "objects still missing after the download"
         return None
+
+    def _fetch(self, refs: dict[str | None, set[tuple[str, bool]]]) -> TransferResult:
+        """Objects into the cache, each group from its remote (None: the default), as push routes
+        them; every remote is opened before anything is fetched."""
+        from labvault.remotes.transfer import TransferResult, fetch
+        from labvault.workspace.remotes import open_remote
+
+        stores = [(open_remote(self.repo, name), group) for name, group in refs.items()]
+        got = TransferResult()
+        for store, group in stores:
+            one = fetch(self.repo.odb, store, group, self.repo.progress)
+            got.transferred += one.transferred
+            got.missing_remote += one.missing_remote
+            got.corrupt += one.corrupt
+            got.failed += one.failed
+        return got
 
     def _complete(self, oid: str) -> bool:
         """The object, and for a folder every object its manifest names, is in the cache."""
@@ -321,26 +339,27 @@ class _Runner:
 
     def _pull_inputs(self, stage: Stage) -> None:
         """``--pull``, before a stage is looked at: its missing inputs that `.dvc` files track (no
-        stage produces them) come from the default remote; what cannot be pulled is left to the
-        command to miss."""
-        from labvault.remotes.transfer import fetch
+        stage produces them) come from their remote (a bound one, else the default); what cannot
+        be pulled is left to the command to miss."""
         from labvault.workspace.checkout import checkout_objects
         from labvault.workspace.index import workspace_outputs
-        from labvault.workspace.remotes import open_remote
 
         missing = {d.rel for d in stage.deps
                    if self.g.producer_of(d.rel) is None and not os.path.lexists(self.repo.abspath(d.rel))}
         if not missing:
             return
         with self._pulling:
-            tracked = [(t.rel, t.out.oid) for t in workspace_outputs(self.repo)
-                       if t.rel in missing and t.out.oid and t.out.use_cache and not t.out.legacy
-                       and not os.path.lexists(self.repo.abspath(t.rel))]
+            chosen = [t for t in workspace_outputs(self.repo)
+                      if t.rel in missing and t.out.oid and t.out.use_cache and not t.out.legacy
+                      and not os.path.lexists(self.repo.abspath(t.rel))]
+            tracked = [(t.rel, t.out.oid or "") for t in chosen]
             if not tracked:
                 return
+            by_remote: dict[str | None, set[tuple[str, bool]]] = {}
+            for t in chosen:
+                by_remote.setdefault(out_remote(t.out.extra), set()).add((t.out.oid or "", False))
             try:
-                fetch(self.repo.odb, open_remote(self.repo, None), {(oid, False) for _, oid in tracked},
-                      self.repo.progress)
+                self._fetch(by_remote)
             except LabvaultError as exc:
                 self.repo.progress.message(f"warning: inputs of {stage.address} not pulled: {exc.line()}")
                 return

@@ -36,8 +36,25 @@ class ObjectPlaces:
     # checked against the oid like any other source.
     fallback: Callable[[str], list[str]] | None = None
     _trees: dict[str, Tree] = field(default_factory=dict)
+    # Opens a remote by name, for outputs bound to one (see ``bind``); None when the caller named
+    # the remote to read from (it is used for everything, as dvc reads with ``remote=``).
+    open_named: Callable[[str], RemoteStore] | None = None
+    _bound: str | None = None
 
     _opening: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def bind(self, name: str | None) -> None:
+        """What follows is read from remote ``name`` (an output bound to it, ``remote: NAME``)
+        instead of the default; nothing changes for None or when the caller named a remote."""
+        if name is None or self.open_named is None or name == self._bound:
+            return
+        open_named = self.open_named
+        with self._opening:
+            old, self._remotes, self.remote_error = self._remotes, None, None
+            self._bound = name
+            self.opener = lambda: open_named(name)
+        for store in old or []:
+            store.backend.close()
 
     @property
     def remotes(self) -> list[RemoteStore]:

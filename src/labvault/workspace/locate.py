@@ -47,12 +47,14 @@ def locate(source: Source, path: str, places: ObjectPlaces) -> Located:
     outputs = source.outputs()
     for out in outputs:
         if out.rel == rel:
+            places.bind(out.remote)
             if out.is_dir:
                 tree = places.tree(out.oid, out.legacy)
                 return Located(rel, out.oid, out.legacy, out.size, tuple(tree), out)
             return Located(rel, out.oid, out.legacy, out.size, (("", out.oid),), out)
     for out in outputs:
         if rel.startswith(out.rel + "/") and out.is_dir:
+            places.bind(out.remote)
             inner = rel[len(out.rel) + 1 :]
             tree = places.tree(out.oid, out.legacy)
             files = tree.as_dict()

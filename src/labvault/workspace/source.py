@@ -23,6 +23,7 @@ from labvault.workspace.index import find_control_files, lock_outputs, outputs_o
 from labvault.workspace.pointer import POINTER_SUFFIX, Pointer, parse_pointer
 from labvault.workspace.repo import DVC_DIR, Repo, find_root_str
 from labvault.workspace.scm import Git
+from labvault.workspace.used import out_remote
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Output:
     legacy: bool
     size: int | None
     nfiles: int | None
+    remote: str | None = None  # the remote a .dvc entry binds it to (`remote: NAME`), if any
 
     @property
     def is_dir(self) -> bool:
@@ -69,7 +71,8 @@ class Source:
         if self.sha is None:
             for t in workspace_outputs(self.repo):
                 if t.out.oid and t.out.use_cache:
-                    found.append(Output(t.rel, t.out.oid, t.out.legacy, t.out.size, t.out.nfiles))
+                    found.append(Output(t.rel, t.out.oid, t.out.legacy, t.out.size, t.out.nfiles,
+                                    out_remote(t.out.extra)))
             locks = {p.relative_to(self.repo.root).as_posix(): p.read_text(encoding="utf-8")
                      for p in find_control_files(self.repo)[1]}
         else:
@@ -96,7 +99,8 @@ class Source:
                     continue  # an output outside the repository: as a broken pointer, not read
                 for t in tracked:
                     if t.out.oid and t.out.use_cache:
-                        found.append(Output(t.rel, t.out.oid, t.out.legacy, t.out.size, t.out.nfiles))
+                        found.append(Output(t.rel, t.out.oid, t.out.legacy, t.out.size, t.out.nfiles,
+                                    out_remote(t.out.extra)))
         for rel, text in locks.items():
             base = posixpath.dirname(rel)
             for path, oid, legacy in lock_outputs(text):
@@ -113,7 +117,9 @@ class Source:
 
     def places(self, remote: str | None, jobs: int | None = None) -> ObjectPlaces:
         """The cache (local sources), then the remote, opened only when the cache lacks an object;
-        a named remote that does not exist is an error at once."""
+        a named remote that does not exist is an error at once. Without ``remote``, an output
+        bound to a remote is read from that one (``ObjectPlaces.bind``, called by ``locate``),
+        the others from the default."""
         from labvault.workspace.remotes import open_remote
 
         odb = self.repo.odb if self.local else None
@@ -124,7 +130,10 @@ class Source:
         def default_remote() -> RemoteStore:
             return open_remote(repo, None, jobs)
 
-        return ObjectPlaces(odb, opener=default_remote)
+        def named_remote(name: str) -> RemoteStore:
+            return open_remote(repo, name, jobs)
+
+        return ObjectPlaces(odb, opener=default_remote, open_named=named_remote)
 
     @property
     def rev_lock(self) -> str | None:
