@@ -90,7 +90,7 @@ lint: venv
 	$(VENV)/bin/lint-imports
 
 test: lint dvc-oracle node_modules/.stamp web-assets postgres browser
-	$(PY) -m pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS) tests
+	$(PY) -m pytest -n $(PYTEST_JOBS) --durations=30 $(PYTEST_ARGS) tests
 
 demo: venv web-assets
 	$(PY) demo/tour.py
