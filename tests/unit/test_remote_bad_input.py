@@ -188,3 +188,19 @@ def test_remote_modify_unknown_option(repo: Path, lv: Runner, pushed_local: Path
     before = _state(repo)
     _one_error_line(lv("remote", "modify", "r", "endpointurl", "http://x", check=False), "endpointurl")
     assert _state(repo) == before
+
+
+@pytest.mark.parametrize("option", ["version_aware", "worktree"])
+@pytest.mark.parametrize("cmd", TRANSFERS)
+def test_cloud_versioned_remote_is_refused(repo: Path, lv: Runner, tmp_path: Path, cmd: list[str],
+                                            option: str) -> None:
+    """A remote dvc keeps as a copy of the workspace with version ids (a cloned repository's
+    config may say so): labvault would write a layout dvc does not read there, so it refuses."""
+    store = tmp_path / "store"
+    config = repo / ".dvc" / "config"
+    config.write_text(config.read_text() + f"[core]\n    remote = v\n['remote \"v\"']\n    url = {store}\n"
+                      f"    {option} = true\n")
+    before = _state(repo)
+    _one_error_line(lv(*cmd, check=False), "cloud-versioned", option)
+    assert _state(repo) == before
+    assert not store.exists()

@@ -200,6 +200,12 @@ def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> Remote
     url = options.get("url")
     if not url:
         raise ConfigError(f"remote {name!r} has no url", f"set it with `labvault remote modify {name} url URL`")
+    versioned = [o for o in ("version_aware", "worktree") if str(options.get(o, "")).strip().lower() in ("true", "1", "yes")]
+    if versioned:
+        # dvc keeps such a remote's data under the workspace's paths, with the storage's version
+        # ids in the .dvc files; objects sent to files/md5/ there would be invisible to dvc
+        raise ConfigError(f"remote {name!r} is cloud-versioned ({versioned[0]} = true), which labvault does not "
+                          "read or write", "use another remote (-r NAME), or dvc for this one")
     backend = open_backend(_resolve_url(url, repo.dvc_dir), options)
     kind, _ = split_url(url)
     if jobs is None:
