@@ -45,15 +45,16 @@ def _plan(repo: Repo, targets: list[str] | None, revs: Revisions, for_push: bool
     """Which objects go to or come from which remote, as dvc routes them: an output naming a
     remote (its ``remote:`` field) uses that one, the others the remote named on the command
     line or the default; with ``-r NAME``, outputs naming another remote are left out. Optional
-    refs may be legitimately absent (uncached stage outputs). Always one entry at least (the
-    command's remote), so that its errors (no default remote, unreachable) are reported."""
+    refs may be legitimately absent (uncached stage outputs). With nothing to move, the command's
+    own remote (so that its errors, no default remote or unreachable, are still reported); a
+    remote nothing is routed to is not opened (every output bound: no default remote needed)."""
     tracked = None
     if targets:
         chosen = select(workspace_outputs(repo), repo, targets)
         tracked = [t for t in chosen if not (for_push and t.out.extra.get("push") is False)]
     groups = collect_by_remote(repo, revs.all_tags, revs.all_branches, revs.all_commits, skip_no_push=for_push,
                                routes=routes, tracked=tracked)
-    merged: dict[str | None, tuple[set[Ref], set[Ref]]] = {remote: (set(), set())}
+    merged: dict[str | None, tuple[set[Ref], set[Ref]]] = {}
     for name, used in groups.items():
         if name is None or name == remote:
             where = remote
@@ -65,7 +66,8 @@ def _plan(repo: Repo, targets: list[str] | None, revs: Revisions, for_push: bool
         optional |= used.optional - refs
         optional -= used.refs - used.optional
         refs |= used.refs
-    return [(name, refs, optional) for name, (refs, optional) in merged.items() if refs or name == remote]
+    plan = [(name, refs, optional) for name, (refs, optional) in merged.items() if refs]
+    return plan or [(remote, set(), set())]
 
 
 def _merge(into: TransferResult, more: TransferResult) -> None:
