@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,3 +168,36 @@ def test_repro_pull_brings_bound_outputs_from_their_remote(sbs: SideBySide) -> N
     for name in ("secret.csv", "model.pkl", "report.txt", "cache.bin"):
         assert (sbs.lv_root / name).read_text() == (sbs.dvc_root / name).read_text(), name
     assert (sbs.lv_root / "secret.csv").read_text() == "secret\n"
+
+
+def _sorted(data: Any) -> Any:
+    return {k: sorted(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+def test_data_status_not_in_remote(sbs: SideBySide) -> None:
+    """``data status --not-in-remote [--granular] [-r NAME]``: the same lists as dvc's, as outputs
+    are pushed to their remotes one by one, with a folder whose file then goes missing there;
+    ``push: false`` outputs are never listed."""
+    _repo(sbs)
+    for root in sbs.roots:
+        (root / "set").mkdir()
+        for name in ("a.txt", "b.txt"):
+            (root / "set" / name).write_text(name)
+    sbs.run_ok("add", "set")
+    sbs.git_commit("a folder")
+
+    def same(*args: str) -> Any:
+        return sbs.assert_same_json("data", "status", "--not-in-remote", *args, transform=_sorted)
+
+    assert same()["not_in_remote"] == ["model.pkl", "open.csv", "report.txt", "secret.csv", "set/"]
+    assert len(same("--granular")["not_in_remote"]) == 7  # the folder and its two files
+    sbs.run_ok("push", "-r", "public")
+    assert same()["not_in_remote"] == ["model.pkl", "secret.csv"]  # bound to the private remote
+    same("-r", "private")  # the unbound ones looked for there instead
+    sbs.run_ok("push")
+    assert "not_in_remote" not in same("--granular")
+    inner = _md5("a.txt")
+    for store in _remotes(sbs)["public"]:
+        (store / "files" / "md5" / inner).unlink()
+    assert "not_in_remote" not in same()  # per output, only the manifest is looked for
+    assert same("--granular")["not_in_remote"] == ["set/a.txt"]

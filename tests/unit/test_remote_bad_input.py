@@ -162,7 +162,7 @@ def test_wrong_credentials_s3(
     assert s3_auth_server.keys(bucket) == {}
 
 
-@pytest.mark.parametrize("cmd", TRANSFERS)
+@pytest.mark.parametrize("cmd", [*TRANSFERS, ["data", "status", "--not-in-remote"]])
 def test_no_default_remote(repo: Path, lv: Runner, tmp_path: Path, cmd: list[str]) -> None:
     lv("remote", "add", "r", str(tmp_path / "store"))  # a remote, but not the default
     before = _state(repo)
@@ -171,7 +171,7 @@ def test_no_default_remote(repo: Path, lv: Runner, tmp_path: Path, cmd: list[str
     assert not (tmp_path / "store").exists()
 
 
-@pytest.mark.parametrize("cmd", TRANSFERS)
+@pytest.mark.parametrize("cmd", [*TRANSFERS, ["data", "status", "--not-in-remote"]])
 def test_no_remote_at_all(repo: Path, lv: Runner, cmd: list[str]) -> None:
     before = _state(repo)
     _one_error_line(lv(*cmd, check=False), "no default remote")

@@ -277,13 +277,15 @@ def diff(a_rev: str | None = None, b_rev: str | None = None, repo: PathLike | No
 
 
 def data_status(
-    granular: bool = False, unchanged: bool = False, untracked_files: bool = False, repo: PathLike | None = None
+    granular: bool = False, unchanged: bool = False, untracked_files: bool = False, repo: PathLike | None = None,
+    not_in_remote: bool = False, remote: str | None = None,
 ) -> DataStatus:
     """Tracked data compared as ``dvc data status`` compares it: what the pointers (``.dvc``
     files, ``dvc.lock``) record against git's HEAD (``committed``), the workspace against the
     pointers (``uncommitted``), and recorded objects the cache lacks (``not_in_cache``); per
     output, or with ``granular`` per file inside folders too. ``unchanged`` and
-    ``untracked_files`` add those lists."""
+    ``untracked_files`` add those lists; ``not_in_remote`` what the remote lacks (each output's
+    own remote, else ``remote`` or the default; see :mod:`labvault.api.data_remote`)."""
     from labvault.pipelines.revision import Snapshot
     from labvault.workspace import data_status as _ds
     from labvault.workspace.diff import Recorded as _Recorded
@@ -297,8 +299,15 @@ def data_status(
     if r.scm is not None and r.scm.has_commits():
         then = Snapshot(r, "HEAD").pipelines()
         head = _ds.recorded_at_head(r, [_Recorded(o.rel, o.oid, o.legacy) for o in then.lock_outs if o.cache])
-    return _ds.data_status(r, recorded, head, to_scan, granular=granular, unchanged=unchanged,
-                           untracked=untracked_files)
+    result = _ds.data_status(r, recorded, head, to_scan, granular=granular, unchanged=unchanged,
+                             untracked=untracked_files)
+    if not_in_remote:
+        from dataclasses import replace
+
+        from labvault.api.data_remote import not_in_remote as _missing
+
+        result = replace(result, not_in_remote=_missing(r, granular, remote))
+    return result
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ class DataStatus:
     git_dirty: bool = False  # git sees changes (beyond the data's)
     git_empty: bool = False  # no commit yet: everything recorded is a committed addition
     granular: bool = field(default=False, repr=False)
+    not_in_remote: tuple[str, ...] = ()  # asked for: recorded outputs (or files) the remote lacks
 
     @property
     def clean(self) -> bool:
@@ -74,6 +75,8 @@ class DataStatus:
         out: dict[str, Any] = {}
         if self.not_in_cache:
             out["not_in_cache"] = list(self.not_in_cache)
+        if self.not_in_remote:
+            out["not_in_remote"] = list(self.not_in_remote)
         for key, changes in (("committed", self.committed), ("uncommitted", self.uncommitted)):
             if not changes.empty:
                 out[key] = changes.to_json()
