@@ -56,17 +56,23 @@ def _two_repos(tmp_path: Path, env: dict[str, str], name: str) -> tuple[Path, Ru
     return d, g
 
 
-def test_import_writes_what_dvc_import_writes(source, tmp_path: Path, env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _destinations(tmp_path: Path, env: dict[str, str]) -> tuple[Path, Runner, Path, Runner]:
+    """Two empty repositories beside the source: labvault's and dvc's, each initialised by its tool."""
     import sys
+
+    from tests.conftest import dvc_oracle_path
 
     lvd, _ = _two_repos(tmp_path, env, "lvdst")
     dvd, _ = _two_repos(tmp_path, env, "dvcdst")
-    from tests.conftest import dvc_oracle_path
-
     lv = Runner([str(Path(sys.executable).parent / "labvault")], lvd, env)
     dvc = Runner([str(dvc_oracle_path())], dvd, env)
     lv("init")
     dvc("init", "-q")
+    return lvd, lv, dvd, dvc
+
+
+def test_import_writes_what_dvc_import_writes(source, tmp_path: Path, env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    lvd, lv, dvd, dvc = _destinations(tmp_path, env)
     for args in (["../src", "data/a.txt", "--rev", "v1"], ["../src", "data/dir", "-o", "d2"]):
         lv("import", *args)
         dvc("import", *args)
@@ -125,3 +131,40 @@ def test_labvault_updates_dvc_imports(source, tmp_path: Path, env: dict[str, str
     dvc("update", "a.txt.dvc", "d2.dvc", "--rev", "main")
     assert {n: (dst / n).read_text() for n in mine} == mine
     assert json.loads(dvc("status", "--json").stdout) == {}
+
+
+def test_imports_recorded_without_data(source, tmp_path: Path, env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """``import --no-exec`` and ``--no-download`` write dvc's bytes (no md5 and no ``rev_lock``;
+    both but no output hash); ``fetch`` then ``checkout``, or ``pull``, bring the locked commit's
+    data from the source's remote (dvc does the same); the ``.dvc`` files stay as they were; and
+    ``update`` records what dvc's ``update`` records. A path the source does not track is refused
+    by ``--no-download`` (dvc writes the file anyway)."""
+    lvd, lv, dvd, dvc = _destinations(tmp_path, env)
+    imports = (["--no-download", "../src", "data/a.txt", "--rev", "v1"], ["--no-download", "../src", "data/dir", "-o", "d2"],
+               ["--no-exec", "../src", "data/a.txt", "-o", "later.txt"])
+    for args in imports:
+        lv("import", *args)
+        dvc("import", *args)
+    names = ["a.txt.dvc", "d2.dvc", "later.txt.dvc"]
+    for name in [*names, ".gitignore"]:
+        assert (lvd / name).read_text() == (dvd / name).read_text(), name
+    before = {name: (lvd / name).read_bytes() for name in names}
+    assert not (lvd / "a.txt").exists() and not (lvd / "d2").exists()
+    r = lv("import", "--no-download", "../src", "data/none.txt", check=False)
+    assert r.returncode == 2 and "not tracked" in r.stderr and not (lvd / "none.txt.dvc").exists()
+
+    lv("fetch", "a.txt.dvc")
+    assert not (lvd / "a.txt").exists()
+    lv("checkout", "a.txt.dvc")
+    lv("pull", "d2.dvc")
+    dvc("pull", "a.txt.dvc", "d2.dvc")
+    assert (lvd / "a.txt").read_bytes() == (dvd / "a.txt").read_bytes() == b"v1\n"
+    assert snapshot(lvd / "d2") == snapshot(dvd / "d2") != {}
+    assert {name: (lvd / name).read_bytes() for name in names} == before
+    r = lv("pull", "later.txt.dvc", check=False)  # no locked commit: nothing to fetch, as dvc fails
+    assert r.returncode == 1 and "`labvault update later.txt.dvc` imports it" in r.stderr
+    lv("update", *names)
+    dvc("update", *names)
+    for name in names:
+        assert (lvd / name).read_text() == (dvd / name).read_text(), name
+    assert (lvd / "later.txt").read_bytes() == b"v2 longer\n"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from labvault.errors import CacheError, PathError, PointerError, WorkspaceConflictError
+from labvault.errors import CacheError, PathError, PointerError, UsageError, WorkspaceConflictError
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.workspace.download import download, staging_name, write_objects
 from labvault.workspace.locate import Located, locate, normalize
@@ -36,10 +36,10 @@ class GetResult:
 class ImportResult:
     pointer: str  # the .dvc file written, repo-relative
     path: str  # the output, repo-relative
-    oid: str
+    oid: str | None  # None: recorded without its data (import --no-exec/--no-download)
     files: int
     bytes: int
-    rev_lock: str
+    rev_lock: str  # empty for import --no-exec
     changed: bool  # update: whether the content changed
 
 
@@ -92,10 +92,17 @@ def _record(found: Located, progress: Progress) -> None:
 def import_(
     url: str, path: str, out: PathLike | None = None, rev: str | None = None, remote: str | None = None,
     jobs: int | None = None, repo: PathLike | None = None, progress: Progress = NULL_PROGRESS,
+    no_exec: bool = False, no_download: bool = False,
 ) -> ImportResult:
     """Download ``path`` of the repository ``url`` at ``rev`` into this repository, store it in
     the cache and write ``OUT.dvc`` recording the source (``deps: repo: url, rev, rev_lock``) and
-    ``frozen: true``, as ``dvc import`` does; ``/OUT`` goes into the ``.gitignore`` beside it."""
+    ``frozen: true``, as ``dvc import`` does; ``/OUT`` goes into the ``.gitignore`` beside it.
+    ``no_download``: only the ``.dvc`` file, with the commit ``rev`` resolves to (``fetch`` or
+    ``pull`` bring the data later, ``update`` records its hash); ``no_exec``: only the ``.dvc``
+    file, without even that commit (the source is not read; ``update`` imports it). The result's
+    ``oid`` is then None, and ``rev_lock`` empty for ``no_exec``."""
+    if no_exec and no_download:
+        raise UsageError("--no-exec and --no-download cannot go together", "pass one of them")
     dst = open_repo(Path(repo) if repo is not None else None, progress)
     out_path = Path(os.fspath(out) if out is not None else posixpath.basename(normalize(path)))
     rel = dst.rel(out_path)
@@ -106,7 +113,33 @@ def import_(
     if os.path.lexists(target):
         raise PathError(f"{rel} already exists", "remove it, or choose another destination with -o")
     with dst.locked():
+        if no_exec or no_download:
+            return _record_only(dst, rel, url, path, rev, no_exec)
         return _fetch_into(dst, rel, url, path, rev, rev, remote, jobs, {}, progress, None)
+
+
+def _record_only(dst: Repo, rel: str, url: str, path: str, rev: str | None, no_exec: bool) -> ImportResult:
+    """The import's ``.dvc`` file without its data, as ``dvc import --no-exec``/``--no-download``
+    writes it; with ``--no-download`` the source is opened to lock the revision, and ``path`` must
+    be tracked there (an output, a path inside a tracked folder, or a file git holds)."""
+    from labvault.workspace.ignore import gitignore_add
+    from labvault.workspace.imports import write_import
+
+    target = dst.abspath(rel)
+    pointer = pointer_for(target)
+    wanted = normalize(path)
+    sha = ""
+    if not no_exec:
+        with open_source(source_url(dst, url), rev, workspace=False) as source:
+            assert source.sha is not None
+            sha = source.sha
+            tracked = any(o.rel == wanted or (o.is_dir and wanted.startswith(o.rel + "/")) for o in source.outputs())
+            if not tracked and source.git_file(wanted) is None:
+                raise PathError(f"{path} is not tracked in {url} at {sha[:10]}",
+                                "check the path and revision (`labvault list` in that repository)")
+    write_import(pointer, wanted, url, rev, sha or None, Out(posixpath.basename(rel)))
+    gitignore_add(target.parent, target.name)
+    return ImportResult(pointer.relative_to(dst.root).as_posix(), rel, None, 0, 0, sha, True)
 
 
 def update(
@@ -169,7 +202,7 @@ def _is_import(file: Path, read: Callable[[Path], object]) -> bool:
     return True
 
 
-def _source_url(dst: Repo, url: str) -> str:
+def source_url(dst: Repo, url: str) -> str:
     """A relative local path in an import is relative to the repository's root (where dvc ran)."""
     from labvault.workspace.clone import is_git_url
 
@@ -185,7 +218,7 @@ def _fetch_into(dst: Repo, rel: str, url: str, path: str, rev: str | None, recor
 
     target = dst.abspath(rel)
     pointer = pointer_for(target)
-    with open_source(_source_url(dst, url), rev, workspace=False) as source:
+    with open_source(source_url(dst, url), rev, workspace=False) as source:
         assert source.sha is not None
         places = source.places(remote, jobs)
         try:
@@ -202,8 +235,10 @@ def _fetch_into(dst: Repo, rel: str, url: str, path: str, rev: str | None, recor
                 nbytes = _place(dst, rel, found, places, _jobs(source, jobs), progress)
             size, nfiles = _measure(found, target)
             out = Out(posixpath.basename(rel), found.oid, size, nfiles if found.is_dir else None,
-                      extra=dict(old.extra) if old is not None else {})
-            write_import(pointer, normalize(path), url, record_rev, source.sha, out, dict(extra_repo))
+                      extra=dict(old.extra) if old is not None else {},
+                      order=old.order if old is not None else ())  # dvc keeps the keys' order
+            write_import(pointer, normalize(path), url, record_rev, source.sha, out, dict(extra_repo),
+                         previous.keys if isinstance(previous, ImportSpec) else ())
             from labvault.workspace.ignore import gitignore_add
 
             gitignore_add(target.parent, target.name)
@@ -215,38 +250,52 @@ def _fetch_into(dst: Repo, rel: str, url: str, path: str, rev: str | None, recor
 
 
 def _check_unchanged(dst: Repo, rel: str, old: Out) -> None:
+    """An import recorded with its hash: the output must still hold it. One recorded without
+    (``--no-download``, then pulled): its content must be in the cache, as checkout requires
+    before it overwrites anything."""
     from labvault.workspace.scan import Scanner
 
     content = Scanner(dst, store=False).scan(rel)
+    if content is not None and old.oid is None and dst.odb.exists(content.oid):
+        return
     if content is not None and content.oid != old.oid:
         raise WorkspaceConflictError(f"{rel} was changed since it was imported",
                                      f"save the changes elsewhere, or discard them with `labvault checkout --force {rel}`")
 
 
-def _place(dst: Repo, rel: str, found: Located, places: object, jobs: int, progress: Progress) -> int:
-    """Download into a staging path, store every file in the cache (checked against its oid),
-    then swap the staging into place; the previous content stays in the cache."""
+def stage_and_store(dst: Repo, rel: str, found: Located, places: object, staging: str, jobs: int,
+                    progress: Progress) -> int:
+    """Download ``found`` to ``staging`` (a new path; each file checked against its oid as it is
+    written) and store every file, and a folder's manifest, in ``dst``'s cache; returns the bytes
+    written. The caller removes or moves the staging."""
     from labvault.core.tree import Tree
     from labvault.remotes.reading import ObjectPlaces
 
     assert isinstance(places, ObjectPlaces)
+    nbytes = write_objects(found, places, staging, jobs, progress)
+    odb = dst.odb
+    if found.is_dir:
+        for sub, oid in found.files:
+            got, _ = odb.store_file(os.path.join(staging, sub))
+            if got != oid:  # cannot happen: each file was checked while written
+                raise WorkspaceConflictError(f"{rel}/{sub} changed while it was imported", "import it again")
+        manifest = Tree.from_pairs(found.files)
+        odb.store_bytes(manifest.to_bytes(), manifest.oid())
+    else:
+        odb.store_file(staging)
+    if dst.fsync:
+        odb.sync()
+    return nbytes
+
+
+def _place(dst: Repo, rel: str, found: Located, places: object, jobs: int, progress: Progress) -> int:
+    """Download into a staging path, store every file in the cache (checked against its oid),
+    then swap the staging into place; the previous content stays in the cache."""
     target = str(dst.abspath(rel))
     os.makedirs(os.path.dirname(target), exist_ok=True)
     staging = staging_name(target)
     try:
-        nbytes = write_objects(found, places, staging, jobs, progress)
-        odb = dst.odb
-        if found.is_dir:
-            for sub, oid in found.files:
-                got, _ = odb.store_file(os.path.join(staging, sub))
-                if got != oid:  # cannot happen: each file was checked while written
-                    raise WorkspaceConflictError(f"{rel}/{sub} changed while it was imported", "import it again")
-            manifest = Tree.from_pairs(found.files)
-            odb.store_bytes(manifest.to_bytes(), manifest.oid())
-        else:
-            odb.store_file(staging)
-        if dst.fsync:
-            odb.sync()
+        nbytes = stage_and_store(dst, rel, found, places, staging, jobs, progress)
         if os.path.lexists(target):
             old = staging_name(target)
             os.rename(target, old)

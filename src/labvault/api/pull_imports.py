@@ -7,6 +7,10 @@ leaves it; ``update`` records the output's hash. An import recorded with no chec
 (``--no-exec``) cannot be checked against anything: fetch and checkout report it failed and name
 ``update``, as dvc fails its checkout.
 
+Imports from another repository recorded the same way (``import --no-download``: the locked
+commit, no output hash) are fetched too: what the path held at that commit, from that
+repository's cache or remote, each file checked against the oid its pointers give.
+
 Which cache object an import's recorded checksum stands for (the pointer names none):
 
 * a local source: the recorded md5 itself. dvc records a local file's md5 and a local folder's
@@ -17,6 +21,8 @@ Which cache object an import's recorded checksum stands for (the pointer names n
   That file is written only by this module after the download was checked, it lives in the
   uncommitted ``tmp`` folder (a clone cannot bring one), and an entry whose object is no longer
   complete in the cache counts as unknown (fetched again).
+* another repository: the object its pointers named at the locked commit, remembered the same
+  way by (URL, commit, path); a commit never changes, so the entry stays true.
 
 Why a source outside the repository may be read here when ``update`` refuses one unnamed: what
 fetch stores is only content whose checksum the repository committed, so a hostile pointer naming
@@ -36,7 +42,8 @@ from labvault.core.tree import OID, Tree
 from labvault.errors import CacheError, LabvaultError, PathError
 from labvault.fsutil import atomic_write_text, is_exact_tmp_name, tmp_owner_alive
 from labvault.progress import Progress
-from labvault.workspace.download import remove_staging
+from labvault.workspace.download import remove_staging, staging_name
+from labvault.workspace.imports import ImportSpec, read_import
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.repo import Repo
 from labvault.workspace.url_imports import (
@@ -99,9 +106,27 @@ def _memo_key(spec: UrlImport, recorded: tuple[str, str]) -> str:
     return json.dumps([spec.url, recorded[0], recorded[1]])
 
 
-def _known_oid(repo: Repo, spec: UrlImport, memo: dict[str, str]) -> str | None:
-    """The cache object the import's recorded checksum stands for, if known (see the module's
-    docstring); None for an import without a checksum."""
+def _repo_key(spec: ImportSpec) -> str:
+    return json.dumps(["repo", spec.url, spec.rev_lock, spec.path])
+
+
+Spec = UrlImport | ImportSpec
+
+
+def _read_spec(t: Tracked) -> Spec:
+    """What the import's pointer says: a URL import, or an import from a repository (``deps:
+    repo:``, as ``import --no-download`` writes it)."""
+    deps = t.pointer.extra.get("deps")
+    if isinstance(deps, list) and deps and isinstance(deps[0], dict) and "repo" in deps[0]:
+        return read_import(t.pointer.file)
+    return read_url_import(t.pointer.file)
+
+
+def _known_oid(repo: Repo, spec: Spec, memo: dict[str, str]) -> str | None:
+    """The cache object the import's recorded checksum (or locked revision) stands for, if
+    known (see the module's docstring); None for an import without one."""
+    if isinstance(spec, ImportSpec):
+        return memo.get(_repo_key(spec)) if spec.rev_lock else None
     recorded = spec.recorded()
     if recorded is None:
         return None
@@ -133,7 +158,7 @@ def resolve_imports(repo: Repo, imports: list[Tracked]) -> tuple[list[Tracked], 
     placed, missing = [], []
     for t in imports:
         try:
-            oid = _known_oid(repo, read_url_import(t.pointer.file), memo)
+            oid = _known_oid(repo, _read_spec(t), memo)
         except LabvaultError:
             oid = None
         if oid is not None:
@@ -177,7 +202,11 @@ def _remove_leftovers(folder: str) -> None:
 
 def _fetch_one(repo: Repo, t: Tracked, jobs: int | None, progress: Progress, memo: dict[str, str],
                done: ImportsFetched) -> None:
-    spec = read_url_import(t.pointer.file)
+    found_spec = _read_spec(t)
+    if isinstance(found_spec, ImportSpec):
+        _fetch_from_repo(repo, t, found_spec, jobs, progress, memo, done)
+        return
+    spec = found_spec
     recorded = spec.recorded()
     update = f"`labvault update {t.pointer_rel}`"
     if recorded is None:
@@ -219,3 +248,42 @@ def _fetch_one(repo: Repo, t: Tracked, jobs: int | None, progress: Progress, mem
     done.oids.extend(o for _, _, o in stored)
     if is_dir:
         done.oids.append(oid)
+
+
+def _fetch_from_repo(repo: Repo, t: Tracked, spec: ImportSpec, jobs: int | None, progress: Progress,
+                     memo: dict[str, str], done: ImportsFetched) -> None:
+    """An import from another repository recorded without its data: what ``path`` held at the
+    locked commit, from that repository's cache or remote, each file checked against its oid;
+    the object is then remembered by (URL, commit, path), which a commit fixes for good."""
+    from labvault.api.get import source_url, stage_and_store
+    from labvault.workspace.locate import locate
+    from labvault.workspace.source import open_source
+
+    if not spec.rev_lock:
+        raise _Refused(f"imported without a locked revision: `labvault update {t.pointer_rel}` imports it")
+    known = memo.get(_repo_key(spec))
+    if known is not None and _complete(repo, known):
+        done.present.append(t.rel)
+        return
+    remote = spec.extra_repo.get("remote")
+    with open_source(source_url(repo, spec.url), spec.rev_lock, workspace=False) as source:
+        places = source.places(remote if isinstance(remote, str) and remote else None, jobs)
+        try:
+            found = locate(source, spec.path, places)
+            if found.legacy:
+                raise _Refused(f"{spec.path} is recorded in DVC 2.x's format at {spec.rev_lock[:10]}: "
+                               f"`labvault update {t.pointer_rel}` imports it again")
+            staging = staging_name(os.path.join(os.path.dirname(_memo_path(repo)), "download"))
+            try:
+                nbytes = stage_and_store(repo, t.rel, found, places, staging, jobs or repo.jobs, progress)
+            finally:
+                remove_staging(staging)
+        finally:
+            places.close()
+    memo[_repo_key(spec)] = found.oid
+    atomic_write_text(_memo_path(repo), json.dumps(memo, indent=0, sort_keys=True) + "\n", fsync=repo.fsync)
+    done.fetched.append(t.rel)
+    done.nbytes += nbytes
+    done.oids.extend(o for _, o in found.files)
+    if found.is_dir:
+        done.oids.append(found.oid)

@@ -48,10 +48,13 @@ def get(ctx: click.Context, repo: str, path: str, out: str | None, rev: str | No
 @rev_option
 @remote_option
 @jobs_option
+@click.option("--no-exec", is_flag=True, help="Only write the .dvc file (the source is not read); `update` imports it.")
+@click.option("--no-download", is_flag=True,
+              help="Write the .dvc file with the locked commit, download nothing; `fetch`/`pull` bring the data.")
 @json_option
 @click.pass_context
 def import_(ctx: click.Context, repo: str, path: str, out: str | None, rev: str | None, remote: str | None,
-            jobs: int | None, as_json: bool) -> None:
+            jobs: int | None, no_exec: bool, no_download: bool, as_json: bool) -> None:
     """Download a tracked file or folder of another repository and record its source in OUT.dvc.
 
     The .dvc file (`deps: repo: url, rev, rev_lock`, `frozen: true`) is the one dvc writes; `dvc
@@ -61,10 +64,19 @@ def import_(ctx: click.Context, repo: str, path: str, out: str | None, rev: str 
     Example:
       labvault import https://github.com/lab/datasets images/cats -o data/cats --rev v3
       git add data/cats.dvc data/.gitignore
+      labvault import --no-download ../datasets images/dogs   # record now, `pull` later
     """
-    r = api.import_(repo, path, out, rev, remote, jobs, progress=_state(ctx).progress)
+    r = api.import_(repo, path, out, rev, remote, jobs, progress=_state(ctx).progress, no_exec=no_exec,
+                    no_download=no_download)
     if as_json:
         emit_json(r)
+        return
+    if r.oid is None:
+        if r.rev_lock:
+            click.echo(f"recorded {r.path} at commit {r.rev_lock[:10]} in {r.pointer} "
+                       f"(not downloaded: `labvault pull {r.pointer}` downloads it)")
+        else:
+            click.echo(f"recorded {r.path} in {r.pointer} (not downloaded: `labvault update {r.pointer}` imports it)")
         return
     click.echo(f"imported {r.path} ({r.files} file(s), {human_size(r.bytes)}) from commit {r.rev_lock[:10]}; "
                f"track {r.pointer} with git")

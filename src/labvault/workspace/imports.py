@@ -33,7 +33,7 @@ from labvault.core.hashing import md5_bytes
 from labvault.core.yaml12 import dump_dvcfile
 from labvault.errors import PointerError
 from labvault.fsutil import atomic_write_text
-from labvault.workspace.pointer import Out, load_pointer
+from labvault.workspace.pointer import Out, in_order, load_pointer
 
 _EXCLUDE = {"frozen", "locked", "size", "nfiles", "isexec", "metric", "persist", "desc", "type", "labels", "meta"}
 
@@ -49,6 +49,7 @@ class ImportSpec:
     rev_lock: str | None
     out: Out
     extra_repo: dict[str, Any]  # other keys of `repo:` (dvc's `config`, `remote`), kept
+    keys: tuple[str, ...] = ()  # the file's top-level keys in their order (dvc keeps them)
 
 
 def _filter(value: Any) -> Any:
@@ -64,22 +65,26 @@ def stage_md5(deps: list[dict[str, Any]], outs: list[dict[str, Any]]) -> str:
     return md5_bytes(json.dumps(doc, sort_keys=True).encode("utf-8"))
 
 
-def render_import(path: str, url: str, rev: str | None, rev_lock: str, out: Out,
-                  extra_repo: dict[str, Any] | None = None) -> str:
+def render_import(path: str, url: str, rev: str | None, rev_lock: str | None, out: Out,
+                  extra_repo: dict[str, Any] | None = None, keys: tuple[str, ...] = ()) -> str:
+    """The file's text; without ``rev_lock`` (``import --no-exec``) no stage md5 either, as dvc
+    writes it; ``keys``: the top-level key order of the file this one replaces."""
     repo: dict[str, Any] = {"url": url}
     if rev is not None:
         repo["rev"] = rev
-    repo["rev_lock"] = rev_lock
+    if rev_lock is not None:
+        repo["rev_lock"] = rev_lock
     repo.update(extra_repo or {})
     deps = [{"path": path, "repo": repo}]
     outs = [out.dump()]
-    doc = {"md5": stage_md5(deps, outs), "frozen": True, "deps": deps, "outs": outs}
-    return dump_dvcfile(doc)
+    doc: dict[str, Any] = {"md5": stage_md5(deps, outs)} if rev_lock is not None else {}
+    doc.update({"frozen": True, "deps": deps, "outs": outs})
+    return dump_dvcfile(in_order(doc, keys))
 
 
-def write_import(file: Path, path: str, url: str, rev: str | None, rev_lock: str, out: Out,
-                 extra_repo: dict[str, Any] | None = None) -> None:
-    atomic_write_text(file, render_import(path, url, rev, rev_lock, out, extra_repo))
+def write_import(file: Path, path: str, url: str, rev: str | None, rev_lock: str | None, out: Out,
+                 extra_repo: dict[str, Any] | None = None, keys: tuple[str, ...] = ()) -> None:
+    atomic_write_text(file, render_import(path, url, rev, rev_lock, out, extra_repo, keys))
 
 
 def read_import(file: Path) -> ImportSpec:
@@ -99,4 +104,4 @@ def read_import(file: Path) -> ImportSpec:
     if len(pointer.outs) != 1:
         raise PointerError(f"{file}: an import has exactly one output", "fix the file or import again")
     extra = {k: v for k, v in repo.items() if k not in ("url", "rev", "rev_lock")}
-    return ImportSpec(file, path, url, rev, lock, pointer.outs[0], extra)
+    return ImportSpec(file, path, url, rev, lock, pointer.outs[0], extra, pointer.keys)
