@@ -1,7 +1,8 @@
 """Keyset pages (catalog/browse.py): the pages of any list, concatenated, are that whole list in
 order, whichever plan finds them (one name's versions, a set read first, or a walk newest first);
-versions registered between two fetches never make a page repeat a version. Model test on random
-catalogs, both backends."""
+versions registered between two fetches never make a page repeat a version; the counts that pick
+a plan, remembered across pages (``browse._SIZES``), never change a page, however wrong they are.
+Model test on random catalogs, both backends."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from labvault import api
 from labvault.api.browse import browse
 from labvault.catalog import NewVersion
+from labvault.catalog import browse as browse_mod
 from labvault.catalog.browse import PageKey, VersionFilter, page_rows
 from labvault.catalog.filters import compile_filter
 from labvault.catalog.schema import entities, tags, versions
@@ -100,7 +102,13 @@ def test_pages_concatenated_are_the_whole_list(cat: Catalog) -> None:
         _fill(cat, spec)
         whole = _expected(cat, q)
         for cap in CAPS:
+            browse_mod.forget_sizes()
             assert [i for page in _pages(cat, q, cap) for i in page] == whole, (q, cap)
+            for planted in (0, 1, cap - 1, cap):  # remembered counts, however wrong, only pick the plan
+                with browse_mod._sizes_lock:
+                    for key, (when, _) in list(browse_mod._SIZES.items()):
+                        browse_mod._SIZES[key] = (when, max(planted, 0))
+                assert [i for page in _pages(cat, q, cap) for i in page] == whole, (q, cap, planted)
 
     check()
 
@@ -177,6 +185,7 @@ def test_a_lead_set_that_grows_past_the_cap_is_not_cut(cat: Catalog) -> None:
     _fill(cat, [("run", 0, 1, {"prod"}, 0.5), ("run", 1, 2, {"prod"}, 0.5), ("run", 2, 3, set(), 0.5)])
     f = VersionFilter("run", tag="prod")
     state = {"counted": False, "added": False}
+    browse_mod.forget_sizes()  # the set is counted here, not taken from an earlier test's count
 
     def grow(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if "FROM tags" not in statement or state["added"]:

@@ -20,6 +20,12 @@ of the catalog", has the plans and the worst case):
   version of each name under the prefix) is read first, up to ``DRIVE_CAP`` version ids. The smallest set under the cap leads:
   its ids are looked up by primary key and sorted (at most ``DRIVE_CAP`` rows); every other
   condition is checked per version;
+* which set is the smallest is counted in the database (up to the cap), and the counts are
+  remembered for ``SIZE_TTL`` seconds per catalog and set (``_SIZES``), so the next pages of a
+  list do not count again. A remembered count only chooses which set leads, never which versions
+  match: any count, however stale, gives the same page (the lead set's ids are read afresh, and a
+  set that grew past the cap since makes the page walk instead), at worst with a slower plan
+  (``tests/catalog/test_browse_sizes.py`` plants wrong counts and compares pages);
 * when no set is under the cap, the versions of the kind (the marked ones only, for the latest)
   are walked newest first from the key on along ``(kind, created_at, id)``, every condition checked
   per version, until the page is full.
@@ -29,6 +35,10 @@ of the catalog", has the plans and the worst case):
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,6 +66,10 @@ from labvault.catalog.store import Catalog
 from labvault.catalog.types import Entry
 
 DRIVE_CAP = 5_000
+SIZE_TTL = 30.0  # seconds a set's count is trusted to choose the lead (it cannot change a page)
+_SIZES_KEPT = 512
+_SIZES: OrderedDict[tuple[Hashable, ...], tuple[float, int]] = OrderedDict()
+_sizes_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,7 @@ class _Set:
     members: sa.Select[Any]  # the ids of the versions it names
     check: Any  # the same condition checked for one version
     bound: sa.Select[Any] | None = None  # rows at least as many as the members, cheaper to count
+    key: tuple[Hashable, ...] = ()  # what the set is, for remembering its count (empty: not remembered)
 
 
 # The newest version of its name (``catalog.heads``); the literal lets SQLite use the partial index.
@@ -132,13 +147,14 @@ def _latest_set(conn: sa.Connection, ekind: str, prefix: str) -> _Set:
                  .order_by(newest.c.seq.desc()).limit(1).scalar_subquery())
     named = [entities.c.kind == ekind, prefix_condition(conn, prefix)]
     # its check is IS_HEAD, which every latest page has among its plain conditions already
-    return _Set(sa.select(latest_id).where(*named), sa.true(), sa.select(entities.c.id).where(*named))
+    return _Set(sa.select(latest_id).where(*named), sa.true(), sa.select(entities.c.id).where(*named),
+                ("latest", ekind, prefix))
 
 
 def _prefix_set(conn: sa.Connection, ekind: str, vkind: str, prefix: str) -> _Set:
     members = (sa.select(versions.c.id).join(entities, entities.c.id == versions.c.entity_id)
                .where(versions.c.kind == vkind, entities.c.kind == ekind, prefix_condition(conn, prefix)))
-    return _Set(members, prefix_condition(conn, prefix))
+    return _Set(members, prefix_condition(conn, prefix), key=("prefix", ekind, vkind, prefix))
 
 
 def _tree(f: VersionFilter) -> Node | None:
@@ -176,7 +192,7 @@ def conditions(conn: sa.Connection, f: VersionFilter, vkind: str, cap: int = DRI
             plain.append(compile_node(node, vkind))
         else:
             union = sa.union_all(*(sa.select(t.c.version_id).where(c) for t, c in parts)).subquery()
-            sets.append(_Set(sa.select(union), probe(parts, fence)))
+            sets.append(_Set(sa.select(union), probe(parts, fence), key=("node", vkind, node)))
     if f.hidden:
         hidden = sa.or_(*(_under(h) for h in f.hidden))
         plain.append(sa.or_(versions.c.path.is_(None), ~hidden, *(_under(a) for a in f.allowed)))
@@ -200,7 +216,32 @@ def conditions(conn: sa.Connection, f: VersionFilter, vkind: str, cap: int = DRI
 def _size(conn: sa.Connection, s: _Set, cap: int) -> int:
     """The set's members (ids that are not null) counted up to ``cap`` in the database, not read
     out; or, when it has one, its ``bound`` counted instead (an estimate from above: a set whose
-    bound reaches the cap is not read first even if fewer of its rows are members)."""
+    bound reaches the cap is not read first even if fewer of its rows are members). Remembered
+    for ``SIZE_TTL`` seconds (see the module docstring: a count only picks the plan)."""
+    if not s.key:
+        return _count(conn, s, cap)
+    key = (conn.engine.url.render_as_string(hide_password=False), cap, *s.key)
+    now = time.monotonic()
+    with _sizes_lock:
+        hit = _SIZES.get(key)
+    if hit is not None and now - hit[0] < SIZE_TTL:
+        return hit[1]
+    n = _count(conn, s, cap)
+    with _sizes_lock:
+        _SIZES[key] = (now, n)
+        _SIZES.move_to_end(key)
+        while len(_SIZES) > _SIZES_KEPT:
+            _SIZES.popitem(last=False)
+    return n
+
+
+def forget_sizes() -> None:
+    """Drop every remembered count (the next pages count again)."""
+    with _sizes_lock:
+        _SIZES.clear()
+
+
+def _count(conn: sa.Connection, s: _Set, cap: int) -> int:
     if s.bound is not None:
         bound = s.bound.limit(cap).subquery()
         return int(conn.execute(sa.select(sa.func.count()).select_from(bound)).scalar_one())
