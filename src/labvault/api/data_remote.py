@@ -13,7 +13,7 @@ the remote holds is checked as a whole: its files cannot be named.
 from __future__ import annotations
 
 from labvault.errors import LabvaultError
-from labvault.remotes.compare import local_sizes
+from labvault.remotes.compare import compare
 from labvault.remotes.reading import ObjectPlaces
 from labvault.workspace.index import Tracked, workspace_outputs
 from labvault.workspace.remotes import open_remote
@@ -54,10 +54,8 @@ def not_in_remote(repo: Repo, granular: bool, remote: str | None) -> tuple[str, 
                     except LabvaultError:
                         continue  # the manifest is on neither side: only the folder is checked
                     entries += [(f"{t.rel}/{inner}", (oid, t.out.legacy)) for inner, oid in tree]
-            refs = {ref for _, ref in entries}
-            there = store.sizes(refs)
-            here = local_sizes(repo.odb, refs)
-            gone = {ref for ref in refs if ref not in there or (ref in here and here[ref] != there[ref])}
+            c = compare(repo.odb, store, {ref for _, ref in entries})
+            gone = (c.refs - c.remote.keys()) | set(c.wrong_size)
             missing.update(path for path, ref in entries if ref in gone)
     finally:
         for store in stores.values():

@@ -158,10 +158,8 @@ def _fetch_imports(r: Repo, imports: list[Tracked], jobs: int | None, progress: 
 
     with r.locked():
         got = fetch_imports(r, imports, jobs, progress)
-    result.transferred.extend(got.oids)
-    result.transferred_bytes += got.nbytes
-    result.skipped += len(got.present)
-    result.failed.extend(got.failed)
+    result.add(TransferResult(transferred=got.oids, transferred_bytes=got.nbytes, skipped=len(got.present),
+                              failed=got.failed))
     return got.failed_paths
 
 
@@ -202,10 +200,7 @@ def pull(
     else:
         result = _sync.pull(r, targets or None, remote, jobs, revisions, force, extra=extra, restore=refs_hook(r),
                             routes=_routes(r))
-    result.fetched.transferred.extend(fetched.transferred)
-    result.fetched.transferred_bytes += fetched.transferred_bytes
-    result.fetched.skipped += fetched.skipped
-    result.fetched.failed.extend(fetched.failed)
+    result.fetched.add(fetched)
     record_checkout(r, result.checkout, "pull", extra)
     return result
 

@@ -320,11 +320,7 @@ class _Runner:
         stores = [(open_remote(self.repo, name), group) for name, group in refs.items()]
         got = TransferResult()
         for store, group in stores:
-            one = fetch(self.repo.odb, store, group, self.repo.progress)
-            got.transferred += one.transferred
-            got.missing_remote += one.missing_remote
-            got.corrupt += one.corrupt
-            got.failed += one.failed
+            got.add(fetch(self.repo.odb, store, group, self.repo.progress))
         return got
 
     def _complete(self, oid: str) -> bool:

@@ -45,6 +45,18 @@ class TransferResult:
     def ok(self) -> bool:
         return not (self.missing_local or self.missing_remote or self.corrupt or self.failed)
 
+    def add(self, more: TransferResult) -> None:
+        """Count ``more`` (another remote's, or the imports') in this result."""
+        self.transferred.extend(more.transferred)
+        self.transferred_bytes += more.transferred_bytes
+        self.skipped += more.skipped
+        self.missing_local.extend(more.missing_local)
+        self.replaced.extend(more.replaced)
+        self.leftovers_removed += more.leftovers_removed
+        self.missing_remote.extend(more.missing_remote)
+        self.corrupt.extend(more.corrupt)
+        self.failed.extend(more.failed)
+
 
 BATCH = 64  # objects per task handed to a worker thread: fewer futures, less lock traffic
 LIVE = 16 << 20  # objects at least this big move the progress bar as their bytes go

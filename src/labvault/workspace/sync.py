@@ -70,18 +70,6 @@ def _plan(repo: Repo, targets: list[str] | None, revs: Revisions, for_push: bool
     return plan or [(remote, set(), set())]
 
 
-def _merge(into: TransferResult, more: TransferResult) -> None:
-    into.transferred.extend(more.transferred)
-    into.transferred_bytes += more.transferred_bytes
-    into.skipped += more.skipped
-    into.missing_local.extend(more.missing_local)
-    into.replaced.extend(more.replaced)
-    into.leftovers_removed += more.leftovers_removed
-    into.missing_remote.extend(more.missing_remote)
-    into.corrupt.extend(more.corrupt)
-    into.failed.extend(more.failed)
-
-
 def push_objects(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions,
     restore: Restore | None = None, routes: PipelineRoutes | None = None,
@@ -96,7 +84,7 @@ def push_objects(
             restore(set().union(*(refs for _, refs, _ in stores)))
     result = TransferResult()
     for store, refs, optional in stores:
-        _merge(result, push(repo.odb, store, refs, repo.progress, optional))
+        result.add(push(repo.odb, store, refs, repo.progress, optional))
     return result
 
 
@@ -113,7 +101,7 @@ def fetch_objects(
         if restore is not None:
             restore(set().union(*(refs for _, refs, _ in stores)))
         for store, refs, optional in stores:
-            _merge(result, fetch(repo.odb, store, refs, repo.progress, optional=optional))
+            result.add(fetch(repo.odb, store, refs, repo.progress, optional=optional))
     return result
 
 
