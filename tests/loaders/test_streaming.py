@@ -187,3 +187,34 @@ def test_tracked_folder_at_a_version_from_cache_and_remote(tmp_path: Path, env: 
     assert got == v1
     with pytest.raises(Exception, match="unknown git revision"):
         StreamingDataset("data@nope", repo=repo)
+
+
+def test_streams_from_an_http_server(tmp_path: Path, env: dict[str, str]) -> None:
+    """Shards served over HTTP (by URL), and a tracked folder whose repository's remote is an HTTP
+    server (its cache emptied): every record once, the same bytes."""
+    from tests.http_server import HttpRemote
+
+    srv = HttpRemote(tmp_path / "web")
+    try:
+        make_shards(srv.root / "ds", n=120, size=2000, shard_size=50_000)
+        base = srv.url.rsplit("/", 1)[0]
+        got = list(StreamingDataset(f"{base}/ds", cache_dir=tmp_path / "c", cache_bytes=120_000))
+        assert dict(got) == dict(records(120, 2000)) and len(got) == 120
+
+        repo = tmp_path / "repo"
+        (repo / "data").mkdir(parents=True)
+        lv = [str(Path(sys.executable).parent / "labvault")]
+        _run(["git", "init", "-q", "-b", "main"], repo, env)
+        _run([*lv, "init"], repo, env)
+        files = {f"f{i}.bin": os.urandom(300) + bytes([i]) for i in range(8)}
+        for name, data in files.items():
+            (repo / "data" / name).write_bytes(data)
+        _run([*lv, "add", "data"], repo, env)
+        _run(["git", "add", "-A"], repo, env)
+        _run(["git", "commit", "-qm", "v1"], repo, env)
+        _run([*lv, "remote", "add", "-d", "web", srv.url], repo, env)
+        _run([*lv, "push"], repo, env)
+        shutil.rmtree(repo / ".dvc" / "cache")
+        assert dict(StreamingDataset("data@HEAD", repo=repo, cache_dir=tmp_path / "c2")) == files
+    finally:
+        srv.stop()

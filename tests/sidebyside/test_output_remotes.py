@@ -201,3 +201,37 @@ def test_data_status_not_in_remote(sbs: SideBySide) -> None:
         (store / "files" / "md5" / inner).unlink()
     assert "not_in_remote" not in same()  # per output, only the manifest is looked for
     assert same("--granular")["not_in_remote"] == ["set/a.txt"]
+
+
+def test_gc_cloud_cleans_the_remotes_outputs_are_bound_to(sbs: SideBySide) -> None:
+    """``gc -w -c``: the default remote and every remote a kept output is bound to lose the
+    objects nothing kept uses, in both tools alike. One deliberate difference: an object a kept
+    output uses that sits on a remote it is not routed to (pushed there before the output was
+    bound) is deleted by dvc and kept by labvault, which keeps on every remote whatever the kept
+    revisions use."""
+    _repo(sbs)
+    sbs.run_ok("push")
+    stray = _md5("model\n")  # model.pkl (bound to private) also on public, as if pushed before binding
+    for lv_dir, dvc_dir in (_remotes(sbs)["public"],):
+        for base in (lv_dir, dvc_dir):
+            src = _remotes(sbs)["private"][0 if base == lv_dir else 1] / "files" / "md5" / stray
+            dst = base / "files" / "md5" / stray
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+    for root in sbs.roots:  # open.csv and secret.csv no longer tracked; model.pkl still bound to private
+        (root / "open.csv.dvc").unlink()
+        (root / "secret.csv.dvc").unlink()
+    import json
+
+    # the cache's plan is the same whether the remotes' routes are read (-c) or not
+    plain = json.loads(sbs.lv("gc", "-w", "--dry-run", "--json").stdout)
+    cloud = json.loads(sbs.lv("gc", "-w", "-c", "--dry-run", "--json").stdout)
+    assert (plain["objects"], plain["kept"]) == (cloud["objects"], cloud["kept"]) and plain["objects"], (plain, cloud)
+    assert [b["remote"] for b in cloud["bound_remotes"]] == ["private"], cloud
+    lv, _ = sbs.run_ok("gc", "-w", "-c", "-f")
+    lv_held = {name: _objects(dirs[0]) for name, dirs in _remotes(sbs).items()}
+    dvc_held = {name: _objects(dirs[1]) for name, dirs in _remotes(sbs).items()}
+    assert dvc_held["private"] == lv_held["private"] == {_md5("model\n")}
+    assert dvc_held["public"] == {_md5("report\n")}
+    assert lv_held["public"] == {_md5("report\n"), stray}
+    assert "from remote private (outputs are bound to it)" in lv.stdout, lv.stdout

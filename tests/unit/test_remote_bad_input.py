@@ -204,3 +204,54 @@ def test_cloud_versioned_remote_is_refused(repo: Path, lv: Runner, tmp_path: Pat
     _one_error_line(lv(*cmd, check=False), "cloud-versioned", option)
     assert _state(repo) == before
     assert not store.exists()
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ({"auth": "digest", "user": "u", "password": "p"}, ["digest"]),
+    ({"auth": "basic", "user": "u"}, ["user and password"]),
+    ({"auth": "custom", "password": "p"}, ["custom_auth_header"]),
+    ({"auth": "basic", "user": "u", "ask_password": "true"}, ["prompt"]),
+    ({"method": "PATCH"}, ["method"]),
+    ({"read_timeout": "soon"}, ["read_timeout"]),
+])
+@pytest.mark.parametrize("cmd", TRANSFERS)
+def test_bad_http_remote_options(repo: Path, lv: Runner, cmd: list[str], options: dict[str, str],
+                                 words: list[str]) -> None:
+    """An http remote whose options cannot work: one line naming the option, before any request
+    (nothing listens at the url)."""
+    lines = "".join(f"    {k} = {v}\n" for k, v in options.items())
+    config = repo / ".dvc" / "config"
+    config.write_text(config.read_text() + "[core]\n    remote = w\n['remote \"w\"']\n    url = http://127.0.0.1:9/s\n"
+                      + lines)
+    before = _state(repo)
+    _one_error_line(lv(*cmd, check=False), *words)
+    assert _state(repo) == before
+
+
+def test_http_remote_urls(repo: Path, lv: Runner) -> None:
+    """http(s) urls are taken as remotes (and their options), refused with credentials in them, and
+    refused where only storage urls serve (`cp`)."""
+    lv("remote", "add", "web", "https://data.example.org/store")
+    lv("remote", "modify", "web", "method", "PUT")
+    lv("remote", "modify", "--local", "web", "auth", "basic")
+    before = _state(repo)
+    _one_error_line(lv("remote", "add", "w2", "https://ada:s3cret@data.example.org/store", check=False),
+                    "credentials")
+    _one_error_line(lv("remote", "modify", "web", "region", "x", check=False), "region")
+    _one_error_line(lv("cp", "https://data.example.org/x.csv", "x.csv", check=False), "remote")
+    assert _state(repo) == before
+
+
+def test_remote_list_hides_secrets(repo: Path, lv: Runner) -> None:
+    import json
+
+    lv("remote", "add", "web", "https://data.example.org/store")
+    lv("remote", "modify", "--local", "web", "user", "ada")
+    lv("remote", "modify", "--local", "web", "password", "s3cret")
+    lv("remote", "add", "s3r", "s3://bucket/path")
+    lv("remote", "modify", "--local", "s3r", "secret_access_key", "AKIAsecretvalue")
+    out = lv("remote", "list", "--json").stdout
+    assert "s3cret" not in out and "AKIAsecretvalue" not in out, out
+    listed = {r["name"]: r for r in json.loads(out)}
+    assert listed["web"]["options"] == {"user": "ada", "password": "******"}
+    assert listed["s3r"]["options"]["secret_access_key"] == "******"

@@ -115,7 +115,8 @@ if TYPE_CHECKING:
         verify,
         version,
     )
-    from labvault.api.gc import GcResult, gc
+    from labvault.api.doctor import DoctorReport, Part, RepoReport, doctor
+    from labvault.api.gc import GcResult, RemoteCleanup, gc
     from labvault.api.get import GetResult, ImportResult, get, import_, update
     from labvault.api.hooks import InstalledHooks, install_hooks
     from labvault.api.import_url import GetUrlResult, UrlImportResult, download_url, import_url
@@ -377,7 +378,12 @@ _WHERE = {
     "DeletePlan": "labvault.api.catalog",
     "ExperimentInfo": "labvault.api.catalog",
     "GcResult": "labvault.api.gc",
+    "RemoteCleanup": "labvault.api.gc",
     "DataStatus": "labvault.api.data",
+    "DoctorReport": "labvault.api.doctor",
+    "Part": "labvault.api.doctor",
+    "RepoReport": "labvault.api.doctor",
+    "doctor": "labvault.api.doctor",
     "check_ignore": "labvault.api.data",
     "IgnoreCheck": "labvault.api.data",
     "data_status": "labvault.api.data",
@@ -521,6 +527,7 @@ __all__ = [
     "DataStatus",
     "DeletePlan",
     "DiskUsage",
+    "DoctorReport",
     "DrillRecord",
     "DrillResult",
     "ExperimentInfo",
@@ -551,6 +558,7 @@ __all__ = [
     "NamesReport",
     "NewToken",
     "NewVersion",
+    "Part",
     "Plan",
     "PlotData",
     "PlotSeries",
@@ -559,6 +567,8 @@ __all__ = [
     "PruneResult",
     "Recorded",
     "Refused",
+    "RemoteCleanup",
+    "RepoReport",
     "ReproOptions",
     "RestoreResult",
     "RevisionPlots",
@@ -648,6 +658,7 @@ __all__ = [
     "demote",
     "diff",
     "disk_usage",
+    "doctor",
     "download_url",
     "fetch",
     "freeze",

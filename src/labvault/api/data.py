@@ -64,20 +64,23 @@ def init(path: PathLike = ".", no_scm: bool = False, force: bool = False) -> Pat
 
 def add(targets: list[str], repo: PathLike | None = None, progress: Progress = NULL_PROGRESS,
         new_version: bool = False, no_commit: bool = False, out: PathLike | None = None,
-        force: bool = False, jobs: int | None = None) -> list[Recorded]:
+        force: bool = False, jobs: int | None = None, to_remote: bool = False,
+        remote: str | None = None) -> list[Recorded]:
     """Track files, folders or glob patterns (relative to ``repo`` when given, else to the
     current folder). New content of a protected output is refused (ProtectedDataError, exit 4)
     unless ``new_version``: then it is recorded and made read-only again. ``no_commit``: write
     the pointers, store nothing (``commit`` stores later). ``out``: one target from outside the
     workspace (a path or an s3://, gs://, azure:// URL) copied to ``out`` and tracked there;
-    ``force`` replaces an existing ``out`` whose content is in the cache."""
+    ``force`` replaces an existing ``out`` whose content is in the cache. ``to_remote`` (one
+    target, ``out`` optional): its data goes to ``remote`` (default: the default remote), not to
+    the cache or the workspace, as ``dvc add --to-remote``; ``pull`` brings it later."""
     from labvault.workspace import add as _add
 
-    if out is not None:
-        return [_add_external(targets, out, no_commit, force, jobs, repo, progress)]
+    if out is not None or to_remote:
+        return [_add_external(targets, out, no_commit, force, jobs, repo, progress, to_remote, remote)]
+    if remote is not None:
+        raise UsageError("--remote goes with --to-remote", "add --to-remote, or leave -r out")
     if force:
-        from labvault.errors import UsageError
-
         raise UsageError("--force only replaces the destination of -o/--out", "drop --force, or give -o")
     r = _open(repo, progress)
     results = _add.add(r, targets, new_version, no_commit)
@@ -87,17 +90,19 @@ def add(targets: list[str], repo: PathLike | None = None, progress: Progress = N
     return results
 
 
-def _add_external(targets: list[str], out: PathLike, no_commit: bool, force: bool, jobs: int | None,
-                  repo: PathLike | None, progress: Progress) -> Recorded:
+def _add_external(targets: list[str], out: PathLike | None, no_commit: bool, force: bool, jobs: int | None,
+                  repo: PathLike | None, progress: Progress, to_remote: bool = False,
+                  remote: str | None = None) -> Recorded:
     from labvault.api.import_url import add_external
     from labvault.workspace.add import Recorded as _Recorded
 
+    option = "--to-remote" if to_remote else "-o/--out"
     if len(targets) != 1:
-        raise UsageError("-o/--out takes exactly one source", "add the others one at a time")
+        raise UsageError(f"{option} takes exactly one source", "add the others one at a time")
     if no_commit:
-        raise UsageError("--no-commit cannot be used with -o/--out: the copy goes through the cache",
-                         "drop one of them")
-    r = add_external(targets[0], out, force, jobs, repo, progress)
+        raise UsageError(f"--no-commit cannot be used with {option}: the copy goes through the cache"
+                         if not to_remote else "--no-commit cannot be used with --to-remote", "drop one of them")
+    r = add_external(targets[0], out, force, jobs, repo, progress, to_remote=to_remote, remote=remote)
     assert r.oid is not None  # add -o always downloads
     root = _open(repo, NULL_PROGRESS)
     # everything was copied: the bytes downloaded are the output's size
@@ -278,36 +283,43 @@ def diff(a_rev: str | None = None, b_rev: str | None = None, repo: PathLike | No
 
 def data_status(
     granular: bool = False, unchanged: bool = False, untracked_files: bool = False, repo: PathLike | None = None,
-    not_in_remote: bool = False, remote: str | None = None,
+    not_in_remote: bool = False, remote: str | None = None, targets: list[str] | None = None,
 ) -> DataStatus:
     """Tracked data compared as ``dvc data status`` compares it: what the pointers (``.dvc``
     files, ``dvc.lock``) record against git's HEAD (``committed``), the workspace against the
     pointers (``uncommitted``), and recorded objects the cache lacks (``not_in_cache``); per
     output, or with ``granular`` per file inside folders too. ``unchanged`` and
     ``untracked_files`` add those lists; ``not_in_remote`` what the remote lacks (each output's
-    own remote, else ``remote`` or the default; see :mod:`labvault.api.data_remote`)."""
+    own remote, else ``remote`` or the default; see :mod:`labvault.api.data_remote`).
+    ``targets`` (paths, relative to the current folder) limits every list to those paths and
+    what is below them, as dvc's; only the outputs they touch are hashed."""
+    from dataclasses import replace
+
     from labvault.pipelines.revision import Snapshot
     from labvault.workspace import data_status as _ds
     from labvault.workspace.diff import Recorded as _Recorded
+    from labvault.workspace.index import workspace_outputs
 
     r = _open(repo, NULL_PROGRESS)
+    scope = _ds.Scope.of(r, targets)
     now = Snapshot(r, None).pipelines()
-    recorded = [_Recorded(o.rel, o.oid, o.legacy) for o in now.lock_outs if o.cache]
+    recorded = [_Recorded(o.rel, o.oid, o.legacy) for o in now.lock_outs if o.cache and scope.touches(o.rel)]
     legacy = {o.rel: o.legacy for o in now.lock_outs}
-    to_scan = [_Recorded(o.rel, None, legacy.get(o.rel, False)) for s in now.stages for o in s.outs if o.cache]
+    to_scan = [_Recorded(o.rel, None, legacy.get(o.rel, False)) for s in now.stages for o in s.outs
+               if o.cache and scope.touches(o.rel)]
+    tracked = [t for t in workspace_outputs(r) if scope.touches(t.rel)]
     head = None
     if r.scm is not None and r.scm.has_commits():
         then = Snapshot(r, "HEAD").pipelines()
         head = _ds.recorded_at_head(r, [_Recorded(o.rel, o.oid, o.legacy) for o in then.lock_outs if o.cache])
-    result = _ds.data_status(r, recorded, head, to_scan, granular=granular, unchanged=unchanged,
+        head = [o for o in head if scope.touches(o.rel)] if head is not None else None
+    result = _ds.data_status(r, recorded, head, to_scan, tracked=tracked, granular=granular, unchanged=unchanged,
                              untracked=untracked_files)
     if not_in_remote:
-        from dataclasses import replace
-
         from labvault.api.data_remote import not_in_remote as _missing
 
-        result = replace(result, not_in_remote=_missing(r, granular, remote))
-    return result
+        result = replace(result, not_in_remote=_missing(r, granular, remote, scope.touches))
+    return scope.limit(result)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ the remote holds is checked as a whole: its files cannot be named.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from labvault.errors import LabvaultError
 from labvault.remotes.compare import compare
 from labvault.remotes.reading import ObjectPlaces
@@ -30,13 +32,15 @@ def _pushable(t: Tracked) -> bool:
     return not (isinstance(deps, list) and any(isinstance(d, dict) and "repo" in d for d in deps))
 
 
-def not_in_remote(repo: Repo, granular: bool, remote: str | None) -> tuple[str, ...]:
-    """Paths as ``data status`` shows them (folders end in ``/``), sorted."""
+def not_in_remote(repo: Repo, granular: bool, remote: str | None,
+                  touches: Callable[[str], bool] | None = None) -> tuple[str, ...]:
+    """Paths as ``data status`` shows them (folders end in ``/``), sorted; ``touches``: which
+    outputs to look at, by path (default: all)."""
     from labvault.pipelines.outputs import locked_outputs
 
     groups: dict[str | None, list[Tracked]] = {}
     for t in workspace_outputs(repo) + locked_outputs(repo):
-        if _pushable(t):
+        if _pushable(t) and (touches is None or touches(t.rel)):
             groups.setdefault(out_remote(t.out.extra) or remote, []).append(t)
     stores = {name: open_remote(repo, name) for name in groups}  # a missing remote fails before any is asked
     missing: set[str] = set()

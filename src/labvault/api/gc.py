@@ -4,6 +4,7 @@ not use, as ``dvc gc``; the plans are made first, under the repository's lock.""
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +37,17 @@ class GcResult:
     remote_removed: tuple[str, ...] = ()  # its objects deleted (or, dry run, to delete)
     remote_removed_bytes: int = 0
     remote_kept: int = 0  # its 3.x objects the kept revisions use
+    bound_remotes: tuple[RemoteCleanup, ...] = ()  # --cloud: the other remotes kept outputs are bound to
+
+
+@dataclass(frozen=True)
+class RemoteCleanup:
+    """``gc --cloud`` on a remote that outputs of the kept revisions name (``remote:``)."""
+
+    remote: str
+    removed: tuple[str, ...]  # its objects deleted (or, dry run, to delete)
+    removed_bytes: int
+    kept: int  # its 3.x objects the kept revisions use
 
 
 def gc(
@@ -62,12 +74,15 @@ def gc(
     too, ``num`` the ``num`` commits along first parents from ``rev`` and, with ``all_branches``,
     from each branch tip (one of the two is needed); ``date`` (YYYY-MM-DD) every commit made since;
     ``not_in_remote`` deletes even used objects that ``remote`` holds (with the cache's size),
-    keeping only what the remote lacks."""
+    keeping only what the remote lacks. With ``cloud``, the remotes that outputs of the kept
+    revisions are bound to (``remote:`` in a .dvc entry or dvc.yaml) are cleaned too, as dvc
+    cleans them; on each remote, every object the kept revisions use is kept, wherever its
+    output is bound (dvc keeps on each only what is routed to it)."""
     from labvault.api.pull_imports import recorded_imports, resolve_imports
     from labvault.core.gc import plan_gc
     from labvault.workspace.gc_remote import RemoteGcPlan, execute_remote_gc, plan_remote_gc
     from labvault.workspace.remotes import open_remote
-    from labvault.workspace.used import collect_used, keep_if_present
+    from labvault.workspace.used import collect_by_remote, collect_used, keep_if_present, merge_used
 
     if cloud and not_in_remote:
         raise UsageError("--not-in-remote and --cloud cannot go together (as in dvc): one keeps what the remote "
@@ -75,8 +90,19 @@ def gc(
     r = _open(repo, progress)
     gone: tuple[str, ...] = ()
     rplan: RemoteGcPlan | None = None
-    with r.locked():
-        used = collect_used(r, all_tags, all_branches, all_commits, commits=_gc_commits(r, rev, num, date, all_branches))
+    others: list[tuple[RemoteStore, RemoteGcPlan]] = []
+    with r.locked(), ExitStack() as closing:
+        commits = _gc_commits(r, rev, num, date, all_branches)
+        bound: list[str] = []
+        if cloud:  # the outputs' remotes are needed: every remote they are bound to is cleaned too
+            from labvault.pipelines.outputs import pipeline_routes
+
+            groups = collect_by_remote(r, all_tags, all_branches, all_commits, commits=commits,
+                                       routes=pipeline_routes(r))
+            used = merge_used(groups.values())
+            bound = sorted(name for name in groups if name is not None)
+        else:
+            used = collect_used(r, all_tags, all_branches, all_commits, commits=commits)
         # fetched URL imports recorded without their data: checkout places them from the cache
         for t in resolve_imports(r, recorded_imports(r, None))[0]:
             keep_if_present(r, used, t.out.oid or "")
@@ -84,7 +110,16 @@ def gc(
             store = open_remote(r, remote, jobs)
             store.backend.check_readable_root()
         if cloud:
+            # every remote opened and checked before any plan is made: a missing one deletes nothing
+            more: list[RemoteStore] = []
+            for name in bound:
+                if name != store.name:
+                    more.append(open_remote(r, name, jobs))
+                    closing.callback(more[-1].backend.close)
+            for other in more:
+                other.backend.check_readable_root()
             rplan = plan_remote_gc(store, used, r.odb)
+            others = [(other, plan_remote_gc(other, used, r.odb)) for other in more]
         keep = used.refs
         if not_in_remote:
             keep = _not_held(r, store, keep)
@@ -99,6 +134,9 @@ def gc(
             plan.execute(progress)
             if rplan is not None and rplan.remove:
                 execute_remote_gc(store, rplan, progress)
+            for other, oplan in others:
+                if oplan.remove:
+                    execute_remote_gc(other, oplan, progress)
     return GcResult(
         dry_run=dry_run,
         removed=len(plan.remove),
@@ -112,6 +150,8 @@ def gc(
         remote_removed=tuple(oid for oid, _ in rplan.remove) if rplan is not None else (),
         remote_removed_bytes=rplan.removed_bytes if rplan is not None else 0,
         remote_kept=rplan.kept if rplan is not None else 0,
+        bound_remotes=tuple(RemoteCleanup(p.remote, tuple(oid for oid, _ in p.remove), p.removed_bytes, p.kept)
+                            for _, p in others),
     )
 
 

@@ -1,5 +1,5 @@
 """``import-url``, ``get-url`` and ``update`` of URL imports: a file or folder at a local path or
-an s3://, gs://, azure:// URL downloaded here; ``import-url`` stores it in the cache and records
+an s3://, gs://, azure:// URL (or a file at an http(s):// URL) downloaded here; ``import-url`` stores it in the cache and records
 the source and its checksum in a ``.dvc`` file dvc reads too (``workspace/url_imports.py``), and
 ``update`` downloads it again only when the source's checksum changed.
 
@@ -15,27 +15,21 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from labvault.core.hashing import md5_file
-from labvault.core.links import copy_file
-from labvault.core.tree import Tree, check_relpath
+from labvault.api.url_source import _download, _jobs, _Source, _staged, _still_same
+from labvault.core.tree import Tree
 from labvault.errors import (
-    ManifestError,
     PathError,
     PointerError,
     RemoteError,
     UsageError,
     WorkspaceConflictError,
 )
-from labvault.progress import NULL_PROGRESS, Progress, Task
-from labvault.remotes.base import Backend
+from labvault.progress import NULL_PROGRESS, Progress
 from labvault.workspace.download import remove_staging, staging_name
 from labvault.workspace.pointer import Out, pointer_for
 from labvault.workspace.repo import Repo, open_repo
@@ -48,9 +42,10 @@ from labvault.workspace.url_imports import (
     write_url_import,
 )
 
+if TYPE_CHECKING:
+    from labvault.core.odb import ObjectStore
+
 PathLike = str | os.PathLike[str]
-JOBS_LOCAL = 4
-JOBS_CLOUD = 16
 
 
 @dataclass(frozen=True)
@@ -70,136 +65,6 @@ class GetUrlResult:
     source: str
     files: int
     bytes: int
-
-
-class _Source:
-    """A local path or an object-storage URL, opened for listing and reading."""
-
-    def __init__(self, where: str, fs_config: dict[str, Any]) -> None:
-        self.shown = where
-        self.local = not is_url(where)
-        self.backend: Backend | None = None
-        if self.local:
-            self.path = os.path.abspath(os.path.expanduser(where))
-            self.key = ""
-        else:
-            from labvault.remotes.registry import open_backend, split_url
-
-            kind, rest = split_url(where.rstrip("/"))
-            bucket, _, key = rest.partition("/")
-            self.key = key.strip("/")
-            options = {str(k): str(v) for k, v in fs_config.items()}
-            self.backend = open_backend(f"{kind}://{bucket}", options)
-
-    def close(self) -> None:
-        if self.backend is not None:
-            self.backend.close()
-
-    def listing(self) -> tuple[bool, list[tuple[str, int, str]]]:
-        """(is_folder, [(relpath, size, etag)]); etags are "" for a local source (hashed later)."""
-        if self.local:
-            if os.path.isfile(self.path):
-                return False, [("", os.path.getsize(self.path), "")]
-            if not os.path.isdir(self.path):
-                raise PathError(f"{self.shown} does not exist", "check the path")
-            return True, _walk_local(self.path)
-        assert self.backend is not None
-        try:
-            is_dir, files = self.backend.checksums(self.key)
-        except FileNotFoundError:
-            raise PathError(f"{self.shown} does not exist", "check the URL (`labvault ls` shows what is there)") from None
-        return is_dir, files
-
-    def state(self) -> SourceState:
-        """The source's checksums now (a local source is hashed in place)."""
-        is_dir, files = self.listing()
-        if not self.local:
-            return SourceState("etag", is_dir, tuple(files))
-        hashed = tuple((rel, size, md5_file(self._local(rel))) for rel, size, _ in files)
-        return SourceState("md5", is_dir, hashed)
-
-    def _local(self, rel: str) -> str:
-        return os.path.join(self.path, *rel.split("/")) if rel else self.path
-
-    def fetch(self, rel: str, dest: str) -> None:
-        if self.local:
-            copy_file(self._local(rel), dest, 0o644)
-            return
-        assert self.backend is not None
-        key = f"{self.key}/{rel}" if rel and self.key else (rel or self.key)
-        self.backend.get_file(key, dest)
-
-
-def _walk_local(top: str) -> list[tuple[str, int, str]]:
-    """Every file below ``top`` (links to files followed, links to folders not), sorted."""
-    out = []
-    for root, dirs, files in os.walk(top):
-        dirs[:] = [d for d in dirs if d not in (".git", ".dvc")]
-        for name in files:
-            path = os.path.join(root, name)
-            if not os.path.isfile(path):
-                continue  # a broken link, a socket
-            rel = os.path.relpath(path, top).replace(os.sep, "/")
-            out.append((rel, os.path.getsize(path), ""))
-    return sorted(out)
-
-
-def _download(source: _Source, is_dir: bool, files: list[tuple[str, int, str]], staging: str, jobs: int,
-              task: Task) -> int:
-    """Every file of the listing into ``staging`` (a new path), each checked against its listed
-    size; returns the bytes written."""
-    for rel, _, _ in files:
-        if rel:  # an object key naming ../ or .git/ is refused before anything is written
-            try:
-                check_relpath(rel)
-            except ManifestError:
-                raise RemoteError(f"{source.shown}: the object {rel!r} below it would be written outside the "
-                                  "output or into a .git/.dvc folder", "remove or rename that object at the source") from None
-    if is_dir:
-        os.mkdir(staging)
-
-    def one(item: tuple[str, int, str]) -> int:
-        rel, size, _ = item
-        dest = os.path.join(staging, *rel.split("/")) if rel else staging
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        source.fetch(rel, dest)
-        got = os.path.getsize(dest)
-        if got != size:
-            raise RemoteError(f"{source.shown}/{rel}: received {got} bytes, the listing said {size}",
-                              "the source changed while it was read: run the command again")
-        task.advance(1, size)
-        return size
-
-    if len(files) <= 1 or jobs <= 1:
-        return sum(one(f) for f in files)
-    with ThreadPoolExecutor(max_workers=min(jobs, len(files))) as pool:
-        return sum(pool.map(one, files))
-
-
-@contextmanager
-def _staged(target: str, what: str, files: list[tuple[str, int, str]], progress: Progress) -> Iterator[tuple[str, Task]]:
-    """A staging path beside ``target`` and a progress task; the staging is removed on any failure."""
-    staging = staging_name(target)
-    task = progress.task(what, total=len(files), total_bytes=sum(s for _, s, _ in files))
-    try:
-        yield staging, task
-    except BaseException:
-        remove_staging(staging)
-        raise
-    finally:
-        task.close()
-
-
-def _still_same(source: _Source, listed: tuple[bool, list[tuple[str, int, str]]], shown: str) -> None:
-    """An object-storage source listed again after the download: refused when it changed meanwhile."""
-    if not source.local and listed != source.listing():
-        raise RemoteError(f"{shown} changed while it was downloaded", "run the command again")
-
-
-def _jobs(source: _Source, jobs: int | None) -> int:
-    if jobs is not None and jobs < 1:
-        raise UsageError(f"jobs must be at least 1, not {jobs}")
-    return jobs or (JOBS_LOCAL if source.local else JOBS_CLOUD)
 
 
 def _default_name(url: str) -> str:
@@ -228,9 +93,9 @@ def _parse_config(fs_config: dict[str, Any] | None) -> dict[str, Any]:
 
 def download_url(url: str, out: PathLike | None = None, fs_config: dict[str, Any] | None = None,
             jobs: int | None = None, progress: Progress = NULL_PROGRESS) -> GetUrlResult:
-    """Download the file or folder at ``url`` (a local path or an s3://, gs://, azure:// URL) to
-    ``out`` (default: its name here; inside ``out`` when that is a folder), as ``dvc get-url``:
-    nothing is tracked. The result appears only when complete; an existing path is refused."""
+    """Download the file or folder at ``url`` (a local path, an s3://, gs://, azure:// URL, or
+    one file's http(s):// URL) to ``out`` (default: its name here; inside ``out`` when that is a
+    folder), as ``dvc get-url``: nothing is tracked. The result appears only when complete; an existing path is refused."""
     target = _resolve_out(url, out)
     if os.path.lexists(target):
         raise PathError(f"{target} already exists", "remove it, or give another destination")
@@ -251,20 +116,26 @@ def download_url(url: str, out: PathLike | None = None, fs_config: dict[str, Any
 
 def import_url(url: str, out: PathLike | None = None, force: bool = False, fs_config: dict[str, Any] | None = None,
                jobs: int | None = None, repo: PathLike | None = None, no_exec: bool = False,
-               no_download: bool = False, progress: Progress = NULL_PROGRESS) -> UrlImportResult:
-    """Download the file or folder at ``url`` (a local path or an s3://, gs://, azure:// URL) into
-    this repository, store it in the cache and write ``OUT.dvc`` recording the source, its
-    checksum (md5 locally, the ETag in object storage) and ``frozen: true``, as ``dvc import-url``
-    does; ``/OUT`` goes into the ``.gitignore`` beside it. An existing OUT or OUT.dvc is refused
+               no_download: bool = False, progress: Progress = NULL_PROGRESS, to_remote: bool = False,
+               remote: str | None = None) -> UrlImportResult:
+    """Download the file or folder at ``url`` (a local path, an s3://, gs://, azure:// URL, or
+    one file's http(s):// URL) into this repository, store it in the cache and write ``OUT.dvc``
+    recording the source, its checksum (md5 locally, the ETag in object storage, dvc's
+    ``checksum`` over HTTP) and ``frozen: true``, as ``dvc import-url`` does; ``/OUT`` goes into
+    the ``.gitignore`` beside it. An existing OUT or OUT.dvc is refused
     unless ``force``; even then, content of OUT that is not in the cache is never overwritten.
 
     ``no_exec``: only the ``.dvc`` file, naming the source and no checksum (the source is not
     looked at); ``no_download``: the ``.dvc`` file with the source's checksum, nothing
     downloaded. Either way ``update`` downloads it later, as dvc's ``--no-exec`` and
-    ``--no-download`` files are."""
+    ``--no-download`` files are.
+
+    ``to_remote``: the data goes to ``remote`` (default: the default remote) instead of the
+    cache and the workspace (see :func:`_fetch_to_remote`); ``pull`` brings it later."""
     if no_exec and no_download:
         raise UsageError("--no-exec and --no-download cannot be used together",
                          "--no-exec writes only the .dvc file; --no-download also records the source's checksum")
+    _check_to_remote(to_remote, remote, no_exec or no_download)
     dst = open_repo(Path(repo) if repo is not None else None, progress)
     config = _parse_config(fs_config)
     rel, target = _destination(dst, url, out, force)
@@ -274,6 +145,8 @@ def import_url(url: str, out: PathLike | None = None, force: bool = False, fs_co
         where = url if is_url(url) else os.path.abspath(os.path.expanduser(url))
         if no_exec or no_download:
             return _record_only(dst, rel, where, recorded, config, with_checksum=no_download)
+        if to_remote:
+            return _fetch_to_remote(dst, rel, where, recorded, config, remote, jobs, progress)
         return _fetch_into(dst, rel, where, recorded, config, None, jobs, progress)
 
 
@@ -325,12 +198,18 @@ def _check_destination(dst: Repo, rel: str, target: Path, force: bool) -> None:
         _refuse_unsaved(dst, rel)
 
 
-def add_external(source: str, out: PathLike, force: bool = False, jobs: int | None = None,
-                 repo: PathLike | None = None, progress: Progress = NULL_PROGRESS) -> UrlImportResult:
+def add_external(source: str, out: PathLike | None, force: bool = False, jobs: int | None = None,
+                 repo: PathLike | None = None, progress: Progress = NULL_PROGRESS, to_remote: bool = False,
+                 remote: str | None = None) -> UrlImportResult:
     """``add SOURCE -o OUT``, as ``dvc add -o``: a file or folder from outside the workspace (a
     local path, or an s3://, gs://, azure:// URL) copied into the cache and to OUT, which gets an
     ordinary pointer (no record of the source). The source is left as it is. An existing OUT or
-    OUT.dvc is refused unless ``force``; content of OUT not in the cache never is replaced."""
+    OUT.dvc is refused unless ``force``; content of OUT not in the cache never is replaced.
+    ``to_remote`` (``add --to-remote``): the data goes to ``remote`` instead of the cache and
+    OUT (default: the source's name here), as dvc's."""
+    _check_to_remote(to_remote, remote, False)
+    if out is None and not to_remote:
+        raise UsageError("add of a source outside the workspace needs -o OUT", "give where it goes, e.g. -o data/raw")
     dst = open_repo(Path(repo) if repo is not None else None, progress)
     rel, target = _destination(dst, source, out, force)
     where = source if is_url(source) else os.path.abspath(os.path.expanduser(source))
@@ -338,6 +217,8 @@ def add_external(source: str, out: PathLike, force: bool = False, jobs: int | No
         raise UsageError(f"{source} is the output itself", "add it without -o")
     with dst.locked():
         _check_destination(dst, rel, target, force)
+        if to_remote:
+            return _fetch_to_remote(dst, rel, where, source, {}, remote, jobs, progress, plain=True)
         return _fetch_into(dst, rel, where, source, {}, None, jobs, progress, plain=True)
 
 
@@ -367,7 +248,7 @@ def _refuse_unsaved(dst: Repo, rel: str) -> None:
 
 def _fetch_into(dst: Repo, rel: str, where: str, recorded: str, config: dict[str, Any], old: Out | None,
                 jobs: int | None, progress: Progress, plain: bool = False,
-                layout: Layout | None = None) -> UrlImportResult:
+                layout: Layout | None = None, frozen: Any = True) -> UrlImportResult:
     """Download ``where`` into ``rel``: staged, stored in the cache, swapped into place; then the
     pointer is written (``plain``: an ordinary pointer, as ``add -o`` writes, not an import;
     ``layout``: the replaced file's key order, kept, with ``old``'s for the output)."""
@@ -381,8 +262,7 @@ def _fetch_into(dst: Repo, rel: str, where: str, recorded: str, config: dict[str
             nbytes = _download(source, is_dir, files, staging, _jobs(source, jobs), task)
             stored = _store(dst, staging, is_dir, files)
             _still_same(source, (is_dir, files), recorded)
-            kind = "md5" if source.local else "etag"
-            state = SourceState(kind, is_dir, tuple(stored) if source.local else tuple(files))
+            state = SourceState(source.kind, is_dir, tuple(stored) if source.local else tuple(files))
             _swap(staging, target)
     finally:
         source.close()
@@ -395,16 +275,87 @@ def _fetch_into(dst: Repo, rel: str, where: str, recorded: str, config: dict[str
 
         write_pointer(Pointer(pointer, (out,), {}))
     else:
-        write_url_import(pointer, state.dep(recorded, config), out, layout=layout)
+        write_url_import(pointer, state.dep(recorded, config), out, layout=layout, frozen=frozen)
     from labvault.workspace.ignore import gitignore_add
 
     gitignore_add(Path(target).parent, Path(target).name)
     return UrlImportResult(pointer.relative_to(dst.root).as_posix(), rel, recorded, oid, len(stored), nbytes, True)
 
 
-def _store(dst: Repo, staging: str, is_dir: bool, files: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
-    """Every downloaded file into the cache (a folder's manifest too); (relpath, size, oid)."""
-    odb = dst.odb
+def _check_to_remote(to_remote: bool, remote: str | None, record_only: bool) -> None:
+    if remote is not None and not to_remote:
+        raise UsageError("--remote goes with --to-remote", "add --to-remote, or leave -r out")
+    if to_remote and record_only:
+        raise UsageError("--to-remote cannot go with --no-exec or --no-download", "leave one of them out")
+
+
+STAGING_PREFIX = "to-remote-"
+
+
+def _fetch_to_remote(dst: Repo, rel: str, where: str, recorded: str, config: dict[str, Any], remote: str | None,
+                     jobs: int | None, progress: Progress, plain: bool = False) -> UrlImportResult:
+    """``--to-remote``, as dvc's: download ``where`` into a staging folder in ``.dvc/tmp``, hash
+    it into a staging object store there, push those objects to ``remote``, then write the
+    pointer (``plain``: an ordinary one, as ``add --to-remote -o`` writes; else the import's,
+    with ``/OUT`` in the ``.gitignore``). Nothing enters the cache or the workspace; the staging
+    goes whatever happens, and what a killed run left is removed by the next one (under the
+    repository's lock, no other run's staging can be live). The pointer is written only once
+    every object is on the remote, checked as ``push`` checks it."""
+    import shutil
+
+    from labvault.core.odb import ObjectStore
+    from labvault.remotes.transfer import push as push_objects
+    from labvault.workspace.remotes import open_remote
+
+    store = open_remote(dst, remote, jobs)  # a missing remote fails before anything is downloaded
+    tmp = Path(dst.tmp_dir)
+    tmp.mkdir(parents=True, exist_ok=True)
+    for stale in tmp.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    work = tmp / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    work.mkdir()
+    source = _Source(where, config)
+    try:
+        store.backend.check_writable_root()
+        is_dir, files = source.listing()
+        with _staged(str(work / "data"), f"downloading {recorded}", files, progress) as (staging, task):
+            nbytes = _download(source, is_dir, files, staging, _jobs(source, jobs), task)
+        odb = ObjectStore(work / "odb")
+        stored = _store(dst, staging, is_dir, files, odb)
+        _still_same(source, (is_dir, files), recorded)
+        state = SourceState(source.kind, is_dir, tuple(stored) if source.local else tuple(files))
+        oid = Tree.from_pairs((r, o) for r, _, o in stored).oid() if is_dir else stored[0][2]
+        refs = {(o, False) for _, _, o in stored} | ({(oid, False)} if is_dir else set())
+        sent = push_objects(odb, store, refs, progress)
+        if not sent.ok:
+            first = (sent.failed + sent.missing_local + sent.corrupt)[:1]
+            raise RemoteError(f"{recorded} did not all reach remote {store.name}"
+                              + (f" ({first[0]})" if first else ""), "run the command again; nothing was recorded")
+    finally:
+        source.close()
+        store.backend.close()
+        shutil.rmtree(work, ignore_errors=True)
+    size = sum(s for _, s, _ in stored)
+    target = dst.abspath(rel)
+    pointer = pointer_for(Path(target))
+    out = Out(posixpath.basename(rel), oid, size, len(stored) if is_dir else None)
+    if plain:
+        from labvault.workspace.pointer import Pointer, write_pointer
+
+        write_pointer(Pointer(pointer, (out,), {}))  # no .gitignore entry, as dvc's add --to-remote
+    else:
+        write_url_import(pointer, state.dep(recorded, config), out)
+        from labvault.workspace.ignore import gitignore_add
+
+        gitignore_add(Path(target).parent, Path(target).name)
+    return UrlImportResult(pointer.relative_to(dst.root).as_posix(), rel, recorded, oid, len(stored), nbytes, True)
+
+
+def _store(dst: Repo, staging: str, is_dir: bool, files: list[tuple[str, int, str]],
+           odb: ObjectStore | None = None) -> list[tuple[str, int, str]]:
+    """Every downloaded file into the cache (or ``odb``; a folder's manifest too); (relpath,
+    size, oid)."""
+    odb = dst.odb if odb is None else odb
     stored = []
     for rel, _, _ in files:
         oid, size = odb.store_file(os.path.join(staging, *rel.split("/")) if rel else staging)
@@ -458,7 +409,7 @@ def update_url(dst: Repo, file: Path, jobs: int | None, progress: Progress) -> U
     elif os.path.lexists(target):
         _refuse_unsaved(dst, rel)
     return _fetch_into(dst, rel, where, spec.url, spec.fs_config, old, jobs, progress,
-                       layout=(spec.keys, tuple(spec.dep)))
+                       layout=(spec.keys, tuple(spec.dep)), frozen=spec.frozen)
 
 
 def url_import_source(file: Path) -> str | None:

@@ -36,7 +36,8 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 
-from labvault.api.import_url import _download, _jobs, _Source, _staged, _still_same, _store
+from labvault.api.import_url import _store
+from labvault.api.url_source import _download, _jobs, _Source, _staged, _still_same
 from labvault.core.hashing import md5_file
 from labvault.core.tree import OID, Tree
 from labvault.errors import CacheError, LabvaultError, PathError
@@ -220,7 +221,7 @@ def _fetch_one(repo: Repo, t: Tracked, jobs: int | None, progress: Progress, mem
     source = _Source(where, spec.fs_config)
     try:
         is_dir, files = source.listing()
-        if not source.local and SourceState("etag", is_dir, tuple(files)).checksum() != recorded:
+        if not source.local and SourceState(source.kind, is_dir, tuple(files)).checksum() != recorded:
             raise _Refused(f"its source {spec.url} changed since it was recorded: {update} imports what it holds now")
         target = os.path.join(os.path.dirname(_memo_path(repo)), "download")
         with _staged(target, f"fetching {spec.url}", files, progress) as (staging, task):

@@ -47,10 +47,16 @@ new_version_option = click.option(
 @click.option("-f", "--force", is_flag=True, help="With -o: replace an existing output (never content that is not in the cache).")
 @click.option("--glob", "glob_", is_flag=True, help="Accepted as dvc takes it; patterns are expanded anyway (a path that exists is taken as it is).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), help="With -o from object storage: parallel downloads.")
+@click.option("--to-remote", is_flag=True,
+              help="Send the one TARGET's data straight to a remote (not the cache, not the workspace) and write "
+                   "the .dvc file, as dvc; `pull` brings it later.")
+@click.option("-r", "--remote", metavar="NAME", help="With --to-remote: the remote (default: the default remote).")
+@click.option("--remote-jobs", type=click.IntRange(1, 256), help="With --to-remote: parallel transfers.")
 @json_option
 @click.pass_context
 def add(ctx: click.Context, targets: tuple[str, ...], new_version: bool, no_commit: bool, out: str | None,
-        force: bool, glob_: bool, jobs: int | None, as_json: bool) -> None:
+        force: bool, glob_: bool, jobs: int | None, to_remote: bool, remote: str | None, remote_jobs: int | None,
+        as_json: bool) -> None:
     """Track files and folders: hash them, store them in the cache, write TARGET.dvc.
 
     TARGETS are files, folders or quoted glob patterns. New content of a protected output
@@ -61,17 +67,22 @@ def add(ctx: click.Context, targets: tuple[str, ...], new_version: bool, no_comm
       labvault add data/raw/dataset.csv data/images
       labvault add 'data/raw/*.parquet'
       labvault add /mnt/shared/imagenet -o data/imagenet      # copy in from outside, as dvc add -o
+      labvault add --to-remote s3://raw/scans -o data/scans   # straight to the remote; pull later
       git add data/raw/dataset.csv.dvc data/images.dvc data/.gitignore data/raw/.gitignore
     """
     st = _state(ctx)
     results = api.add(list(targets), progress=st.progress, new_version=new_version, no_commit=no_commit, out=out,
-                      force=force, jobs=jobs)
+                      force=force, jobs=remote_jobs or jobs, to_remote=to_remote, remote=remote)
     if as_json:
         emit_json(results)
         return
     for r in results:
         files = f", {r.nfiles} files" if r.nfiles is not None else ""
-        click.echo(f"added {r.path} ({human_size(r.size)}{files}) -> {r.pointer}")
+        if to_remote:
+            click.echo(f"sent {r.path} ({human_size(r.size)}{files}) to the remote -> {r.pointer}; "
+                       "`labvault pull` brings the data here")
+        else:
+            click.echo(f"added {r.path} ({human_size(r.size)}{files}) -> {r.pointer}")
 
 
 @cli.command()
@@ -423,6 +434,47 @@ def version() -> None:
       labvault version
     """
     click.echo(f"labvault {api.version()}")
+
+
+@cli.command()
+@click.option("--lab", "lab", metavar="FILE", help="The lab config to report (default: as every lab command finds it).")
+@json_option
+def doctor(lab: str | None, as_json: bool) -> None:
+    """What this installation and this repository are made of, for a bug report or a first
+    check (as `dvc doctor`): versions, the storage kinds and optional parts installed (and how
+    to add a missing one), the tools labvault drives, and, inside a repository, its cache
+    (folder, link types, file system, free space), remotes, catalog and lab config. Nothing is
+    contacted or changed.
+
+    \b
+    Example:
+      labvault doctor
+      labvault doctor --json > env.json    # attach it to a bug report
+    """
+    report = api.doctor(lab=lab)
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(f"labvault {report.labvault}, Python {report.python} on {report.platform}")
+    for label, parts in (("Storage", report.storage), ("Optional", report.optional)):
+        click.echo(f"{label}:")
+        for p in parts:
+            state = f"{p.name} {p.version}" if p.version else f"missing ({p.how})"
+            click.echo(f"  {p.what:<20} {state}")
+    click.echo("Tools:")
+    for p in report.tools:
+        click.echo(f"  {p.what:<32} {p.version or f'{p.name} missing ({p.how})'}")
+    click.echo(f"Lab config: {report.lab_config or 'none (labvault lab init --root DIR writes one)'}")
+    r = report.repo
+    if r is None:
+        click.echo("Repository: none here")
+        return
+    click.echo(f"Repository: {r.root} ({'git' if r.git else 'no git'})")
+    free = f", {human_size(r.free_bytes)} free" if r.free_bytes is not None else ""
+    click.echo(f"  cache: {r.cache_dir} ({r.file_system}{free}); link types: {', '.join(r.cache_types)}")
+    remotes = ", ".join(f"{name} ({kind}{', default' if default else ''})" for name, kind, default in r.remotes)
+    click.echo(f"  remotes: {remotes or 'none'}")
+    click.echo(f"  catalog: {r.catalog}")
 
 
 def _split_targets(targets: tuple[str, ...]) -> tuple[list[str], list[str]]:

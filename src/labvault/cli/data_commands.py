@@ -31,6 +31,7 @@ def data() -> None:
 
 
 @data.command("status")
+@click.argument("targets", nargs=-1)
 @click.option("--granular", is_flag=True, help="Also the files inside folder outputs.")
 @click.option("--unchanged", is_flag=True, help="Also list what did not change.")
 @click.option("--untracked-files", is_flag=True, help="Also list files neither git nor labvault tracks.")
@@ -41,12 +42,13 @@ def data() -> None:
 @click.option("--no-remote-refresh", is_flag=True, hidden=True,
               help="Accepted as dvc's; labvault asks the remote every time.")
 @json_option
-def data_status(granular: bool, unchanged: bool, untracked_files: bool, not_in_remote: bool, remote: str | None,
+def data_status(targets: tuple[str, ...], granular: bool, unchanged: bool, untracked_files: bool, not_in_remote: bool, remote: str | None,
                 no_remote_refresh: bool, as_json: bool) -> None:
     """What the pointers (.dvc files, dvc.lock) record that git's HEAD does not (committed
     changes: commit them to git), what the workspace holds that the pointers do not record
     (uncommitted changes: `labvault commit` records them, `checkout` undoes them), and recorded
-    objects the cache lacks; as `dvc data status`. Folder outputs end in `/`. Exit 0.
+    objects the cache lacks; as `dvc data status`. Folder outputs end in `/`. TARGETS (paths)
+    limit every list to those paths and what lies below them. Exit 0.
 
     \b
     Example:
@@ -54,8 +56,10 @@ def data_status(granular: bool, unchanged: bool, untracked_files: bool, not_in_r
       labvault data status --granular --unchanged
       labvault data status --json        # dvc's keys: not_in_cache, committed, uncommitted, ...
       labvault data status --not-in-remote --granular   # what is not backed up on the remote
+      labvault data status data/raw --granular          # only what lies under data/raw
     """
-    st = api.data_status(granular, unchanged, untracked_files, not_in_remote=not_in_remote, remote=remote)
+    st = api.data_status(granular, unchanged, untracked_files, not_in_remote=not_in_remote, remote=remote,
+                         targets=list(targets) or None)
     if as_json:
         emit_json(st.to_json())
         return

@@ -19,7 +19,11 @@ def _confirm_gc(plan: api.GcResult, spilled: bool) -> None:
     if plan.remote_removed:
         what += (f" and {len(plan.remote_removed)} objects ({human_size(plan.remote_removed_bytes)}) "
                  f"on remote {plan.remote}")
-    if plan.removed == 0 and not (spilled and plan.spilled_removed) and not plan.remote_removed:
+    for other in plan.bound_remotes:
+        if other.removed:
+            what += f" and {len(other.removed)} objects ({human_size(other.removed_bytes)}) on remote {other.remote}"
+    if (plan.removed == 0 and not (spilled and plan.spilled_removed) and not plan.remote_removed
+            and not any(o.removed for o in plan.bound_remotes)):
         return
     if not sys.stdin.isatty():
         raise UsageError(f"gc would delete {what} and there is no terminal to confirm on",
@@ -70,7 +74,9 @@ def gc(
     give gc at least the same revision flags.
 
     With -c/--cloud, the remote's objects that the kept revisions do not use are deleted too
-    (other clones' revisions that this repository does not know included, as dvc does).
+    (other clones' revisions that this repository does not know included, as dvc does), and
+    so are those of every remote that kept outputs are bound to (`remote:` in a .dvc file or
+    dvc.yaml), as dvc cleans them; each remote keeps every object the kept revisions use.
     Every folder the kept revisions use is read first (from the remote when the cache lacks
     it); when one is on neither, nothing is deleted.
 
@@ -104,5 +110,8 @@ def gc(
     if result.remote is not None:
         click.echo(f"{verb} {len(result.remote_removed)} objects ({human_size(result.remote_removed_bytes)}) from "
                    f"remote {result.remote}, kept {result.remote_kept}")
+    for other in result.bound_remotes:
+        click.echo(f"{verb} {len(other.removed)} objects ({human_size(other.removed_bytes)}) from "
+                   f"remote {other.remote} (outputs are bound to it), kept {other.kept}")
     for oid in result.missing_manifests:
         click.echo(f"warning: manifest {oid} is not in the cache; its files could not be marked as used", err=True)

@@ -88,14 +88,15 @@ def human_size(n: int | None) -> str:
 # cost start-up time on every call). tests/unit/test_cli_lazy.py checks this against the modules.
 COMMAND_MODULES = {
     **dict.fromkeys(
-        ("add", "checkout", "commit", "config", "diff", "init", "move", "remove", "status", "verify", "version"),
+        ("add", "checkout", "commit", "config", "diff", "doctor", "init", "move", "remove", "status", "verify",
+         "version"),
         "commands",
     ),
     **dict.fromkeys(("dag", "metrics", "params", "plots", "repro"), "pipeline_commands"),
     **dict.fromkeys(("fetch", "pull", "push", "remote"), "remote_commands"),
     **dict.fromkeys(("card", "names"), "project_commands"),
     **dict.fromkeys(("get", "import", "update", "get-url", "import-url"), "read_commands"),
-    **dict.fromkeys(("install", "git-hook", "root", "check-ignore"), "setup_commands"),
+    **dict.fromkeys(("install", "git-hook", "root", "check-ignore", "completion"), "setup_commands"),
     **dict.fromkeys(("cp", "ls"), "storage_commands"),
     "cache": "cache_commands",
     **dict.fromkeys(("stage", "freeze", "unfreeze"), "stage_commands"),
@@ -224,6 +225,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
+    except (ConnectionError, TimeoutError) as exc:  # the network failed past the retries: one line
+        from labvault.errors import RemoteError
+
+        text = str(exc).strip().splitlines()
+        unreachable = RemoteError(f"a remote could not be reached: {text[0] if text else type(exc).__name__}",
+                                  "check the network and the remote's url and settings (`labvault remote list`)")
+        click.echo(f"error: {unreachable.line()}", err=True)
+        sys.exit(unreachable.exit_code)
     except PermissionError as exc:  # one a command did not expect: still one line, not a traceback
         from labvault.errors import from_os_error
 

@@ -136,18 +136,24 @@ fs_config_option = click.option(
                                                "`labvault update` downloads it.")
 @click.option("--no-download", is_flag=True, help="Write the .dvc file with the source's checksum, download nothing; "
                                                    "`labvault update` downloads it.")
+@click.option("--to-remote", is_flag=True, help="Send the data straight to a remote (not the cache, not the "
+                                                 "workspace) and write the .dvc file, as dvc; `pull` brings it later.")
+@click.option("-r", "--remote", metavar="NAME", help="With --to-remote: the remote (default: the default remote).")
 @jobs_option
 @fs_config_option
 @json_option
 @click.pass_context
 def import_url(ctx: click.Context, url: str, out: str | None, force: bool, no_exec: bool, no_download: bool,
-               jobs: int | None, fs_config: tuple[str, ...], as_json: bool) -> None:
-    """Download a file or folder from a local path or an s3://, gs://, azure:// URL, store it in
-    the cache and record its source in OUT.dvc, as `dvc import-url`.
+               jobs: int | None, fs_config: tuple[str, ...], to_remote: bool, remote: str | None,
+               as_json: bool) -> None:
+    """Download a file or folder from a local path or an s3://, gs://, azure:// URL (or one file
+    from an http(s):// URL), store it in the cache and record its source in OUT.dvc, as
+    `dvc import-url`.
 
     The .dvc file records the source's checksum (md5 of a local file, the storage's ETag of an
-    object) and `frozen: true`; `labvault update` downloads it again when the source changed,
-    and `dvc update` reads it too. OUT defaults to the source's name (inside OUT when OUT is a folder).
+    object, for an http(s) URL what dvc records: the ETag, else a token of the headers) and
+    `frozen: true`; `labvault update` downloads it again when the source changed, and
+    `dvc update` reads it too. OUT defaults to the source's name (inside OUT when OUT is a folder).
 
     \b
     Example:
@@ -155,10 +161,12 @@ def import_url(ctx: click.Context, url: str, out: str | None, force: bool, no_ex
       labvault import-url /mnt/nfs/shared/labels.csv data/
       labvault import-url s3://bucket/x.csv --fs-config endpointurl=http://minio:9000
       labvault import-url --no-exec s3://lab-raw/2025/scans data/scans   # later: labvault update
+      labvault import-url https://example.org/datasets/iris.csv data/
+      labvault import-url --to-remote s3://raw/2025 data/raw   # straight to the remote; pull later
       git add data/scans.dvc data/.gitignore
     """
     r = api.import_url(url, out, force, _fs_config(fs_config), jobs, no_exec=no_exec, no_download=no_download,
-                       progress=_state(ctx).progress)
+                       progress=_state(ctx).progress, to_remote=to_remote, remote=remote)
     if as_json:
         emit_json(r)
         return
@@ -166,7 +174,9 @@ def import_url(ctx: click.Context, url: str, out: str | None, force: bool, no_ex
         click.echo(f"recorded {r.source} -> {r.path} in {r.pointer} (not downloaded: `labvault update "
                    f"{r.pointer}` downloads it); track {r.pointer} with git")
         return
-    click.echo(f"imported {r.path} ({r.files} file(s), {human_size(r.bytes)}) from {r.source}; track {r.pointer} with git")
+    where = " to the remote (`labvault pull` brings it here)" if to_remote else ""
+    click.echo(f"imported {r.path} ({r.files} file(s), {human_size(r.bytes)}) from {r.source}{where}; "
+               f"track {r.pointer} with git")
 
 
 @cli.command("get-url")
@@ -178,13 +188,15 @@ def import_url(ctx: click.Context, url: str, out: str | None, force: bool, no_ex
 @click.pass_context
 def get_url(ctx: click.Context, url: str, out: str | None, jobs: int | None, fs_config: tuple[str, ...],
             as_json: bool) -> None:
-    """Download a file or folder from a local path or an s3://, gs://, azure:// URL, as `dvc
-    get-url`: nothing is tracked. No repository is needed. The result appears only when complete.
+    """Download a file or folder from a local path or an s3://, gs://, azure:// URL (or one file
+    from an http(s):// URL), as `dvc get-url`: nothing is tracked. No repository is needed. The
+    result appears only when complete.
 
     \b
     Example:
       labvault get-url s3://lab-raw/2024/labels.csv
       labvault get-url gs://lab-models/bert/ models/
+      labvault get-url https://example.org/datasets/iris.csv
     """
     r = api.download_url(url, out, _fs_config(fs_config), jobs, progress=_state(ctx).progress)
     if as_json:

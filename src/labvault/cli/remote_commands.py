@@ -55,13 +55,16 @@ def remote() -> None:
 @click.option("-f", "--force", is_flag=True, help="Replace a remote of the same name.")
 @level_options
 def remote_add(name: str, url: str, default: bool, force: bool, level: str | None) -> None:
-    """Add a remote: a folder, NFS mount, s3://, gs:// or azure:// url.
+    """Add a remote: a folder, NFS mount, s3://, gs:// or azure:// url, or an http(s):// url
+    (dvc's HTTP remote: push, pull, fetch and status -c; no listing, so not gc -c).
 
     \b
     Example:
       labvault remote add -d local /mnt/ssd0/labvault-storage
       labvault remote add gcs gs://my-bucket/store
       labvault remote add azure azure://mycontainer/path
+      labvault remote add web https://data.example.org/dvc-store
+      labvault remote modify --local web auth basic   # then user and password, also --local
     """
     info = api.remote_add(name, url, default, level or "repo", force)
     click.echo(f"added remote {info.name} -> {info.url}" + (" (default)" if default else ""))

@@ -1,6 +1,7 @@
 """The repository itself: where it is (`root`), what its .dvcignore files exclude
 (`check-ignore`), and the git hooks that keep its data in step with git (`install`, and
-`git-hook NAME`, which those hooks run)."""
+`git-hook NAME`, which those hooks run); and the shell's completion of labvault's own command
+line (`completion`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,25 @@ def root() -> None:
     from labvault.workspace.repo import find_root
 
     click.echo(os.path.relpath(find_root(), os.path.realpath(os.getcwd())))
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]), default="bash")
+def completion(shell: str) -> None:
+    """Print the script that makes SHELL complete labvault's commands, options and their
+    choices (click's completion; as `dvc completion`).
+
+    \b
+    Example:
+      labvault completion bash > ~/.local/share/bash-completion/completions/labvault
+      eval "$(labvault completion zsh)"       # in ~/.zshrc
+      labvault completion fish > ~/.config/fish/completions/labvault.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    assert cls is not None  # the three choices are click's own
+    click.echo(cls(cli, {}, "labvault", "_LABVAULT_COMPLETE").source())
 
 
 @cli.command("check-ignore")

@@ -67,7 +67,7 @@ def resolve_source(source: str, *, repo: str | os.PathLike[str] | None, remote: 
 
 
 def _shard_source(url: str, options: dict[str, str]) -> Source:
-    split_url(url)  # an unknown scheme is one clear line
+    split_url(url, http=True)  # an unknown scheme is one clear line; an HTTP server serves shards too
     backend = open_backend(url, options)
     try:
         with tempfile.TemporaryDirectory(prefix="labvault-index-") as tmp:

@@ -28,6 +28,9 @@ class Backend(ABC):
     scheme: str = ""
     # Asking about one object costs a system call (a folder), not a request: no listing ever pays.
     cheap_lookups: bool = False
+    # The storage can list what it holds (an HTTP server cannot: objects are asked about one by one).
+    listable: bool = True
+    credentials_hint = "check the credentials (labvault remote modify NAME access_key_id/profile/...)"
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")

@@ -18,14 +18,23 @@ SCHEMES = {"s3": "s3", "gs": "gs", "gcs": "gs", "azure": "azure", "az": "azure",
 EXTRAS = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "azure": ("adlfs", "azure")}
 
 
-def split_url(url: str) -> tuple[str, str]:
-    """(kind, rest): kind is file, s3, gs or azure; rest is 'bucket/path' or a local path."""
+def split_url(url: str, http: bool = False) -> tuple[str, str]:
+    """(kind, rest): kind is file, s3, gs or azure; rest is 'bucket/path' or a local path. With
+    ``http`` (a DVC remote's url), also kind http for http:// and https://, rest the whole url."""
     if not url or not url.strip():
         raise ConfigError("empty remote url", "give a folder or an s3://, gs:// or azure:// url")
     m = _URL.match(url)
     if not m:
         return "file", url
     scheme = m.group("scheme").lower()
+    if scheme in ("http", "https"):
+        if not http:
+            raise ConfigError(f"{url!r}: an http(s) URL serves here only as a remote's url",
+                              "use a local path, file://, s3://, gs:// or azure:// (container/path)")
+        from labvault.remotes.http import check_url
+
+        check_url(url)
+        return "http", url
     if scheme not in SCHEMES:
         raise ConfigError(
             f"unsupported storage url {url!r}", "use a local path, file://, s3://, gs:// or azure:// (container/path)"
@@ -134,10 +143,14 @@ _FACTORIES: dict[str, Callable[[str, str, Mapping[str, str]], Backend]] = {
 
 def open_backend(url: str, options: Mapping[str, str] | None = None, retries: bool = True) -> Backend:
     """A backend for ``url``; ``options`` are a remote's config keys (region, endpointurl, ...)."""
-    kind, rest = split_url(url)
+    kind, rest = split_url(url, http=True)
     if kind == "file":
         types = [t.strip() for t in (options or {}).get("type", "").split(",")]
         backend: Backend = LocalBackend(rest, link_objects="hardlink" in types)
+    elif kind == "http":
+        from labvault.remotes.http import HttpBackend
+
+        backend = HttpBackend(url, options or {})
     else:
         backend = _FACTORIES[kind](url, rest, options or {})
     if retries and kind != "file":

@@ -73,6 +73,7 @@ class RetryingBackend(Backend):
         self.inner = inner
         self.scheme = inner.scheme
         self.cheap_lookups = inner.cheap_lookups
+        self.listable = inner.listable
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -87,10 +88,8 @@ class RetryingBackend(Backend):
                 raise  # already one clear line (an archived object: restore requested)
             except Exception as exc:
                 if is_auth_error(exc):
-                    raise RemoteError(
-                        f"access denied by {self.inner.describe()} while {what}",
-                        "check the credentials (labvault remote modify NAME access_key_id/profile/...)",
-                    ) from None
+                    raise RemoteError(f"access denied by {self.inner.describe()} while {what}",
+                                      self.inner.credentials_hint) from None
                 if attempt == self.attempts or not is_transient(exc):
                     raise
                 self.retried += 1
@@ -100,6 +99,10 @@ class RetryingBackend(Backend):
                 if invalidate:
                     invalidate()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def attempt(self, what: str, fn: Callable[[], T]) -> T:
+        """``fn`` (a call on the inner backend beyond the interface), with the same retries."""
+        return self._call(what, fn)
 
     def exists(self, key: str) -> bool:
         return self._call("checking an object", lambda: self.inner.exists(key))

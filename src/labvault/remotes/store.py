@@ -5,6 +5,7 @@ an object at any moment (another clone's ``gc -c``, a lifecycle rule, a person).
 with the size of every object found, so that a copy of the wrong size is seen too. How it asks:
 
 * a folder: one ``stat`` per object (a system call, not a request; in parallel on ``jobs`` threads);
+* an HTTP server, which cannot list: one ``HEAD`` per object, in parallel on ``jobs`` threads;
 * object storage: per fan-out prefix (``files/md5/XX``) whichever costs fewer requests, a listing
   (one request per 1000 objects under the prefix) or one HEAD per object; or one listing of the
   whole ``files/md5/`` when that is cheaper still. The number of objects per prefix is estimated
@@ -68,7 +69,7 @@ class RemoteStore:
         refs = list(dict.fromkeys(refs))
         if not refs:
             return {}
-        if self.backend.cheap_lookups or len(refs) <= PER_OBJECT_MAX:
+        if self.backend.cheap_lookups or not self.backend.listable or len(refs) <= PER_OBJECT_MAX:
             return self._ask(refs)
         by_prefix: dict[str, list[Ref]] = {}
         for ref in refs:

@@ -15,7 +15,9 @@ DVC. The workspace is hashed through the stat cache, with ``status``'s trust rul
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from labvault.core.tree import OID
@@ -85,6 +87,54 @@ class DataStatus:
         if self.unchanged:
             out["unchanged"] = list(self.unchanged)
         return out
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The paths ``data status TARGETS`` is limited to (repo-relative, POSIX); None: everything."""
+
+    paths: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, repo: Repo, targets: list[str] | None) -> Scope:
+        if not targets:
+            return cls()
+        paths: list[str] = []
+        for target in targets:
+            absolute = os.path.normpath(os.path.join(repo.base, target))
+            if os.path.realpath(absolute) == str(repo.root):
+                return cls()  # the whole repository
+            paths.append(repo.rel(Path(target)))
+        return cls(tuple(dict.fromkeys(paths)))
+
+    def touches(self, output: str) -> bool:
+        """Whether the output at ``output`` is, holds or lies in a target."""
+        return self.paths is None or any(output == p or output.startswith(p + "/") or p.startswith(output + "/")
+                                         for p in self.paths)
+
+    def holds(self, shown: str) -> bool:
+        """Whether a listed path (a folder's ends in ``/``) is a target or lies in one."""
+        path = shown.rstrip("/")
+        return self.paths is None or any(path == p or path.startswith(p + "/") for p in self.paths)
+
+    def limit(self, status: DataStatus) -> DataStatus:
+        if self.paths is None:
+            return status
+
+        def only(paths: tuple[str, ...] | None) -> tuple[str, ...] | None:
+            return None if paths is None else tuple(p for p in paths if self.holds(p))
+
+        def changes(c: Changes) -> Changes:
+            # A rename is seen only with both ends in scope; with one, it is what that end alone shows
+            # (dvc compares the scoped paths only).
+            added = [*(only(c.added) or ()), *(b for a, b in c.renamed if self.holds(b) and not self.holds(a))]
+            deleted = [*(only(c.deleted) or ()), *(a for a, b in c.renamed if self.holds(a) and not self.holds(b))]
+            return Changes(tuple(sorted(added)), tuple(sorted(deleted)), only(c.modified) or (),
+                           tuple((a, b) for a, b in c.renamed if self.holds(a) and self.holds(b)))
+
+        return replace(status, committed=changes(status.committed), uncommitted=changes(status.uncommitted),
+                       not_in_cache=only(status.not_in_cache) or (), untracked=only(status.untracked),
+                       unchanged=only(status.unchanged), not_in_remote=only(status.not_in_remote) or ())
 
 
 def _changes(old: Side, new: Side, keep: set[str] | None) -> Changes:

@@ -21,6 +21,10 @@ OPTIONS = {
         "sse_kms_key_id", "acl", "grant_read", "grant_full_control", "allow_anonymous_login",
         "read_timeout", "connect_timeout", "cloudfront",
     },
+    "http": {  # dvc's http/https options (remotes/http.py says what each does here)
+        "auth", "custom_auth_header", "user", "password", "ask_password", "ssl_verify", "method",
+        "connect_timeout", "read_timeout",
+    },
     "gs": {"projectname", "credentialpath", "endpointurl", "allow_anonymous_login"},
     "azure": {
         "account_name", "account_key", "connection_string", "sas_token", "tenant_id", "client_id",
@@ -55,14 +59,14 @@ def _normalize_url(url: str, dvc_dir: Path) -> str:
     """Relative local paths are stored relative to the config file's folder, as DVC does; a path
     starting with ``~`` or ``~user`` (one that expands) is stored as written, as DVC does, and
     expanded each time it is used."""
-    kind, _ = split_url(url)
+    kind, _ = split_url(url, http=True)
     if kind == "file" and "://" not in url and not os.path.isabs(url) and os.path.expanduser(url) == url:
         return os.path.relpath(os.path.abspath(url), dvc_dir)
     return url
 
 
 def _resolve_url(url: str, dvc_dir: Path) -> str:
-    kind, _ = split_url(url)
+    kind, _ = split_url(url, http=True)
     if kind == "file" and "://" not in url:
         expanded = os.path.expanduser(url)
         if os.path.isabs(expanded):
@@ -77,7 +81,7 @@ def _file(repo: Repo, level: str) -> ConfigFile:
 
 def remote_add(repo: Repo, name: str, url: str, default: bool, level: str, force: bool) -> RemoteInfo:
     _check_name(name)
-    split_url(url)
+    split_url(url, http=True)
     f = _file(repo, level)
     if _section(name) in f.sections and not force:
         raise ConfigError(f"remote {name!r} already exists", "pick another name, or pass --force to replace it")
@@ -104,8 +108,8 @@ def remote_modify(repo: Repo, name: str, option: str, value: str | None, level: 
     target = level or found_level
     tf = f if target == found_level else _file(repo, target)
     section = tf.sections.setdefault(_section(name), {})
-    url = f.sections[_section(name)].get("url", "")
-    kind, _ = split_url(url) if url else ("file", "")
+    url = repo.config.values.get(_section(name), {}).get("url", "")  # the url may be set at another level
+    kind, _ = split_url(url, http=True) if url else ("file", "")
     allowed = COMMON_OPTIONS | OPTIONS.get(kind, set())
     if option not in allowed:
         raise ConfigError(
@@ -117,7 +121,7 @@ def remote_modify(repo: Repo, name: str, option: str, value: str | None, level: 
         if value is None:
             raise ConfigError(f"no value given for {option}", f"use `labvault remote modify {name} {option} VALUE`")
         if option == "url":
-            split_url(value)
+            split_url(value, http=True)
             value = _normalize_url(value, repo.dvc_dir)
         if option == "jobs" and not value.isdigit():
             raise ConfigError(f"jobs must be a whole number, not {value!r}")
@@ -166,12 +170,21 @@ def remote_default(repo: Repo, name: str | None, level: str, unset: bool) -> str
     return name
 
 
+# Options whose values are secrets: listed as set, never shown (`remote list --json` ends up in logs).
+SECRET_OPTIONS = frozenset({
+    "password", "secret_access_key", "session_token", "account_key", "sas_token", "connection_string",
+    "client_secret", "token",
+})
+HIDDEN = "******"
+
+
 def remote_list(repo: Repo) -> list[RemoteInfo]:
+    """Every remote with its options; the values of secret options are hidden."""
     cfg = repo.config
     default = cfg.get("core", "remote")
     out = []
     for name in cfg.remote_names():
-        opts = dict(cfg.values[_section(name)])
+        opts = {k: (HIDDEN if k in SECRET_OPTIONS and v else v) for k, v in cfg.values[_section(name)].items()}
         url = opts.pop("url", "")
         out.append(RemoteInfo(name, url, name == default, opts))
     return out
@@ -207,7 +220,7 @@ def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> Remote
         raise ConfigError(f"remote {name!r} is cloud-versioned ({versioned[0]} = true), which labvault does not "
                           "read or write", "use another remote (-r NAME), or dvc for this one")
     backend = open_backend(_resolve_url(url, repo.dvc_dir), options)
-    kind, _ = split_url(url)
+    kind, _ = split_url(url, http=True)
     if jobs is None:
         jobs = int(options["jobs"]) if options.get("jobs", "").isdigit() else (4 if kind == "file" else 16)
     return RemoteStore(name, backend, jobs)

@@ -19,7 +19,8 @@
 
 The source's checksum is what the storage itself reports, so that ``update`` can tell a changed
 source without downloading it: a local file's md5 (``md5:``), an object's ETag without its quotes
-(``etag:``; S3, GCS and Azure alike). A folder's is one ``.dir`` value with ``nfiles``: the md5 of
+(``etag:``; S3, GCS and Azure alike), and for an http(s) URL (one file) what dvc records there
+(``checksum:``; see ``remotes.http.dvc_checksum``). A folder's is one ``.dir`` value with ``nfiles``: the md5 of
 ``json.dumps([{"etag": E, "relpath": R}, ...], sort_keys=True)`` with entries sorted by relpath
 (``md5`` entries for a local folder, which makes it the folder's own manifest oid), written
 ``md5: <hex>.dir`` in both cases, as dvc does.
@@ -40,14 +41,16 @@ from labvault.fsutil import atomic_write_text
 from labvault.workspace.imports import stage_md5
 from labvault.workspace.pointer import Out, in_order, load_pointer
 
-CHECKSUM_KEYS = ("md5", "etag")
-URL_SCHEMES = ("s3://", "gs://", "azure://")
+CHECKSUM_KEYS = ("md5", "etag", "checksum")
+URL_SCHEMES = ("s3://", "gs://", "azure://", "http://", "https://")
+HTTP_SCHEMES = ("http://", "https://")
 
 
 @dataclass(frozen=True)
 class SourceState:
     """What an import's source is now: its files as (relpath, size, checksum), relpath ``""``
-    for a single file; ``kind`` is the checksum's name (``md5`` locally, ``etag`` in storage)."""
+    for a single file; ``kind`` is the checksum's name (``md5`` locally, ``etag`` in storage,
+    ``checksum`` over HTTP)."""
 
     kind: str
     is_dir: bool
@@ -82,6 +85,7 @@ class UrlImport:
     dep: dict[str, Any]
     out: Out
     keys: tuple[str, ...] = ()  # the file's top-level keys, in their order
+    frozen: Any = None  # its `frozen` value (None: no such key; `unfreeze` removes it)
 
     def recorded(self) -> tuple[str, str] | None:
         """The source's checksum when it was last downloaded, or None (``--no-exec``-style)."""
@@ -96,23 +100,32 @@ def is_url(path: str) -> bool:
     return path.startswith(URL_SCHEMES)
 
 
+def is_http(path: str) -> bool:
+    return path.startswith(HTTP_SCHEMES)
+
+
 Layout = tuple[tuple[str, ...], tuple[str, ...]]  # a file's top-level keys and its dep's keys, in order
 
 
-def render_url_import(dep: dict[str, Any], out: Out, with_md5: bool = True, layout: Layout | None = None) -> str:
+def render_url_import(dep: dict[str, Any], out: Out, with_md5: bool = True, layout: Layout | None = None,
+                      frozen: Any = True) -> str:
     """The file's text; without ``with_md5`` no stage md5 (dvc writes none for ``--no-exec``);
-    ``layout``: the key order of the file this one replaces (the output's is in ``out.order``)."""
+    ``layout``: the key order of the file this one replaces (the output's is in ``out.order``);
+    ``frozen``: its value (a new import's is true; an update keeps the file's, and None, after
+    ``unfreeze``, writes no key, as dvc's update does)."""
     if layout is not None:
         dep = in_order(dep, layout[1])
     deps, outs = [dep], [out.dump()]
     doc: dict[str, Any] = {"md5": stage_md5(deps, outs)} if with_md5 else {}
-    doc.update({"frozen": True, "deps": deps, "outs": outs})
+    if frozen is not None:
+        doc["frozen"] = frozen
+    doc.update({"deps": deps, "outs": outs})
     return dump_dvcfile(in_order(doc, layout[0]) if layout is not None else doc)
 
 
 def write_url_import(file: Path, dep: dict[str, Any], out: Out, stage_md5: bool = True,
-                     layout: Layout | None = None) -> None:
-    atomic_write_text(file, render_url_import(dep, out, stage_md5, layout))
+                     layout: Layout | None = None, frozen: Any = True) -> None:
+    atomic_write_text(file, render_url_import(dep, out, stage_md5, layout, frozen))
 
 
 def read_url_import(file: Path) -> UrlImport:
@@ -127,7 +140,8 @@ def read_url_import(file: Path) -> UrlImport:
     if not isinstance(path, str) or not path:
         raise PointerError(f"{file}: the import's `deps` entry lacks a `path`", "fix the file or import again")
     if "://" in path and not is_url(path):
-        raise PointerError(f"{file}: the import's source {path} is not a local path or an s3://, gs://, azure:// URL",
+        raise PointerError(f"{file}: the import's source {path} is not a local path or an s3://, gs://, azure://, "
+                           "http(s):// URL",
                            "labvault reads those; update this import with dvc")
     config = dep.get("fs_config") or {}
     if not isinstance(config, dict) or not all(isinstance(v, (str, int, float, bool)) for v in config.values()):
@@ -135,7 +149,8 @@ def read_url_import(file: Path) -> UrlImport:
                            "fix the file or import again")
     if len(pointer.outs) != 1:
         raise PointerError(f"{file}: an import has exactly one output", "fix the file or import again")
-    return UrlImport(file, path, {str(k): v for k, v in config.items()}, dict(dep), pointer.outs[0], pointer.keys)
+    return UrlImport(file, path, {str(k): v for k, v in config.items()}, dict(dep), pointer.outs[0], pointer.keys,
+                     pointer.extra.get("frozen"))
 
 
 def local_source(recorded: str, pointer_dir: Path) -> str:

@@ -63,6 +63,20 @@ def _add_children(repo: Repo, used: UsedObjects, ref: Ref, optional: bool) -> No
         used.refs.update(children)
 
 
+def merge_used(groups: Iterable[UsedObjects]) -> UsedObjects:
+    """One set of used objects from several (the groups of ``collect_by_remote``): an object
+    any group requires is required, one that every group holding it names as optional stays so."""
+    out = UsedObjects()
+    required: set[Ref] = set()
+    for used in groups:
+        out.refs |= used.refs
+        required |= used.refs - used.optional
+        out.missing_manifests |= used.missing_manifests
+        out.revisions = max(out.revisions, used.revisions)
+    out.optional = out.refs - required
+    return out
+
+
 def out_remote(extra: dict[str, Any]) -> str | None:
     """The remote an output names (its ``remote:`` field, in a .dvc file or dvc.yaml), if any."""
     value = extra.get("remote")
