@@ -85,3 +85,41 @@ def test_bad_sources_are_one_line(sbs: SideBySide, server: HttpRemote, path: str
         lines = r.stderr.strip().splitlines()
         assert r.returncode != 0 and len(lines) == 1 and words in lines[0], (cmd, r.stderr)
         assert not (sbs.lv_root / "out.csv").exists() and not (sbs.lv_root / "out.csv.dvc").exists()
+
+
+def test_status_of_a_source_gone_or_unreachable(sbs: SideBySide, tmp_path: Path) -> None:
+    """An unfrozen import whose file is gone (404) is "deleted" for both tools; once the server is
+    down, dvc still says "deleted" (its file system answers "does not exist" to any failure) and
+    labvault says "unreachable" with the reason, counts it as a change as dvc does, and reports the
+    rest of the workspace instead of failing."""
+    srv = HttpRemote(tmp_path / "web", Knobs(etag=True))
+    try:
+        (srv.root / "data.csv").write_text("a,b\n1,2\n")
+        url = srv.url.rsplit("/", 1)[0] + "/data.csv"
+        sbs.run_ok("import-url", url)
+        sbs.run_ok("unfreeze", "data.csv.dvc")
+        for root in sbs.roots:
+            (root / "other.txt").write_text("tracked beside the import\n")
+        sbs.run_ok("add", "other.txt")
+        (srv.root / "data.csv").unlink()
+        st = json.loads(sbs.lv("status", "--json").stdout)
+        assert [o["changed_deps"] for o in st["outputs"] if o["pointer"] == "data.csv.dvc"] == [{url: "deleted"}], st
+        assert "deleted:" in sbs.dvc("status").stdout
+    finally:
+        srv.stop()
+    for root in sbs.roots:  # the other output changes too: status must still see it
+        (root / "other.txt").write_text("edited\n")
+    r = sbs.lv("status", "--json")
+    assert r.returncode == 0, r.stderr
+    st = json.loads(r.stdout)
+    by_pointer = {o["pointer"]: o for o in st["outputs"]}
+    assert by_pointer["data.csv.dvc"]["changed_deps"] == {url: "unreachable"}, st
+    assert len(by_pointer["data.csv.dvc"]["notes"]) == 1 and "could not be checked" in \
+        by_pointer["data.csv.dvc"]["notes"][0], st
+    assert by_pointer["other.txt.dvc"]["status"] == "modified" and st["clean"] is False, st
+    text = sbs.lv("status")
+    assert text.returncode == 0 and "unreachable source: " + url in text.stdout, text
+    assert "other.txt: modified" in text.stdout, text.stdout
+    assert sbs.lv("status", "-q").returncode == 1
+    dvc_st = sbs.dvc("status")
+    assert "deleted:" in dvc_st.stdout and url in dvc_st.stdout, dvc_st.stdout

@@ -166,7 +166,9 @@ def status(
 
 def _with_import_sources(tracked: list[Tracked], report: StatusReport) -> StatusReport:
     """URL imports that are not frozen (old dvc wrote them so, or ``unfreeze``): their source is
-    checked, as dvc's status checks it ("changed deps"). Frozen ones, the usual, cost nothing."""
+    checked, as dvc's status checks it ("changed deps"). Frozen ones, the usual, cost nothing. A
+    source that cannot be checked is "unreachable", its reason in the output's ``notes``, and
+    the status of everything else is still given."""
     open_imports = {t.pointer_rel: t.pointer.file for t in tracked
                     if t.pointer.extra.get("deps") and not t.pointer.extra.get("frozen")}
     if not open_imports:
@@ -175,10 +177,13 @@ def _with_import_sources(tracked: list[Tracked], report: StatusReport) -> Status
 
     from labvault.api.import_url import source_change
 
-    changes = {rel: source_change(file) for rel, file in open_imports.items()}
-    outputs = tuple(replace(o, changed_deps=changes[o.pointer]) if changes.get(o.pointer) else o
-                    for o in report.outputs)
-    return replace(report, outputs=outputs)
+    outputs = []
+    for o in report.outputs:
+        changes, why = source_change(open_imports[o.pointer]) if o.pointer in open_imports else ({}, None)
+        if changes:
+            o = replace(o, changed_deps=changes, notes=(*o.notes, why) if why else o.notes)
+        outputs.append(o)
+    return replace(report, outputs=tuple(outputs))
 
 
 def has_stages(repo: PathLike | None = None) -> bool:

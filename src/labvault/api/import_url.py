@@ -30,6 +30,7 @@ from labvault.errors import (
     WorkspaceConflictError,
 )
 from labvault.progress import NULL_PROGRESS, Progress
+from labvault.remotes.retry import is_transient
 from labvault.workspace.download import remove_staging, staging_name
 from labvault.workspace.pointer import Out, pointer_for
 from labvault.workspace.repo import Repo, open_repo
@@ -422,20 +423,36 @@ def url_import_source(file: Path) -> str | None:
     return None if is_url(spec.url) else local_source(spec.url, file.parent)
 
 
-def source_change(file: Path) -> dict[str, str]:
-    """For ``status``: {source: "modified" or "deleted"} when the URL import in ``file`` no longer
-    matches its source (the checksum read again, as ``update`` reads it), else {}. Not a URL
-    import (a repository import, a plain pointer): {}."""
+def source_change(file: Path) -> tuple[dict[str, str], str | None]:
+    """For ``status``: ({source: "modified" or "deleted"}, None) when the URL import in ``file`` no
+    longer matches its source (the checksum read again, as ``update`` reads it), else ({}, None).
+    A source that cannot be reached (the network, the server, credentials, a backend not
+    installed) is ({source: "unreachable"}, why): a change as far as anyone can tell, as dvc counts
+    it (dvc reports it "deleted"), and the rest of ``status`` goes on. Not a URL import (a
+    repository import, a plain pointer): ({}, None)."""
     try:
         spec = read_url_import(file)
     except PointerError:
-        return {}
+        return {}, None
     where = spec.url if is_url(spec.url) else local_source(spec.url, file.parent)
-    source = _Source(where, spec.fs_config)
     try:
-        now = source.state().checksum()
+        source = _Source(where, spec.fs_config)
+        try:
+            now = source.state().checksum()
+        finally:
+            source.close()
     except PathError:
-        return {spec.url: "deleted"}
-    finally:
-        source.close()
-    return {} if spec.recorded() == now else {spec.url: "modified"}
+        return {spec.url: "deleted"}, None
+    except (RemoteError, ConnectionError, TimeoutError) as exc:
+        return {spec.url: "unreachable"}, f"{spec.url} could not be checked: {_why(exc)}"
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        return {spec.url: "unreachable"}, f"{spec.url} could not be checked: {_why(exc)}"
+    return ({}, None) if spec.recorded() == now else ({spec.url: "modified"}, None)
+
+
+def _why(exc: BaseException) -> str:
+    """An error's first line (the name of its type when it says nothing)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

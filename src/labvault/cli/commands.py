@@ -158,7 +158,12 @@ def status(
             click.echo(f"    an import recorded without its data: `labvault update {o.pointer}` downloads it "
                        "(`labvault pull` too, when the import recorded its source's checksum)")
         for source, change in o.changed_deps.items():
-            click.echo(f"    {change} source: {source}  (`labvault update {o.pointer}` imports it again)")
+            if change == "unreachable":
+                click.echo(f"    unreachable source: {source}  (status could not check it; as dvc, counted as changed)")
+            else:
+                click.echo(f"    {change} source: {source}  (`labvault update {o.pointer}` imports it again)")
+        for note in o.notes:
+            click.echo(f"    {note}")
         for label, items in (
             ("added", o.added), ("modified", o.modified), ("deleted", o.deleted), ("not in cache", o.missing)
         ):

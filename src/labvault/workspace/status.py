@@ -25,8 +25,10 @@ class OutputStatus:
     deleted: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()  # files of the recorded folder whose objects are not in the cache
     protected: bool = False  # the pointer carries the protection marker (workspace.protected)
-    # an import that is not frozen: its source (URL or path) -> "modified"/"deleted" when it changed
+    # an import that is not frozen: its source (URL or path) -> "modified"/"deleted" when it
+    # changed, "unreachable" when it could not be checked (``notes`` says why)
     changed_deps: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
