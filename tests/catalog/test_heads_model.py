@@ -190,3 +190,21 @@ def test_an_insert_while_another_transaction_deletes_the_newest_leaves_one_mark(
     with cat.read() as conn:
         assert _marked(conn) == _expected(conn) == set(done)
         assert heads.drift(conn) == []
+
+
+def test_unmarking_finds_the_marked_version_by_index(cat: Catalog) -> None:
+    """The triggers' un-marking statement reads a name's marked version through the partial index
+    ``ix_versions_head_of``, not every version of the name (which made each insert O(versions of
+    the name)). PostgreSQL's planner takes a sequential scan of a small table; with those off, the
+    index must be what it picks (its predicate matches the statement's)."""
+    _clear(cat)
+    cat.write(lambda conn: [insert_version(conn, "model", "clf") for _ in range(3)])
+    unmark = heads._mark("1")[0]
+    with cat.read() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(str(row[-1]) for row in conn.execute(sa.text("EXPLAIN QUERY PLAN " + unmark)))
+        else:
+            conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+            conn.execute(sa.text("SET LOCAL enable_bitmapscan = off"))
+            plan = " ".join(str(row[0]) for row in conn.execute(sa.text("EXPLAIN " + unmark)))
+    assert "ix_versions_head_of" in plan, plan

@@ -70,7 +70,7 @@ def test_migrated_schema_equals_the_declared_tables(catalog_url: str) -> None:
     engine.dispose()
     assert [d for d in diffs if not (isinstance(d, tuple) and d[0] == "remove_table"
                                      and d[1].name == "alembic_version")] == []
-    assert migrate.HEAD == migrate._script()[1].get_current_head() == "0013"
+    assert migrate.HEAD == migrate._script()[1].get_current_head() == "0014"
 
 
 def test_second_revision_upgrades_with_its_rows(catalog_url: str) -> None:

@@ -18,7 +18,11 @@ seeing the other's committed rows. What they trust: that nobody disables trigger
 (what ``catalog/browse.py`` used to compute per page) and :func:`rebuild` resets them; the model
 test ``tests/catalog/test_heads_model.py`` checks random write sequences on both databases.
 Migration 0013 creates the triggers with this module's SQL: a change here needs a new migration
-that recreates them.
+that recreates them. The un-marking statement finds the marked version of a name through the
+partial index ``ix_versions_head_of`` (migration 0014), not by reading every version of the name:
+without it an insert cost O(versions of the name), and a bulk registration 4x the time of the
+inserts alone (100,000 versions into 2,000 names: 17 s against 4.3 s before the triggers; 8.5 s
+with the index).
 """
 
 from __future__ import annotations
