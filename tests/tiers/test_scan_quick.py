@@ -74,6 +74,15 @@ def _files(unit: Path) -> list[Path]:
     return sorted(p for p in unit.rglob("*") if p.is_file())
 
 
+def _new_name(folder: Path, stem: str) -> Path:
+    """``folder/stem.bin``, or ``folder/stem-N.bin`` with the first N not taken."""
+    path, n = folder / f"{stem}.bin", 0
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}.bin"
+    return path
+
+
 def _apply(area: Path, op: tuple[str, int, int, bytes]) -> None:
     kind, u, k, data = op
     units = sorted(d for d in area.iterdir() if d.is_dir())
@@ -86,12 +95,12 @@ def _apply(area: Path, op: tuple[str, int, int, bytes]) -> None:
     unit = units[u % len(units)]
     files = _files(unit)
     victim = files[k % len(files)]
-    if kind == "add":
-        (unit / f"f{k}.bin").write_bytes(data)
+    if kind == "add":  # a new file: an existing name would be a rewrite in place (the documented limit)
+        _new_name(unit, f"f{k}").write_bytes(data)
     elif kind == "add_sub":
         sub = unit / f"sub{k % 3}"
         sub.mkdir(exist_ok=True)
-        (sub / f"g{k}.bin").write_bytes(data)
+        _new_name(sub, f"g{k}").write_bytes(data)
     elif kind == "delete" and len(files) > 1:
         victim.unlink()
     elif kind == "rename":
