@@ -443,10 +443,8 @@ def source_change(file: Path) -> tuple[dict[str, str], str | None]:
             source.close()
     except PathError:
         return {spec.url: "deleted"}, None
-    except (RemoteError, ConnectionError, TimeoutError) as exc:
-        return {spec.url: "unreachable"}, f"{spec.url} could not be checked: {_why(exc)}"
     except Exception as exc:
-        if not is_transient(exc):
+        if not isinstance(exc, (RemoteError, ConnectionError, TimeoutError)) and not is_transient(exc):
             raise
         return {spec.url: "unreachable"}, f"{spec.url} could not be checked: {_why(exc)}"
     return ({}, None) if spec.recorded() == now else ({spec.url: "modified"}, None)
