@@ -70,7 +70,7 @@ def test_migrated_schema_equals_the_declared_tables(catalog_url: str) -> None:
     engine.dispose()
     assert [d for d in diffs if not (isinstance(d, tuple) and d[0] == "remove_table"
                                      and d[1].name == "alembic_version")] == []
-    assert migrate.HEAD == migrate._script()[1].get_current_head() == "0014"
+    assert migrate.HEAD == migrate._script()[1].get_current_head() == "0015"
 
 
 def test_second_revision_upgrades_with_its_rows(catalog_url: str) -> None:
@@ -114,3 +114,65 @@ def test_second_revision_upgrades_with_its_rows(catalog_url: str) -> None:
                                                               version="v1", split="train", meta={"src": "x"}))
     entry = api.catalog_get("dataset", "imdb@v1", catalog_url=catalog_url)
     assert entry.content_hash == "d1" and list(entry.splits) == ["train"]
+
+
+def _downgrade(conn: sa.Connection, target: str) -> None:
+    from alembic.runtime.environment import EnvironmentContext
+
+    cfg, script = migrate._script()
+    with EnvironmentContext(cfg, script, fn=lambda rev, _ctx: script._downgrade_revs(target, rev),
+                            destination_rev=target) as env:
+        env.configure(connection=conn, target_metadata=None)
+        with env.begin_transaction():
+            env.run_migrations()
+
+
+def _heads(conn: sa.Connection) -> dict[str, str]:
+    """name -> its marked version, the mark checked against the versions themselves."""
+    from labvault.catalog import heads
+
+    assert heads.drift(conn) == []
+    return dict(conn.execute(sa.text("SELECT e.name, v.version FROM versions v JOIN entities e ON e.id = v.entity_id "
+                                     "WHERE v.is_head = 1 ORDER BY e.name")).all())
+
+
+def test_bulk_marking_revision_upgrades_and_downgrades_with_its_marks(catalog_url: str) -> None:
+    """0014 -> 0015 -> 0014: the marks made by 0014's triggers stay right after the upgrade and a bulk
+    registration (whose versions go in as 0, "not the newest"); the downgrade turns those 0s back
+    into NULL, so that 0014's triggers, which know only NULL and 1, mark the version before when
+    the newest is deleted."""
+    from labvault.catalog import bulk
+    from labvault.catalog.types import NewVersion
+
+    engine = _engine(catalog_url)
+    with engine.connect() as conn:
+        migrate.upgrade(conn.execution_options(lv_write=True), "0014")
+    with engine.begin() as conn:
+        now = datetime(2026, 1, 1)
+        conn.execute(sa.text("INSERT INTO entities (id, kind, name, created_at) VALUES (1, 'model', 'clf', :t)"),
+                     {"t": now})
+        for i in (1, 2):
+            conn.execute(sa.text("INSERT INTO versions (id, entity_id, kind, version, seq, created_at) "
+                                 "VALUES (:i, 1, 'model', :v, :i, :t)"), {"i": i, "v": str(i), "t": now})
+        assert _heads(conn) == {"clf": "2"}
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            for table in ("entities", "versions"):
+                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 10)"))
+    engine.dispose()
+
+    cat = store.open_catalog(catalog_url)  # upgrades to the newest revision
+    assert bulk.register_many(cat, [NewVersion("model", "clf"), NewVersion("model", "clf"),
+                                    NewVersion("dataset", "raw"), NewVersion("run", "exp")]) == 4
+    with cat.read() as conn:
+        assert _heads(conn) == {"clf": "4", "raw": "1"}
+        assert conn.execute(sa.text("SELECT count(*) FROM versions WHERE is_head = 0")).scalar_one() == 1
+    engine = _engine(catalog_url)
+    with engine.connect() as conn:
+        _downgrade(conn.execution_options(lv_write=True), "0014")
+    with engine.begin() as conn:
+        assert migrate.current_revision(conn) == "0014"
+        assert conn.execute(sa.text("SELECT count(*) FROM versions WHERE is_head = 0")).scalar_one() == 0
+        conn.execute(sa.text("DELETE FROM versions WHERE version = '4'"))
+        assert _heads(conn) == {"clf": "3", "raw": "1"}
+    engine.dispose()

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-HEAD = "0014"  # the newest migration (labvault.catalog.migrations); checked by tests/catalog/test_migrations.py
+HEAD = "0015"  # the newest migration (labvault.catalog.migrations); checked by tests/catalog/test_migrations.py
 SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores a time in SQLite
 
 

@@ -77,9 +77,9 @@ versions = sa.Table(
     # Revision 0013: the latest version of each name in page order (catalog/heads.py).
     sa.Index("ix_versions_heads", "kind", "created_at", "id", sqlite_where=sa.text("is_head = 1"),
              postgresql_where=sa.text("is_head = 1")),
-    # Revision 0014: the marked version of a name, which the head triggers un-mark (catalog/heads.py).
-    sa.Index("ix_versions_head_of", "entity_id", sqlite_where=sa.text("is_head IS NOT NULL"),
-             postgresql_where=sa.text("is_head IS NOT NULL")),
+    # Revisions 0014 and 0015: the marked version of a name, which the head triggers un-mark (catalog/heads.py).
+    sa.Index("ix_versions_head_of", "entity_id", sqlite_where=sa.text("is_head = 1"),
+             postgresql_where=sa.text("is_head = 1")),
 )
 
 metrics = sa.Table(

@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.execute(heads.fill_sql())
     op.create_index("ix_versions_heads", "versions", ["kind", "created_at", "id"],
                     sqlite_where=sa.text("is_head = 1"), postgresql_where=sa.text("is_head = 1"))
-    for ddl in heads.create_triggers_sql(op.get_bind().dialect.name):
+    for ddl in heads.create_triggers_sql(op.get_bind().dialect.name, settled=False):
         op.execute(ddl)
 
 
