@@ -39,11 +39,22 @@ def _reflink(src: str, dst: str) -> None:
         os.close(sfd)
 
 
+# Ask for the rest of the file in each call (the kernel copies at most 2 GiB - 4 KiB a call, as
+# cp asks): calls of 1 GiB or less took 1.6x the time when the disk's write-back was behind (a
+# checkout right after a fetch of 3 GiB: 4.4-4.9 s against 2.7-3.3 s; bench/pull_profile.py).
+_WHOLE = (1 << 63) - (1 << 30)
+
+
 def copy_file(src: str, dst: str, mode: int = 0o644) -> None:
     """Copy bytes with copy_file_range (in-kernel), falling back to read/write."""
     sfd = os.open(src, os.O_RDONLY)
     try:
+        # Opened before the clean-up below is armed: a name that exists already is not ours to delete.
         dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except BaseException:
+        os.close(sfd)
+        raise
+    try:
         try:
             size = os.fstat(sfd).st_size
             if size <= (1 << 20):
@@ -57,7 +68,7 @@ def copy_file(src: str, dst: str, mode: int = 0o644) -> None:
                     rest = os.read(sfd, 1 << 20)
             else:
                 try:
-                    while os.copy_file_range(sfd, dfd, 1 << 30):
+                    while os.copy_file_range(sfd, dfd, _WHOLE):
                         pass
                 except OSError as exc:
                     if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
