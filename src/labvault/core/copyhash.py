@@ -23,6 +23,7 @@ import errno
 import os
 import queue
 import threading
+from collections.abc import Sequence
 
 from labvault.core.hashing import md5
 
@@ -48,20 +49,35 @@ def copy_and_hash(
     ``expect``: the stat the caller took when it chose this file; a different version raises
     :class:`SourceChanged` before anything is copied. ``drop_behind``: let the copy's pages go
     behind it (for a copy nobody reads next)."""
+    digest, copied, _ = copy_and_hash_to(src_fd, dst_fd, (), expect, drop_behind)
+    return digest, copied
+
+
+def copy_and_hash_to(
+    src_fd: int, dst_fd: int, copies: Sequence[int], expect: os.stat_result | None = None,
+    drop_behind: bool = False,
+) -> tuple[str, int, list[bool]]:
+    """:func:`copy_and_hash`, also copying the source into each of the empty files ``copies``
+    (each on its own thread, all reading the source's pages while they are in the page cache);
+    returns (md5 hex, bytes copied, for each of ``copies`` whether it holds the whole source).
+    The digest describes ``dst_fd``'s bytes and each complete copy's: the source's stamp is
+    checked after every copy has finished. A copy that failed is the caller's to delete."""
     before = _stamp(src_fd)
     if expect is not None and (expect.st_ino, expect.st_size, expect.st_mtime_ns, expect.st_ctime_ns) != before:
         raise SourceChanged(errno.EAGAIN, "the file changed since it was chosen")
     size = before[1]
+    ok = [False] * len(copies)
     try:
-        digest, copied = _kernel_copy(src_fd, dst_fd, size, drop_behind)
+        digest, copied = _kernel_copy(src_fd, dst_fd, size, drop_behind, copies, ok)
     except OSError as exc:
         if exc.errno not in _NO_KERNEL_COPY:
             raise
         os.ftruncate(dst_fd, 0)
+        ok = [False] * len(copies)
         digest, copied = buffered_copy_and_hash(src_fd, dst_fd)
     if _stamp(src_fd) != before or copied != size:
         raise SourceChanged(errno.EAGAIN, "the file changed while it was being read")
-    return digest, copied
+    return digest, copied, ok
 
 
 class DropBehind:
@@ -96,11 +112,30 @@ class DropBehind:
             self.spans.clear()
 
 
-def _kernel_copy(src_fd: int, dst_fd: int, size: int, drop: bool = False) -> tuple[str, int]:
+def _copy_whole(src_fd: int, fd: int, size: int, ok: list[bool], i: int) -> None:
+    """One of :func:`copy_and_hash_to`'s extra copies: ``ok[i]`` when all ``size`` bytes went."""
+    off = 0
+    try:
+        while off < size:
+            n = os.copy_file_range(src_fd, fd, min(_SPAN, size - off), off, off)
+            if n == 0:
+                break
+            off += n
+    except OSError:
+        return  # best effort: the caller deletes it and copies from the cache as usual
+    ok[i] = off == size
+
+
+def _kernel_copy(src_fd: int, dst_fd: int, size: int, drop: bool = False, copies: Sequence[int] = (),
+                 ok: list[bool] | None = None) -> tuple[str, int]:
     # Probe first: a file system that cannot copy fails here, before any thread starts.
     first = os.copy_file_range(src_fd, dst_fd, min(_SPAN, size), 0, 0) if size else 0
     done = [first]
     error: list[BaseException] = []
+    extra = [threading.Thread(target=_copy_whole, args=(src_fd, fd, size, ok, i), daemon=True)
+             for i, fd in enumerate(copies)] if ok is not None else []
+    for t in extra:
+        t.start()
 
     def copier() -> None:
         off = first
@@ -139,6 +174,8 @@ def _kernel_copy(src_fd: int, dst_fd: int, size: int, drop: bool = False) -> tup
     finally:
         if started:
             thread.join()
+        for t in extra:
+            t.join()
     if error:
         raise error[0]
     if off != done[0]:

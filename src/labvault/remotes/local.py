@@ -5,10 +5,15 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from labvault.core.copyhash import SourceChanged, buffered_copy_and_hash, copy_and_hash
+from labvault.core.copyhash import (
+    SourceChanged,
+    buffered_copy_and_hash,
+    copy_and_hash,
+    copy_and_hash_to,
+)
 from labvault.core.hashing import md5_bytes, md5_fd
 from labvault.core.links import copy_file
 from labvault.errors import RemoteError
@@ -164,6 +169,43 @@ class LocalBackend(Backend):
         finally:
             os.close(sfd)
 
+    def get_hashed_copies(self, key: str, local: str, copies: Sequence[str]) -> tuple[str, int, list[str]]:
+        """:meth:`get_hashed`, also copying the object to each new file of ``copies`` (mode 0644
+        less the umask) in the same pass over it; returns (md5, size, the copies made whole). The
+        others are deleted here; those made are the caller's to delete if the md5 is wrong. Small
+        objects, objects the cache would link to (``link_objects``) and an object that changed
+        while it was read are fetched as by :meth:`get_hashed`, without copies."""
+        st = os.stat(self._p(key))
+        if st.st_size <= SMALL or (self.link_objects and _linkable(st)) or not copies:
+            return (*self.get_hashed(key, local), [])
+        sfd = os.open(self._p(key), os.O_RDONLY | os.O_CLOEXEC)
+        made: list[str] = []  # the copies created here: only those are deleted here
+        fds: list[int] = []
+        ok: list[bool] = []
+        try:
+            for path in copies:
+                try:
+                    fds.append(os.open(path, _NEW, 0o644))
+                except OSError:
+                    continue  # best effort: that file is checked out from the cache as usual
+                made.append(path)
+            dfd = os.open(local, _NEW, OBJECT_MODE)
+            try:
+                digest, size, ok = copy_and_hash_to(sfd, dfd, fds, expect=os.fstat(sfd))
+            finally:
+                os.close(dfd)
+        except SourceChanged:
+            _unlink(local)
+            return (*self.get_hashed(key, local), [])
+        finally:
+            os.close(sfd)
+            for fd in fds:
+                os.close(fd)
+            for path, good in zip(made, ok + [False] * (len(made) - len(ok)), strict=True):
+                if not good:
+                    _unlink(path)
+        return digest, size, [path for path, good in zip(made, ok, strict=True) if good]
+
     def delete(self, key: str) -> None:
         try:
             os.unlink(self._p(key))
@@ -274,3 +316,10 @@ def _link_read_only(src: str, dst: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

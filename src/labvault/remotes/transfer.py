@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,13 +21,16 @@ from labvault.core.hashing import legacy_md5_bytes, md5_file
 from labvault.core.odb import HEX, OBJ_MODE, ObjectStore, StoredObject
 from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
 from labvault.errors import LabvaultError, ManifestError
-from labvault.fsutil import TMP_SUFFIX
+from labvault.fsutil import TMP_SUFFIX, tmp_name
 from labvault.progress import NULL_PROGRESS, Progress, Task
 from labvault.remotes.archive_reads import ArchivedObject, combined
 from labvault.remotes.compare import compare
 from labvault.remotes.store import RemoteStore, key_of, prefix_of
 
 Ref = tuple[str, bool]
+# Workspace copies a pull asks the fetch to make in the same pass over a remote object, before the
+# checkout: oid -> workspace paths (see sync.pull, "pull-through").
+Through = dict[str, list[str]]
 
 
 @dataclass
@@ -40,6 +44,8 @@ class TransferResult:
     missing_remote: list[str] = field(default_factory=list)  # fetch: not on the remote
     corrupt: list[str] = field(default_factory=list)  # fetch: content differs from its name
     failed: list[str] = field(default_factory=list)  # errors other than the above
+    # fetch with `through`: workspace path -> (oid, a verified copy of it beside that path)
+    premade: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -56,6 +62,7 @@ class TransferResult:
         self.missing_remote.extend(more.missing_remote)
         self.corrupt.extend(more.corrupt)
         self.failed.extend(more.failed)
+        self.premade.update(more.premade)
 
 
 BATCH = 64  # objects per task handed to a worker thread: fewer futures, less lock traffic
@@ -213,13 +220,27 @@ class _Downloader:
     name; otherwise it is deleted and ``_Corrupt`` is raised. Nothing unverified ever carries an
     object's name."""
 
-    def __init__(self, odb: ObjectStore, remote: RemoteStore) -> None:
+    def __init__(self, odb: ObjectStore, remote: RemoteStore, through: Through | None = None) -> None:
         self.odb = odb
         self.backend = remote.backend
         self._prefix = f"{os.getpid()}-{secrets.token_hex(3)}"
         self._serial = itertools.count()
         self._folders: set[str] = set()
+        self.through = through or {}
+        self.made: dict[str, tuple[str, str]] = {}  # workspace path -> (oid, its verified copy)
+        self._made_lock = threading.Lock()
         odb.ensure_fanout()
+
+    def _get(self, oid: str, tmp: str) -> tuple[str, int, list[tuple[str, str]]]:
+        """The object fetched to ``tmp``, with the workspace copies :data:`Through` asks for when
+        the remote can make them in the same pass: (md5, size, [(workspace path, its copy)])."""
+        dsts = self.through.get(oid)
+        get_copies = getattr(self.backend, "get_hashed_copies", None)
+        if not dsts or get_copies is None:
+            return (*self.backend.get_hashed(key_of(oid, False), tmp), [])
+        temps = {tmp_name(d): d for d in dsts}
+        digest, size, whole = get_copies(key_of(oid, False), tmp, list(temps))
+        return digest, size, [(temps[t], t) for t in whole]
 
     def _tmp(self, final: str) -> str:
         head, tail = final.rsplit("/", 1)
@@ -234,6 +255,7 @@ class _Downloader:
                 os.makedirs(folder, exist_ok=True)
                 self._folders.add(folder)
         tmp = self._tmp(final)
+        copies: list[tuple[str, str]] = []
         try:
             if legacy:
                 self.backend.get_file(key_of(oid, legacy), tmp)
@@ -242,7 +264,7 @@ class _Downloader:
                 if digest == oid:
                     os.chmod(tmp, OBJ_MODE)
             else:
-                digest, size = self.backend.get_hashed(key_of(oid, legacy), tmp)
+                digest, size, copies = self._get(oid, tmp)
                 if is_dir_oid(oid):
                     digest = _checked_manifest(tmp, digest + DIR_SUFFIX)
             if digest != oid:
@@ -251,16 +273,26 @@ class _Downloader:
             # it is harmless, and no stat is spent asking.
             os.rename(tmp, final)
         except BaseException as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            _unlink_quietly(tmp)
+            for _, copy in copies:
+                _unlink_quietly(copy)
             if isinstance(exc, FileNotFoundError) and exc.filename == tmp:
                 # the cache's folder vanished, not the remote's object: a failure, not "missing"
                 raise _CacheWriteError(f"writing {tmp}: {exc.strerror}") from None
             raise
         self.odb.wrote = True
+        if copies:
+            with self._made_lock:
+                for dst, copy in copies:
+                    self.made[dst] = (oid, copy)
         return size
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _checked_manifest(path: str, digest: str) -> str:
@@ -324,13 +356,15 @@ def fetch(
     refs: set[Ref],
     progress: Progress = NULL_PROGRESS,
     optional: set[Ref] | None = None,
+    through: Through | None = None,
 ) -> TransferResult:
     """Download what the cache lacks. Directory manifests come first, then the files they list.
 
-    ``optional`` refs (uncached stage outputs, perhaps) missing on the remote are not errors."""
+    ``optional`` refs (uncached stage outputs, perhaps) missing on the remote are not errors.
+    ``through``: workspace copies to make while fetching, returned in ``premade``."""
     result = TransferResult()
     optional = optional or set()
-    download = _Downloader(odb, remote)
+    download = _Downloader(odb, remote, through)
     dirs = sorted(r for r in refs if is_dir_oid(r[0]))
     need_dirs = [r for r in dirs if not odb.exists(*r)]
     task = progress.task(f"fetching from {remote.name}", total=None)
@@ -346,6 +380,7 @@ def fetch(
         _run_parallel(need, download, remote.jobs, task, result)
     finally:
         task.close()
+        result.premade.update(download.made)
     if optional:
         result.missing_remote = [oid for oid in result.missing_remote if (oid, False) not in optional and (oid, True) not in optional]
     return result

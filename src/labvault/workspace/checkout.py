@@ -34,6 +34,7 @@ class CheckoutResult:
     failed: list[str] = field(default_factory=list)
     unchanged: int = 0
     link_type: str | None = None
+    premade: int = 0  # files that took the verified copy a pull made while fetching
 
 
 @dataclass(slots=True)
@@ -73,10 +74,13 @@ class _Plan:
 
 def checkout(
     repo: Repo, targets: list[str] | None, force: bool = False, relink: bool = False, extra: list[Tracked] | None = None,
-    outputs: list[Tracked] | None = None,
+    outputs: list[Tracked] | None = None, premade: dict[str, tuple[str, str]] | None = None,
 ) -> CheckoutResult:
     """``extra``: outputs named elsewhere than in .dvc files (pipeline outputs from dvc.lock);
-    ``outputs``: those of the .dvc files, when the caller listed them already."""
+    ``outputs``: those of the .dvc files, when the caller listed them already. ``premade``: path ->
+    (oid, a copy of that object beside the path, already verified), which a pull's fetch made: a
+    file planned to get that object is renamed from it instead of copied from the cache; those
+    taken are removed from ``premade`` (the caller deletes the rest)."""
     candidates = (workspace_outputs(repo) if outputs is None else outputs) + list(extra or [])
     tracked = [t for t in select(candidates, repo, targets) if t.out.use_cache and t.out.oid]
     with repo.locked():
@@ -91,7 +95,7 @@ def checkout(
                 f"checkout would overwrite {first}{more}, whose current content is not in the cache",
                 "record it first with `labvault commit`, or pass --force to discard it",
             )
-        _execute(repo, plan)
+        _execute(repo, plan, premade if premade is not None else {})
     return plan.result
 
 
@@ -249,7 +253,18 @@ def _legacy_present(repo: Repo, out_rel: str, rel: str) -> bool:
         return False
 
 
-def _execute(repo: Repo, plan: _Plan) -> None:
+def _take_premade(premade: dict[str, tuple[str, str]], dst: str, oid: str, legacy: bool) -> bool:
+    """Put at ``dst`` the verified copy of ``oid`` a pull's fetch made beside it, if there is one
+    (the pull made it only where the linker would copy). False: nothing was done."""
+    pre = premade.get(dst)
+    if pre is None or pre[0] != oid or legacy:
+        return False
+    os.replace(pre[1], dst)
+    del premade[dst]
+    return True
+
+
+def _execute(repo: Repo, plan: _Plan, premade: dict[str, tuple[str, str]]) -> None:
     for leftover in plan.stale:
         try:
             os.unlink(leftover)
@@ -273,6 +288,7 @@ def _execute(repo: Repo, plan: _Plan) -> None:
         return
     linker = repo.linker()
     odb = repo.odb
+    offered = len(premade)
     _ensure_parents(plan.writes)
     # What was written goes to the stat cache as it would be stored: names and packed records.
     written: dict[tuple[str, str], tuple[list[str], bytearray]] = {}
@@ -287,13 +303,14 @@ def _execute(repo: Repo, plan: _Plan) -> None:
             dst = todo.dst(inner)
             obj = odb.oid_path(oid, todo.legacy)
             try:
-                try:
-                    linker.materialize(obj, dst)
-                except IsADirectoryError:
-                    # a folder where the file goes (rename refused; the temp is gone): replace it.
-                    # Asking first would cost a stat per file for a rare case.
-                    _rmtree(dst)
-                    linker.materialize(obj, dst)
+                if not (premade and _take_premade(premade, dst, oid, todo.legacy)):
+                    try:
+                        linker.materialize(obj, dst)
+                    except IsADirectoryError:
+                        # a folder where the file goes (rename refused; the temp is gone): replace it.
+                        # Asking first would cost a stat per file for a rare case.
+                        _rmtree(dst)
+                        linker.materialize(obj, dst)
                 if todo.isexec:
                     os.chmod(dst, 0o755)
                 st = os.stat(dst)
@@ -327,7 +344,8 @@ def _execute(repo: Repo, plan: _Plan) -> None:
     _record_state(repo, plan, written)
     written.clear()
     _report_writes(plan)
-    plan.result.link_type = linker.used
+    plan.result.premade = offered - len(premade)
+    plan.result.link_type = linker.used or ("copy" if plan.result.premade else None)
 
 
 def _report_writes(plan: _Plan) -> None:

@@ -3,12 +3,14 @@ revisions need, between the cache and a remote."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from labvault.errors import LabvaultError
 from labvault.remotes.compare import cloud_status
-from labvault.remotes.transfer import TransferResult, fetch, push
+from labvault.remotes.transfer import Through, TransferResult, fetch, push
 from labvault.workspace.index import Tracked, select, workspace_outputs
 from labvault.workspace.remotes import open_remote
 from labvault.workspace.repo import Repo
@@ -90,7 +92,7 @@ def push_objects(
 
 def fetch_objects(
     repo: Repo, targets: list[str] | None, remote: str | None, jobs: int | None, revs: Revisions,
-    restore: Restore | None = None, routes: PipelineRoutes | None = None,
+    restore: Restore | None = None, routes: PipelineRoutes | None = None, through: Through | None = None,
 ) -> TransferResult:
     plan = _plan(repo, targets, revs, False, remote, routes or _no_routes)
     stores = [(open_remote(repo, name, jobs), refs, optional) for name, refs, optional in plan]
@@ -101,7 +103,7 @@ def fetch_objects(
         if restore is not None:
             restore(set().union(*(refs for _, refs, _ in stores)))
         for store, refs, optional in stores:
-            result.add(fetch(repo.odb, store, refs, repo.progress, optional=optional))
+            result.add(fetch(repo.odb, store, refs, repo.progress, optional=optional, through=through))
     return result
 
 
@@ -122,9 +124,85 @@ def pull(
 ) -> PullResult:
     from labvault.workspace.checkout import checkout
 
-    fetched = fetch_objects(repo, targets, remote, jobs, revs, restore, routes)
-    result = checkout(repo, targets, force=force, extra=extra)
+    premade: dict[str, tuple[str, str]] = {}
+    try:
+        fetched = fetch_objects(repo, targets, remote, jobs, revs, restore, routes, _through(repo, targets, extra))
+        premade = fetched.premade
+        result = checkout(repo, targets, force=force, extra=extra, premade=premade)
+    finally:
+        for _oid, copy in premade.values():  # made but not taken (the checkout failed, or chose otherwise)
+            try:
+                os.unlink(copy)
+            except OSError:
+                pass
+        premade.clear()
     return PullResult(fetched, result)
+
+
+THROUGH_MIN = 64 << 20  # files at least this big (by their pointer) are pulled through
+
+
+def _through(repo: Repo, targets: list[str] | None, extra: list[Tracked] | None) -> Through:
+    """Pull-through: the workspace files the fetch should also write, in the same pass over the
+    remote's object, so that their bytes go to disk beside the cache's copy rather than after it
+    (a pull of 4 GiB from a folder remote waited behind the write-back of the first copy). Only
+    large single files that are absent from the workspace (no conflict to weigh), whose folder
+    exists and passes the output guard, whose object the cache lacks, and only where the linker
+    would copy (a reflink or link costs no bytes). The checkout takes each copy only for a file it
+    plans to write with that object; the fetch verified it like the cache's."""
+    from labvault.workspace.safepath import guard_for
+
+    out: Through = {}
+    guard = guard_for(repo)
+    copies: dict[int, bool] = {}  # st_dev of a folder -> the linker would copy there
+    for t in select(workspace_outputs(repo) + list(extra or []), repo, targets):
+        o = t.out
+        if not (o.use_cache and o.oid) or o.is_dir or o.legacy or (o.size or 0) < THROUGH_MIN:
+            continue
+        path = str(repo.abspath(t.rel))
+        try:
+            guard.check_output(t.rel, False)
+            if os.path.lexists(path) or repo.odb.exists(o.oid):
+                continue
+            folder = os.stat(os.path.dirname(path))
+        except (LabvaultError, OSError):
+            continue  # the checkout reports it
+        if folder.st_dev not in copies:
+            copies[folder.st_dev] = _linker_copies(repo, os.path.dirname(path))
+        if copies[folder.st_dev]:
+            out.setdefault(o.oid, []).append(path)
+    return out
+
+
+def _linker_copies(repo: Repo, folder: str) -> bool:
+    """Would the checkout copy from the cache into ``folder``? Its first link type is ``copy``, or
+    ``reflink`` followed by ``copy`` where a reflink from the cache's file system fails."""
+    from labvault.core.links import LinkUnsupported, _reflink
+    from labvault.fsutil import tmp_name
+
+    types = repo.linker().types
+    if types[0] == "copy":
+        return True
+    if types[:2] != ("reflink", "copy"):
+        return False
+    repo.odb.ensure_fanout()
+    probe = tmp_name(os.path.join(repo.odb.root, "00", "reflink-probe"))
+    clone = tmp_name(os.path.join(folder, "reflink-probe"))
+    try:
+        with open(probe, "xb") as f:
+            f.write(b"p")
+        _reflink(probe, clone)
+        return False
+    except LinkUnsupported:
+        return True
+    except OSError:
+        return False
+    finally:
+        for p in (probe, clone):
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
 
 
 @dataclass(frozen=True)
