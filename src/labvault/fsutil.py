@@ -76,6 +76,14 @@ def _process_start(pid: int) -> float | None:
         return None
 
 
+def unlink_quietly(path: str | os.PathLike[str]) -> None:
+    """Delete ``path`` if it can be deleted (clean-up of a temp file, best effort)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def fsync_dir(path: str | os.PathLike[str]) -> None:
     try:
         fd = os.open(os.fspath(path), os.O_RDONLY | os.O_DIRECTORY)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labvault.errors import CacheError, PathError, PointerError, UsageError, WorkspaceConflictError
+from labvault.fsutil import unlink_quietly
 from labvault.progress import NULL_PROGRESS, Progress
 from labvault.workspace.download import download, staging_name, write_objects
 from labvault.workspace.locate import Located, locate, normalize
@@ -304,16 +305,10 @@ def _place(dst: Repo, rel: str, found: Located, places: object, jobs: int, progr
         else:
             os.rename(staging, target)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True) if os.path.isdir(staging) else _unlink(staging)
+        shutil.rmtree(staging, ignore_errors=True) if os.path.isdir(staging) else unlink_quietly(staging)
         raise
     return nbytes
 
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _measure(found: Located, target: Path) -> tuple[int, int]:

@@ -7,7 +7,6 @@ between two writers is harmless: both hold the same bytes.
 
 from __future__ import annotations
 
-import errno
 import os
 import threading
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from labvault.core.hashing import legacy_md5_bytes, md5, md5_fd, md5_file
 from labvault.core.links import FICLONE
 from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid, manifest_text
 from labvault.errors import CacheError, ManifestError, from_os_error
-from labvault.fsutil import syncfs, tmp_owner_alive
+from labvault.fsutil import syncfs, tmp_owner_alive, unlink_quietly
 
 HEX = "0123456789abcdef"
 OBJ_MODE = 0o444
@@ -106,7 +105,7 @@ class ObjectStore:
                 os.close(fd)
             self._commit_tmp(tmp, final)
         except OSError as exc:
-            _silent_unlink(tmp)
+            unlink_quietly(tmp)
             raise from_os_error(exc, "writing cache object") from exc
         return final
 
@@ -149,12 +148,12 @@ class ObjectStore:
                 os.close(out)
             self._commit_tmp(tmp, self.oid_path(oid))
         except SourceChanged as exc:
-            _silent_unlink(tmp)
+            unlink_quietly(tmp)
             raise CacheError(
                 "a file changed while it was being added", "wait until it is written completely, then add it again"
             ) from exc
         except BaseException:
-            _silent_unlink(tmp)
+            unlink_quietly(tmp)
             raise
         return oid
 
@@ -177,7 +176,7 @@ class ObjectStore:
                     os.close(dfd)
             self._commit_tmp(tmp, final)
         except OSError:
-            _silent_unlink(tmp)
+            unlink_quietly(tmp)
             raise
 
     def sync(self) -> None:
@@ -300,13 +299,6 @@ def _read_all(fd: int, size: int) -> bytes:
             data = b"".join(parts)
     return data
 
-
-def _silent_unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            pass
 
 
 def cache_dir_for(dvc_dir: Path, configured: str | None) -> Path:

@@ -17,7 +17,7 @@ from labvault.core.copyhash import (
 from labvault.core.hashing import md5_bytes, md5_fd
 from labvault.core.links import copy_file
 from labvault.errors import RemoteError
-from labvault.fsutil import is_tmp_name, syncfs
+from labvault.fsutil import is_tmp_name, syncfs, unlink_quietly
 from labvault.remotes.base import OBJECT_MODE, READ_BLOCK, Backend, ByteCallback, Entry
 from labvault.remotes.leftovers import remove_stale, tmp_name
 
@@ -195,7 +195,7 @@ class LocalBackend(Backend):
             finally:
                 os.close(dfd)
         except SourceChanged:
-            _unlink(local)
+            unlink_quietly(local)
             return (*self.get_hashed(key, local), [])
         finally:
             os.close(sfd)
@@ -203,7 +203,7 @@ class LocalBackend(Backend):
                 os.close(fd)
             for path, good in zip(made, ok + [False] * (len(made) - len(ok)), strict=True):
                 if not good:
-                    _unlink(path)
+                    unlink_quietly(path)
         return digest, size, [path for path, good in zip(made, ok, strict=True) if good]
 
     def delete(self, key: str) -> None:
@@ -316,10 +316,3 @@ def _link_read_only(src: str, dst: str) -> bool:
     except OSError:
         return False
     return True
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

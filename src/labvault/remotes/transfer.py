@@ -21,7 +21,7 @@ from labvault.core.hashing import legacy_md5_bytes, md5_file
 from labvault.core.odb import HEX, OBJ_MODE, ObjectStore, StoredObject
 from labvault.core.tree import DIR_SUFFIX, Tree, is_dir_oid
 from labvault.errors import LabvaultError, ManifestError
-from labvault.fsutil import TMP_SUFFIX, tmp_name
+from labvault.fsutil import TMP_SUFFIX, tmp_name, unlink_quietly
 from labvault.progress import NULL_PROGRESS, Progress, Task
 from labvault.remotes.archive_reads import ArchivedObject, combined
 from labvault.remotes.compare import compare
@@ -273,9 +273,9 @@ class _Downloader:
             # it is harmless, and no stat is spent asking.
             os.rename(tmp, final)
         except BaseException as exc:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
             for _, copy in copies:
-                _unlink_quietly(copy)
+                unlink_quietly(copy)
             if isinstance(exc, FileNotFoundError) and exc.filename == tmp:
                 # the cache's folder vanished, not the remote's object: a failure, not "missing"
                 raise _CacheWriteError(f"writing {tmp}: {exc.strerror}") from None
@@ -286,13 +286,6 @@ class _Downloader:
                 for dst, copy in copies:
                     self.made[dst] = (oid, copy)
         return size
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _checked_manifest(path: str, digest: str) -> str:

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from labvault.fsutil import unlink_quietly
 from labvault.workspace.snapshot import Snapshot, without_recent
 
 Key = tuple[int, int, int]  # (inode, mtime_ns, size)
@@ -58,12 +59,6 @@ RACY_NS = 50_000_000
 def stat_key(st: os.stat_result) -> Key:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
-
-def _silent_unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 @contextmanager
@@ -105,7 +100,7 @@ class State:
             self._conn.close()
             self._conn = None
         for suffix in ("", "-wal", "-shm"):
-            _silent_unlink(str(self.path) + suffix)
+            unlink_quietly(str(self.path) + suffix)
 
     @property
     def conn(self) -> sqlite3.Connection:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from labvault.errors import LabvaultError
+from labvault.fsutil import tmp_name, unlink_quietly
 from labvault.remotes.compare import cloud_status
 from labvault.remotes.transfer import Through, TransferResult, fetch, push
 from labvault.workspace.index import Tracked, select, workspace_outputs
@@ -131,10 +132,7 @@ def pull(
         result = checkout(repo, targets, force=force, extra=extra, premade=premade)
     finally:
         for _oid, copy in premade.values():  # made but not taken (the checkout failed, or chose otherwise)
-            try:
-                os.unlink(copy)
-            except OSError:
-                pass
+            unlink_quietly(copy)
         premade.clear()
     return PullResult(fetched, result)
 
@@ -178,7 +176,6 @@ def _linker_copies(repo: Repo, folder: str) -> bool:
     """Would the checkout copy from the cache into ``folder``? Its first link type is ``copy``, or
     ``reflink`` followed by ``copy`` where a reflink from the cache's file system fails."""
     from labvault.core.links import LinkUnsupported, _reflink
-    from labvault.fsutil import tmp_name
 
     types = repo.linker().types
     if types[0] == "copy":
@@ -198,11 +195,8 @@ def _linker_copies(repo: Repo, folder: str) -> bool:
     except OSError:
         return False
     finally:
-        for p in (probe, clone):
-            try:
-                os.unlink(p)
-            except OSError:
-                pass
+        unlink_quietly(probe)
+        unlink_quietly(clone)
 
 
 @dataclass(frozen=True)
