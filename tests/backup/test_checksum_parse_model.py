@@ -61,3 +61,22 @@ def test_read_like_md5sum(body: list[str], ending: str, final_newline: bool) -> 
         warnings = [ln[ln.index(b"WARNING"):] for ln in got.stderr_bytes.splitlines() if b"WARNING" in ln]
         code = got.exception.exit_code if isinstance(got.exception, LabvaultError) else got.exit_code
         assert (code, got.stdout_bytes, warnings) == want, (text, got.stderr)
+
+
+usual = st.builds(lambda d, b, n: f"{d}{' *' if b else '  '}{n}", digests, st.booleans(),
+                  st.text(st.sampled_from("ab \t*\\()#é\r"), min_size=0, max_size=6))
+any_line = st.one_of(usual, usual, plain, tagged, junk)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(any_line, min_size=1, max_size=8), endings, st.booleans())
+def test_the_shortcut_for_usual_lines_reads_what_the_general_parser_reads(body: list[str], ending: str,
+                                                                         final_newline: bool) -> None:
+    """parse() cuts files of nothing but `HASH  NAME` lines directly; every file reads the same
+    through it as through coreutils' rules line by line (parse_general)."""
+    from labvault.core.checksum_format import _PLAIN, parse, parse_general
+
+    data = (ending.join(body) + (ending if final_newline else "")).encode("utf-8", "surrogateescape")
+    assert parse(data) == parse_general(data)
+    if ending == "\n" and final_newline and all(ln.startswith(GOOD["a"] + "  a") for ln in body):
+        assert _PLAIN.fullmatch(data) is not None  # the shortcut is taken for such files

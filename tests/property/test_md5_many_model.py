@@ -1,6 +1,7 @@
 """md5_many against the plain way (open, read all, hashlib.md5) over random trees: files in the
-page cache (hashed on the calling thread) and files dropped from it (handed to the pool), empty,
-missing and folder entries, and files over the big-file threshold (the pipelined reader)."""
+page cache (hashed on the calling thread, or by helper processes) and files dropped from it
+(handed to the pool), empty, missing and folder entries, and files over the big-file threshold
+(the pipelined reader)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labvault.core import checksum_hash
+from labvault.core import checksum_hash, md5_helpers
 
 KINDS = st.sampled_from(["cached", "dropped", "empty", "missing", "folder", "big"])
 ENTRIES = st.lists(st.tuples(KINDS, st.integers(1, 9000), st.integers(0, 255)), min_size=1, max_size=40)
@@ -44,11 +45,13 @@ def _reference(path: str) -> tuple[str | None, int, int | None]:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(entries=ENTRIES, jobs=st.sampled_from([1, 2, 8]))
+@given(entries=ENTRIES, jobs=st.sampled_from([1, 2, 8]), helpers=st.sampled_from([0, 2, 3]))
 def test_md5_many_equals_the_plain_way(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-                                       entries: list[tuple[str, int, int]], jobs: int) -> None:
+                                       entries: list[tuple[str, int, int]], jobs: int, helpers: int) -> None:
     monkeypatch.setattr(checksum_hash, "BIG_FILE", 64 << 10)  # "big" files take the pipelined path
     monkeypatch.setattr(checksum_hash, "BUFFER", 16 << 10)
+    monkeypatch.setattr(md5_helpers, "MIN_FILES", 1)  # helpers for a handful of files too
+    monkeypatch.setattr(md5_helpers, "CHUNK", 3)  # several chunks per helper
     base = tmp_path_factory.mktemp("tree")
     paths: list[str] = []
     for i, (kind, size, seed) in enumerate(entries):
@@ -62,7 +65,7 @@ def test_md5_many_equals_the_plain_way(tmp_path_factory: pytest.TempPathFactory,
                 _drop(p)
         paths.append(str(p))
     reported: list[tuple[int, int]] = []
-    got = checksum_hash.md5_many(paths, jobs, lambda n, b: reported.append((n, b)))
+    got = checksum_hash.md5_many(paths, jobs, lambda n, b: reported.append((n, b)), helpers)
     want = [_reference(p) for p in paths]
     assert [(r.md5, r.size, r.error.errno if r.error else None) for r in got] == want
     assert sum(n for n, _ in reported) == len(paths)

@@ -11,6 +11,7 @@ import builtins
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from labvault.core.checksum_format import format_line, parse
 from labvault.core.checksum_hash import md5_many
@@ -19,10 +20,10 @@ from labvault.fsutil import atomic_write_bytes
 from labvault.progress import NULL_PROGRESS, Progress
 
 
-@dataclass(frozen=True)
-class ChecksumEntry:
+class ChecksumEntry(NamedTuple):
     """One file of a checksum file: its name as written, its md5, and (when checked) its status:
-    ``ok``, ``failed`` (content differs) or ``unreadable`` (missing, a folder, permission denied)."""
+    ``ok``, ``failed`` (content differs) or ``unreadable`` (missing, a folder, permission denied).
+    A named tuple: one is made per file, a million at a time."""
 
     name: str
     md5: str
@@ -72,17 +73,21 @@ def _expand(paths: Sequence[str], skip: str | None) -> list[str]:
 
 def checksums_write(
     paths: Sequence[str], output: str | os.PathLike[str] | None = None, jobs: int | None = None,
-    progress: Progress = NULL_PROGRESS,
+    progress: Progress = NULL_PROGRESS, helpers: int = 0,
 ) -> ChecksumsWritten:
     """md5 every file named (folders: every file below, sorted) and make the lines of a checksum
-    file; with ``output``, write it atomically. Nothing is written if a file cannot be read."""
+    file; with ``output``, write it atomically. Nothing is written if a file cannot be read.
+
+    ``helpers`` >= 2: that many helper processes hash small files already in the page cache (one
+    CPython process hashes on one core); they are started and waited for inside this call, and
+    only when the caller asks (0, the default: everything is hashed in this process)."""
     if not paths:
         raise UsageError("no paths given", "name the files or folders to list, e.g. `labvault checksums write data/raw`")
     out_abs = os.path.abspath(output) if output is not None else None
     names = _expand(paths, out_abs)
     task = progress.task("checksums", total=len(names))
     try:
-        results = md5_many(names, jobs, lambda n, b: task.advance(n, b))
+        results = md5_many(names, jobs, lambda n, b: task.advance(n, b), helpers)
     finally:
         task.close()
     entries: list[ChecksumEntry] = []
@@ -106,8 +111,10 @@ def checksums_write(
 
 def checksums_check(
     file: str | os.PathLike[str], jobs: int | None = None, strict: bool = False, progress: Progress = NULL_PROGRESS,
+    helpers: int = 0,
 ) -> ChecksumsChecked:
-    """Re-read every file a checksum file lists and compare its md5, as ``md5sum -c`` does."""
+    """Re-read every file a checksum file lists and compare its md5, as ``md5sum -c`` does
+    (``helpers`` as for :func:`checksums_write`)."""
     path = os.fspath(file)
     try:
         with open(path, "rb") as f:
@@ -125,7 +132,7 @@ def checksums_check(
     names = [ln.name for ln in parsed.lines]
     task = progress.task("checking", total=len(names))
     try:
-        results = md5_many(names, jobs, lambda n, b: task.advance(n, b))
+        results = md5_many(names, jobs, lambda n, b: task.advance(n, b), helpers)
     finally:
         task.close()
     entries: list[ChecksumEntry] = []

@@ -10,6 +10,21 @@ from labvault import api
 from labvault.cli.main import _state, cli, emit_json, json_option
 
 
+def _helpers(processes: int | None) -> int:
+    """Helper processes for small cached files: as asked, else one per core this process may use."""
+    if processes is not None:
+        return processes
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+_PROCESSES = click.option(
+    "-p", "--processes", type=click.IntRange(1, 64),
+    help="Processes hashing small files already in the page cache (default: one per core; 1: only this one).")
+
+
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
@@ -30,9 +45,11 @@ def checksums_group() -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the checksum file here (default: print it).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), help="Files hashed at a time (default: LABVAULT_JOBS or 4 per core).")
+@_PROCESSES
 @json_option
 @click.pass_context
-def write_cmd(ctx: click.Context, paths: tuple[str, ...], output: str | None, jobs: int | None, as_json: bool) -> None:
+def write_cmd(ctx: click.Context, paths: tuple[str, ...], output: str | None, jobs: int | None, processes: int | None,
+              as_json: bool) -> None:
     """md5 of every file named (folders: every file below, sorted), in md5sum's text format.
 
     Names are written as given, relative to the current folder; `md5sum -c` and `labvault
@@ -44,7 +61,8 @@ def write_cmd(ctx: click.Context, paths: tuple[str, ...], output: str | None, jo
       labvault checksums write data/raw -o data/raw.md5
       labvault checksums write model.pt config.yaml > SUMS.md5
     """
-    r = api.checksums_write(list(paths), output=output, jobs=jobs, progress=_state(ctx).progress)
+    r = api.checksums_write(list(paths), output=output, jobs=jobs, progress=_state(ctx).progress,
+                            helpers=_helpers(processes))
     if as_json:
         emit_json({"output": r.output, "files": len(r.entries), "bytes": r.bytes,
                    "entries": [{"name": e.name, "md5": e.md5} for e in r.entries]})
@@ -59,9 +77,11 @@ def write_cmd(ctx: click.Context, paths: tuple[str, ...], output: str | None, jo
 @click.option("--quiet", "quiet", is_flag=True, help="Do not print a line for each file that is OK.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a line is improperly formatted.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), help="Files hashed at a time (default: LABVAULT_JOBS or 4 per core).")
+@_PROCESSES
 @json_option
 @click.pass_context
-def check_cmd(ctx: click.Context, file: str, quiet: bool, strict: bool, jobs: int | None, as_json: bool) -> None:
+def check_cmd(ctx: click.Context, file: str, quiet: bool, strict: bool, jobs: int | None, processes: int | None,
+              as_json: bool) -> None:
     """Re-read every file FILE lists and compare its md5, as `md5sum -c FILE` does.
 
     Prints `NAME: OK`, `NAME: FAILED` (content differs) or `NAME: FAILED open or read`, then
@@ -75,26 +95,27 @@ def check_cmd(ctx: click.Context, file: str, quiet: bool, strict: bool, jobs: in
     """
     from labvault.core.checksum_format import display_name
 
-    r = api.checksums_check(file, jobs=jobs, strict=strict, progress=_state(ctx).progress)
+    r = api.checksums_check(file, jobs=jobs, strict=strict, progress=_state(ctx).progress,
+                            helpers=_helpers(processes))
     if as_json:
         emit_json({"file": r.file, "ok": r.ok, "checked": r.checked, "passed": r.passed, "failed": list(r.failed),
                    "unreadable": list(r.unreadable), "improper_lines": list(r.improper_lines), "bytes": r.bytes,
                    "entries": [{"name": e.name, "md5": e.md5, "status": e.status, "error": e.error}
                                for e in r.entries]})
     else:
-        out: list[bytes] = []
+        out: list[str] = []  # result lines, encoded together (names are file-system bytes)
+        words = {"ok": ": OK\n", "failed": ": FAILED\n", "unreadable": ": FAILED open or read\n"}
         for e in r.entries:
             if e.status == "ok" and quiet:
                 continue
-            word = {"ok": "OK", "failed": "FAILED", "unreadable": "FAILED open or read"}[e.status]
             if e.status == "unreadable":
                 if out:
-                    click.echo(b"".join(out), nl=False)
+                    click.echo(os.fsencode("".join(out)), nl=False)
                     out = []
                 click.echo(f"{display_name(e.name)}: {e.error}", err=True)
-            out.append(os.fsencode(display_name(e.name)) + b": " + word.encode() + b"\n")
+            out.append(display_name(e.name) + words[e.status])
         if out:
-            click.echo(b"".join(out), nl=False)
+            click.echo(os.fsencode("".join(out)), nl=False)
     n = len(r.improper_lines)
     if n:
         click.echo(f"WARNING: {n} {'line is' if n == 1 else 'lines are'} improperly formatted", err=True)

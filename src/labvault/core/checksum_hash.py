@@ -19,7 +19,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from labvault.core.hashing import md5
 
@@ -30,9 +30,9 @@ BATCH = 64
 NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)
 
 
-@dataclass(frozen=True)
-class Hashed:
-    """md5 and size of a file, or the OS error that kept it from being read."""
+class Hashed(NamedTuple):
+    """md5 and size of a file, or the OS error that kept it from being read (a tuple: one is made
+    per file, and tens of thousands at a time)."""
 
     md5: str | None
     size: int
@@ -162,12 +162,42 @@ def _md5_cached(path: str, view: memoryview) -> Hashed | None:
 
 
 def md5_many(
-    paths: Sequence[str], jobs: int | None = None, on_progress: Callable[[int, int], None] | None = None
+    paths: Sequence[str], jobs: int | None = None, on_progress: Callable[[int, int], None] | None = None,
+    helpers: int = 0,
 ) -> list[Hashed]:
-    """md5 of every path, in order; ``on_progress(files, bytes)`` is called from this thread."""
-    out: list[Hashed | None] = [None] * len(paths)
+    """md5 of every path, in order; ``on_progress(files, bytes)`` is called from this thread.
+
+    ``helpers`` >= 2 lets that many helper processes hash the small files in the page cache
+    (``core/md5_helpers.py``; started and waited for inside this call) when there are enough
+    files; what they leave is hashed here as without them."""
     if jobs is None:
         jobs = default_jobs()
+    if helpers >= 2:
+        from labvault.core import md5_helpers
+
+        if md5_helpers.usable(helpers, len(paths)):
+            return _with_helpers(paths, jobs, on_progress, helpers)
+    return _md5_list(paths, jobs, on_progress)
+
+
+def _with_helpers(
+    paths: Sequence[str], jobs: int, on_progress: Callable[[int, int], None] | None, helpers: int
+) -> list[Hashed]:
+    from labvault.core import md5_helpers
+
+    first = md5_helpers.hash_cached(paths, helpers, BIG_FILE, on_progress)
+    rest = [i for i, r in enumerate(first) if r is None]
+    if rest:
+        again = _md5_list([paths[i] for i in rest], jobs, on_progress)
+        for i, r in zip(rest, again, strict=True):
+            first[i] = r
+    return [r for r in first if r is not None]
+
+
+def _md5_list(
+    paths: Sequence[str], jobs: int, on_progress: Callable[[int, int], None] | None
+) -> list[Hashed]:
+    out: list[Hashed | None] = [None] * len(paths)
     if jobs <= 1 or len(paths) <= 1:
         for i, p in enumerate(paths):
             r = out[i] = md5_one(p)
